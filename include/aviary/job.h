@@ -1,0 +1,123 @@
+// The interface a job author implements: map, reduce, and the optional combine, finalize and
+// partition steps. See docs/plugin-api.md for a complete example.
+//
+// Semantics follow MongoDB's mapReduce: the result holds one document {_id: key, value: v} per
+// distinct key; Reduce() is not called for a key with a single value, may be called again on its
+// own output (as the combiner on the map side, and across map outputs on the reduce side), so it
+// must be associative, commutative and idempotent, and return a value of the type that Map emits.
+//
+// Thread safety: the engine creates one Job object per task attempt and calls it from one thread.
+#ifndef AVIARY_JOB_H_
+#define AVIARY_JOB_H_
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "aviary/value.h"
+
+namespace aviary {
+
+// Where a record came from, for messages and for jobs (like an inverted index) that need it.
+struct RecordSource {
+  std::string_view file;        // input file path as matched by the input glob; empty for MongoDB
+  uint64_t offset = 0;          // byte offset of the record in `file`
+  std::string_view shard;       // shard name for MongoDB input
+  std::string_view collection;  // "db.collection" for MongoDB input
+};
+
+// One input record: a line of text, or a document (MongoDB input and JSON lines).
+class Record {
+ public:
+  Record(std::string_view text, const DocumentView* document, const RecordSource& source)
+      : text_(text), document_(document), source_(source) {}
+
+  // The line for text input; for documents, the job's text field (option --field, default
+  // "text"), or empty when the document has no such string field.
+  std::string_view text() const { return text_; }
+  // The whole document, or nullptr for plain text lines.
+  const DocumentView* document() const { return document_; }
+  const RecordSource& source() const { return source_; }
+
+ private:
+  std::string_view text_;
+  const DocumentView* document_;  // not owned
+  const RecordSource& source_;
+};
+
+// Job parameters given with `--param name=value` on the command line (mapReduce's `scope`).
+class Params {
+ public:
+  virtual ~Params() = default;
+  // The value of `name`, or `fallback` when it was not given.
+  virtual std::string_view Get(std::string_view name, std::string_view fallback = {}) const = 0;
+};
+
+// Receives the pairs that Map emits. Keys and values are copied before Emit returns, so views
+// into the record or into locals are fine.
+class MapContext {
+ public:
+  virtual ~MapContext() = default;
+  virtual void Emit(ValueView key, ValueView value) = 0;
+
+  void Emit(std::string_view key, int64_t value) { Emit(ValueView::String(key), ValueView::Int64(value)); }
+  void Emit(std::string_view key, ValueView value) { Emit(ValueView::String(key), value); }
+  // Adds to a named job counter shown by `aviary status`.
+  virtual void Count(std::string_view counter, int64_t delta) = 0;
+};
+
+// The values of one key, in no particular order.
+class Values {
+ public:
+  explicit Values(const std::vector<ValueView>& views) : views_(views) {}
+  size_t size() const { return views_.size(); }
+  ValueView operator[](size_t i) const { return views_[i]; }
+  auto begin() const { return views_.begin(); }
+  auto end() const { return views_.end(); }
+
+ private:
+  const std::vector<ValueView>& views_;
+};
+
+// How values of one key are folded together on the map side before the shuffle.
+enum class Combiner {
+  kReduce,  // call Reduce() as the combiner (the default, as in MongoDB's mapReduce)
+  kSum,     // numeric running sum kept in place: no Reduce() call per emit (Phoenix++'s sum combiner)
+  kNone,    // keep every value until the reduce side
+};
+
+class Job {
+ public:
+  virtual ~Job() = default;
+
+  // Called once per task attempt before any other call. Return false and set `*error` to fail.
+  virtual bool Setup(const Params& params, std::string* error) {
+    (void)params;
+    (void)error;
+    return true;
+  }
+  virtual void Map(const Record& record, MapContext& ctx) = 0;
+  // Folds two or more values of `key` into one. With Combiner::kSum it is never called.
+  virtual Value Reduce(ValueView key, const Values& values) = 0;
+
+  virtual Combiner combiner() const { return Combiner::kReduce; }
+
+  // Optional last step on each key's final value (mapReduce's finalize).
+  virtual bool has_finalize() const { return false; }
+  virtual Value Finalize(ValueView key, ValueView reduced) {
+    (void)key;
+    return Value(reduced);
+  }
+
+  // Optional custom partitioner; the default spreads keys by a hash of their bytes.
+  virtual bool has_partitioner() const { return false; }
+  virtual uint32_t Partition(ValueView key, uint32_t num_partitions) {
+    (void)key;
+    (void)num_partitions;
+    return 0;
+  }
+};
+
+}  // namespace aviary
+
+#endif  // AVIARY_JOB_H_

@@ -1,0 +1,100 @@
+// Env: every file and clock access that tests need to break goes through here (LevelDB's idea).
+// Env::Default() is the real POSIX file system and monotonic clock; tests wrap it to fail writes,
+// lose files or move time by hand.
+//
+// Thread safety: Env implementations are safe for concurrent use; file objects are not.
+#ifndef AVIARY_COMMON_ENV_H_
+#define AVIARY_COMMON_ENV_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace aviary {
+
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  virtual Status Append(std::string_view data) = 0;
+  // Flushes buffered data to the OS (and to disk when `sync`).
+  virtual Status Flush(bool sync) = 0;
+  virtual Status Close() = 0;
+};
+
+class SequentialFile {
+ public:
+  virtual ~SequentialFile() = default;
+  // Reads up to `n` bytes into `scratch`; `*result` is empty at end of file.
+  virtual Status Read(size_t n, char* scratch, std::string_view* result) = 0;
+  virtual Status Skip(uint64_t n) = 0;
+};
+
+class RandomAccessFile {
+ public:
+  virtual ~RandomAccessFile() = default;
+  // Reads up to `n` bytes at `offset` into `scratch`; shorter only at end of file.
+  virtual Status Read(uint64_t offset, size_t n, char* scratch, std::string_view* result) const = 0;
+};
+
+class Env {
+ public:
+  virtual ~Env() = default;
+  // The process-wide POSIX Env. Never deleted.
+  static Env* Default();
+
+  virtual StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) = 0;
+  virtual StatusOr<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) = 0;
+  virtual StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) = 0;
+
+  virtual bool FileExists(const std::string& path) = 0;
+  virtual StatusOr<uint64_t> GetFileSize(const std::string& path) = 0;
+  // Atomically replaces `to` with `from` (POSIX rename).
+  virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
+  virtual Status DeleteFile(const std::string& path) = 0;
+  virtual Status CreateDirs(const std::string& path) = 0;
+  virtual Status DeleteRecursively(const std::string& path) = 0;
+  // Names (not paths) of the entries of directory `dir`.
+  virtual StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) = 0;
+  // Paths matching a shell glob, sorted; an error if the pattern itself is malformed.
+  virtual StatusOr<std::vector<std::string>> Glob(const std::string& pattern) = 0;
+
+  // Monotonic microseconds, for timeouts and durations.
+  virtual int64_t NowMicros() = 0;
+  virtual void SleepForMicros(int64_t micros) = 0;
+};
+
+// Forwards every call to another Env; tests derive from it and override what they break.
+class EnvWrapper : public Env {
+ public:
+  explicit EnvWrapper(Env* target) : target_(target) {}
+  StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& p) override { return target_->NewWritableFile(p); }
+  StatusOr<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& p) override { return target_->NewSequentialFile(p); }
+  StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& p) override { return target_->NewRandomAccessFile(p); }
+  bool FileExists(const std::string& p) override { return target_->FileExists(p); }
+  StatusOr<uint64_t> GetFileSize(const std::string& p) override { return target_->GetFileSize(p); }
+  Status RenameFile(const std::string& f, const std::string& t) override { return target_->RenameFile(f, t); }
+  Status DeleteFile(const std::string& p) override { return target_->DeleteFile(p); }
+  Status CreateDirs(const std::string& p) override { return target_->CreateDirs(p); }
+  Status DeleteRecursively(const std::string& p) override { return target_->DeleteRecursively(p); }
+  StatusOr<std::vector<std::string>> GetChildren(const std::string& d) override { return target_->GetChildren(d); }
+  StatusOr<std::vector<std::string>> Glob(const std::string& p) override { return target_->Glob(p); }
+  int64_t NowMicros() override { return target_->NowMicros(); }
+  void SleepForMicros(int64_t m) override { target_->SleepForMicros(m); }
+
+ private:
+  Env* target_;  // not owned
+};
+
+// Reads a whole file into `*contents`.
+Status ReadFileToString(Env* env, const std::string& path, std::string* contents);
+// Writes `contents` to a temporary sibling, then renames it over `path`: readers never see a
+// partial file.
+Status WriteFileAtomically(Env* env, const std::string& path, std::string_view contents);
+
+}  // namespace aviary
+
+#endif  // AVIARY_COMMON_ENV_H_

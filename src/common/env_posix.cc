@@ -1,0 +1,260 @@
+// The real Env: POSIX files and the monotonic clock.
+#include <fcntl.h>
+#include <glob.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+#include "common/env.h"
+
+namespace aviary {
+namespace {
+
+Status ErrnoStatus(const std::string& what, const std::string& path, int err) {
+  std::string msg = what + " " + path + ": " + std::strerror(err);
+  if (err == ENOENT) return NotFound(msg);
+  if (err == EACCES || err == EPERM) return PermissionDenied(msg);
+  if (err == ENOSPC || err == EDQUOT) return ResourceExhausted(msg);
+  return IOError(msg);
+}
+
+class PosixWritableFile : public WritableFile {
+ public:
+  PosixWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) { buffer_.reserve(kBufferSize); }
+  ~PosixWritableFile() override {
+    if (fd_ >= 0) (void)Close();
+  }
+
+  Status Append(std::string_view data) override {
+    if (buffer_.size() + data.size() <= kBufferSize) {
+      buffer_.append(data);
+      return Status::OK();
+    }
+    RETURN_IF_ERROR(FlushBuffer());
+    if (data.size() >= kBufferSize) return WriteRaw(data);
+    buffer_.append(data);
+    return Status::OK();
+  }
+
+  Status Flush(bool sync) override {
+    RETURN_IF_ERROR(FlushBuffer());
+    if (sync && ::fdatasync(fd_) != 0) return ErrnoStatus("syncing", path_, errno);
+    return Status::OK();
+  }
+
+  Status Close() override {
+    if (fd_ < 0) return Status::OK();
+    Status s = FlushBuffer();
+    if (::close(fd_) != 0 && s.ok()) s = ErrnoStatus("closing", path_, errno);
+    fd_ = -1;
+    return s;
+  }
+
+ private:
+  static constexpr size_t kBufferSize = 1 << 20;
+
+  Status FlushBuffer() {
+    Status s = WriteRaw(buffer_);
+    buffer_.clear();
+    return s;
+  }
+
+  Status WriteRaw(std::string_view data) {
+    while (!data.empty()) {
+      ssize_t n = ::write(fd_, data.data(), data.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus("writing", path_, errno);
+      }
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return Status::OK();
+  }
+
+  std::string path_;
+  int fd_;
+  std::string buffer_;
+};
+
+class PosixSequentialFile : public SequentialFile {
+ public:
+  PosixSequentialFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixSequentialFile() override { ::close(fd_); }
+
+  Status Read(size_t n, char* scratch, std::string_view* result) override {
+    while (true) {
+      ssize_t r = ::read(fd_, scratch, n);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus("reading", path_, errno);
+      }
+      *result = std::string_view(scratch, static_cast<size_t>(r));
+      return Status::OK();
+    }
+  }
+
+  Status Skip(uint64_t n) override {
+    if (::lseek(fd_, static_cast<off_t>(n), SEEK_CUR) < 0) return ErrnoStatus("seeking", path_, errno);
+    return Status::OK();
+  }
+
+ private:
+  std::string path_;
+  int fd_;
+};
+
+class PosixRandomAccessFile : public RandomAccessFile {
+ public:
+  PosixRandomAccessFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixRandomAccessFile() override { ::close(fd_); }
+
+  Status Read(uint64_t offset, size_t n, char* scratch, std::string_view* result) const override {
+    size_t got = 0;
+    while (got < n) {
+      ssize_t r = ::pread(fd_, scratch + got, n - got, static_cast<off_t>(offset + got));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus("reading", path_, errno);
+      }
+      if (r == 0) break;
+      got += static_cast<size_t>(r);
+    }
+    *result = std::string_view(scratch, got);
+    return Status::OK();
+  }
+
+ private:
+  std::string path_;
+  int fd_;
+};
+
+class PosixEnv : public Env {
+ public:
+  StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return ErrnoStatus("creating", path, errno);
+    return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd));
+  }
+
+  StatusOr<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) override {
+    ASSIGN_OR_RETURN(int fd, OpenForRead(path));
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    return std::unique_ptr<SequentialFile>(new PosixSequentialFile(path, fd));
+  }
+
+  StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override {
+    ASSIGN_OR_RETURN(int fd, OpenForRead(path));
+    return std::unique_ptr<RandomAccessFile>(new PosixRandomAccessFile(path, fd));
+  }
+
+  bool FileExists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }
+
+  StatusOr<uint64_t> GetFileSize(const std::string& path) override {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("stat", path, errno);
+    return static_cast<uint64_t>(st.st_size);
+  }
+
+  Status RenameFile(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) return ErrnoStatus("renaming " + from + " to", to, errno);
+    return Status::OK();
+  }
+
+  Status DeleteFile(const std::string& path) override {
+    if (::unlink(path.c_str()) != 0) return ErrnoStatus("deleting", path, errno);
+    return Status::OK();
+  }
+
+  Status CreateDirs(const std::string& path) override {
+    std::error_code ec;
+    std::filesystem::create_directories(path, ec);
+    if (ec) return ErrnoStatus("creating directory", path, ec.value());
+    return Status::OK();
+  }
+
+  Status DeleteRecursively(const std::string& path) override {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+    if (ec) return ErrnoStatus("deleting", path, ec.value());
+    return Status::OK();
+  }
+
+  StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) override {
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+      names.push_back(entry.path().filename().string());
+    }
+    if (ec) return ErrnoStatus("listing", dir, ec.value());
+    return names;
+  }
+
+  StatusOr<std::vector<std::string>> Glob(const std::string& pattern) override {
+    glob_t g{};
+    int rc = ::glob(pattern.c_str(), GLOB_ERR, nullptr, &g);
+    std::vector<std::string> paths;
+    if (rc == 0) {
+      for (size_t i = 0; i < g.gl_pathc; ++i) paths.emplace_back(g.gl_pathv[i]);
+    }
+    ::globfree(&g);
+    if (rc == GLOB_NOMATCH) return paths;
+    if (rc != 0) return IOError("cannot expand " + pattern + ": a directory on the way is unreadable");
+    return paths;  // glob() sorts its results
+  }
+
+  int64_t NowMicros() override {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+
+  void SleepForMicros(int64_t micros) override { std::this_thread::sleep_for(std::chrono::microseconds(micros)); }
+
+ private:
+  static StatusOr<int> OpenForRead(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus("opening", path, errno);
+    return fd;
+  }
+};
+
+}  // namespace
+
+Env* Env::Default() {
+  static PosixEnv* env = new PosixEnv();
+  return env;
+}
+
+Status ReadFileToString(Env* env, const std::string& path, std::string* contents) {
+  ASSIGN_OR_RETURN(auto file, env->NewSequentialFile(path));
+  contents->clear();
+  std::string scratch(1 << 16, '\0');
+  while (true) {
+    std::string_view chunk;
+    RETURN_IF_ERROR(file->Read(scratch.size(), scratch.data(), &chunk));
+    if (chunk.empty()) return Status::OK();
+    contents->append(chunk);
+  }
+}
+
+Status WriteFileAtomically(Env* env, const std::string& path, std::string_view contents) {
+  const std::string tmp = path + ".tmp";
+  {
+    ASSIGN_OR_RETURN(auto file, env->NewWritableFile(tmp));
+    Status s = file->Append(contents);
+    if (s.ok()) s = file->Flush(/*sync=*/true);
+    if (s.ok()) s = file->Close();
+    if (!s.ok()) {
+      (void)env->DeleteFile(tmp);
+      return s;
+    }
+  }
+  return env->RenameFile(tmp, path);
+}
+
+}  // namespace aviary

@@ -1,0 +1,60 @@
+// The map side of the shuffle: collects an attempt's emitted pairs, folds values per key with
+// the job's combiner in a hash table, partitions keys into R buckets, spills sorted runs to local
+// disk when the table exceeds the memory budget, and finally merges everything into one map
+// output file holding R sorted partition segments plus an index. See docs/architecture.md for
+// the file format.
+#ifndef AVIARY_SHUFFLE_MAP_OUTPUT_H_
+#define AVIARY_SHUFFLE_MAP_OUTPUT_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "aviary/job.h"
+#include "common/env.h"
+#include "common/status.h"
+
+namespace aviary::shuffle {
+
+struct MapOutputOptions {
+  uint32_t num_partitions = 1;
+  uint64_t memory_budget_bytes = 256ull << 20;
+  std::string spill_dir;  // private to the attempt; spill runs go here
+  bool compress = true;   // LZ4 blocks in spills and the output file
+};
+
+struct MapOutputStats {
+  std::vector<uint64_t> partition_bytes;  // size of each partition's segment in the output file
+  uint64_t records_emitted = 0;
+  uint64_t records_out = 0;  // distinct keys written after combining
+  uint64_t spills = 0;
+  std::vector<std::pair<std::string, int64_t>> counters;  // from MapContext::Count
+};
+
+// Thread safety: single-threaded, like the map loop that feeds it.
+class MapOutputCollector : public MapContext {
+ public:
+  // `job` is borrowed and must outlive the collector.
+  static StatusOr<std::unique_ptr<MapOutputCollector>> Create(Env* env, Job* job, const MapOutputOptions& options);
+
+  // The first error hit inside Emit() (a failed spill, a Reduce() that threw). Emit() ignores
+  // further pairs after an error; the map loop checks this and stops.
+  virtual const Status& status() const = 0;
+
+  // Writes the final output file at `output_path` (atomically: temporary name, then rename).
+  virtual Status Finish(const std::string& output_path, MapOutputStats* stats) = 0;
+};
+
+struct SegmentRange {
+  uint64_t offset = 0;
+  uint64_t length = 0;
+};
+
+// Where partition `partition`'s segment lies in the finished map output file at `path`. The bytes
+// of that range form a self-contained segment that ReduceRunner can read.
+StatusOr<SegmentRange> LocatePartition(Env* env, const std::string& path, uint32_t partition);
+
+}  // namespace aviary::shuffle
+
+#endif  // AVIARY_SHUFFLE_MAP_OUTPUT_H_
