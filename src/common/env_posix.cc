@@ -196,7 +196,9 @@ class PosixEnv : public Env {
 
   StatusOr<std::vector<std::string>> Glob(const std::string& pattern) override {
     glob_t g{};
-    int rc = ::glob(pattern.c_str(), GLOB_ERR, nullptr, &g);
+    // A missing directory just matches nothing; an unreadable one is an error worth reporting.
+    auto on_error = [](const char*, int err) { return (err == ENOENT || err == ENOTDIR) ? 0 : 1; };
+    int rc = ::glob(pattern.c_str(), 0, on_error, &g);
     std::vector<std::string> paths;
     if (rc == 0) {
       for (size_t i = 0; i < g.gl_pathc; ++i) paths.emplace_back(g.gl_pathv[i]);

@@ -1,8 +1,8 @@
 // The map side of the shuffle: collects an attempt's emitted pairs, folds values per key with
 // the job's combiner in a hash table, partitions keys into R buckets, spills sorted runs to local
 // disk when the table exceeds the memory budget, and finally merges everything into one map
-// output file holding R sorted partition segments plus an index. See docs/architecture.md for
-// the file format.
+// output file holding R sorted partition segments plus an index. See src/shuffle/FORMAT.md for
+// the file format and the key order.
 #ifndef AVIARY_SHUFFLE_MAP_OUTPUT_H_
 #define AVIARY_SHUFFLE_MAP_OUTPUT_H_
 

@@ -23,6 +23,11 @@ class RecordSink {
  public:
   virtual ~RecordSink() = default;
   virtual bool OnRecord(const Record& record) = 0;
+  // Why OnRecord() returned false; OK for a deliberate early stop.
+  virtual const Status& status() const {
+    static const Status ok;
+    return ok;
+  }
 };
 
 struct InputStats {

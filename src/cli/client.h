@@ -1,0 +1,40 @@
+// Client side of the coordinator protocol, as the CLI uses it: submit, poll, print.
+#ifndef AVIARY_CLI_CLIENT_H_
+#define AVIARY_CLI_CLIENT_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "rpc/aviary.grpc.pb.h"
+
+namespace aviary::cli {
+
+class CoordinatorClient {
+ public:
+  explicit CoordinatorClient(const std::string& address);
+
+  StatusOr<std::string> Submit(const rpc::JobSpec& spec);
+  StatusOr<rpc::JobStatus> GetJob(const std::string& job_id, bool with_tasks);
+  StatusOr<std::vector<rpc::JobStatus>> ListJobs();
+  Status Cancel(const std::string& job_id);
+  StatusOr<rpc::ClusterStatusResponse> ClusterStatus();
+
+  // Polls until the job ends, showing progress on stderr. Returns the final status; the job's
+  // own failure is in its state, not in the returned Status (which reports lost contact).
+  StatusOr<rpc::JobStatus> Wait(const std::string& job_id, bool show_progress);
+
+ private:
+  std::string address_;
+  std::unique_ptr<rpc::Coordinator::Stub> stub_;
+};
+
+bool IsFinal(rpc::JobState state);
+// Multi-line human summary of a finished (or running) job.
+std::string DescribeJob(const rpc::JobStatus& job, bool with_tasks);
+std::string ToJson(const google::protobuf::Message& message);
+
+}  // namespace aviary::cli
+
+#endif  // AVIARY_CLI_CLIENT_H_

@@ -1,0 +1,667 @@
+#include "coordinator/job_tracker.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+
+#include "storage/input.h"
+
+namespace aviary::coordinator {
+
+enum class AttemptState { kRunning, kSucceeded, kFailed, kKilled, kLost };
+
+static const char* AttemptStateName(AttemptState s) {
+  switch (s) {
+    case AttemptState::kRunning: return "running";
+    case AttemptState::kSucceeded: return "succeeded";
+    case AttemptState::kFailed: return "failed";
+    case AttemptState::kKilled: return "killed";
+    case AttemptState::kLost: return "lost";
+  }
+  return "unknown";
+}
+
+struct JobTracker::Attempt {
+  uint32_t number = 0;
+  std::string worker_id;
+  std::string worker_address;
+  AttemptState state = AttemptState::kRunning;
+  int64_t start_us = 0;
+  int64_t last_progress_us = 0;
+  uint64_t progress = 0;
+  double start_unix = 0;
+  double end_unix = 0;
+  std::string error;
+  rpc::TaskResult result;
+};
+
+struct JobTracker::Task {
+  rpc::TaskKind kind = rpc::MAP;
+  uint32_t index = 0;
+  rpc::TaskState state = rpc::IDLE;
+  std::vector<Attempt> attempts;
+  uint32_t failures = 0;
+  int winner = -1;  // index into attempts of the attempt whose output counts
+  std::set<std::string> failed_on;
+  rpc::InputSplit split;  // map tasks only
+
+  Attempt* FindAttempt(uint32_t number) {
+    for (Attempt& a : attempts) {
+      if (a.number == number) return &a;
+    }
+    return nullptr;
+  }
+  bool HasRunningAttempt() const {
+    return std::any_of(attempts.begin(), attempts.end(),
+                       [](const Attempt& a) { return a.state == AttemptState::kRunning; });
+  }
+};
+
+struct JobTracker::Job {
+  std::string id;
+  rpc::JobSpec spec;
+  rpc::JobState state = rpc::MAPPING;
+  std::string error;
+  std::vector<Task> maps;
+  std::vector<Task> reduces;
+  std::unique_ptr<OutputFormat> output;
+  double submit_unix = 0;
+  double end_unix = 0;
+  uint32_t maps_done = 0;
+  uint32_t reduces_done = 0;
+  bool abort_pending = false;            // output must be aborted by FinishJobs
+  rpc::JobState final_state = rpc::FAILED;  // where ABORTING ends
+
+  bool finished() const {
+    return state == rpc::SUCCEEDED || state == rpc::FAILED || state == rpc::CANCELLED || state == rpc::ABORTING;
+  }
+  std::vector<Task>& tasks(rpc::TaskKind kind) { return kind == rpc::MAP ? maps : reduces; }
+};
+
+struct JobTracker::Worker {
+  std::string id;
+  rpc::RegisterWorkerRequest info;
+  bool alive = true;
+  int64_t last_heartbeat_us = 0;
+  double last_heartbeat_unix = 0;
+  std::set<std::string> cleaned_jobs;  // finished jobs the worker was told to delete
+};
+
+namespace {
+
+constexpr uint32_t kDefaultMaxAttempts = 4;
+
+std::string TaskName(rpc::TaskKind kind, uint32_t index) {
+  return std::string(kind == rpc::MAP ? "map" : "reduce") + " task " + std::to_string(index);
+}
+
+std::string DescribeSplit(const rpc::InputSplit& split) {
+  if (!split.mongo().shard().empty()) return "shard " + split.mongo().shard();
+  if (split.files_size() == 0) return "";
+  const auto& first = split.files(0);
+  std::string s = first.path() + "@" + std::to_string(first.start()) + "+" + std::to_string(first.end() - first.start());
+  if (split.files_size() > 1) s += " and " + std::to_string(split.files_size() - 1) + " more";
+  return s;
+}
+
+}  // namespace
+
+JobTracker::JobTracker(Env* env, TrackerOptions options) : env_(env), options_(options) {}
+JobTracker::~JobTracker() = default;
+
+double JobTracker::NowUnix() const {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string JobTracker::NewJobId() {
+  // Unique across coordinator restarts: wall-clock time plus randomness.
+  static thread_local std::mt19937_64 rng(std::random_device{}() ^ static_cast<uint64_t>(::getpid()));
+  auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::gmtime(&now));
+  char suffix[8];
+  std::snprintf(suffix, sizeof suffix, "%04x", static_cast<unsigned>(rng() & 0xffff));
+  return "job-" + std::string(stamp) + "-" + std::to_string(next_job_++) + suffix;
+}
+
+std::string JobTracker::NewWorkerId() {
+  static thread_local std::mt19937_64 rng(std::random_device{}());
+  char suffix[8];
+  std::snprintf(suffix, sizeof suffix, "%04x", static_cast<unsigned>(rng() & 0xffff));
+  return "w" + std::to_string(next_worker_++) + "-" + suffix;
+}
+
+StatusOr<std::string> JobTracker::Submit(rpc::JobSpec spec) {
+  if (spec.plugin().empty()) return InvalidArgument("the job names no plugin");
+  if (spec.max_attempts() == 0) spec.set_max_attempts(options_.max_attempts ? options_.max_attempts : kDefaultMaxAttempts);
+  if (spec.text_field().empty()) spec.set_text_field("text");
+  ASSIGN_OR_RETURN(auto input, InputFormat::ForJob(spec, env_));
+  ASSIGN_OR_RETURN(std::vector<rpc::InputSplit> splits, input->PlanSplits(spec.map_tasks()));
+  if (spec.map_tasks() == 0) {
+    // The input's default cuts by size; make sure every slot gets work too, with splits of at
+    // least 1 MiB so tiny inputs are not shredded.
+    uint64_t total = 0;
+    for (const auto& split : splits) total += split.estimated_bytes();
+    const uint64_t want = std::min<uint64_t>(2 * TotalLiveSlots(), total >> 20);
+    if (want > splits.size()) {
+      ASSIGN_OR_RETURN(splits, input->PlanSplits(static_cast<uint32_t>(want)));
+    }
+  }
+  ASSIGN_OR_RETURN(auto output, OutputFormat::ForJob(spec, env_));
+
+  auto job = std::make_unique<Job>();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    job->id = NewJobId();
+    if (spec.reduce_tasks() == 0) spec.set_reduce_tasks(std::max<uint32_t>(1, TotalLiveSlotsLocked()));
+  }
+  RETURN_IF_ERROR(output->SetupJob(job->id));
+
+  spec.set_map_tasks(static_cast<uint32_t>(splits.size()));
+  job->spec = std::move(spec);
+  job->output = std::move(output);
+  job->submit_unix = NowUnix();
+  for (uint32_t i = 0; i < splits.size(); ++i) {
+    Task t;
+    t.kind = rpc::MAP;
+    t.index = i;
+    t.split = std::move(splits[i]);
+    job->maps.push_back(std::move(t));
+  }
+  for (uint32_t r = 0; r < job->spec.reduce_tasks(); ++r) {
+    Task t;
+    t.kind = rpc::REDUCE;
+    t.index = r;
+    job->reduces.push_back(std::move(t));
+  }
+  // An empty input has nothing to map: go straight to reducing (empty partitions).
+  job->state = job->maps.empty() ? rpc::REDUCING : rpc::MAPPING;
+
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string id = job->id;
+  spdlog::info("job {} submitted: {} with {} map and {} reduce tasks", id, job->spec.plugin(), job->maps.size(),
+               job->reduces.size());
+  job_order_.push_back(id);
+  jobs_[id] = std::move(job);
+  return id;
+}
+
+uint32_t JobTracker::TotalLiveSlotsLocked() const {
+  uint32_t slots = 0;
+  for (const auto& [id, w] : workers_) {
+    if (w->alive) slots += w->info.slots();
+  }
+  return slots;
+}
+
+uint32_t JobTracker::TotalLiveSlots() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return TotalLiveSlotsLocked();
+}
+
+rpc::RegisterWorkerResponse JobTracker::RegisterWorker(const rpc::RegisterWorkerRequest& request) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto worker = std::make_unique<Worker>();
+  worker->id = NewWorkerId();
+  worker->info = request;
+  worker->last_heartbeat_us = env_->NowMicros();
+  worker->last_heartbeat_unix = NowUnix();
+  spdlog::info("worker {} registered at {} with {} slots{}", worker->id, request.address(), request.slots(),
+               request.shard().empty() ? "" : " next to shard " + request.shard());
+  rpc::RegisterWorkerResponse response;
+  response.set_worker_id(worker->id);
+  response.set_heartbeat_ms(options_.heartbeat_ms);
+  workers_[worker->id] = std::move(worker);
+  return response;
+}
+
+rpc::HeartbeatResponse JobTracker::Heartbeat(const rpc::HeartbeatRequest& request) {
+  rpc::HeartbeatResponse response;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = workers_.find(request.worker_id());
+  if (it == workers_.end() || !it->second->alive) {
+    // Unknown or declared dead: its work was already given to others, so it must start afresh.
+    response.set_reregister(true);
+    return response;
+  }
+  Worker& worker = *it->second;
+  const int64_t now = env_->NowMicros();
+  worker.last_heartbeat_us = now;
+  worker.last_heartbeat_unix = NowUnix();
+
+  for (const rpc::TaskResult& result : request.finished()) HandleResult(worker, result, &response);
+  for (const rpc::RunningAttempt& running : request.running()) {
+    auto job_it = jobs_.find(running.job_id());
+    Attempt* attempt = nullptr;
+    Task* task = nullptr;
+    if (job_it != jobs_.end()) {
+      auto& tasks = job_it->second->tasks(running.kind());
+      if (running.task() < tasks.size()) {
+        task = &tasks[running.task()];
+        attempt = task->FindAttempt(running.attempt());
+      }
+    }
+    const bool wanted = attempt && attempt->state == AttemptState::kRunning && !job_it->second->finished() &&
+                        task->state != rpc::DONE && attempt->worker_id == worker.id;
+    if (!wanted) {
+      rpc::AttemptRef* kill = response.add_kill();
+      kill->set_job_id(running.job_id());
+      kill->set_kind(running.kind());
+      kill->set_task(running.task());
+      kill->set_attempt(running.attempt());
+      continue;
+    }
+    if (running.records_in() != attempt->progress) {
+      attempt->progress = running.records_in();
+      attempt->last_progress_us = now;
+    }
+  }
+  AssignTasks(worker, request.free_slots(), &response);
+  for (const auto& [id, job] : jobs_) {
+    if (job->finished() && worker.cleaned_jobs.insert(id).second) response.add_finished_jobs(id);
+  }
+  return response;
+}
+
+void JobTracker::HandleResult(Worker& worker, const rpc::TaskResult& result, rpc::HeartbeatResponse* response) {
+  auto job_it = jobs_.find(result.job_id());
+  if (job_it == jobs_.end()) return;
+  Job& job = *job_it->second;
+  auto& tasks = job.tasks(result.kind());
+  if (result.task() >= tasks.size()) return;
+  Task& task = tasks[result.task()];
+  Attempt* attempt = task.FindAttempt(result.attempt());
+  if (attempt == nullptr || attempt->state != AttemptState::kRunning || attempt->worker_id != worker.id) return;
+  attempt->end_unix = NowUnix();
+  attempt->result = result;
+  if (job.finished()) {
+    attempt->state = AttemptState::kKilled;
+    return;
+  }
+  if (!result.ok()) {
+    HandleFailure(job, task, *attempt, result);
+    return;
+  }
+  attempt->state = AttemptState::kSucceeded;
+  if (task.state == rpc::DONE) return;  // a duplicate attempt already won
+  task.state = rpc::DONE;
+  task.winner = static_cast<int>(attempt - task.attempts.data());
+  if (task.kind == rpc::MAP) {
+    if (++job.maps_done == job.maps.size() && job.state == rpc::MAPPING) job.state = rpc::REDUCING;
+  } else if (++job.reduces_done == job.reduces.size()) {
+    job.state = rpc::COMMITTING;
+  }
+  // Stop duplicates of the task still running elsewhere.
+  for (const Attempt& other : task.attempts) {
+    if (other.state != AttemptState::kRunning) continue;
+    rpc::AttemptRef* kill = response->add_kill();  // the worker ignores attempts it does not run
+    kill->set_job_id(job.id);
+    kill->set_kind(task.kind);
+    kill->set_task(task.index);
+    kill->set_attempt(other.number);
+  }
+}
+
+void JobTracker::HandleFailure(Job& job, Task& task, Attempt& attempt, const rpc::TaskResult& result) {
+  if (result.lost_map_tasks_size() > 0) {
+    // Not the task's fault: map outputs it needed are gone. Re-run those maps, then retry.
+    attempt.state = AttemptState::kLost;
+    attempt.error = result.error();
+    for (uint32_t m : result.lost_map_tasks()) MarkMapOutputLost(job, m, result.error());
+    if (task.state == rpc::RUNNING && !task.HasRunningAttempt()) task.state = rpc::IDLE;
+    return;
+  }
+  attempt.state = AttemptState::kFailed;
+  attempt.error = result.error();
+  task.failures++;
+  task.failed_on.insert(attempt.worker_id);
+  spdlog::warn("job {}: {} attempt {} failed on {}: {}", job.id, TaskName(task.kind, task.index), attempt.number,
+               attempt.worker_id, result.error());
+  if (task.state == rpc::DONE) return;
+  if (task.failures >= job.spec.max_attempts()) {
+    FailJob(job, TaskName(task.kind, task.index) + " failed " + std::to_string(task.failures) +
+                     " times; last error: " + result.error());
+    return;
+  }
+  if (!task.HasRunningAttempt()) task.state = rpc::IDLE;
+}
+
+void JobTracker::MarkMapOutputLost(Job& job, uint32_t map_task, const std::string& why) {
+  if (map_task >= job.maps.size()) return;
+  Task& map = job.maps[map_task];
+  if (map.state != rpc::DONE) return;
+  Attempt& winner = map.attempts[static_cast<size_t>(map.winner)];
+  winner.state = AttemptState::kLost;
+  winner.error = "output lost: " + why;
+  map.state = map.HasRunningAttempt() ? rpc::RUNNING : rpc::IDLE;
+  map.winner = -1;
+  job.maps_done--;
+  if (job.state == rpc::REDUCING) job.state = rpc::MAPPING;
+  spdlog::info("job {}: re-executing map task {} ({})", job.id, map_task, why);
+}
+
+bool JobTracker::ShardHasLiveWorker(const std::string& shard) const {
+  for (const auto& [id, w] : workers_) {
+    if (w->alive && w->info.shard() == shard) return true;
+  }
+  return false;
+}
+
+bool JobTracker::HasOtherLiveWorker(const Task& task) const {
+  for (const auto& [id, w] : workers_) {
+    if (w->alive && !task.failed_on.count(id)) return true;
+  }
+  return false;
+}
+
+JobTracker::Task* JobTracker::PickTask(Job& job, const Worker& worker) {
+  auto eligible = [&](const Task& t) {
+    if (t.state != rpc::IDLE) return false;
+    // Prefer a worker where the task has not failed yet, if there is one.
+    return !t.failed_on.count(worker.id) || !HasOtherLiveWorker(t);
+  };
+  if (job.state == rpc::MAPPING) {
+    // Data locality first: a split runs next to its shard whenever that shard has a live worker.
+    Task* fallback = nullptr;
+    for (Task& t : job.maps) {
+      if (!eligible(t)) continue;
+      const std::string& shard = t.split.preferred_shard();
+      if (!shard.empty() && shard == worker.info.shard()) return &t;
+      if (fallback == nullptr && (shard.empty() || !ShardHasLiveWorker(shard))) fallback = &t;
+    }
+    return fallback;
+  }
+  if (job.state == rpc::REDUCING) {
+    for (Task& t : job.reduces) {
+      if (eligible(t)) return &t;
+    }
+  }
+  return nullptr;
+}
+
+void JobTracker::AssignTasks(Worker& worker, uint32_t free_slots, rpc::HeartbeatResponse* response) {
+  for (const std::string& id : job_order_) {
+    if (free_slots == 0) return;
+    Job& job = *jobs_[id];
+    if (job.finished() || job.abort_pending) continue;
+    while (free_slots > 0) {
+      Task* task = PickTask(job, worker);
+      if (task == nullptr) break;
+      *response->add_assignments() = StartAttempt(job, *task, worker);
+      free_slots--;
+    }
+  }
+}
+
+rpc::TaskSpec JobTracker::StartAttempt(Job& job, Task& task, Worker& worker) {
+  Attempt attempt;
+  attempt.number = static_cast<uint32_t>(task.attempts.size()) + 1;
+  attempt.worker_id = worker.id;
+  attempt.worker_address = worker.info.address();
+  attempt.start_us = attempt.last_progress_us = env_->NowMicros();
+  attempt.start_unix = NowUnix();
+  task.attempts.push_back(attempt);
+  task.state = rpc::RUNNING;
+
+  rpc::TaskSpec spec;
+  spec.set_job_id(job.id);
+  spec.set_kind(task.kind);
+  spec.set_task(task.index);
+  spec.set_attempt(attempt.number);
+  *spec.mutable_job() = job.spec;
+  spec.set_num_partitions(static_cast<uint32_t>(job.reduces.size()));
+  if (task.kind == rpc::MAP) {
+    *spec.mutable_split() = task.split;
+  } else {
+    for (const Task& map : job.maps) {
+      const Attempt& winner = map.attempts[static_cast<size_t>(map.winner)];
+      rpc::MapOutputLocation* loc = spec.add_map_outputs();
+      loc->set_map_task(map.index);
+      loc->set_attempt(winner.number);
+      loc->set_worker_id(winner.worker_id);
+      loc->set_worker_address(winner.worker_address);
+    }
+  }
+  spdlog::debug("job {}: {} attempt {} -> {}", job.id, TaskName(task.kind, task.index), attempt.number, worker.id);
+  return spec;
+}
+
+void JobTracker::FailJob(Job& job, const std::string& error) {
+  spdlog::error("job {} failed: {}", job.id, error);
+  job.error = error;
+  job.state = rpc::ABORTING;
+  job.final_state = rpc::FAILED;
+  job.abort_pending = true;
+}
+
+Status JobTracker::Cancel(const std::string& job_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return NotFound("no job " + job_id);
+  Job& job = *it->second;
+  if (job.finished()) return FailedPrecondition("job " + job_id + " has already ended");
+  job.state = rpc::ABORTING;
+  job.final_state = rpc::CANCELLED;
+  job.error = "cancelled by user";
+  job.abort_pending = true;
+  return Status::OK();
+}
+
+void JobTracker::DeclareWorkerDead(Worker& worker, const std::string& why) {
+  spdlog::warn("worker {} at {} is dead: {}", worker.id, worker.info.address(), why);
+  worker.alive = false;
+  for (auto& [id, job] : jobs_) {
+    if (job->finished()) continue;
+    for (auto* tasks : {&job->maps, &job->reduces}) {
+      for (Task& task : *tasks) {
+        for (Attempt& a : task.attempts) {
+          if (a.worker_id != worker.id || a.state != AttemptState::kRunning) continue;
+          a.state = AttemptState::kLost;
+          a.error = "worker lost: " + why;
+          a.end_unix = NowUnix();
+        }
+        if (task.state == rpc::RUNNING && !task.HasRunningAttempt()) task.state = rpc::IDLE;
+      }
+    }
+    // Map outputs live on the worker's disk: re-run them unless every reduce is already done.
+    if (job->reduces_done == job->reduces.size()) continue;
+    for (Task& map : job->maps) {
+      if (map.state == rpc::DONE && map.attempts[static_cast<size_t>(map.winner)].worker_id == worker.id) {
+        MarkMapOutputLost(*job, map.index, "worker " + worker.id + " is gone");
+      }
+    }
+  }
+}
+
+void JobTracker::CheckSilentAttempts(int64_t now) {
+  for (auto& [id, job] : jobs_) {
+    if (job->finished()) continue;
+    for (auto* tasks : {&job->maps, &job->reduces}) {
+      for (Task& task : *tasks) {
+        for (Attempt& a : task.attempts) {
+          if (a.state != AttemptState::kRunning || now - a.last_progress_us < options_.attempt_timeout_us) continue;
+          a.state = AttemptState::kLost;
+          a.error = "no progress for " + std::to_string(options_.attempt_timeout_us / 1000000) + " s; re-issued";
+          a.end_unix = NowUnix();
+          spdlog::warn("job {}: {} attempt {} on {} is silent; re-issuing", id, TaskName(task.kind, task.index),
+                       a.number, a.worker_id);
+          if (task.state == rpc::RUNNING && !task.HasRunningAttempt()) task.state = rpc::IDLE;
+        }
+      }
+    }
+  }
+}
+
+void JobTracker::Tick() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const int64_t now = env_->NowMicros();
+    for (auto& [id, worker] : workers_) {
+      if (worker->alive && now - worker->last_heartbeat_us > options_.worker_timeout_us) {
+        DeclareWorkerDead(*worker, "no heartbeat for " + std::to_string(options_.worker_timeout_us / 1000) + " ms");
+      }
+    }
+    CheckSilentAttempts(now);
+  }
+  FinishJobs();
+}
+
+void JobTracker::FinishJobs() {
+  struct Work {
+    Job* job;
+    bool commit;
+    std::vector<CommittedPartition> winners;
+  };
+  std::vector<Work> work;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [id, job] : jobs_) {
+      if (job->abort_pending) {
+        work.push_back({job.get(), false, {}});
+        job->abort_pending = false;
+      } else if (job->state == rpc::COMMITTING && job->end_unix == 0) {
+        Work w{job.get(), true, {}};
+        for (const Task& r : job->reduces) {
+          const Attempt& a = r.attempts[static_cast<size_t>(r.winner)];
+          w.winners.push_back({r.index, a.number, a.result.output_location()});
+        }
+        job->end_unix = -1;  // marks the commit as under way
+        work.push_back(std::move(w));
+      }
+    }
+  }
+  // Jobs are never erased, so the pointers stay valid; only this thread touches these jobs' outputs.
+  for (Work& w : work) {
+    Status s = w.commit ? w.job->output->CommitJob(w.job->id, w.winners) : w.job->output->AbortJob(w.job->id);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!w.commit) {
+      if (!s.ok()) spdlog::warn("job {}: cleaning up output failed: {}", w.job->id, s.ToString());
+      // Only now is the job over for clients: nothing of it is left in the output.
+      w.job->state = w.job->final_state;
+      w.job->end_unix = NowUnix();
+      continue;
+    }
+    w.job->end_unix = NowUnix();
+    if (s.ok()) {
+      w.job->state = rpc::SUCCEEDED;
+      spdlog::info("job {} succeeded; output in {}", w.job->id, w.job->output->Describe());
+    } else {
+      w.job->state = rpc::FAILED;
+      w.job->error = "committing the output failed: " + s.ToString();
+      spdlog::error("job {}: {}", w.job->id, w.job->error);
+    }
+  }
+}
+
+StatusOr<rpc::JobStatus> JobTracker::GetJob(const std::string& job_id, bool with_tasks) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return NotFound("no job " + job_id + " on this coordinator");
+  rpc::JobStatus status;
+  FillStatus(*it->second, with_tasks, &status);
+  return status;
+}
+
+std::vector<rpc::JobStatus> JobTracker::ListJobs() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<rpc::JobStatus> out;
+  for (const std::string& id : job_order_) {
+    out.emplace_back();
+    FillStatus(*jobs_[id], false, &out.back());
+  }
+  return out;
+}
+
+rpc::ClusterStatusResponse JobTracker::ClusterStatus() {
+  std::lock_guard<std::mutex> lock(mu_);
+  rpc::ClusterStatusResponse response;
+  response.set_active(true);
+  for (const auto& [id, w] : workers_) {
+    rpc::WorkerInfo* info = response.add_workers();
+    info->set_worker_id(id);
+    info->set_address(w->info.address());
+    info->set_slots(w->info.slots());
+    info->set_shard(w->info.shard());
+    info->set_alive(w->alive);
+    info->set_last_heartbeat_unix(w->last_heartbeat_unix);
+    info->set_pid(w->info.pid());
+  }
+  return response;
+}
+
+void JobTracker::FillStatus(const Job& job, bool with_tasks, rpc::JobStatus* out) const {
+  out->set_job_id(job.id);
+  *out->mutable_spec() = job.spec;
+  out->set_state(job.state);
+  out->set_error(job.error);
+  out->set_submit_unix(job.submit_unix);
+  out->set_end_unix(std::max(0.0, job.end_unix));
+  out->set_maps_done(job.maps_done);
+  out->set_maps_total(static_cast<uint32_t>(job.maps.size()));
+  out->set_reduces_done(job.reduces_done);
+  out->set_reduces_total(static_cast<uint32_t>(job.reduces.size()));
+  out->set_output_location(job.output ? job.output->Describe() : "");
+  std::map<std::string, int64_t> counters;
+  std::map<std::string, rpc::ShardReport> shards;
+  for (const auto* tasks : {&job.maps, &job.reduces}) {
+    for (const Task& task : *tasks) {
+      if (task.winner >= 0) {
+        const rpc::TaskResult& r = task.attempts[static_cast<size_t>(task.winner)].result;
+        for (const rpc::Counter& c : r.counters()) counters[c.name()] += c.value();
+        if (task.kind == rpc::MAP) {
+          out->set_input_records(out->input_records() + r.records_in());
+          out->set_input_bytes(out->input_bytes() + r.bytes_in());
+          const std::string& shard = task.split.mongo().shard();
+          if (!shard.empty()) {
+            rpc::ShardReport& report = shards[shard];
+            if (report.shard().empty()) {
+              report.set_shard(shard);
+              report.set_all_local(true);
+            }
+            report.set_documents_read(report.documents_read() + r.records_in());
+            report.set_orphans_skipped(report.orphans_skipped() + r.orphans_skipped());
+            report.set_bytes(report.bytes() + r.bytes_in());
+            report.set_map_tasks(report.map_tasks() + 1);
+            report.add_workers(task.attempts[static_cast<size_t>(task.winner)].worker_id);
+            report.set_all_local(report.all_local() && r.read_locally());
+          }
+        } else {
+          out->set_output_records(out->output_records() + r.records_out());
+        }
+      }
+      if (!with_tasks) continue;
+      rpc::TaskStatus* ts = out->add_tasks();
+      ts->set_kind(task.kind);
+      ts->set_task(task.index);
+      ts->set_state(task.state);
+      if (task.kind == rpc::MAP) ts->set_input(DescribeSplit(task.split));
+      for (const Attempt& a : task.attempts) {
+        rpc::AttemptStatus* as = ts->add_attempts();
+        as->set_attempt(a.number);
+        as->set_worker_id(a.worker_id);
+        as->set_worker_address(a.worker_address);
+        as->set_state(AttemptStateName(a.state));
+        as->set_error(a.error);
+        as->set_start_unix(a.start_unix);
+        as->set_end_unix(a.end_unix);
+        as->set_records_in(a.result.records_in());
+        as->set_records_out(a.result.records_out());
+        as->set_bytes_in(a.result.bytes_in());
+        as->set_read_locally(a.result.read_locally());
+        as->set_orphans_skipped(a.result.orphans_skipped());
+        as->set_shard(task.split.mongo().shard());
+      }
+    }
+  }
+  for (const auto& [name, value] : counters) {
+    rpc::Counter* c = out->add_counters();
+    c->set_name(name);
+    c->set_value(value);
+  }
+  for (auto& [name, report] : shards) *out->add_shards() = report;
+}
+
+}  // namespace aviary::coordinator

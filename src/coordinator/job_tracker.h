@@ -1,0 +1,97 @@
+// JobTracker: the coordinator's brain. It plans jobs into map and reduce tasks, hands tasks to
+// workers as they heartbeat, follows every attempt, re-executes what a dead or silent worker held,
+// and commits each job's output exactly once.
+//
+// It does no networking: the gRPC service (coordinator/service.h) calls it, and tests drive it
+// directly with a fake clock through Env.
+//
+// Thread safety: all public methods are safe to call concurrently.
+#ifndef AVIARY_COORDINATOR_JOB_TRACKER_H_
+#define AVIARY_COORDINATOR_JOB_TRACKER_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/env.h"
+#include "common/status.h"
+#include "rpc/aviary.pb.h"
+#include "storage/output.h"
+
+namespace aviary::coordinator {
+
+struct TrackerOptions {
+  int64_t worker_timeout_us = 5'000'000;    // a worker silent this long is dead
+  int64_t attempt_timeout_us = 30'000'000;  // an attempt without progress this long is re-issued
+  uint32_t max_attempts = 4;                // failed attempts of one task before the job fails
+  uint32_t heartbeat_ms = 100;
+};
+
+class JobTracker {
+ public:
+  // `env` (borrowed) supplies the clock and file access for output commits.
+  JobTracker(Env* env, TrackerOptions options);
+  ~JobTracker();
+
+  // Plans `spec` into tasks and prepares its output. Errors (missing input, an output that already
+  // holds a result, a bad URI) are returned here, before anything runs.
+  StatusOr<std::string> Submit(rpc::JobSpec spec);
+
+  rpc::RegisterWorkerResponse RegisterWorker(const rpc::RegisterWorkerRequest& request);
+  rpc::HeartbeatResponse Heartbeat(const rpc::HeartbeatRequest& request);
+
+  StatusOr<rpc::JobStatus> GetJob(const std::string& job_id, bool with_tasks);
+  std::vector<rpc::JobStatus> ListJobs();
+  Status Cancel(const std::string& job_id);
+  rpc::ClusterStatusResponse ClusterStatus();
+
+  // Declares silent workers dead, re-issues silent attempts, and commits or aborts finished jobs.
+  // Called periodically by one thread.
+  void Tick();
+
+ private:
+  struct Attempt;
+  struct Task;
+  struct Job;
+  struct Worker;
+
+  // All helpers below REQUIRE mu_ held.
+  void HandleResult(Worker& worker, const rpc::TaskResult& result, rpc::HeartbeatResponse* response);
+  void HandleFailure(Job& job, Task& task, Attempt& attempt, const rpc::TaskResult& result);
+  void MarkMapOutputLost(Job& job, uint32_t map_task, const std::string& why);
+  void AssignTasks(Worker& worker, uint32_t free_slots, rpc::HeartbeatResponse* response);
+  Task* PickTask(Job& job, const Worker& worker);
+  rpc::TaskSpec StartAttempt(Job& job, Task& task, Worker& worker);
+  void FailJob(Job& job, const std::string& error);
+  void DeclareWorkerDead(Worker& worker, const std::string& why);
+  void CheckSilentAttempts(int64_t now);
+  bool HasOtherLiveWorker(const Task& task) const;
+  bool ShardHasLiveWorker(const std::string& shard) const;
+  double NowUnix() const;
+  uint32_t TotalLiveSlots() const;
+  uint32_t TotalLiveSlotsLocked() const;  // REQUIRES: mu_ held
+  void FillStatus(const Job& job, bool with_tasks, rpc::JobStatus* out) const;
+  std::string NewJobId();
+  std::string NewWorkerId();
+
+  // Commits (or aborts) jobs whose tasks are all finished; runs without mu_ held.
+  void FinishJobs();
+
+  Env* const env_;
+  const TrackerOptions options_;
+
+  mutable std::mutex mu_;
+  std::map<std::string, std::unique_ptr<Job>> jobs_;        // GUARDED_BY(mu_)
+  std::vector<std::string> job_order_;                       // GUARDED_BY(mu_) submission order
+  std::map<std::string, std::unique_ptr<Worker>> workers_;  // GUARDED_BY(mu_)
+  uint64_t next_worker_ = 1;                                 // GUARDED_BY(mu_)
+  uint64_t next_job_ = 1;                                    // GUARDED_BY(mu_)
+};
+
+}  // namespace aviary::coordinator
+
+#endif  // AVIARY_COORDINATOR_JOB_TRACKER_H_

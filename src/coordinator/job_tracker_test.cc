@@ -1,0 +1,223 @@
+#include "coordinator/job_tracker.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace aviary::coordinator {
+namespace {
+
+class FakeClockEnv : public EnvWrapper {
+ public:
+  FakeClockEnv() : EnvWrapper(Env::Default()) {}
+  int64_t NowMicros() override { return now_us; }
+  int64_t now_us = 1'000'000;
+};
+
+class JobTrackerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("tracker_test_" + std::to_string(::getpid()) + "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_ / "in");
+    for (int i = 0; i < 4; ++i) std::ofstream(dir_ / "in" / ("f" + std::to_string(i) + ".txt")) << "a b c\n";
+    TrackerOptions options;
+    options.worker_timeout_us = 5'000'000;
+    options.attempt_timeout_us = 20'000'000;
+    options.max_attempts = 3;
+    tracker_ = std::make_unique<JobTracker>(&env_, options);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string AddWorker(const std::string& address) {
+    rpc::RegisterWorkerRequest request;
+    request.set_address(address);
+    request.set_slots(2);
+    return tracker_->RegisterWorker(request).worker_id();
+  }
+
+  std::string SubmitJob(uint32_t maps, uint32_t reduces) {
+    rpc::JobSpec spec;
+    spec.set_plugin("wordcount");
+    spec.set_input_uri("files:" + (dir_ / "in" / "*.txt").string());
+    spec.set_output_uri("files:" + (dir_ / "out").string());
+    spec.set_map_tasks(maps);
+    spec.set_reduce_tasks(reduces);
+    StatusOr<std::string> id = tracker_->Submit(spec);
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    return id.ok() ? *id : "";
+  }
+
+  rpc::HeartbeatResponse Beat(const std::string& worker, uint32_t free_slots, std::vector<rpc::TaskResult> finished = {}) {
+    rpc::HeartbeatRequest request;
+    request.set_worker_id(worker);
+    request.set_free_slots(free_slots);
+    for (auto& r : finished) *request.add_finished() = r;
+    return tracker_->Heartbeat(request);
+  }
+
+  // A successful result for `spec`; reduce outputs are real files so the commit can promote them.
+  rpc::TaskResult Success(const rpc::TaskSpec& spec) {
+    rpc::TaskResult r;
+    r.set_job_id(spec.job_id());
+    r.set_kind(spec.kind());
+    r.set_task(spec.task());
+    r.set_attempt(spec.attempt());
+    r.set_ok(true);
+    if (spec.kind() == rpc::REDUCE) {
+      auto output = OutputFormat::ForJob(spec.job(), Env::Default());
+      EXPECT_TRUE(output.ok());
+      auto writer = (*output)->OpenTaskWriter(spec.job_id(), spec.task(), spec.attempt());
+      EXPECT_TRUE(writer.ok()) << writer.status().ToString();
+      int64_t one = 1;
+      EXPECT_TRUE((*writer)->Write(ValueView::String("a"), ValueView::Int64(one)).ok());
+      EXPECT_TRUE((*writer)->Close().ok());
+      r.set_output_location((*writer)->location());
+    }
+    return r;
+  }
+
+  rpc::TaskResult Failure(const rpc::TaskSpec& spec, const std::string& error) {
+    rpc::TaskResult r = Success(spec);
+    r.set_ok(false);
+    r.set_error(error);
+    return r;
+  }
+
+  rpc::JobState State(const std::string& id) { return tracker_->GetJob(id, false)->state(); }
+
+  FakeClockEnv env_;
+  std::filesystem::path dir_;
+  std::unique_ptr<JobTracker> tracker_;
+};
+
+TEST_F(JobTrackerTest, RunsMapsThenReducesThenCommits) {
+  std::string w = AddWorker("127.0.0.1:1");
+  std::string job = SubmitJob(4, 2);
+  auto r1 = Beat(w, 2);
+  ASSERT_EQ(r1.assignments_size(), 2);
+  EXPECT_EQ(r1.assignments(0).kind(), rpc::MAP);
+  auto r2 = Beat(w, 2, {Success(r1.assignments(0)), Success(r1.assignments(1))});
+  ASSERT_EQ(r2.assignments_size(), 2);
+  EXPECT_EQ(r2.assignments(0).kind(), rpc::MAP);
+  // No reduce before every map is done.
+  auto r3 = Beat(w, 2, {Success(r2.assignments(0))});
+  ASSERT_EQ(r3.assignments_size(), 0);
+  auto r4 = Beat(w, 2, {Success(r2.assignments(1))});
+  ASSERT_EQ(r4.assignments_size(), 2);
+  EXPECT_EQ(r4.assignments(0).kind(), rpc::REDUCE);
+  EXPECT_EQ(r4.assignments(0).map_outputs_size(), 4);
+  EXPECT_EQ(State(job), rpc::REDUCING);
+  Beat(w, 2, {Success(r4.assignments(0)), Success(r4.assignments(1))});
+  tracker_->Tick();
+  EXPECT_EQ(State(job), rpc::SUCCEEDED);
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "out" / "_SUCCESS"));
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "out" / "part-00001.jsonl"));
+}
+
+TEST_F(JobTrackerTest, DeadWorkerLosesItsMapOutputs) {
+  std::string a = AddWorker("127.0.0.1:1");
+  std::string b = AddWorker("127.0.0.1:2");
+  std::string job = SubmitJob(2, 1);
+  auto ra = Beat(a, 1);
+  auto rb = Beat(b, 1);
+  ASSERT_EQ(ra.assignments_size(), 1);
+  ASSERT_EQ(rb.assignments_size(), 1);
+  Beat(a, 1, {Success(ra.assignments(0))});
+  Beat(b, 0, {Success(rb.assignments(0))});
+  EXPECT_EQ(State(job), rpc::REDUCING);
+  // Worker a goes silent while b keeps beating: a's map output must be redone.
+  env_.now_us += 6'000'000;
+  Beat(b, 0);
+  tracker_->Tick();
+  EXPECT_EQ(State(job), rpc::MAPPING);
+  auto again = Beat(b, 1);
+  ASSERT_EQ(again.assignments_size(), 1);
+  EXPECT_EQ(again.assignments(0).kind(), rpc::MAP);
+  EXPECT_EQ(again.assignments(0).task(), ra.assignments(0).task());
+  EXPECT_EQ(again.assignments(0).attempt(), 2u);
+  // The dead worker is told to start afresh.
+  EXPECT_TRUE(Beat(a, 1).reregister());
+}
+
+TEST_F(JobTrackerTest, FailsJobAfterMaxAttempts) {
+  std::string w = AddWorker("127.0.0.1:1");
+  std::string job = SubmitJob(1, 1);
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    auto r = Beat(w, 1);
+    ASSERT_EQ(r.assignments_size(), 1) << "attempt " << attempt;
+    EXPECT_EQ(r.assignments(0).attempt(), static_cast<uint32_t>(attempt));
+    Beat(w, 0, {Failure(r.assignments(0), "plugin crashed with SIGSEGV")});
+  }
+  tracker_->Tick();
+  auto status = tracker_->GetJob(job, true);
+  EXPECT_EQ(status->state(), rpc::FAILED);
+  EXPECT_NE(status->error().find("map task 0 failed 3 times"), std::string::npos) << status->error();
+  EXPECT_NE(status->error().find("SIGSEGV"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "out" / "_SUCCESS"));
+}
+
+TEST_F(JobTrackerTest, FirstOfTwoSuccessfulAttemptsWins) {
+  std::string a = AddWorker("127.0.0.1:1");
+  std::string b = AddWorker("127.0.0.1:2");
+  std::string job = SubmitJob(1, 1);
+  auto ra = Beat(a, 1);
+  ASSERT_EQ(ra.assignments_size(), 1);
+  // The attempt stalls: after the attempt timeout it is re-issued to b.
+  env_.now_us += 21'000'000;
+  Beat(a, 0);
+  Beat(b, 0);
+  tracker_->Tick();
+  auto rb = Beat(b, 1);
+  ASSERT_EQ(rb.assignments_size(), 1);
+  EXPECT_EQ(rb.assignments(0).attempt(), 2u);
+  Beat(b, 0, {Success(rb.assignments(0))});
+  Beat(a, 0, {Success(ra.assignments(0))});  // late duplicate: ignored
+  auto status = tracker_->GetJob(job, true);
+  EXPECT_EQ(status->maps_done(), 1u);
+  EXPECT_EQ(status->state(), rpc::REDUCING);
+}
+
+TEST_F(JobTrackerTest, LostMapOutputReportedByReducerIsReExecuted) {
+  std::string w = AddWorker("127.0.0.1:1");
+  std::string job = SubmitJob(2, 1);
+  auto r1 = Beat(w, 2);
+  auto r2 = Beat(w, 1, {Success(r1.assignments(0)), Success(r1.assignments(1))});
+  ASSERT_EQ(r2.assignments_size(), 1);
+  rpc::TaskResult lost = Failure(r2.assignments(0), "cannot reach 127.0.0.1:9");
+  lost.add_lost_map_tasks(1);
+  auto r3 = Beat(w, 1, {lost});
+  ASSERT_EQ(r3.assignments_size(), 1);
+  EXPECT_EQ(r3.assignments(0).kind(), rpc::MAP);
+  EXPECT_EQ(r3.assignments(0).task(), 1u);
+  auto r4 = Beat(w, 1, {Success(r3.assignments(0))});
+  ASSERT_EQ(r4.assignments_size(), 1);
+  EXPECT_EQ(r4.assignments(0).kind(), rpc::REDUCE);
+  EXPECT_EQ(r4.assignments(0).attempt(), 2u);
+  EXPECT_EQ(State(job), rpc::REDUCING);
+}
+
+TEST_F(JobTrackerTest, SubmitRejectsMissingInput) {
+  rpc::JobSpec spec;
+  spec.set_plugin("wordcount");
+  spec.set_input_uri("files:" + (dir_ / "nothing" / "*.txt").string());
+  spec.set_output_uri("files:" + (dir_ / "out").string());
+  StatusOr<std::string> id = tracker_->Submit(spec);
+  ASSERT_FALSE(id.ok());
+  EXPECT_NE(id.status().message().find("nothing"), std::string::npos) << id.status().message();
+}
+
+TEST_F(JobTrackerTest, CancelStopsAssigningAndAborts) {
+  std::string w = AddWorker("127.0.0.1:1");
+  std::string job = SubmitJob(2, 1);
+  ASSERT_TRUE(tracker_->Cancel(job).ok());
+  EXPECT_EQ(Beat(w, 2).assignments_size(), 0);
+  tracker_->Tick();
+  EXPECT_EQ(State(job), rpc::CANCELLED);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "out" / "_SUCCESS"));
+}
+
+}  // namespace
+}  // namespace aviary::coordinator

@@ -1,0 +1,56 @@
+#include "rpc/grpc_util.h"
+
+#include <string>
+
+namespace aviary::rpc {
+namespace {
+
+TransportOptions& MutableOptions() {
+  static TransportOptions* options = new TransportOptions();
+  return *options;
+}
+
+}  // namespace
+
+grpc::Status ToGrpc(const Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), status.message());
+}
+
+Status FromGrpc(const grpc::Status& status, const std::string& peer) {
+  if (status.ok()) return Status::OK();
+  std::string message = status.error_message();
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE || status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    message = "cannot reach " + peer + ": " + message;
+  }
+  return Status(static_cast<StatusCode>(status.error_code()), message);
+}
+
+void SetTransportOptions(const TransportOptions& options) { MutableOptions() = options; }
+const TransportOptions& GetTransportOptions() { return MutableOptions(); }
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  args.SetMaxSendMessageSize(kMaxMessageBytes);
+  // Fail fast on a dead peer instead of waiting for TCP timeouts.
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+void PrepareContext(grpc::ClientContext* context, std::chrono::milliseconds timeout) {
+  context->set_deadline(std::chrono::system_clock::now() + timeout);
+  const std::string& secret = GetTransportOptions().secret;
+  if (!secret.empty()) context->AddMetadata("x-aviary-secret", secret);
+}
+
+void ConfigureServer(grpc::ServerBuilder* builder, const std::string& listen, int* selected_port) {
+  builder->AddListeningPort(listen, grpc::InsecureServerCredentials(), selected_port);
+  builder->SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder->SetMaxSendMessageSize(kMaxMessageBytes);
+}
+
+}  // namespace aviary::rpc

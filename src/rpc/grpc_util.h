@@ -1,0 +1,41 @@
+// Glue between Aviary and gRPC: Status conversion and the one place where channels and servers
+// are created, so transport security is configured once for every RPC in the system.
+#ifndef AVIARY_RPC_GRPC_UTIL_H_
+#define AVIARY_RPC_GRPC_UTIL_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+
+namespace aviary::rpc {
+
+// Status codes are the same numbers on both sides.
+grpc::Status ToGrpc(const Status& status);
+Status FromGrpc(const grpc::Status& status, const std::string& peer);
+
+// Credentials and limits shared by every client and server of one cluster.
+struct TransportOptions {
+  std::string secret;  // cluster secret; empty disables authentication (local mode only)
+};
+
+// Process-wide transport settings; set once at startup, before any channel or server exists.
+void SetTransportOptions(const TransportOptions& options);
+const TransportOptions& GetTransportOptions();
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);
+// Attaches the cluster credentials and a deadline to an outgoing call.
+void PrepareContext(grpc::ClientContext* context, std::chrono::milliseconds timeout);
+// Configures a server builder: listening address, credentials, message size limits.
+// `*selected_port` receives the bound port (useful with port 0).
+void ConfigureServer(grpc::ServerBuilder* builder, const std::string& listen, int* selected_port);
+
+// Largest message we accept: protects daemons from oversized requests.
+inline constexpr int kMaxMessageBytes = 64 << 20;
+
+}  // namespace aviary::rpc
+
+#endif  // AVIARY_RPC_GRPC_UTIL_H_

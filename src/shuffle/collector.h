@@ -1,0 +1,96 @@
+// The MapOutputCollector implementation (see map_output.h for the contract).
+//
+// Per emit: hash the key's bytes where the plugin left them (XXH3, once), probe the table once,
+// and fold the value into the entry in place: no copy and no allocation unless the key is new.
+// New keys (encoded, see key.h) and values go to the arena. When arena plus table exceed the
+// memory budget, the distinct keys are sorted by (partition, key order) and written as a run;
+// Finish() merges the runs, or writes the sorted table directly if nothing spilled.
+#ifndef AVIARY_SHUFFLE_COLLECTOR_H_
+#define AVIARY_SHUFFLE_COLLECTOR_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "shuffle/arena.h"
+#include "shuffle/format.h"
+#include "shuffle/key.h"
+#include "shuffle/key_table.h"
+#include "shuffle/map_output.h"
+
+namespace aviary::shuffle {
+
+class MapFileWriter;
+class RunMerger;
+
+// Thread safety: single-threaded.
+class Collector final : public MapOutputCollector {
+ public:
+  Collector(Env* env, Job* job, const MapOutputOptions& options);
+  ~Collector() override;  // removes spill runs that Finish() did not get to
+
+  void Emit(ValueView key, ValueView value) override;
+  void Count(std::string_view counter, int64_t delta) override;
+  const Status& status() const override { return status_; }
+  Status Finish(const std::string& output_path, MapOutputStats* stats) override;
+
+ private:
+  // --- collecting (collector.cc)
+  static bool IsWellFormed(ValueView key, ValueView value) {
+    return HasValidSize(key) && HasValidSize(value) && key.size() < kMaxRecordBytes && value.size() < kMaxRecordBytes;
+  }
+  void FailMalformed(ValueView key, ValueView value);
+  bool PartitionOf(const Entry& e, uint64_t hash, uint32_t* partition);
+  void Insert(KeyTable::Slot* slot, uint64_t hash, ValueView key, ValueView value);
+  void Combine(Entry* e, ValueView value);  // kReduce and kNone; Emit() adds kSum inline
+  void ReduceInto(Entry* e, ValueView value);
+  void StoreValue(Entry* e, ValueView value);
+  void AppendValue(Entry* e, ValueView value);
+  void CheckMemory() {
+    if (arena_.bytes_used() + table_.memory_bytes() > options_.memory_budget_bytes && status_.ok()) Spill();
+  }
+  void Fail(Status s);
+
+  // --- writing (collector_output.cc)
+  struct SortItem {
+    uint64_t major;   // partition << 8 | key type
+    uint64_t prefix;  // KeyPrefix()
+    const Entry* entry;
+  };
+  void Spill();
+  std::vector<SortItem> SortedEntries() const;
+  Status WriteTable(const std::string& path, std::vector<SegmentRange>* index);
+  Status WriteEntry(const Entry& e, MapFileWriter* out) const;
+  Status MergeRuns(const std::string& path, std::vector<SegmentRange>* index);
+  Status MergePass(RunMerger* merger);
+  std::string NextRunPath();
+  void DeleteFiles(const std::vector<std::string>& paths);
+  void FillStats(const std::vector<SegmentRange>& index, MapOutputStats* stats) const;
+
+  Env* const env_;  // not owned
+  Job* const job_;  // not owned
+  const MapOutputOptions options_;
+  const Combiner combiner_;
+  const bool custom_partitioner_;
+  const size_t initial_capacity_;
+  Status status_;
+  bool finished_ = false;
+
+  Arena arena_;
+  KeyTable table_;
+  std::vector<ValueView> pair_;  // kReduce's {accumulated, new} argument
+
+  std::vector<std::string> runs_;  // spill runs not merged yet
+  uint64_t next_run_id_ = 0;
+  uint64_t records_emitted_ = 0;
+  uint64_t records_out_ = 0;
+  uint64_t spills_ = 0;
+  absl::flat_hash_map<std::string, int64_t> counters_;
+};
+
+}  // namespace aviary::shuffle
+
+#endif  // AVIARY_SHUFFLE_COLLECTOR_H_

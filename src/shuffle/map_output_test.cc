@@ -1,0 +1,413 @@
+#include "shuffle/map_output.h"
+
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "shuffle/hash.h"
+#include "shuffle/test_util.h"
+
+namespace aviary::shuffle {
+namespace {
+
+using testing::ListJob;
+using testing::MapLines;
+using testing::Pairs;
+using testing::ReadMapOutput;
+using testing::ScratchDir;
+using testing::ShowEncoded;
+using testing::StrKey;
+using testing::UnionJob;
+using testing::WordCountJob;
+
+MapOutputOptions Options(const ScratchDir& dir, uint32_t partitions, uint64_t budget = 256 << 20) {
+  MapOutputOptions options;
+  options.num_partitions = partitions;
+  options.memory_budget_bytes = budget;
+  options.spill_dir = dir.File("spill");
+  return options;
+}
+
+std::unique_ptr<MapOutputCollector> NewCollector(Job* job, const MapOutputOptions& options, Env* env = Env::Default()) {
+  auto c = MapOutputCollector::Create(env, job, options);
+  EXPECT_TRUE(c.ok()) << c.status().ToString();
+  return c.ok() ? std::move(c).value() : nullptr;
+}
+
+// Lines of words from a skewed vocabulary, so some words are frequent and many are rare.
+std::vector<std::string> Lines(int n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<std::string> lines;
+  for (int i = 0; i < n; ++i) {
+    std::string line;
+    for (int w = 0; w < 8; ++w) {
+      const uint32_t rank = static_cast<uint32_t>(std::pow(rng() % 100000 / 100000.0, 3) * 3000);
+      line += "w" + std::to_string(rank) + " ";
+    }
+    lines.push_back(line);
+  }
+  return lines;
+}
+
+std::map<std::string, int64_t> CountWords(const std::vector<std::string>& lines) {
+  std::map<std::string, int64_t> counts;
+  for (const std::string& line : lines) {
+    size_t start = 0;
+    while (start < line.size()) {
+      size_t end = line.find(' ', start);
+      if (end == std::string::npos) end = line.size();
+      if (end > start) ++counts[line.substr(start, end - start)];
+      start = end + 1;
+    }
+  }
+  return counts;
+}
+
+TEST(MapOutputTest, WordCountSumsPerKeyInSortedPartitions) {
+  ScratchDir dir;
+  WordCountJob job;
+  auto collector = NewCollector(&job, Options(dir, 4));
+  const auto lines = Lines(2000, 1);
+  MapLines(&job, collector.get(), lines);
+  ASSERT_TRUE(collector->status().ok());
+  MapOutputStats stats;
+  const std::string path = dir.File("map.out");
+  ASSERT_TRUE(collector->Finish(path, &stats).ok());
+
+  std::map<std::string, int64_t> got;
+  const std::vector<Pairs> partitions = ReadMapOutput(path, 4);
+  for (uint32_t p = 0; p < 4; ++p) {
+    for (size_t i = 0; i < partitions[p].size(); ++i) {
+      const auto& [key, value] = partitions[p][i];
+      EXPECT_EQ(DefaultPartition(HashKey(key), 4), p);
+      if (i > 0) {
+        EXPECT_LT(CompareKeys(partitions[p][i - 1].first, key), 0);
+      }
+      got[ShowEncoded(key)] = DecodeValue(value).as_int();
+    }
+    EXPECT_EQ(stats.partition_bytes[p], LocatePartition(Env::Default(), path, p)->length);
+  }
+  const auto expected = CountWords(lines);
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(stats.records_emitted, 2000u * 8);
+  EXPECT_EQ(stats.records_out, expected.size());
+  EXPECT_EQ(stats.spills, 0u);
+  EXPECT_FALSE(Env::Default()->FileExists(path + ".tmp"));
+}
+
+TEST(MapOutputTest, EmptyOutputHasEveryPartition) {
+  ScratchDir dir;
+  WordCountJob job;
+  auto collector = NewCollector(&job, Options(dir, 3));
+  MapOutputStats stats;
+  ASSERT_TRUE(collector->Finish(dir.File("map.out"), &stats).ok());
+  EXPECT_EQ(stats.partition_bytes.size(), 3u);
+  for (const Pairs& p : ReadMapOutput(dir.File("map.out"), 3)) EXPECT_TRUE(p.empty());
+}
+
+TEST(MapOutputTest, SumTurnsDoubleWhenADoubleArrives) {
+  ScratchDir dir;
+  WordCountJob job;
+  auto collector = NewCollector(&job, Options(dir, 1));
+  collector->Emit("x", int64_t{2});
+  collector->Emit(ValueView::String("x"), ValueView::Double(0.25));
+  collector->Emit("y", int64_t{3});
+  ASSERT_TRUE(collector->Finish(dir.File("map.out"), nullptr).ok());
+  const Pairs out = ReadMapOutput(dir.File("map.out"), 1)[0];
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(ShowEncoded(out[0].second), "d:2.250000");
+  EXPECT_EQ(ShowEncoded(out[1].second), "i:3");
+}
+
+TEST(MapOutputTest, SumRejectsNonNumericValueAndStops) {
+  ScratchDir dir;
+  WordCountJob job;
+  auto collector = NewCollector(&job, Options(dir, 1));
+  collector->Emit("x", int64_t{1});
+  collector->Emit(ValueView::String("x"), ValueView::String("oops"));
+  collector->Emit("z", int64_t{1});  // ignored after the error
+  const Status& s = collector->status();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("string"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("\"x\""), std::string::npos) << s.message();
+  MapOutputStats stats;
+  EXPECT_FALSE(collector->Finish(dir.File("map.out"), &stats).ok());
+  EXPECT_EQ(stats.records_emitted, 2u);
+  EXPECT_FALSE(Env::Default()->FileExists(dir.File("map.out")));
+}
+
+TEST(MapOutputTest, Int32AndInt64KeysAreOneKey) {
+  ScratchDir dir;
+  WordCountJob job;
+  auto collector = NewCollector(&job, Options(dir, 2));
+  const int32_t five32 = 5;
+  const int64_t five64 = 5;
+  const int64_t one = 1;
+  collector->Emit(ValueView(Type::kInt32, reinterpret_cast<const char*>(&five32), 4), ValueView::Int64(one));
+  collector->Emit(ValueView::Int64(five64), ValueView::Int64(one));
+  MapOutputStats stats;
+  ASSERT_TRUE(collector->Finish(dir.File("map.out"), &stats).ok());
+  EXPECT_EQ(stats.records_out, 1u);
+  Pairs all;
+  for (const Pairs& p : ReadMapOutput(dir.File("map.out"), 2)) all.insert(all.end(), p.begin(), p.end());
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(DecodeValue(all[0].first).type(), Type::kInt64);
+  EXPECT_EQ(ShowEncoded(all[0].second), "i:2");
+}
+
+// Sends keys starting with 'a' to partition 0 and the rest to 1; "bad" gets `bad_partition`.
+class FirstLetterJob : public WordCountJob {
+ public:
+  bool has_partitioner() const override { return true; }
+  uint32_t Partition(ValueView key, uint32_t n) override {
+    if (key.as_string() == "bad") return bad_partition;
+    if (key.as_string() == "throw") throw std::runtime_error("no partition for you");
+    return key.as_string().starts_with("a") ? 0 : 1 % n;
+  }
+  uint32_t bad_partition = 0;
+};
+
+TEST(MapOutputTest, CustomPartitionerRoutesKeys) {
+  ScratchDir dir;
+  FirstLetterJob job;
+  auto collector = NewCollector(&job, Options(dir, 2));
+  MapLines(&job, collector.get(), {"apple bee ant cow apple"});
+  ASSERT_TRUE(collector->Finish(dir.File("map.out"), nullptr).ok());
+  const std::vector<Pairs> parts = ReadMapOutput(dir.File("map.out"), 2);
+  EXPECT_EQ(parts[0], (Pairs{{StrKey("ant"), parts[0][0].second}, {StrKey("apple"), parts[0][1].second}}));
+  EXPECT_EQ(ShowEncoded(parts[0][1].second), "i:2");
+  ASSERT_EQ(parts[1].size(), 2u);
+  EXPECT_EQ(parts[1][0].first, StrKey("bee"));
+}
+
+TEST(MapOutputTest, PartitionOutOfRangeIsAnError) {
+  ScratchDir dir;
+  FirstLetterJob job;
+  job.bad_partition = 2;
+  auto collector = NewCollector(&job, Options(dir, 2));
+  MapLines(&job, collector.get(), {"ok bad"});
+  EXPECT_EQ(collector->status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(collector->status().message().find("returned 2"), std::string::npos);
+}
+
+TEST(MapOutputTest, ThrowingPartitionerIsAnInternalError) {
+  ScratchDir dir;
+  FirstLetterJob job;
+  auto collector = NewCollector(&job, Options(dir, 2));
+  MapLines(&job, collector.get(), {"throw"});
+  EXPECT_EQ(collector->status().code(), StatusCode::kInternal);
+  EXPECT_NE(collector->status().message().find("plugin threw no partition for you in Partition"), std::string::npos)
+      << collector->status().message();
+}
+
+TEST(MapOutputTest, ReduceCombinerFoldsAsValuesArrive) {
+  ScratchDir dir;
+  UnionJob job;
+  auto collector = NewCollector(&job, Options(dir, 1));
+  collector->Emit("k", UnionJob::Array({"a"}));
+  collector->Emit("k", UnionJob::Array({"b"}));
+  collector->Emit("j", UnionJob::Array({"x"}));
+  collector->Emit("k", UnionJob::Array({"c", "a", "d", "e", "f"}));  // outgrows the stored value
+  ASSERT_TRUE(collector->Finish(dir.File("map.out"), nullptr).ok());
+  EXPECT_EQ(job.reduce_calls, 2);
+  const Pairs out = ReadMapOutput(dir.File("map.out"), 1)[0];
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(ShowEncoded(out[0].second), "[x]");
+  EXPECT_EQ(ShowEncoded(out[1].second), "[a,b,c,d,e,f]");
+}
+
+TEST(MapOutputTest, ThrowingReduceBecomesInternalStatus) {
+  ScratchDir dir;
+  UnionJob job;
+  const std::string bad = "k";
+  job.throw_on_key = &bad;
+  auto collector = NewCollector(&job, Options(dir, 1));
+  collector->Emit("k", UnionJob::Array({"a"}));
+  collector->Emit("k", UnionJob::Array({"b"}));
+  EXPECT_EQ(collector->status().code(), StatusCode::kInternal);
+  EXPECT_EQ(collector->status().message(), "plugin threw boom in Reduce for key \"k\"");
+  EXPECT_EQ(collector->Finish(dir.File("map.out"), nullptr).code(), StatusCode::kInternal);
+}
+
+TEST(MapOutputTest, NoneCombinerKeepsEveryValueInEmitOrder) {
+  ScratchDir dir;
+  ListJob job;
+  auto collector = NewCollector(&job, Options(dir, 1));
+  collector->Emit(ValueView::String("k"), ValueView::String("2"));
+  collector->Emit(ValueView::String("j"), ValueView::String("x"));
+  collector->Emit(ValueView::String("k"), ValueView::String("1"));
+  MapOutputStats stats;
+  ASSERT_TRUE(collector->Finish(dir.File("map.out"), &stats).ok());
+  EXPECT_EQ(stats.records_out, 2u);
+  const Pairs out = ReadMapOutput(dir.File("map.out"), 1)[0];
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0], (std::pair{StrKey("j"), StrKey("x")}));
+  EXPECT_EQ(out[1], (std::pair{StrKey("k"), StrKey("2")}));
+  EXPECT_EQ(out[2], (std::pair{StrKey("k"), StrKey("1")}));
+}
+
+TEST(MapOutputTest, CountersAreSummedAndSorted) {
+  ScratchDir dir;
+  WordCountJob job;
+  auto collector = NewCollector(&job, Options(dir, 1));
+  collector->Count("lines", 1);
+  collector->Count("bytes", 10);
+  collector->Count("lines", 2);
+  MapOutputStats stats;
+  ASSERT_TRUE(collector->Finish(dir.File("map.out"), &stats).ok());
+  EXPECT_EQ(stats.counters, (std::vector<std::pair<std::string, int64_t>>{{"bytes", 10}, {"lines", 3}}));
+}
+
+TEST(MapOutputTest, FinishTwiceFails) {
+  ScratchDir dir;
+  WordCountJob job;
+  auto collector = NewCollector(&job, Options(dir, 1));
+  ASSERT_TRUE(collector->Finish(dir.File("a"), nullptr).ok());
+  EXPECT_EQ(collector->Finish(dir.File("b"), nullptr).code(), StatusCode::kFailedPrecondition);
+}
+
+TEST(MapOutputTest, MalformedKeyIsRejected) {
+  ScratchDir dir;
+  WordCountJob job;
+  auto collector = NewCollector(&job, Options(dir, 1));
+  const int32_t small = 1;
+  collector->Emit(ValueView(Type::kInt64, reinterpret_cast<const char*>(&small), 4), ValueView::Int64(int64_t{1}));
+  EXPECT_EQ(collector->status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(MapOutputTest, OverBudgetWithoutSpillDirFails) {
+  ScratchDir dir;
+  WordCountJob job;
+  MapOutputOptions options = Options(dir, 1, 4096);
+  options.spill_dir.clear();
+  auto collector = NewCollector(&job, options);
+  MapLines(&job, collector.get(), Lines(100, 3));
+  EXPECT_EQ(collector->status().code(), StatusCode::kResourceExhausted);
+}
+
+// The same workload with a roomy and a 4 KiB budget must give byte-identical partitions.
+class SpillTest : public ::testing::TestWithParam<Combiner> {
+ protected:
+  std::unique_ptr<Job> NewJob() const {
+    switch (GetParam()) {
+      case Combiner::kSum: return std::make_unique<WordCountJob>();
+      case Combiner::kReduce: return std::make_unique<UnionJob>();
+      case Combiner::kNone: return std::make_unique<ListJob>();
+    }
+    return nullptr;
+  }
+
+  // Emits a skewed mix of string and integer keys.
+  void Emit(MapContext* ctx) const {
+    std::mt19937 rng(5);
+    for (int i = 0; i < 20000; ++i) {
+      const uint32_t rank = static_cast<uint32_t>(std::pow(rng() % 1000 / 1000.0, 2) * 2000);
+      const std::string word = "key" + std::to_string(rank);
+      const int64_t number = rank;
+      const ValueView key = rank % 5 == 0 ? ValueView::Int64(number) : ValueView::String(word);
+      switch (GetParam()) {
+        case Combiner::kSum: ctx->Emit(key, ValueView::Int64(number)); break;
+        case Combiner::kReduce: ctx->Emit(key, UnionJob::Array({std::to_string(i % 7)})); break;
+        case Combiner::kNone: ctx->Emit(key, ValueView::String(std::to_string(i))); break;
+      }
+    }
+  }
+
+  std::vector<Pairs> Run(uint64_t budget, MapOutputStats* stats) {
+    auto job = NewJob();
+    const MapOutputOptions options = Options(dir_, 3, budget);
+    auto collector = NewCollector(job.get(), options);
+    Emit(collector.get());
+    const std::string path = dir_.File("map.out." + std::to_string(budget));
+    Status s = collector->Finish(path, stats);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    auto leftovers = Env::Default()->GetChildren(options.spill_dir);
+    EXPECT_TRUE(leftovers.ok() && leftovers->empty());
+    return ReadMapOutput(path, 3);
+  }
+
+  ScratchDir dir_;
+};
+
+TEST_P(SpillTest, SpillingGivesTheSameOutput) {
+  MapOutputStats in_memory;
+  MapOutputStats spilled;
+  const std::vector<Pairs> expected = Run(256 << 20, &in_memory);
+  const std::vector<Pairs> got = Run(4096, &spilled);
+  EXPECT_EQ(in_memory.spills, 0u);
+  EXPECT_GT(spilled.spills, 64u);  // enough to need an intermediate merge pass
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(spilled.records_out, in_memory.records_out);
+  EXPECT_EQ(spilled.records_emitted, 20000u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Combiners, SpillTest,
+                         ::testing::Values(Combiner::kSum, Combiner::kReduce, Combiner::kNone),
+                         [](const auto& info) {
+                           return info.param == Combiner::kSum ? "Sum" : info.param == Combiner::kReduce ? "Reduce" : "None";
+                         });
+
+// Fails creating or appending to files whose path starts with `prefix`.
+class FailingEnv : public EnvWrapper {
+ public:
+  explicit FailingEnv(std::string prefix) : EnvWrapper(Env::Default()), prefix_(std::move(prefix)) {}
+
+  StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
+    if (!path.starts_with(prefix_)) return EnvWrapper::NewWritableFile(path);
+    if (fail_create) return IOError("injected: cannot create " + path);
+    ASSIGN_OR_RETURN(auto file, EnvWrapper::NewWritableFile(path));
+    return std::unique_ptr<WritableFile>(new FailingFile(std::move(file)));
+  }
+
+  bool fail_create = true;
+
+ private:
+  class FailingFile : public WritableFile {
+   public:
+    explicit FailingFile(std::unique_ptr<WritableFile> base) : base_(std::move(base)) {}
+    Status Append(std::string_view) override { return IOError("injected: no space left"); }
+    Status Flush(bool sync) override { return base_->Flush(sync); }
+    Status Close() override { return base_->Close(); }
+
+   private:
+    std::unique_ptr<WritableFile> base_;
+  };
+
+  const std::string prefix_;
+};
+
+class FailingSpillTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(FailingSpillTest, SpillFailureIsACleanError) {
+  ScratchDir dir;
+  FailingEnv env(dir.File("spill"));
+  env.fail_create = GetParam();
+  WordCountJob job;
+  auto collector = NewCollector(&job, Options(dir, 2, 4096), &env);
+  MapLines(&job, collector.get(), Lines(500, 4));
+  const Status s = collector->status();
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("injected"), std::string::npos) << s.ToString();
+  EXPECT_NE(s.message().find("spilling"), std::string::npos) << s.ToString();
+  EXPECT_EQ(collector->Finish(dir.File("map.out"), nullptr).ToString(), s.ToString());
+  EXPECT_FALSE(Env::Default()->FileExists(dir.File("map.out")));
+  EXPECT_TRUE(Env::Default()->GetChildren(dir.File("spill"))->empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(CreateOrAppend, FailingSpillTest, ::testing::Bool());
+
+TEST(MapOutputTest, FailingOutputLeavesNoFile) {
+  ScratchDir dir;
+  FailingEnv env(dir.File("map.out"));
+  WordCountJob job;
+  auto collector = NewCollector(&job, Options(dir, 2), &env);
+  MapLines(&job, collector.get(), {"a b c"});
+  EXPECT_FALSE(collector->Finish(dir.File("map.out"), nullptr).ok());
+  EXPECT_FALSE(Env::Default()->FileExists(dir.File("map.out")));
+  EXPECT_FALSE(Env::Default()->FileExists(dir.File("map.out.tmp")));
+}
+
+}  // namespace
+}  // namespace aviary::shuffle

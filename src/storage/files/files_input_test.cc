@@ -1,0 +1,255 @@
+#include "storage/files/files_input.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <random>
+
+#include "storage/files/test_util.h"
+
+namespace aviary {
+namespace {
+
+struct Line {
+  std::string file;
+  uint64_t offset;
+  std::string text;
+  bool operator==(const Line&) const = default;
+};
+
+std::ostream& operator<<(std::ostream& os, const Line& l) { return os << l.file << "@" << l.offset << ":'" << l.text << "'"; }
+
+class CollectingSink : public RecordSink {
+ public:
+  bool OnRecord(const Record& r) override {
+    lines.push_back({std::string(r.source().file), r.source().offset, std::string(r.text())});
+    docs.push_back(r.document() ? std::string(r.document()->data(), r.document()->size()) : "");
+    return static_cast<int>(lines.size()) != stop_after;
+  }
+  const Status& status() const override { return stop_status; }
+
+  std::vector<Line> lines;
+  std::vector<std::string> docs;  // BSON of each record's document, or empty
+  int stop_after = -1;
+  Status stop_status;
+};
+
+// The lines of `data` (a file named `file`) by the obvious definition.
+void AppendReferenceLines(const std::string& file, const std::string& data, std::vector<Line>* lines) {
+  size_t pos = 0;
+  while (pos < data.size()) {
+    const size_t nl = data.find('\n', pos);
+    const size_t stop = nl == std::string::npos ? data.size() : nl;
+    std::string text = data.substr(pos, stop - pos);
+    if (!text.empty() && text.back() == '\r') text.pop_back();
+    lines->push_back({file, pos, text});
+    pos = stop + 1;
+  }
+}
+
+class FilesInputTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<InputFormat> Input(const std::string& glob, FilesInputOptions options = {}) {
+    return NewFilesInput(glob, std::move(options), &env_);
+  }
+
+  // Plans `desired` splits and reads them all into `sink`, checking each call succeeds.
+  void ReadAll(InputFormat* input, uint32_t desired, CollectingSink* sink, InputStats* stats, size_t* num_splits = nullptr) {
+    StatusOr<std::vector<rpc::InputSplit>> splits = input->PlanSplits(desired);
+    ASSERT_TRUE(splits.ok()) << splits.status().ToString();
+    if (num_splits) *num_splits = splits->size();
+    for (const rpc::InputSplit& split : *splits) {
+      Status s = input->ReadSplit(split, sink, stats);
+      ASSERT_TRUE(s.ok()) << s.ToString();
+    }
+  }
+
+  ScratchDir dir_;
+  FaultEnv env_;
+};
+
+TEST_F(FilesInputTest, GlobMatchingNothing) {
+  StatusOr<std::vector<rpc::InputSplit>> splits = Input(dir_.Join("*.txt"))->PlanSplits(4);
+  ASSERT_EQ(splits.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(splits.status().message(), "no input files match " + dir_.Join("*.txt"));
+}
+
+TEST_F(FilesInputTest, DirectoryIsRefused) {
+  ::mkdir(dir_.Join("sub").c_str(), 0755);
+  StatusOr<std::vector<rpc::InputSplit>> splits = Input(dir_.Join("*"))->PlanSplits(1);
+  ASSERT_EQ(splits.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(splits.status().message().find(dir_.Join("sub") + " is a directory"), std::string::npos)
+      << splits.status().message();
+}
+
+TEST_F(FilesInputTest, UnreadableFileIsNamedAtPlanning) {
+  WriteTestFile(dir_.Join("a.txt"), "x\n");
+  WriteTestFile(dir_.Join("b.txt"), "y\n");
+  env_.unreadable = "b.txt";
+  StatusOr<std::vector<rpc::InputSplit>> splits = Input(dir_.Join("*.txt"))->PlanSplits(1);
+  ASSERT_EQ(splits.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(splits.status().message().find(dir_.Join("b.txt")), std::string::npos) << splits.status().message();
+}
+
+TEST_F(FilesInputTest, EmptyInputHasNoSplits) {
+  WriteTestFile(dir_.Join("a.txt"), "");
+  WriteTestFile(dir_.Join("b.txt"), "");
+  StatusOr<std::vector<rpc::InputSplit>> splits = Input(dir_.Join("*.txt"))->PlanSplits(0);
+  ASSERT_TRUE(splits.ok()) << splits.status().ToString();
+  EXPECT_TRUE(splits->empty());
+}
+
+// Many files, many split counts, tiny to large read sizes: every line exactly once, in order.
+TEST_F(FilesInputTest, EveryLineReadExactlyOnce) {
+  std::mt19937 rng(3);
+  std::vector<std::pair<std::string, std::string>> files = {
+      {"a.txt", "first\r\nsecond\n\nfourth after an empty line\r\n\r\nno newline at end"},
+      {"b.txt", ""},
+      {"c.txt", std::string(300, 'L') + "\n" + std::string(5, 's') + "\n"},
+      {"d.txt", "\n\n\n"},
+      {"e.txt", "x"},
+  };
+  std::string big;
+  for (int i = 0; i < 200; ++i) big += std::string(rng() % 40, static_cast<char>('a' + i % 26)) + (i % 7 ? "\n" : "\r\n");
+  files.push_back({"f.txt", big});
+  std::vector<Line> expected;
+  uint64_t total = 0;
+  for (const auto& [name, data] : files) {
+    WriteTestFile(dir_.Join(name), data);
+    AppendReferenceLines(dir_.Join(name), data, &expected);
+    total += data.size();
+  }
+  for (size_t read_size : {size_t{1}, size_t{7}, size_t{64}, size_t{1} << 20}) {
+    for (uint32_t desired : {0u, 1u, 2u, 3u, 5u, 17u, 100u, 1000u, 100000u}) {
+      FilesInputOptions options;
+      options.read_size = read_size;
+      CollectingSink sink;
+      InputStats stats;
+      size_t num_splits = 0;
+      ReadAll(Input(dir_.Join("*.txt"), options).get(), desired, &sink, &stats, &num_splits);
+      EXPECT_EQ(num_splits, desired == 0 ? 1 : std::min<uint64_t>(desired, total));
+      ASSERT_EQ(sink.lines, expected) << "read_size " << read_size << " desired " << desired;
+      EXPECT_EQ(stats.records, expected.size());
+      EXPECT_EQ(stats.bytes, total);
+    }
+  }
+}
+
+TEST_F(FilesInputTest, JsonLinesBecomeDocuments) {
+  WriteTestFile(dir_.Join("docs.jsonl"),
+                "{\"text\": \"hello world\", \"n\": 1}\n"
+                "{\"user\": {\"bio\": \"nested text\"}}\r\n"
+                "\n"
+                "   \n"
+                "{\"text\": 42}\n"
+                "{\"_id\": {\"$oid\": \"507f1f77bcf86cd799439011\"}, \"text\": \"x\"}");
+  CollectingSink sink;
+  InputStats stats;
+  ReadAll(Input(dir_.Join("*.jsonl")).get(), 3, &sink, &stats);
+  ASSERT_EQ(sink.lines.size(), 4u);
+  EXPECT_EQ(stats.records, 4u);
+  EXPECT_EQ(sink.lines[0].text, "hello world");
+  EXPECT_EQ(sink.lines[1].text, "");  // no "text" field
+  EXPECT_EQ(sink.lines[2].text, "");  // not a string
+  EXPECT_EQ(sink.lines[3].text, "x");
+  EXPECT_EQ(sink.lines[1].offset, std::string_view("{\"text\": \"hello world\", \"n\": 1}\n").size());
+  DocumentView first(sink.docs[0].data(), sink.docs[0].size());
+  EXPECT_EQ(first.Get("n")->type(), Type::kInt32);
+  EXPECT_EQ(first.Get("n")->as_int(), 1);
+  DocumentView last(sink.docs[3].data(), sink.docs[3].size());
+  EXPECT_EQ(last.Get("_id")->type(), Type::kObjectId);
+
+  FilesInputOptions options;
+  options.text_field = "user.bio";
+  CollectingSink nested;
+  ReadAll(Input(dir_.Join("*.jsonl"), options).get(), 1, &nested, &stats);
+  ASSERT_EQ(nested.lines.size(), 4u);
+  EXPECT_EQ(nested.lines[1].text, "nested text");
+  EXPECT_EQ(nested.lines[0].text, "");
+}
+
+std::string JsonLinesWithBadLine(int bad_line, int lines) {
+  std::string data;
+  for (int i = 1; i <= lines; ++i) {
+    data += i == bad_line ? "{\"text\": \"unterminated}\n" : "{\"text\": \"line " + std::to_string(i) + "\"}\n";
+  }
+  return data;
+}
+
+TEST_F(FilesInputTest, MalformedJsonNamesFileAndLine) {
+  WriteTestFile(dir_.Join("a.jsonl"), JsonLinesWithBadLine(0, 5));
+  WriteTestFile(dir_.Join("b.jsonl"), JsonLinesWithBadLine(37, 50));
+  std::unique_ptr<InputFormat> input = Input(dir_.Join("*.jsonl"));
+  StatusOr<std::vector<rpc::InputSplit>> splits = input->PlanSplits(7);
+  ASSERT_TRUE(splits.ok());
+  int failures = 0;
+  for (const rpc::InputSplit& split : *splits) {
+    CollectingSink sink;
+    InputStats stats;
+    Status s = input->ReadSplit(split, &sink, &stats);
+    if (s.ok()) continue;
+    ++failures;
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+    const std::string prefix = dir_.Join("b.jsonl") + ":37: malformed JSON: ";
+    EXPECT_EQ(s.message().substr(0, prefix.size()), prefix) << s.message();
+    EXPECT_GT(s.message().size(), prefix.size());
+    for (const rpc::FileRange& range : split.files()) {
+      if (range.path() == dir_.Join("b.jsonl")) {
+        EXPECT_GT(range.start(), 0u);  // so the line number needed counting
+      }
+    }
+  }
+  EXPECT_EQ(failures, 1);
+}
+
+TEST_F(FilesInputTest, SkipBadRecordsCountsThem) {
+  WriteTestFile(dir_.Join("a.jsonl"), JsonLinesWithBadLine(3, 10) + "not json at all\n");
+  FilesInputOptions options;
+  options.skip_bad_records = true;
+  CollectingSink sink;
+  InputStats stats;
+  ReadAll(Input(dir_.Join("a.jsonl"), options).get(), 4, &sink, &stats);
+  EXPECT_EQ(stats.records, 9u);
+  EXPECT_EQ(stats.bad_records, 2u);
+  EXPECT_EQ(sink.lines[2].text, "line 4");
+}
+
+TEST_F(FilesInputTest, SinkStopsTheRead) {
+  WriteTestFile(dir_.Join("a.txt"), "1\n2\n3\n4\n5\n");
+  std::unique_ptr<InputFormat> input = Input(dir_.Join("a.txt"));
+  StatusOr<std::vector<rpc::InputSplit>> splits = input->PlanSplits(1);
+  ASSERT_TRUE(splits.ok());
+  CollectingSink sink;
+  sink.stop_after = 2;
+  sink.stop_status = Aborted("plugin threw in Map");
+  InputStats stats;
+  Status s = input->ReadSplit((*splits)[0], &sink, &stats);
+  EXPECT_EQ(s.code(), StatusCode::kAborted);
+  EXPECT_EQ(s.message(), "plugin threw in Map");
+  EXPECT_EQ(sink.lines.size(), 2u);
+
+  CollectingSink polite;
+  polite.stop_after = 3;
+  EXPECT_TRUE(input->ReadSplit((*splits)[0], &polite, &stats).ok());
+  EXPECT_EQ(polite.lines.size(), 3u);
+}
+
+TEST_F(FilesInputTest, ReadErrorFailsTheSplit) {
+  std::string data;
+  for (int i = 0; i < 1000; ++i) data += "some line of text\n";
+  WriteTestFile(dir_.Join("a.txt"), data);
+  FilesInputOptions options;
+  options.read_size = 64;
+  std::unique_ptr<InputFormat> input = Input(dir_.Join("a.txt"), options);
+  StatusOr<std::vector<rpc::InputSplit>> splits = input->PlanSplits(1);
+  ASSERT_TRUE(splits.ok());
+  env_.fail_reads_after_bytes = 1000;
+  CollectingSink sink;
+  InputStats stats;
+  Status s = input->ReadSplit((*splits)[0], &sink, &stats);
+  EXPECT_EQ(s.code(), StatusCode::kInternal);
+  EXPECT_EQ(s.message(), "reading " + dir_.Join("a.txt") + ": Input/output error (injected)");
+}
+
+}  // namespace
+}  // namespace aviary

@@ -1,0 +1,34 @@
+// Cuts a list of files, seen as one concatenated byte stream, into contiguous byte ranges.
+// Pure functions: no file access, so the arithmetic is tested on its own.
+#ifndef AVIARY_STORAGE_FILES_SPLIT_PLANNER_H_
+#define AVIARY_STORAGE_FILES_SPLIT_PLANNER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "rpc/aviary.pb.h"
+
+namespace aviary {
+
+struct InputFile {
+  std::string path;
+  uint64_t size = 0;
+};
+
+// Default bytes per split when the job does not ask for a number of map tasks.
+inline constexpr uint64_t kDefaultSplitBytes = uint64_t{64} << 20;
+
+// How many splits to cut `total_bytes` into: `desired`, or one per kDefaultSplitBytes when
+// `desired` is 0; never more than there are bytes, so no split is empty. 0 for an empty input.
+uint64_t SplitCount(uint64_t total_bytes, uint32_t desired);
+
+// Cuts the files into `count` splits of (nearly) equal size. Split i covers bytes
+// [i*T/count, (i+1)*T/count) of the concatenation (T = total size) as one FileRange per file it
+// touches. Empty files appear in no split.
+// REQUIRES: 1 <= count <= total size, or count == 0.
+std::vector<rpc::InputSplit> CutIntoSplits(const std::vector<InputFile>& files, uint64_t count);
+
+}  // namespace aviary
+
+#endif  // AVIARY_STORAGE_FILES_SPLIT_PLANNER_H_

@@ -1,0 +1,101 @@
+#include "storage/files/split_planner.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+
+namespace aviary {
+namespace {
+
+TEST(SplitCountTest, FollowsDesiredButNeverExceedsBytes) {
+  EXPECT_EQ(SplitCount(0, 0), 0u);
+  EXPECT_EQ(SplitCount(0, 8), 0u);
+  EXPECT_EQ(SplitCount(100, 7), 7u);
+  EXPECT_EQ(SplitCount(5, 10), 5u);
+  EXPECT_EQ(SplitCount(1, 0), 1u);
+  EXPECT_EQ(SplitCount(kDefaultSplitBytes, 0), 1u);
+  EXPECT_EQ(SplitCount(kDefaultSplitBytes + 1, 0), 2u);
+  EXPECT_EQ(SplitCount(10 * kDefaultSplitBytes, 0), 10u);
+}
+
+TEST(CutIntoSplitsTest, SingleFile) {
+  std::vector<rpc::InputSplit> splits = CutIntoSplits({{"a", 10}}, 3);
+  ASSERT_EQ(splits.size(), 3u);
+  const uint64_t expected[][2] = {{0, 3}, {3, 6}, {6, 10}};
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(splits[i].index(), static_cast<uint32_t>(i));
+    ASSERT_EQ(splits[i].files_size(), 1);
+    EXPECT_EQ(splits[i].files(0).path(), "a");
+    EXPECT_EQ(splits[i].files(0).start(), expected[i][0]);
+    EXPECT_EQ(splits[i].files(0).end(), expected[i][1]);
+    EXPECT_EQ(splits[i].estimated_bytes(), expected[i][1] - expected[i][0]);
+  }
+}
+
+TEST(CutIntoSplitsTest, SplitSpansFilesAndSkipsEmptyOnes) {
+  std::vector<rpc::InputSplit> splits = CutIntoSplits({{"a", 4}, {"empty", 0}, {"b", 4}}, 2);
+  ASSERT_EQ(splits.size(), 2u);
+  ASSERT_EQ(splits[0].files_size(), 1);
+  EXPECT_EQ(splits[0].files(0).path(), "a");
+  ASSERT_EQ(splits[1].files_size(), 1);
+  EXPECT_EQ(splits[1].files(0).path(), "b");
+
+  splits = CutIntoSplits({{"a", 4}, {"empty", 0}, {"b", 4}}, 1);
+  ASSERT_EQ(splits.size(), 1u);
+  ASSERT_EQ(splits[0].files_size(), 2);
+  EXPECT_EQ(splits[0].files(1).path(), "b");
+  EXPECT_EQ(splits[0].files(1).end(), 4u);
+}
+
+TEST(CutIntoSplitsTest, NoSplitsForNoBytes) {
+  EXPECT_TRUE(CutIntoSplits({{"a", 0}, {"b", 0}}, 0).empty());
+}
+
+TEST(CutIntoSplitsTest, HugeSizesDoNotOverflow) {
+  const uint64_t big = uint64_t{1} << 62;
+  std::vector<rpc::InputSplit> splits = CutIntoSplits({{"a", big}, {"b", big}}, 3);
+  ASSERT_EQ(splits.size(), 3u);
+  uint64_t sum = 0;
+  for (const auto& s : splits) sum += s.estimated_bytes();
+  EXPECT_EQ(sum, 2 * big);
+}
+
+// Every byte of every file lands in exactly one split, splits are contiguous and balanced.
+TEST(CutIntoSplitsTest, RandomInputsAreCoveredExactlyOnce) {
+  std::mt19937_64 rng(42);
+  for (int round = 0; round < 500; ++round) {
+    std::vector<InputFile> files;
+    uint64_t total = 0;
+    const int n = 1 + static_cast<int>(rng() % 6);
+    for (int i = 0; i < n; ++i) {
+      const uint64_t size = rng() % 3 == 0 ? 0 : rng() % 50;
+      files.push_back({"f" + std::to_string(i), size});
+      total += size;
+    }
+    const uint64_t count = SplitCount(total, static_cast<uint32_t>(rng() % 60));
+    std::vector<rpc::InputSplit> splits = CutIntoSplits(files, count);
+    ASSERT_EQ(splits.size(), count);
+    std::map<std::string, uint64_t> next;  // per file: where the next range must start
+    uint64_t min_size = UINT64_MAX, max_size = 0;
+    for (const rpc::InputSplit& split : splits) {
+      uint64_t bytes = 0;
+      for (const rpc::FileRange& r : split.files()) {
+        EXPECT_EQ(r.start(), next[r.path()]) << r.path();
+        EXPECT_LT(r.start(), r.end());
+        next[r.path()] = r.end();
+        bytes += r.end() - r.start();
+      }
+      EXPECT_EQ(bytes, split.estimated_bytes());
+      min_size = std::min(min_size, bytes);
+      max_size = std::max(max_size, bytes);
+    }
+    for (const InputFile& f : files) EXPECT_EQ(next[f.path], f.size) << f.path;
+    if (count > 0) {
+      EXPECT_LE(max_size - min_size, 1u);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace aviary

@@ -1,0 +1,45 @@
+#include <gtest/gtest.h>
+
+#include "storage/input.h"
+#include "storage/output.h"
+
+namespace aviary {
+namespace {
+
+rpc::JobSpec Spec(const std::string& input, const std::string& output) {
+  rpc::JobSpec job;
+  job.set_input_uri(input);
+  job.set_output_uri(output);
+  return job;
+}
+
+TEST(FormatsTest, FilesScheme) {
+  EXPECT_TRUE(InputFormat::ForJob(Spec("files:/tmp/*.txt", ""), Env::Default()).ok());
+  StatusOr<std::unique_ptr<OutputFormat>> out = OutputFormat::ForJob(Spec("", "files:/tmp/out/"), Env::Default());
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ((*out)->Describe(), "files:/tmp/out");
+}
+
+TEST(FormatsTest, EmptyFilesUri) {
+  EXPECT_EQ(InputFormat::ForJob(Spec("files:", ""), Env::Default()).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(OutputFormat::ForJob(Spec("", "files:"), Env::Default()).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(FormatsTest, MongoIsNotInThisBuildYet) {
+  auto in = InputFormat::ForJob(Spec("mongodb://localhost:27017/db.coll", ""), Env::Default());
+  EXPECT_EQ(in.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(in.status().message(), "MongoDB input is not available in this build");
+  auto out = OutputFormat::ForJob(Spec("", "mongodb://localhost:27017/db.out"), Env::Default());
+  EXPECT_EQ(out.status().message(), "MongoDB output is not available in this build");
+}
+
+TEST(FormatsTest, UnknownScheme) {
+  auto in = InputFormat::ForJob(Spec("hdfs://x/y", ""), Env::Default());
+  EXPECT_EQ(in.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(in.status().message(), "unsupported input URI 'hdfs://x/y': expected files:GLOB or mongodb://HOST:PORT/DB.COLL");
+  auto out = OutputFormat::ForJob(Spec("", "data/out"), Env::Default());
+  EXPECT_EQ(out.status().message(), "unsupported output URI 'data/out': expected files:DIR or mongodb://HOST:PORT/DB.COLL");
+}
+
+}  // namespace
+}  // namespace aviary

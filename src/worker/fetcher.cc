@@ -1,0 +1,87 @@
+#include "worker/fetcher.h"
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "rpc/aviary.grpc.pb.h"
+#include "rpc/grpc_util.h"
+
+namespace aviary::worker {
+namespace {
+
+constexpr int kTries = 4;
+constexpr int kParallelFetches = 4;
+
+Status FetchOnce(Env* env, const rpc::TaskSpec& spec, const rpc::MapOutputLocation& loc, const std::string& path,
+                 uint64_t* bytes) {
+  auto stub = rpc::Worker::NewStub(rpc::MakeChannel(loc.worker_address()));
+  grpc::ClientContext context;
+  rpc::PrepareContext(&context, std::chrono::minutes(10));
+  rpc::FetchPartitionRequest request;
+  request.set_job_id(spec.job_id());
+  request.set_map_task(loc.map_task());
+  request.set_attempt(loc.attempt());
+  request.set_partition(spec.task());
+  ASSIGN_OR_RETURN(auto file, env->NewWritableFile(path));
+  auto reader = stub->FetchPartition(&context, request);
+  rpc::DataChunk chunk;
+  uint64_t expected = 0;
+  *bytes = 0;
+  Status write_status;
+  while (reader->Read(&chunk)) {
+    if (chunk.total_bytes()) expected = chunk.total_bytes();
+    *bytes += chunk.data().size();
+    if (write_status.ok()) write_status = file->Append(chunk.data());
+  }
+  Status s = rpc::FromGrpc(reader->Finish(), loc.worker_address());
+  if (s.ok()) s = write_status;
+  if (s.ok()) s = file->Close();
+  if (s.ok() && *bytes != expected) s = DataLoss("short fetch from " + loc.worker_address());
+  return s;
+}
+
+}  // namespace
+
+FetchResult FetchPartitions(Env* env, const rpc::TaskSpec& spec, const std::string& dir,
+                            ProgressReporter* progress) {
+  FetchResult result;
+  const int n = spec.map_outputs_size();
+  result.segment_files.resize(static_cast<size_t>(n));
+  std::mutex mu;
+  std::atomic<int> next{0};
+  std::atomic<uint64_t> total{0};
+  auto work = [&] {
+    for (int i = next++; i < n; i = next++) {
+      const rpc::MapOutputLocation& loc = spec.map_outputs(i);
+      const std::string path = dir + "/segment-" + std::to_string(loc.map_task());
+      Status s;
+      uint64_t bytes = 0;
+      for (int t = 0; t < kTries; ++t) {
+        if (t > 0) env->SleepForMicros(200'000LL << t);  // back off: 0.4 s, 0.8 s, 1.6 s
+        s = FetchOnce(env, spec, loc, path, &bytes);
+        // NotFound means the worker is up but lost the file: no point retrying.
+        if (s.ok() || s.code() == StatusCode::kNotFound) break;
+      }
+      total += bytes;
+      progress->Report(total.load());
+      std::lock_guard<std::mutex> lock(mu);
+      if (s.ok()) {
+        result.segment_files[static_cast<size_t>(i)] = path;
+      } else {
+        result.lost_map_tasks.push_back(loc.map_task());
+        if (result.error.ok()) {
+          result.error = s.WithContext("fetching map task " + std::to_string(loc.map_task()) + " output from " +
+                                       loc.worker_address());
+        }
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < std::min(kParallelFetches, n); ++t) threads.emplace_back(work);
+  for (auto& t : threads) t.join();
+  result.bytes = total.load();
+  return result;
+}
+
+}  // namespace aviary::worker

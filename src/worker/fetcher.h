@@ -1,0 +1,30 @@
+// Fetches one partition of every map output for a reduce attempt, several at a time, into local
+// segment files. Map outputs whose worker cannot be reached after a few tries are reported as
+// lost, so the coordinator re-executes those map tasks.
+#ifndef AVIARY_WORKER_FETCHER_H_
+#define AVIARY_WORKER_FETCHER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/env.h"
+#include "common/status.h"
+#include "rpc/aviary.pb.h"
+#include "worker/task_runner.h"
+
+namespace aviary::worker {
+
+struct FetchResult {
+  std::vector<std::string> segment_files;  // one per map output fetched
+  std::vector<uint32_t> lost_map_tasks;    // map tasks whose output could not be fetched
+  uint64_t bytes = 0;
+  Status error;                            // first error for a lost map output
+};
+
+FetchResult FetchPartitions(Env* env, const rpc::TaskSpec& spec, const std::string& dir,
+                            ProgressReporter* progress);
+
+}  // namespace aviary::worker
+
+#endif  // AVIARY_WORKER_FETCHER_H_

@@ -1,0 +1,221 @@
+#include "worker/task_runner.h"
+
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <exception>
+#include <mutex>
+
+#include "plugin/plugin.h"
+#include "shuffle/map_output.h"
+#include "shuffle/reduce.h"
+#include "storage/input.h"
+#include "storage/output.h"
+#include "worker/fetcher.h"
+
+namespace aviary::worker {
+namespace {
+
+constexpr int kProgressFd = 3;
+
+class SpecParams : public Params {
+ public:
+  explicit SpecParams(const rpc::JobSpec& job) : job_(job) {}
+  std::string_view Get(std::string_view name, std::string_view fallback) const override {
+    auto it = job_.params().find(std::string(name));
+    return it == job_.params().end() ? fallback : std::string_view(it->second);
+  }
+
+ private:
+  const rpc::JobSpec& job_;
+};
+
+// Feeds records to the plugin's Map, turning its exceptions into a status.
+class MapSink : public RecordSink {
+ public:
+  MapSink(Job* job, shuffle::MapOutputCollector* collector, ProgressReporter* progress)
+      : job_(job), collector_(collector), progress_(progress) {}
+
+  bool OnRecord(const Record& record) override {
+    try {
+      job_->Map(record, *collector_);
+    } catch (const std::exception& e) {
+      status_ = Internal(std::string("plugin threw in Map: ") + e.what() + Where(record));
+      return false;
+    } catch (...) {
+      status_ = Internal("plugin threw a non-standard exception in Map" + Where(record));
+      return false;
+    }
+    if (!collector_->status().ok()) return false;
+    if ((++records_ & 1023) == 0) progress_->Report(records_);
+    return true;
+  }
+
+  const Status& status() const { return status_.ok() ? collector_->status() : status_; }
+
+ private:
+  static std::string Where(const Record& record) {
+    const RecordSource& src = record.source();
+    if (!src.file.empty()) return " (record at " + std::string(src.file) + " offset " + std::to_string(src.offset) + ")";
+    if (!src.shard.empty()) return " (document of shard " + std::string(src.shard) + ")";
+    return "";
+  }
+
+  Job* job_;
+  shuffle::MapOutputCollector* collector_;
+  ProgressReporter* progress_;
+  Status status_;
+  uint64_t records_ = 0;
+};
+
+void FillUsage(rpc::TaskResult* result) {
+  struct rusage usage {};
+  ::getrusage(RUSAGE_SELF, &usage);
+  result->set_cpu_seconds(static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                          static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6);
+  result->set_peak_rss_bytes(static_cast<uint64_t>(usage.ru_maxrss) * 1024);
+}
+
+StatusOr<JobPtr> StartJob(const rpc::TaskSpec& spec, std::unique_ptr<Plugin>* plugin) {
+  ASSIGN_OR_RETURN(*plugin, Plugin::Open(spec.plugin_path()));
+  ASSIGN_OR_RETURN(JobPtr job, (*plugin)->NewJob());
+  SpecParams params(spec.job());
+  std::string error;
+  bool ok = false;
+  try {
+    ok = job->Setup(params, &error);
+  } catch (const std::exception& e) {
+    error = std::string("plugin threw in Setup: ") + e.what();
+  }
+  if (!ok) return InvalidArgument("job setup failed: " + (error.empty() ? std::string("no reason given") : error));
+  return job;
+}
+
+Status RunMap(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress, rpc::TaskResult* result) {
+  std::unique_ptr<Plugin> plugin;
+  ASSIGN_OR_RETURN(JobPtr job, StartJob(spec, &plugin));
+  ASSIGN_OR_RETURN(auto input, InputFormat::ForJob(spec.job(), env));
+  shuffle::MapOutputOptions options;
+  options.num_partitions = spec.num_partitions();
+  options.memory_budget_bytes = spec.memory_budget_bytes();
+  options.spill_dir = spec.work_dir() + "/spill";
+  RETURN_IF_ERROR(env->CreateDirs(options.spill_dir));
+  ASSIGN_OR_RETURN(auto collector, shuffle::MapOutputCollector::Create(env, job.get(), options));
+
+  MapSink sink(job.get(), collector.get(), progress);
+  InputStats stats;
+  Status read = input->ReadSplit(spec.split(), &sink, &stats);
+  RETURN_IF_ERROR(sink.status());
+  RETURN_IF_ERROR(read);
+
+  const std::string output = spec.work_dir() + "/output";
+  shuffle::MapOutputStats out_stats;
+  RETURN_IF_ERROR(collector->Finish(output, &out_stats));
+  result->set_output_path(output);
+  for (uint64_t b : out_stats.partition_bytes) result->add_partition_bytes(b);
+  result->set_records_in(stats.records);
+  result->set_bytes_in(stats.bytes);
+  result->set_records_out(out_stats.records_out);
+  result->set_spills(out_stats.spills);
+  result->set_orphans_skipped(stats.orphans_skipped);
+  result->set_read_locally(stats.read_locally);
+  for (const auto& [name, value] : out_stats.counters) {
+    rpc::Counter* c = result->add_counters();
+    c->set_name(name);
+    c->set_value(value);
+  }
+  if (stats.bad_records) {
+    rpc::Counter* c = result->add_counters();
+    c->set_name("bad_records_skipped");
+    c->set_value(static_cast<int64_t>(stats.bad_records));
+  }
+  return Status::OK();
+}
+
+void ReportProgress(void* arg, uint64_t records) { static_cast<ProgressReporter*>(arg)->Report(records); }
+
+Status RunReduceTask(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress, rpc::TaskResult* result) {
+  std::unique_ptr<Plugin> plugin;
+  ASSIGN_OR_RETURN(JobPtr job, StartJob(spec, &plugin));
+  ASSIGN_OR_RETURN(auto output, OutputFormat::ForJob(spec.job(), env));
+  const std::string dir = spec.work_dir() + "/segments";
+  RETURN_IF_ERROR(env->CreateDirs(dir));
+  FetchResult fetched = FetchPartitions(env, spec, dir, progress);
+  if (!fetched.lost_map_tasks.empty()) {
+    for (uint32_t m : fetched.lost_map_tasks) result->add_lost_map_tasks(m);
+    return fetched.error;
+  }
+  ASSIGN_OR_RETURN(auto writer, output->OpenTaskWriter(spec.job_id(), spec.task(), spec.attempt()));
+  shuffle::ReduceStats stats;
+  RETURN_IF_ERROR(shuffle::RunReduce(env, job.get(), fetched.segment_files, writer.get(), &stats, ReportProgress,
+                                     progress));
+  RETURN_IF_ERROR(writer->Close());
+  result->set_output_location(writer->location());
+  result->set_records_in(stats.records_in);
+  result->set_bytes_in(fetched.bytes);
+  result->set_records_out(stats.keys_out);
+  (void)env->DeleteRecursively(dir);  // fetched copies are no longer needed
+  return Status::OK();
+}
+
+}  // namespace
+
+void ProgressReporter::Report(uint64_t progress) {
+  if (fd_ < 0) return;
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
+  const int64_t now = env_->NowMicros();
+  if (now - last_us_ < 100'000) return;
+  last_us_ = now;
+  (void)!::write(fd_, &progress, sizeof progress);
+}
+
+void ProgressReporter::ReportNow(uint64_t progress) {
+  if (fd_ >= 0) (void)!::write(fd_, &progress, sizeof progress);
+}
+
+rpc::TaskResult RunTask(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress) {
+  rpc::TaskResult result;
+  result.set_job_id(spec.job_id());
+  result.set_kind(spec.kind());
+  result.set_task(spec.task());
+  result.set_attempt(spec.attempt());
+  Status s;
+  try {
+    s = spec.kind() == rpc::MAP ? RunMap(env, spec, progress, &result) : RunReduceTask(env, spec, progress, &result);
+  } catch (const std::exception& e) {
+    s = Internal(std::string("uncaught exception: ") + e.what());
+  }
+  result.set_ok(s.ok());
+  if (!s.ok()) result.set_error(s.message());
+  FillUsage(&result);
+  return result;
+}
+
+int TaskRunnerMain(const std::string& work_dir) {
+  // Die with the worker daemon: an orphaned attempt would only waste a core.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() == 1) return 3;
+  Env* env = Env::Default();
+  std::string bytes;
+  rpc::TaskSpec spec;
+  if (!ReadFileToString(env, work_dir + "/spec.pb", &bytes).ok() || !spec.ParseFromString(bytes)) {
+    std::fprintf(stderr, "cannot read task spec in %s\n", work_dir.c_str());
+    return 2;
+  }
+  ProgressReporter progress(env, kProgressFd);
+  progress.ReportNow(0);
+  rpc::TaskResult result = RunTask(env, spec, &progress);
+  Status s = WriteFileAtomically(env, work_dir + "/result.pb", result.SerializeAsString());
+  if (!s.ok()) {
+    std::fprintf(stderr, "cannot write task result: %s\n", s.ToString().c_str());
+    return 2;
+  }
+  std::fflush(nullptr);
+  // Skip global destructors of plugin libraries: the attempt is complete.
+  ::_exit(0);
+}
+
+}  // namespace aviary::worker

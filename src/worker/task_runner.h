@@ -1,0 +1,39 @@
+// The code that runs inside the task process (`aviary task-runner --work-dir DIR`): loads the
+// plugin, runs one map or reduce attempt, and writes its TaskResult. Everything here may crash
+// with the user's code; the worker daemon never runs it in its own process.
+#ifndef AVIARY_WORKER_TASK_RUNNER_H_
+#define AVIARY_WORKER_TASK_RUNNER_H_
+
+#include <cstdint>
+#include <string>
+
+#include "common/env.h"
+#include "rpc/aviary.pb.h"
+
+namespace aviary::worker {
+
+// Sends a progress count to the daemon, at most every 100 ms, over the fd it was given.
+// Thread safety: Report() may be called from several threads.
+class ProgressReporter {
+ public:
+  // `fd` < 0 disables reporting (in-process tests).
+  ProgressReporter(Env* env, int fd) : env_(env), fd_(fd) {}
+  void Report(uint64_t progress);
+  // Reports unconditionally (e.g. when a long phase starts).
+  void ReportNow(uint64_t progress);
+
+ private:
+  Env* env_;
+  int fd_;
+  int64_t last_us_ = 0;
+};
+
+// Runs the attempt described by `spec`. Never throws; failures come back in the result.
+rpc::TaskResult RunTask(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress);
+
+// Entry point of `aviary task-runner`: reads spec.pb from `work_dir`, runs it, writes result.pb.
+int TaskRunnerMain(const std::string& work_dir);
+
+}  // namespace aviary::worker
+
+#endif  // AVIARY_WORKER_TASK_RUNNER_H_

@@ -1,0 +1,184 @@
+#include "worker/worker_daemon.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <climits>
+
+#include "plugin/plugin.h"
+#include "rpc/grpc_util.h"
+#include "worker/layout.h"
+
+namespace aviary::worker {
+
+WorkerDaemon::WorkerDaemon(Env* env, WorkerOptions options) : env_(env), options_(std::move(options)) {}
+
+WorkerDaemon::~WorkerDaemon() {
+  KillAll("worker shutting down");
+  if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+}
+
+Status WorkerDaemon::Start() {
+  if (options_.data_dir.empty()) return InvalidArgument("--data-dir is required");
+  if (options_.slots == 0) return InvalidArgument("--slots must be at least 1");
+  // Map outputs of an earlier life are useless: the coordinator re-executed them already.
+  RETURN_IF_ERROR(env_->DeleteRecursively(options_.data_dir + "/jobs"));
+  RETURN_IF_ERROR(env_->CreateDirs(options_.data_dir + "/jobs"));
+  shuffle_ = std::make_unique<ShuffleService>(env_, options_.data_dir);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  rpc::ConfigureServer(&builder, options_.listen, &port);
+  builder.RegisterService(shuffle_.get());
+  server_ = builder.BuildAndStart();
+  if (!server_ || port == 0) return Unavailable("cannot listen on " + options_.listen + " (address in use or invalid)");
+  std::string host = options_.advertise_host.empty() ? options_.listen.substr(0, options_.listen.rfind(':'))
+                                                     : options_.advertise_host;
+  if (host.empty() || host == "0.0.0.0" || host == "[::]") {
+    char name[HOST_NAME_MAX + 1] = {};
+    ::gethostname(name, sizeof name - 1);
+    host = name;
+  }
+  address_ = host + ":" + std::to_string(port);
+  coordinator_ = rpc::Coordinator::NewStub(rpc::MakeChannel(options_.coordinator));
+  return Status::OK();
+}
+
+Status WorkerDaemon::Register(int64_t deadline_us) {
+  rpc::RegisterWorkerRequest request;
+  request.set_address(address_);
+  request.set_slots(options_.slots);
+  request.set_shard(options_.shard);
+  request.set_shard_uri(options_.shard_uri);
+  request.set_pid(::getpid());
+  Status last;
+  while (!stopping_) {
+    grpc::ClientContext context;
+    rpc::PrepareContext(&context, std::chrono::seconds(5));
+    rpc::RegisterWorkerResponse response;
+    last = rpc::FromGrpc(coordinator_->RegisterWorker(&context, request, &response), options_.coordinator);
+    if (last.ok()) {
+      worker_id_ = response.worker_id();
+      heartbeat_ms_ = response.heartbeat_ms() ? response.heartbeat_ms() : 100;
+      spdlog::info("registered with coordinator {} as {} (shuffle at {})", options_.coordinator, worker_id_, address_);
+      return Status::OK();
+    }
+    if (last.code() == StatusCode::kUnauthenticated) return last;
+    if (deadline_us > 0 && env_->NowMicros() > deadline_us) return last;
+    env_->SleepForMicros(200'000);
+  }
+  return Cancelled("stopping");
+}
+
+Status WorkerDaemon::Run() {
+  RETURN_IF_ERROR(Register(env_->NowMicros() + options_.register_timeout_us));
+  while (!stopping_) {
+    PollTasks();
+    if (!HeartbeatOnce()) {
+      // Reregister: the coordinator gave our work to others; start afresh under a new identity.
+      KillAll("coordinator asked to re-register");
+      finished_.clear();
+      Status s = Register(/*deadline_us=*/0);
+      if (!s.ok()) return s;
+    }
+    env_->SleepForMicros(static_cast<int64_t>(heartbeat_ms_) * 1000);
+  }
+  KillAll("worker shutting down");
+  return Status::OK();
+}
+
+bool WorkerDaemon::HeartbeatOnce() {
+  rpc::HeartbeatRequest request;
+  request.set_worker_id(worker_id_);
+  request.set_free_slots(options_.slots - static_cast<uint32_t>(std::min<size_t>(running_.size(), options_.slots)));
+  for (const auto& [key, process] : running_) {
+    rpc::RunningAttempt* r = request.add_running();
+    r->set_job_id(process->spec().job_id());
+    r->set_kind(process->spec().kind());
+    r->set_task(process->spec().task());
+    r->set_attempt(process->spec().attempt());
+    r->set_records_in(process->progress());
+  }
+  for (const auto& result : finished_) *request.add_finished() = result;
+
+  grpc::ClientContext context;
+  rpc::PrepareContext(&context, std::chrono::seconds(5));
+  rpc::HeartbeatResponse response;
+  Status s = rpc::FromGrpc(coordinator_->Heartbeat(&context, request, &response), options_.coordinator);
+  if (!s.ok()) {
+    spdlog::warn("heartbeat failed: {}", s.ToString());
+    return true;  // keep results; they are sent again next time
+  }
+  finished_.clear();
+  if (response.reregister()) return false;
+  for (const rpc::AttemptRef& ref : response.kill()) {
+    auto it = running_.find({ref.job_id(), ref.kind(), ref.task(), ref.attempt()});
+    if (it != running_.end()) it->second->Kill("the coordinator no longer needs this attempt");
+  }
+  for (const rpc::TaskSpec& spec : response.assignments()) Launch(spec);
+  for (const std::string& job_id : response.finished_jobs()) DeleteJob(job_id);
+  return true;
+}
+
+void WorkerDaemon::Launch(rpc::TaskSpec spec) {
+  rpc::TaskResult failure;
+  failure.set_job_id(spec.job_id());
+  failure.set_kind(spec.kind());
+  failure.set_task(spec.task());
+  failure.set_attempt(spec.attempt());
+  if (!IsValidJobId(spec.job_id())) {
+    failure.set_error("malformed job id");
+    finished_.push_back(failure);
+    return;
+  }
+  spec.set_work_dir(AttemptDir(options_.data_dir, spec.job_id(), spec.kind(), spec.task(), spec.attempt()));
+  spec.set_memory_budget_bytes(options_.memory_bytes / options_.slots);
+  spec.set_worker_id(worker_id_);
+  StatusOr<std::string> plugin = ResolvePlugin(spec.job().plugin());
+  StatusOr<std::unique_ptr<TaskProcess>> process =
+      plugin.ok() ? (spec.set_plugin_path(*plugin),
+                     TaskProcess::Launch(env_, options_.runner_exe, spec, options_.stall_timeout_us))
+                  : StatusOr<std::unique_ptr<TaskProcess>>(plugin.status());
+  if (!process.ok()) {
+    failure.set_error(process.status().message());
+    finished_.push_back(failure);
+    return;
+  }
+  running_[KeyOf(spec)] = std::move(process).value();
+}
+
+void WorkerDaemon::PollTasks() {
+  for (auto it = running_.begin(); it != running_.end();) {
+    rpc::TaskResult result;
+    if (it->second->Poll(&result)) {
+      finished_.push_back(std::move(result));
+      it = running_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void WorkerDaemon::KillAll(const std::string& why) {
+  for (auto& [key, process] : running_) process->Kill(why);
+  running_.clear();  // destructors reap the children
+}
+
+void WorkerDaemon::DeleteJob(const std::string& job_id) {
+  if (!IsValidJobId(job_id)) return;
+  for (auto it = running_.begin(); it != running_.end();) {
+    if (std::get<0>(it->first) == job_id) {
+      it->second->Kill("job ended");
+      it = running_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  Status s = env_->DeleteRecursively(JobDir(options_.data_dir, job_id));
+  if (!s.ok()) spdlog::warn("cleaning up job {}: {}", job_id, s.ToString());
+}
+
+WorkerDaemon::AttemptKey WorkerDaemon::KeyOf(const rpc::TaskSpec& spec) {
+  return {spec.job_id(), spec.kind(), spec.task(), spec.attempt()};
+}
+
+}  // namespace aviary::worker

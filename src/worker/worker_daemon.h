@@ -1,0 +1,79 @@
+// The worker daemon: registers with the coordinator, heartbeats, runs assigned attempts as task
+// processes, serves its map outputs to reducers, and deletes a job's files once the job ended.
+//
+// Thread safety: Run() owns the main loop; Stop() may be called from any thread.
+#ifndef AVIARY_WORKER_WORKER_DAEMON_H_
+#define AVIARY_WORKER_WORKER_DAEMON_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "common/env.h"
+#include "common/status.h"
+#include "rpc/aviary.grpc.pb.h"
+#include "worker/shuffle_service.h"
+#include "worker/task_process.h"
+
+namespace aviary::worker {
+
+struct WorkerOptions {
+  std::string coordinator;          // HOST:PORT
+  std::string listen = "127.0.0.1:0";
+  std::string advertise_host;       // host part others use to reach us; default: listen's host
+  std::string data_dir;
+  uint32_t slots = 1;
+  uint64_t memory_bytes = 1ull << 30;  // shared by all slots
+  std::string shard;                // shard this worker sits next to
+  std::string shard_uri;
+  int64_t stall_timeout_us = 30'000'000;
+  int64_t register_timeout_us = 30'000'000;  // give up at startup if the coordinator never answers
+  std::string runner_exe;           // the aviary binary that runs `task-runner`
+};
+
+class WorkerDaemon {
+ public:
+  WorkerDaemon(Env* env, WorkerOptions options);
+  ~WorkerDaemon();
+
+  // Prepares the data dir and starts the shuffle server. Fails if the port cannot be bound.
+  Status Start();
+  // Registers and serves until Stop(). Returns an error if the coordinator cannot be reached
+  // at startup within the register timeout.
+  Status Run();
+  void Stop() { stopping_ = true; }
+  const std::string& address() const { return address_; }
+
+ private:
+  using AttemptKey = std::tuple<std::string, int, uint32_t, uint32_t>;  // job, kind, task, attempt
+
+  Status Register(int64_t deadline_us);
+  bool HeartbeatOnce();
+  void Launch(rpc::TaskSpec spec);
+  void PollTasks();
+  void KillAll(const std::string& why);
+  void DeleteJob(const std::string& job_id);
+  static AttemptKey KeyOf(const rpc::TaskSpec& spec);
+
+  Env* env_;
+  WorkerOptions options_;
+  std::string address_;
+  std::string worker_id_;
+  uint32_t heartbeat_ms_ = 100;
+  std::atomic<bool> stopping_{false};
+  std::unique_ptr<ShuffleService> shuffle_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<rpc::Coordinator::Stub> coordinator_;
+  std::map<AttemptKey, std::unique_ptr<TaskProcess>> running_;
+  std::vector<rpc::TaskResult> finished_;  // waiting to be acknowledged by a heartbeat
+};
+
+}  // namespace aviary::worker
+
+#endif  // AVIARY_WORKER_WORKER_DAEMON_H_

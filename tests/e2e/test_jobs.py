@@ -1,0 +1,120 @@
+"""Correctness of the built-in jobs and the classic MapReduce lab checks, on real processes."""
+
+import glob
+import json
+import os
+import time
+import unittest
+
+from harness import (AviaryTestCase, Cluster, make_corpus, plugin, read_output, reference_index,
+                     reference_wordcount, run_cli)
+
+
+class LocalModeTest(AviaryTestCase):
+    def test_wordcount_equals_sequential_reference(self):
+        paths = make_corpus(os.path.join(self.tmp, "in"))
+        out = os.path.join(self.tmp, "out")
+        run_cli("run", "wordcount", "--input", "files:" + os.path.join(self.tmp, "in", "*.txt"),
+                "--output", "files:" + out, "--workers", "2", "--reduce-tasks", "3", check=0)
+        self.assertOutputEquals(out, reference_wordcount(paths))
+        self.assertEqual(len(glob.glob(os.path.join(out, "part-*.jsonl"))), 3)
+
+    def test_indexer_equals_sequential_reference(self):
+        paths = make_corpus(os.path.join(self.tmp, "in"), files=5, max_bytes=1 << 20)
+        out = os.path.join(self.tmp, "out")
+        run_cli("run", "indexer", "--input", "files:" + os.path.join(self.tmp, "in", "*.txt"),
+                "--output", "files:" + out, "--workers", "2", "--map-tasks", "7", check=0)
+        self.assertOutputEquals(out, reference_index(paths))
+
+    def test_spilling_with_tiny_memory_gives_same_result(self):
+        paths = make_corpus(os.path.join(self.tmp, "in"), files=2, max_bytes=2 << 20)
+        out = os.path.join(self.tmp, "out")
+        run_cli("run", "wordcount", "--input", "files:" + os.path.join(self.tmp, "in", "*.txt"),
+                "--output", "files:" + out, "--workers", "2", "--memory", "1", "--map-tasks", "2", check=0)
+        self.assertOutputEquals(out, reference_wordcount(paths))
+
+    def test_json_lines_input_reads_the_text_field(self):
+        path = os.path.join(self.tmp, "docs.jsonl")
+        with open(path, "w") as f:
+            for i in range(200):
+                f.write(json.dumps({"_id": i, "body": f"alpha beta {'gamma ' * (i % 3)}", "n": i}) + "\n")
+        out = os.path.join(self.tmp, "out")
+        run_cli("run", "wordcount", "--input", "files:" + path, "--output", "files:" + out, "--field", "body",
+                check=0)
+        self.assertEqual(read_output(out), {"alpha": 200, "beta": 200, "gamma": 199})
+
+
+class ClusterTest(AviaryTestCase):
+    def setUp(self):
+        super().setUp()
+        self.cluster = Cluster(self.tmp, workers=2)
+        self.cluster.wait_for_workers(2)
+
+    def tearDown(self):
+        self.cluster.stop()
+        super().tearDown()
+
+    def test_wordcount_through_submit_wait(self):
+        paths = make_corpus(os.path.join(self.tmp, "in"))
+        out = os.path.join(self.tmp, "out")
+        proc = self.cluster.submit("wordcount", "--input", "files:" + os.path.join(self.tmp, "in", "*.txt"),
+                                   "--output", "files:" + out, "--map-tasks", "8", "--wait", "--json")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        status = json.loads(proc.stdout)
+        self.assertEqual(status["state"], "SUCCEEDED")
+        self.assertOutputEquals(out, reference_wordcount(paths))
+
+    def test_job_count_each_map_task_runs_once(self):
+        make_corpus(os.path.join(self.tmp, "in"), files=8, max_bytes=1 << 20)
+        out = os.path.join(self.tmp, "out")
+        proc = self.cluster.submit("wordcount", "--input", "files:" + os.path.join(self.tmp, "in", "*.txt"),
+                                   "--output", "files:" + out, "--map-tasks", "8", "--wait")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        job_id = proc.stderr.split("submitted ")[1].split()[0]
+        status = self.cluster.status(job_id)
+        maps = [t for t in status["tasks"] if t["kind"] == "MAP"]
+        self.assertEqual(len(maps), 8)
+        for task in maps:
+            self.assertEqual(len(task["attempts"]), 1, task)
+            self.assertEqual(task["attempts"][0]["state"], "succeeded")
+
+    def test_map_parallelism(self):
+        make_corpus(os.path.join(self.tmp, "in"), files=4, max_bytes=64 << 10)
+        probe = os.path.join(self.tmp, "probe")
+        os.makedirs(probe)
+        out = os.path.join(self.tmp, "out")
+        proc = self.cluster.submit(plugin("mtiming"), "--input", "files:" + os.path.join(self.tmp, "in", "*.txt"),
+                                   "--output", "files:" + out, "--map-tasks", "4", "--param", "dir=" + probe,
+                                   "--wait")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertGreaterEqual(read_output(out)["parallel"], 2, "map tasks never overlapped")
+
+    def test_reduce_parallelism(self):
+        make_corpus(os.path.join(self.tmp, "in"), files=2, max_bytes=16 << 10)
+        probe = os.path.join(self.tmp, "probe")
+        os.makedirs(probe)
+        out = os.path.join(self.tmp, "out")
+        proc = self.cluster.submit(plugin("rtiming"), "--input", "files:" + os.path.join(self.tmp, "in", "*.txt"),
+                                   "--output", "files:" + out, "--reduce-tasks", "2", "--param", "dir=" + probe,
+                                   "--wait")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertGreaterEqual(max(read_output(out).values()), 2, "reduce tasks never overlapped")
+
+    def test_early_exit_output_final_when_submit_returns(self):
+        paths = make_corpus(os.path.join(self.tmp, "in"), files=8, max_bytes=2 << 20)
+        out = os.path.join(self.tmp, "out")
+        proc = self.cluster.submit("wordcount", "--input", "files:" + os.path.join(self.tmp, "in", "*.txt"),
+                                   "--output", "files:" + out, "--wait")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        snapshot = {p: open(p, "rb").read() for p in glob.glob(os.path.join(out, "*"))}
+        self.assertOutputEquals(out, reference_wordcount(paths))
+        time.sleep(2)
+        later = {p: open(p, "rb").read() for p in glob.glob(os.path.join(out, "*"))}
+        self.assertEqual(snapshot, later, "output changed after submit --wait returned")
+        self.assertFalse(os.path.exists(os.path.join(out, "_temporary")))
+        for proc in self.cluster.workers.values():
+            self.assertIsNone(proc.poll(), "a worker exited")
+
+
+if __name__ == "__main__":
+    unittest.main()

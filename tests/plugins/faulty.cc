@@ -1,0 +1,36 @@
+// A plugin that always fails the same way, chosen by --param mode=segv|abort|throw|exit|loop|setup.
+#include <csignal>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+
+#include "aviary/aviary.h"
+
+class Faulty : public aviary::Job {
+ public:
+  bool Setup(const aviary::Params& params, std::string* error) override {
+    mode_ = std::string(params.Get("mode", "segv"));
+    if (mode_ == "setup") *error = "refusing to start (mode=setup)";
+    return mode_ != "setup";
+  }
+  // A real invalid write, not one the sanitizers turn into an abort.
+  __attribute__((no_sanitize("address", "undefined"))) void Map(const aviary::Record&, aviary::MapContext&) override {
+    if (mode_ == "segv") {
+      volatile int* p = nullptr;
+      *p = 42;
+    }
+    if (mode_ == "abort") std::abort();
+    if (mode_ == "throw") throw std::runtime_error("faulty plugin threw on purpose");
+    if (mode_ == "exit") std::exit(7);
+    if (mode_ == "loop") {
+      volatile unsigned long spins = 0;
+      while (true) spins = spins + 1;
+    }
+  }
+  aviary::Value Reduce(aviary::ValueView, const aviary::Values& values) override { return aviary::Value(values[0]); }
+
+ private:
+  std::string mode_;
+};
+
+AVIARY_PLUGIN(Faulty, "faulty", "test: always fails in the way --param mode= names")
