@@ -151,6 +151,9 @@ StatusOr<std::string> JobTracker::Submit(rpc::JobSpec spec) {
     }
   }
   ASSIGN_OR_RETURN(auto output, OutputFormat::ForJob(spec, env_));
+  ASSIGN_OR_RETURN(std::vector<rpc::InputSplit> extra, output->ExtraInputSplits());
+  for (auto& split : extra) splits.push_back(std::move(split));
+  for (uint32_t i = 0; i < splits.size(); ++i) splits[i].set_index(i);
 
   auto job = std::make_unique<Job>();
   {

@@ -54,6 +54,10 @@ class OutputFormat {
   // REQUIRES: exactly one entry per partition, each the output of a successful attempt.
   virtual Status CommitJob(const std::string& job_id, const std::vector<CommittedPartition>& winners) = 0;
   virtual Status AbortJob(const std::string& job_id) = 0;
+  // Inputs the job must read besides its own: for MongoDB's out mode "reduce", the existing
+  // result collection as a passthrough split, so old and new values meet in the reduce.
+  // Called once by the coordinator at submission.
+  virtual StatusOr<std::vector<rpc::InputSplit>> ExtraInputSplits() { return std::vector<rpc::InputSplit>(); }
   // Human-readable place of the final result, for status and the CLI.
   virtual std::string Describe() const = 0;
 };

@@ -32,6 +32,29 @@ class SpecParams : public Params {
   const rpc::JobSpec& job_;
 };
 
+// Emits existing {_id, value} result documents as they are (out mode "reduce").
+class PassthroughSink : public RecordSink {
+ public:
+  explicit PassthroughSink(shuffle::MapOutputCollector* collector) : collector_(collector) {}
+  bool OnRecord(const Record& record) override {
+    const DocumentView* doc = record.document();
+    std::optional<ValueView> id = doc ? doc->Get("_id") : std::nullopt;
+    std::optional<ValueView> value = doc ? doc->Get("value") : std::nullopt;
+    if (!id || !value) {
+      status_ = InvalidArgument("existing output document in " + std::string(record.source().collection) +
+                                " lacks _id or value");
+      return false;
+    }
+    collector_->Emit(*id, *value);
+    return collector_->status().ok();
+  }
+  const Status& status() const override { return status_.ok() ? collector_->status() : status_; }
+
+ private:
+  shuffle::MapOutputCollector* collector_;
+  Status status_;
+};
+
 // Feeds records to the plugin's Map, turning its exceptions into a status.
 class MapSink : public RecordSink {
  public:
@@ -53,7 +76,7 @@ class MapSink : public RecordSink {
     return true;
   }
 
-  const Status& status() const { return status_.ok() ? collector_->status() : status_; }
+  const Status& status() const override { return status_.ok() ? collector_->status() : status_; }
 
  private:
   static std::string Where(const Record& record) {
@@ -104,11 +127,16 @@ Status RunMap(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress, r
   RETURN_IF_ERROR(env->CreateDirs(options.spill_dir));
   ASSIGN_OR_RETURN(auto collector, shuffle::MapOutputCollector::Create(env, job.get(), options));
 
-  MapSink sink(job.get(), collector.get(), progress);
+  MapSink map_sink(job.get(), collector.get(), progress);
+  PassthroughSink passthrough_sink(collector.get());
+  RecordSink* sink = spec.split().mongo().passthrough() ? static_cast<RecordSink*>(&passthrough_sink) : &map_sink;
   InputStats stats;
-  Status read = input->ReadSplit(spec.split(), &sink, &stats);
-  RETURN_IF_ERROR(sink.status());
+  Status read = input->ReadSplit(spec.split(), sink, &stats);
+  RETURN_IF_ERROR(sink->status());
   RETURN_IF_ERROR(read);
+  if (!spec.split().mongo().shard().empty()) {
+    stats.read_locally = spec.split().mongo().shard() == spec.worker_shard();
+  }
 
   const std::string output = spec.work_dir() + "/output";
   shuffle::MapOutputStats out_stats;

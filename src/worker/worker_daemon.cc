@@ -133,6 +133,7 @@ void WorkerDaemon::Launch(rpc::TaskSpec spec) {
   spec.set_work_dir(AttemptDir(options_.data_dir, spec.job_id(), spec.kind(), spec.task(), spec.attempt()));
   spec.set_memory_budget_bytes(options_.memory_bytes / options_.slots);
   spec.set_worker_id(worker_id_);
+  spec.set_worker_shard(options_.shard);
   StatusOr<std::string> plugin = ResolvePlugin(spec.job().plugin());
   StatusOr<std::unique_ptr<TaskProcess>> process =
       plugin.ok() ? (spec.set_plugin_path(*plugin),
