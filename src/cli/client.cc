@@ -80,6 +80,18 @@ StatusOr<rpc::ClusterStatusResponse> CoordinatorClient::ClusterStatus() {
   return response;
 }
 
+Status CoordinatorClient::ReadOutput(const std::string& job_id, std::FILE* out) {
+  grpc::ClientContext context;
+  rpc::PrepareContext(&context, std::chrono::hours(1));
+  rpc::ReadOutputRequest request;
+  request.set_job_id(job_id);
+  auto reader = stub_->ReadOutput(&context, request);
+  rpc::DataChunk chunk;
+  while (reader->Read(&chunk)) std::fwrite(chunk.data().data(), 1, chunk.data().size(), out);
+  std::fflush(out);
+  return rpc::FromGrpc(reader->Finish(), "coordinator " + address_);
+}
+
 StatusOr<rpc::JobStatus> CoordinatorClient::Wait(const std::string& job_id, bool show_progress) {
   const bool tty = show_progress && ::isatty(STDERR_FILENO);
   std::string last_line;
@@ -103,7 +115,7 @@ StatusOr<rpc::JobStatus> CoordinatorClient::Wait(const std::string& job_id, bool
     }
     if (IsFinal(job->state())) {
       if (tty) std::fputc('\n', stderr);
-      return job;
+      return GetJob(job_id, /*with_tasks=*/true);  // the final word, with every attempt
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }

@@ -2,6 +2,7 @@
 #ifndef AVIARY_CLI_CLIENT_H_
 #define AVIARY_CLI_CLIENT_H_
 
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +21,8 @@ class CoordinatorClient {
   StatusOr<std::vector<rpc::JobStatus>> ListJobs();
   Status Cancel(const std::string& job_id);
   StatusOr<rpc::ClusterStatusResponse> ClusterStatus();
+  // Copies a finished inline job's result (JSON lines) to `out`.
+  Status ReadOutput(const std::string& job_id, std::FILE* out);
 
   // Polls until the job ends, showing progress on stderr. Returns the final status; the job's
   // own failure is in its state, not in the returned Status (which reports lost contact).

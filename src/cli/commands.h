@@ -38,7 +38,8 @@ struct JobFlags {
 // Validates the flags (resolving and loading the plugin to check it) and builds the JobSpec.
 StatusOr<rpc::JobSpec> BuildJobSpec(const JobFlags& flags);
 // Prints the outcome of a finished job and returns its exit code.
-int ReportFinishedJob(const rpc::JobStatus& job, bool json);
+class CoordinatorClient;
+int ReportFinishedJob(CoordinatorClient& client, const rpc::JobStatus& job, bool json);
 // Exit code for a Status that ends a command: usage errors, unreachable servers, others.
 int ExitCodeFor(const Status& status);
 // Prints "aviary: <message>" to stderr and returns ExitCodeFor(status).

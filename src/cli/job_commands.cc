@@ -61,8 +61,14 @@ StatusOr<rpc::JobSpec> BuildJobSpec(const JobFlags& flags) {
   return spec;
 }
 
-int ReportFinishedJob(const rpc::JobStatus& job, bool json) {
-  if (json) {
+int ReportFinishedJob(CoordinatorClient& client, const rpc::JobStatus& job, bool json) {
+  const bool inline_result = job.spec().inline_output() && job.state() == rpc::SUCCEEDED;
+  if (inline_result) {
+    // stdout carries the result itself; the summary goes to stderr.
+    Status s = client.ReadOutput(job.job_id(), stdout);
+    if (!s.ok()) return Fail(s.WithContext("reading the inline result"));
+    std::cerr << (json ? ToJson(job) + "\n" : DescribeJob(job, false));
+  } else if (json) {
     std::cout << ToJson(job) << std::endl;
   } else {
     std::cout << DescribeJob(job, false);
@@ -85,7 +91,7 @@ int Submit(const JobFlags& flags, const std::string& coordinator, bool wait) {
   std::cerr << "submitted " << *id << std::endl;
   StatusOr<rpc::JobStatus> job = client.Wait(*id, /*show_progress=*/true);
   if (!job.ok()) return Fail(job.status().WithContext("waiting for job " + *id));
-  return ReportFinishedJob(*job, flags.json);
+  return ReportFinishedJob(client, *job, flags.json);
 }
 
 int ShowStatus(const std::string& job_id, const std::string& coordinator, bool json, bool tasks) {

@@ -49,6 +49,8 @@ bool LoadSecret(const std::string& secret_file) {
     transport.secret = env;
   }
   rpc::SetTransportOptions(transport);
+  // Task runners (child processes) fetch shuffle data and must present the same secret.
+  if (!transport.secret.empty()) ::setenv("AVIARY_SECRET", transport.secret.c_str(), 1);
   return true;
 }
 

@@ -97,7 +97,7 @@ int RunLocal(const JobFlags& flags, const LocalFlags& local) {
     } else {
       CoordinatorClient client(server.address());
       StatusOr<rpc::JobStatus> job = client.Wait(*id, /*show_progress=*/!flags.json);
-      code = job.ok() ? ReportFinishedJob(*job, flags.json) : Fail(job.status());
+      code = job.ok() ? ReportFinishedJob(client, *job, flags.json) : Fail(job.status());
     }
   }
   StopWorkers(workers);

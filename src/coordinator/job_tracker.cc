@@ -138,17 +138,20 @@ StatusOr<std::string> JobTracker::Submit(rpc::JobSpec spec) {
   if (spec.plugin().empty()) return InvalidArgument("the job names no plugin");
   if (spec.max_attempts() == 0) spec.set_max_attempts(options_.max_attempts ? options_.max_attempts : kDefaultMaxAttempts);
   if (spec.text_field().empty()) spec.set_text_field("text");
+  std::string job_id;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    job_id = NewJobId();
+  }
+  if (spec.output_uri() == "inline") {
+    // Spool the result next to the coordinator; clients stream it back with ReadOutput.
+    spec.set_inline_output(true);
+    spec.set_output_uri("files:" + options_.inline_dir + "/" + job_id);
+  }
   ASSIGN_OR_RETURN(auto input, InputFormat::ForJob(spec, env_));
   ASSIGN_OR_RETURN(std::vector<rpc::InputSplit> splits, input->PlanSplits(spec.map_tasks()));
-  if (spec.map_tasks() == 0) {
-    // The input's default cuts by size; make sure every slot gets work too, with splits of at
-    // least 1 MiB so tiny inputs are not shredded.
-    uint64_t total = 0;
-    for (const auto& split : splits) total += split.estimated_bytes();
-    const uint64_t want = std::min<uint64_t>(2 * TotalLiveSlots(), total >> 20);
-    if (want > splits.size()) {
-      ASSIGN_OR_RETURN(splits, input->PlanSplits(static_cast<uint32_t>(want)));
-    }
+  if (spec.map_tasks() == 0 && !splits.empty() && splits[0].files_size() > 0) {
+    ASSIGN_OR_RETURN(splits, input->PlanSplits(DefaultMapTasks(splits)));
   }
   ASSIGN_OR_RETURN(auto output, OutputFormat::ForJob(spec, env_));
   ASSIGN_OR_RETURN(std::vector<rpc::InputSplit> extra, output->ExtraInputSplits());
@@ -158,7 +161,7 @@ StatusOr<std::string> JobTracker::Submit(rpc::JobSpec spec) {
   auto job = std::make_unique<Job>();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    job->id = NewJobId();
+    job->id = job_id;
     if (spec.reduce_tasks() == 0) spec.set_reduce_tasks(std::max<uint32_t>(1, TotalLiveSlotsLocked()));
   }
   RETURN_IF_ERROR(output->SetupJob(job->id));
@@ -190,6 +193,19 @@ StatusOr<std::string> JobTracker::Submit(rpc::JobSpec spec) {
   job_order_.push_back(id);
   jobs_[id] = std::move(job);
   return id;
+}
+
+uint32_t JobTracker::DefaultMapTasks(const std::vector<rpc::InputSplit>& splits) const {
+  // Whole rounds of equal tasks keep every slot busy to the end (5 tasks on 2 slots would leave
+  // one idle for the last round); tasks of at most 128 MiB bound the work a failure repeats,
+  // and at least 1 MiB each keeps tiny inputs from being shredded.
+  constexpr uint64_t kTargetTaskBytes = 128ull << 20;
+  uint64_t total = 0;
+  for (const auto& split : splits) total += split.estimated_bytes();
+  const uint64_t slots = std::max<uint32_t>(1, TotalLiveSlots());
+  const uint64_t rounds = std::max<uint64_t>(1, (total + slots * kTargetTaskBytes - 1) / (slots * kTargetTaskBytes));
+  const uint64_t want = std::min<uint64_t>(rounds * slots, std::max<uint64_t>(1, total >> 20));
+  return static_cast<uint32_t>(std::max<uint64_t>(want, 1));
 }
 
 uint32_t JobTracker::TotalLiveSlotsLocked() const {
@@ -576,6 +592,28 @@ std::vector<rpc::JobStatus> JobTracker::ListJobs() {
     FillStatus(*jobs_[id], false, &out.back());
   }
   return out;
+}
+
+StatusOr<std::vector<std::string>> JobTracker::InlineOutputFiles(const std::string& job_id) {
+  std::string dir;
+  uint32_t partitions = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = jobs_.find(job_id);
+    if (it == jobs_.end()) return NotFound("no job " + job_id + " on this coordinator");
+    const Job& job = *it->second;
+    if (!job.spec.inline_output()) return FailedPrecondition("job " + job_id + " did not write --output inline");
+    if (job.state != rpc::SUCCEEDED) return FailedPrecondition("job " + job_id + " has not succeeded");
+    dir = options_.inline_dir + "/" + job_id;
+    partitions = static_cast<uint32_t>(job.reduces.size());
+  }
+  std::vector<std::string> files;
+  for (uint32_t p = 0; p < partitions; ++p) {
+    char name[32];
+    std::snprintf(name, sizeof name, "/part-%05u.jsonl", p);
+    files.push_back(dir + name);
+  }
+  return files;
 }
 
 rpc::ClusterStatusResponse JobTracker::ClusterStatus() {

@@ -26,6 +26,7 @@ namespace aviary::coordinator {
 
 struct TrackerOptions {
   int64_t worker_timeout_us = 5'000'000;    // a worker silent this long is dead
+  std::string inline_dir = "/tmp/aviary-inline";  // spool for `--output inline` results
   int64_t attempt_timeout_us = 30'000'000;  // an attempt without progress this long is re-issued
   uint32_t max_attempts = 4;                // failed attempts of one task before the job fails
   uint32_t heartbeat_ms = 100;
@@ -48,6 +49,8 @@ class JobTracker {
   std::vector<rpc::JobStatus> ListJobs();
   Status Cancel(const std::string& job_id);
   rpc::ClusterStatusResponse ClusterStatus();
+  // The result files of a finished job that wrote `--output inline`, in partition order.
+  StatusOr<std::vector<std::string>> InlineOutputFiles(const std::string& job_id);
 
   // Declares silent workers dead, re-issues silent attempts, and commits or aborts finished jobs.
   // Called periodically by one thread.
@@ -73,6 +76,7 @@ class JobTracker {
   bool ShardHasLiveWorker(const std::string& shard) const;
   double NowUnix() const;
   uint32_t TotalLiveSlots() const;
+  uint32_t DefaultMapTasks(const std::vector<rpc::InputSplit>& splits) const;
   uint32_t TotalLiveSlotsLocked() const;  // REQUIRES: mu_ held
   void FillStatus(const Job& job, bool with_tasks, rpc::JobStatus* out) const;
   std::string NewJobId();

@@ -9,6 +9,8 @@
 namespace aviary::coordinator {
 
 class CoordinatorServer::Service final : public rpc::Coordinator::Service {
+  static constexpr size_t kChunk = 1 << 20;
+
  public:
   explicit Service(JobTracker* tracker) : tracker_(tracker) {}
 
@@ -53,6 +55,23 @@ class CoordinatorServer::Service final : public rpc::Coordinator::Service {
                          rpc::CancelJobResponse*) override {
     if (auto s = rpc::CheckAuth(ctx, "CancelJob"); !s.ok()) return rpc::ToGrpc(s);
     return rpc::ToGrpc(tracker_->Cancel(request->job_id()));
+  }
+
+  grpc::Status ReadOutput(grpc::ServerContext* ctx, const rpc::ReadOutputRequest* request,
+                          grpc::ServerWriter<rpc::DataChunk>* writer) override {
+    if (auto s = rpc::CheckAuth(ctx, "ReadOutput"); !s.ok()) return rpc::ToGrpc(s);
+    StatusOr<std::vector<std::string>> files = tracker_->InlineOutputFiles(request->job_id());
+    if (!files.ok()) return rpc::ToGrpc(files.status());
+    std::string contents;
+    for (const std::string& path : *files) {
+      if (auto s = ReadFileToString(Env::Default(), path, &contents); !s.ok()) return rpc::ToGrpc(s);
+      for (size_t off = 0; off < contents.size(); off += kChunk) {
+        rpc::DataChunk chunk;
+        chunk.set_data(contents.substr(off, kChunk));
+        if (!writer->Write(chunk)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+      }
+    }
+    return grpc::Status::OK;
   }
 
   grpc::Status ClusterStatus(grpc::ServerContext* ctx, const rpc::ClusterStatusRequest*,

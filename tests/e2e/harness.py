@@ -23,9 +23,10 @@ def plugin(name):
     return os.path.join(TEST_PLUGINS, name + ".so")
 
 
-def run_cli(*args, timeout=300, check=None):
+def run_cli(*args, timeout=300, check=None, env=None):
     """Runs `aviary ARGS`; returns CompletedProcess with text stdout/stderr."""
-    proc = subprocess.run([AVIARY, *map(str, args)], capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run([AVIARY, *map(str, args)], capture_output=True, text=True, timeout=timeout,
+                          env=None if env is None else {**os.environ, **env})
     if check is not None and proc.returncode != check:
         raise AssertionError(f"aviary {' '.join(map(str, args))} exited {proc.returncode}, wanted {check}\n"
                              f"stdout: {proc.stdout}\nstderr: {proc.stderr}")
@@ -93,8 +94,9 @@ def read_output(directory):
 class Cluster:
     """A coordinator and workers as separate processes on loopback."""
 
-    def __init__(self, root, workers=2, slots=1, worker_args=(), coordinator_args=()):
+    def __init__(self, root, workers=2, slots=1, worker_args=(), coordinator_args=(), env=None):
         self.root = root
+        self.env = None if env is None else {**os.environ, **env}
         self.worker_args = list(worker_args)
         self.slots = slots
         self.coordinator = None
@@ -112,7 +114,8 @@ class Cluster:
 
     def _start_coordinator(self, extra):
         self.coordinator = subprocess.Popen([AVIARY, "coordinator", "--listen", "127.0.0.1:0", *extra],
-                                            stdout=subprocess.PIPE, stderr=self._log("coordinator"), text=True)
+                                            stdout=subprocess.PIPE, stderr=self._log("coordinator"), text=True,
+                                            env=self.env)
         line = self.coordinator.stdout.readline()
         m = re.search(r"listening on (\S+)", line)
         assert m, f"coordinator did not start: {line!r}"
@@ -122,7 +125,7 @@ class Cluster:
         data = os.path.join(self.root, f"worker-{i}")
         proc = subprocess.Popen([AVIARY, "worker", "--coordinator", self.address, "--listen", "127.0.0.1:0",
                                  "--data-dir", data, "--slots", str(self.slots), *self.worker_args],
-                                stdout=subprocess.DEVNULL, stderr=self._log(f"worker-{i}"))
+                                stdout=subprocess.DEVNULL, stderr=self._log(f"worker-{i}"), env=self.env)
         self.workers[i] = proc
         return proc
 
@@ -131,16 +134,16 @@ class Cluster:
         self.workers[i].wait()
 
     def submit(self, *args, timeout=300):
-        return run_cli("submit", *args, "--coordinator", self.address, timeout=timeout)
+        return run_cli("submit", *args, "--coordinator", self.address, timeout=timeout, env=self.env)
 
     def status(self, job_id):
-        proc = run_cli("status", job_id, "--coordinator", self.address, "--json", check=0)
+        proc = run_cli("status", job_id, "--coordinator", self.address, "--json", check=0, env=self.env)
         return json.loads(proc.stdout)
 
     def wait_for_workers(self, n, timeout=20):
         deadline = time.time() + timeout
         while time.time() < deadline:
-            proc = run_cli("workers", "--coordinator", self.address, "--json")
+            proc = run_cli("workers", "--coordinator", self.address, "--json", env=self.env)
             if proc.returncode == 0:
                 alive = [w for w in json.loads(proc.stdout).get("workers", []) if w.get("alive")]
                 if len(alive) >= n:

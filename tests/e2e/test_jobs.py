@@ -44,6 +44,19 @@ class LocalModeTest(AviaryTestCase):
         self.assertEqual(read_output(out), {"alpha": 200, "beta": 200, "gamma": 199})
 
 
+class InlineOutputTest(AviaryTestCase):
+    def test_inline_output_prints_json_lines(self):
+        path = os.path.join(self.tmp, "small.txt")
+        with open(path, "w") as f:
+            f.write("the cat and the dog\nthe end\n")
+        proc = run_cli("run", "wordcount", "--input", "files:" + path, "--output", "inline", check=0)
+        result = {}
+        for line in proc.stdout.splitlines():
+            doc = json.loads(line)
+            result[doc["_id"]] = doc["value"]
+        self.assertEqual(result, {"the": 3, "cat": 1, "and": 1, "dog": 1, "end": 1})
+
+
 class ClusterTest(AviaryTestCase):
     def setUp(self):
         super().setUp()

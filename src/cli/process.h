@@ -1,0 +1,69 @@
+// Starting, watching and stopping the long-running processes of a local cluster: detached daemons
+// (own session, stdin from /dev/null, stdout and stderr appended to a log file), liveness checks
+// that survive pid reuse, and free loopback ports.
+//
+// Thread safety: every function is safe to call from any thread.
+#ifndef AVIARY_CLI_PROCESS_H_
+#define AVIARY_CLI_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace aviary::cli {
+
+// One process, identified by pid and start time so that a recycled pid is not mistaken for it.
+struct ProcessRef {
+  pid_t pid = 0;
+  uint64_t start_ticks = 0;  // /proc/PID/stat field 22
+};
+
+// Starts `argv` (argv[0] is a path) as a daemon: a new session, stdin /dev/null, stdout and
+// stderr appended to `log_path`, default signal mask and dispositions, no other inherited fds.
+StatusOr<ProcessRef> SpawnDaemon(const std::vector<std::string>& argv, const std::string& log_path);
+
+// Start time of `pid` in clock ticks since boot, or 0 when there is no such running process
+// (zombies count as gone).
+uint64_t ProcessStartTicks(pid_t pid);
+
+// True when `p` names a running process that is still the one recorded.
+bool IsAlive(const ProcessRef& p);
+
+// Sends SIGTERM to every live process of `procs`, waits up to `grace_ms` for all to exit, then
+// SIGKILLs the rest and waits for them. Reaps those that are children of this process.
+void StopProcesses(const std::vector<ProcessRef>& procs, int grace_ms);
+
+// `n` distinct TCP ports on 127.0.0.1 that were free a moment ago (bound to port 0 together,
+// then released).
+StatusOr<std::vector<int>> PickFreePorts(int n);
+// True when 127.0.0.1:`port` can be bound now.
+bool PortIsFree(int port);
+
+// Absolute path of the running executable, and its directory.
+std::string SelfExePath();
+std::string SelfExeDir();
+
+// Waits until the file at `path`, read from byte `offset` on, holds a line that contains
+// `marker`, and returns the text after the marker up to the end of that line. Fails when `proc`
+// exits first (quoting the log's last lines) or after `timeout_ms`. `what` names the process
+// for messages.
+StatusOr<std::string> WaitForLogLine(const std::string& path, uint64_t offset, std::string_view marker,
+                                     const ProcessRef& proc, const std::string& what, int timeout_ms);
+
+// The last `lines` lines of the file at `path` (empty when unreadable), for error messages.
+std::string LogTail(const std::string& path, int lines);
+
+// Size of the file at `path`, 0 when it does not exist.
+uint64_t FileSizeOrZero(const std::string& path);
+
+// Full path of `program` found on $PATH (or as given when it holds a '/'), empty when absent.
+std::string FindOnPath(const std::string& program);
+
+}  // namespace aviary::cli
+
+#endif  // AVIARY_CLI_PROCESS_H_
