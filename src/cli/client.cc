@@ -30,66 +30,102 @@ std::string HumanBytes(uint64_t bytes) {
 
 }  // namespace
 
-CoordinatorClient::CoordinatorClient(const std::string& address)
-    : address_(address), stub_(rpc::Coordinator::NewStub(rpc::MakeChannel(address))) {}
+CoordinatorClient::CoordinatorClient(const std::string& addresses) : address_(addresses) {
+  size_t start = 0;
+  while (start <= addresses.size()) {
+    size_t comma = addresses.find(',', start);
+    if (comma == std::string::npos) comma = addresses.size();
+    if (comma > start) addresses_.push_back(addresses.substr(start, comma - start));
+    start = comma + 1;
+  }
+  if (addresses_.empty()) addresses_.push_back(addresses);
+  for (const auto& a : addresses_) stubs_.push_back(rpc::Coordinator::NewStub(rpc::MakeChannel(a)));
+}
+
+template <typename Call>
+Status CoordinatorClient::Invoke(std::chrono::milliseconds timeout, Call&& call) {
+  Status last;
+  for (size_t i = 0; i < stubs_.size(); ++i) {
+    grpc::ClientContext context;
+    rpc::PrepareContext(&context, timeout);
+    last = rpc::FromGrpc(call(*stubs_[current_], &context), "coordinator " + addresses_[current_]);
+    if (last.code() != StatusCode::kUnavailable && last.code() != StatusCode::kDeadlineExceeded) return last;
+    current_ = (current_ + 1) % stubs_.size();
+  }
+  return last;
+}
 
 StatusOr<std::string> CoordinatorClient::Submit(const rpc::JobSpec& spec) {
-  grpc::ClientContext context;
-  rpc::PrepareContext(&context, std::chrono::minutes(5));  // planning a big input takes a while
   rpc::SubmitJobRequest request;
   *request.mutable_job() = spec;
   rpc::SubmitJobResponse response;
-  RETURN_IF_ERROR(rpc::FromGrpc(stub_->SubmitJob(&context, request, &response), "coordinator " + address_));
+  // Planning a big input takes a while.
+  RETURN_IF_ERROR(Invoke(std::chrono::minutes(5), [&](rpc::Coordinator::Stub& stub, grpc::ClientContext* ctx) {
+    return stub.SubmitJob(ctx, request, &response);
+  }));
   return response.job_id();
 }
 
 StatusOr<rpc::JobStatus> CoordinatorClient::GetJob(const std::string& job_id, bool with_tasks) {
-  grpc::ClientContext context;
-  rpc::PrepareContext(&context, kRpcTimeout);
   rpc::GetJobRequest request;
   request.set_job_id(job_id);
   request.set_with_tasks(with_tasks);
   rpc::JobStatus response;
-  RETURN_IF_ERROR(rpc::FromGrpc(stub_->GetJob(&context, request, &response), "coordinator " + address_));
+  RETURN_IF_ERROR(Invoke(kRpcTimeout, [&](rpc::Coordinator::Stub& stub, grpc::ClientContext* ctx) {
+    return stub.GetJob(ctx, request, &response);
+  }));
   return response;
 }
 
 StatusOr<std::vector<rpc::JobStatus>> CoordinatorClient::ListJobs() {
-  grpc::ClientContext context;
-  rpc::PrepareContext(&context, kRpcTimeout);
   rpc::ListJobsResponse response;
-  RETURN_IF_ERROR(rpc::FromGrpc(stub_->ListJobs(&context, rpc::ListJobsRequest(), &response), "coordinator " + address_));
+  RETURN_IF_ERROR(Invoke(kRpcTimeout, [&](rpc::Coordinator::Stub& stub, grpc::ClientContext* ctx) {
+    return stub.ListJobs(ctx, rpc::ListJobsRequest(), &response);
+  }));
   return std::vector<rpc::JobStatus>(response.jobs().begin(), response.jobs().end());
 }
 
 Status CoordinatorClient::Cancel(const std::string& job_id) {
-  grpc::ClientContext context;
-  rpc::PrepareContext(&context, kRpcTimeout);
   rpc::CancelJobRequest request;
   request.set_job_id(job_id);
   rpc::CancelJobResponse response;
-  return rpc::FromGrpc(stub_->CancelJob(&context, request, &response), "coordinator " + address_);
+  return Invoke(kRpcTimeout, [&](rpc::Coordinator::Stub& stub, grpc::ClientContext* ctx) {
+    return stub.CancelJob(ctx, request, &response);
+  });
 }
 
 StatusOr<rpc::ClusterStatusResponse> CoordinatorClient::ClusterStatus() {
-  grpc::ClientContext context;
-  rpc::PrepareContext(&context, kRpcTimeout);
-  rpc::ClusterStatusResponse response;
-  RETURN_IF_ERROR(rpc::FromGrpc(stub_->ClusterStatus(&context, rpc::ClusterStatusRequest(), &response),
-                                "coordinator " + address_));
-  return response;
+  // Ask each coordinator in turn and return the active one's view (or the last answer).
+  StatusOr<rpc::ClusterStatusResponse> last = Unavailable("no coordinator answered at " + address_);
+  for (size_t i = 0; i < stubs_.size(); ++i) {
+    grpc::ClientContext context;
+    rpc::PrepareContext(&context, kRpcTimeout);
+    rpc::ClusterStatusResponse response;
+    Status s = rpc::FromGrpc(stubs_[i]->ClusterStatus(&context, rpc::ClusterStatusRequest(), &response),
+                             "coordinator " + addresses_[i]);
+    if (s.ok() && response.active()) return response;
+    if (s.ok() || !last.ok()) last = s.ok() ? StatusOr<rpc::ClusterStatusResponse>(response) : StatusOr<rpc::ClusterStatusResponse>(s);
+  }
+  return last;
 }
 
 Status CoordinatorClient::ReadOutput(const std::string& job_id, std::FILE* out) {
-  grpc::ClientContext context;
-  rpc::PrepareContext(&context, std::chrono::hours(1));
   rpc::ReadOutputRequest request;
   request.set_job_id(job_id);
-  auto reader = stub_->ReadOutput(&context, request);
-  rpc::DataChunk chunk;
-  while (reader->Read(&chunk)) std::fwrite(chunk.data().data(), 1, chunk.data().size(), out);
-  std::fflush(out);
-  return rpc::FromGrpc(reader->Finish(), "coordinator " + address_);
+  uint64_t written = 0;
+  return Invoke(std::chrono::hours(1), [&](rpc::Coordinator::Stub& stub, grpc::ClientContext* ctx) {
+    auto reader = stub.ReadOutput(ctx, request);
+    rpc::DataChunk chunk;
+    while (reader->Read(&chunk)) {
+      std::fwrite(chunk.data().data(), 1, chunk.data().size(), out);
+      written += chunk.data().size();
+    }
+    std::fflush(out);
+    grpc::Status s = reader->Finish();
+    // Once lines went out, reading again elsewhere would print them twice: give up instead.
+    if (!s.ok() && written > 0) return grpc::Status(grpc::StatusCode::ABORTED, "result stream broke: " + s.error_message());
+    return s;
+  });
 }
 
 StatusOr<rpc::JobStatus> CoordinatorClient::Wait(const std::string& job_id, bool show_progress) {

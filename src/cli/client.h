@@ -12,9 +12,11 @@
 
 namespace aviary::cli {
 
+// Talks to whichever of the given coordinators is active: `addresses` is "HOST:PORT" or a
+// comma-separated list; a call that meets a standby or an unreachable one tries the next.
 class CoordinatorClient {
  public:
-  explicit CoordinatorClient(const std::string& address);
+  explicit CoordinatorClient(const std::string& addresses);
 
   StatusOr<std::string> Submit(const rpc::JobSpec& spec);
   StatusOr<rpc::JobStatus> GetJob(const std::string& job_id, bool with_tasks);
@@ -29,8 +31,14 @@ class CoordinatorClient {
   StatusOr<rpc::JobStatus> Wait(const std::string& job_id, bool show_progress);
 
  private:
-  std::string address_;
-  std::unique_ptr<rpc::Coordinator::Stub> stub_;
+  // Runs `call(stub, context)` against the coordinators in turn until one that is active answers.
+  template <typename Call>
+  Status Invoke(std::chrono::milliseconds timeout, Call&& call);
+
+  std::string address_;  // all addresses, for messages
+  std::vector<std::string> addresses_;
+  std::vector<std::unique_ptr<rpc::Coordinator::Stub>> stubs_;
+  size_t current_ = 0;
 };
 
 bool IsFinal(rpc::JobState state);

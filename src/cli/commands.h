@@ -47,6 +47,8 @@ int Fail(const Status& status);
 
 struct CoordinatorFlags {
   std::string listen;
+  std::string metadata;  // mongodb://HOST:PORT/DB: durable state and leader election
+  double lease_timeout_s = 3;
   double worker_timeout_s = 5;
   double task_timeout_s = 30;
   uint32_t max_attempts = 4;
@@ -79,6 +81,35 @@ struct LocalFlags {
   bool keep_temp = false;
 };
 int RunLocal(const JobFlags& job, const LocalFlags& local);
+
+// `aviary cluster up|down|status` (cluster_commands.cc): a local sharded cluster in one directory.
+struct ClusterFlags {
+  std::string dir;
+  int shards = 0;  // 0: as before in the directory, 2 for a new cluster
+  int base_port = 0;
+  uint32_t slots = 2;
+  uint64_t memory_mb = 1024;
+};
+int ClusterUpCommand(const ClusterFlags& flags, const std::string& log_level, const std::string& secret_file);
+int ClusterDownCommand(const std::string& dir);
+int ClusterStatusCommand(const std::string& dir, bool json);
+
+// `aviary load` (load.cc): a file into a sharded collection of a local cluster.
+struct LoadFlags {
+  std::string input;
+  std::string into;  // mongodb://ENTRY/DB.COLL
+  std::string shard_key;
+  bool hashed = false;
+  uint32_t chunks = 0;  // 0: two per shard
+};
+int LoadCommand(const LoadFlags& flags);
+
+// `aviary demo` (demo.cc): word count of the King James Bible on a fresh 3-shard local cluster.
+struct DemoFlags {
+  std::string dir;  // empty: a new temporary directory
+  int shards = 3;
+};
+int DemoCommand(const DemoFlags& flags, const std::string& log_level, const std::string& secret_file);
 
 }  // namespace aviary::cli
 

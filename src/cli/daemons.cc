@@ -46,7 +46,15 @@ int RunCoordinator(const CoordinatorFlags& flags) {
   options.worker_timeout_us = static_cast<int64_t>(flags.worker_timeout_s * 1e6);
   options.attempt_timeout_us = static_cast<int64_t>(flags.task_timeout_s * 1e6);
   options.max_attempts = flags.max_attempts;
-  coordinator::CoordinatorServer server(Env::Default(), options);
+  std::unique_ptr<coordinator::MetadataStore> store;
+  if (!flags.metadata.empty()) {
+    StatusOr<std::unique_ptr<coordinator::MetadataStore>> opened = coordinator::MetadataStore::OpenMongo(flags.metadata);
+    if (!opened.ok()) return Fail(opened.status().WithContext("opening --metadata"));
+    store = std::move(opened).value();
+  }
+  coordinator::LeaseOptions lease;
+  lease.lease_timeout_us = static_cast<int64_t>(flags.lease_timeout_s * 1e6);
+  coordinator::CoordinatorServer server(Env::Default(), options, std::move(store), lease);
   std::thread watcher = WatchSignals([&server] { server.Stop(); });
   watcher.detach();
   Status s = server.Start(flags.listen);

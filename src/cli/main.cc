@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "cli/cluster_cli.h"
 #include "cli/commands.h"
 #include "rpc/grpc_util.h"
 #include "worker/task_runner.h"
@@ -75,6 +76,8 @@ int Main(int argc, char** argv) {
   coord_cmd->add_option("--worker-timeout", coord.worker_timeout_s, "seconds without heartbeat before a worker is dead")->capture_default_str();
   coord_cmd->add_option("--task-timeout", coord.task_timeout_s, "seconds without progress before an attempt is re-issued")->capture_default_str();
   coord_cmd->add_option("--max-attempts", coord.max_attempts, "default attempts per task")->capture_default_str();
+  coord_cmd->add_option("--metadata", coord.metadata, "mongodb://HOST:PORT/DB keeping the coordinator's state; enables standbys");
+  coord_cmd->add_option("--lease-timeout", coord.lease_timeout_s, "seconds before a standby takes over a silent leader")->capture_default_str();
 
   WorkerFlags worker;
   auto* worker_cmd = app.add_subcommand("worker", "run a worker");
@@ -123,6 +126,8 @@ int Main(int argc, char** argv) {
   run_cmd->add_option("--task-timeout", local.task_timeout_s, "seconds without progress before an attempt is killed")->capture_default_str();
   run_cmd->add_flag("--keep-temp", local.keep_temp, "keep the workers' data directories");
 
+  const ClusterCommandRunner run_cluster_command = AddClusterCommands(&app);  // cluster, load, demo
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -145,6 +150,7 @@ int Main(int argc, char** argv) {
     spdlog::set_level(log_level == "info" ? spdlog::level::warn : level);  // keep `run` output clean
     return RunLocal(run_job, local);
   }
+  if (int rc = run_cluster_command(log_level, secret_file); rc >= 0) return rc;
   return kExitUsage;
 }
 

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,6 +64,11 @@ uint64_t FileSizeOrZero(const std::string& path);
 
 // Full path of `program` found on $PATH (or as given when it holds a '/'), empty when absent.
 std::string FindOnPath(const std::string& program);
+
+// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread (and so in every thread it starts
+// later) and runs `on_signal(signal)` on a dedicated thread when one arrives. Call it before any
+// other thread exists. Daemons started by SpawnDaemon() get a clean signal mask.
+void WatchInterrupts(std::function<void(int)> on_signal);
 
 }  // namespace aviary::cli
 

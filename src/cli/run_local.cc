@@ -87,11 +87,11 @@ int RunLocal(const JobFlags& flags, const LocalFlags& local) {
   }
   // Wait for the workers to register so the default reduce count sees all their slots.
   for (int i = 0; i < 100 && code == kExitOk; ++i) {
-    if (server.tracker().ClusterStatus().workers_size() >= static_cast<int>(local.workers)) break;
+    if (server.tracker()->ClusterStatus().workers_size() >= static_cast<int>(local.workers)) break;
     ::usleep(50'000);
   }
   if (code == kExitOk) {
-    StatusOr<std::string> id = server.tracker().Submit(*spec);
+    StatusOr<std::string> id = server.tracker()->Submit(*spec);
     if (!id.ok()) {
       code = Fail(id.status());
     } else {

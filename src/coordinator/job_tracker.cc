@@ -109,7 +109,8 @@ std::string DescribeSplit(const rpc::InputSplit& split) {
 
 }  // namespace
 
-JobTracker::JobTracker(Env* env, TrackerOptions options) : env_(env), options_(options) {}
+JobTracker::JobTracker(Env* env, TrackerOptions options, MetadataStore* store, uint64_t term)
+    : env_(env), options_(options), store_(store), term_(term) {}
 JobTracker::~JobTracker() = default;
 
 double JobTracker::NowUnix() const {
@@ -186,12 +187,16 @@ StatusOr<std::string> JobTracker::Submit(rpc::JobSpec spec) {
   // An empty input has nothing to map: go straight to reducing (empty partitions).
   job->state = job->maps.empty() ? rpc::REDUCING : rpc::MAPPING;
 
-  std::lock_guard<std::mutex> lock(mu_);
-  std::string id = job->id;
-  spdlog::info("job {} submitted: {} with {} map and {} reduce tasks", id, job->spec.plugin(), job->maps.size(),
-               job->reduces.size());
-  job_order_.push_back(id);
-  jobs_[id] = std::move(job);
+  const std::string id = job->id;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    spdlog::info("job {} submitted: {} with {} map and {} reduce tasks", id, job->spec.plugin(), job->maps.size(),
+                 job->reduces.size());
+    job_order_.push_back(id);
+    MarkDirty(*job);
+    jobs_[id] = std::move(job);
+  }
+  RETURN_IF_ERROR(Flush().WithContext("recording job " + id));
   return id;
 }
 
@@ -233,12 +238,24 @@ rpc::RegisterWorkerResponse JobTracker::RegisterWorker(const rpc::RegisterWorker
   rpc::RegisterWorkerResponse response;
   response.set_worker_id(worker->id);
   response.set_heartbeat_ms(options_.heartbeat_ms);
+  response.set_term(term_);
+  MarkDirty(*worker);
   workers_[worker->id] = std::move(worker);
   return response;
 }
 
 rpc::HeartbeatResponse JobTracker::Heartbeat(const rpc::HeartbeatRequest& request) {
+  rpc::HeartbeatResponse response = HeartbeatLocked(request);
+  // Assignments must be on record before the worker starts them: a successor must never hand
+  // out the same attempt number again.
+  Status s = Flush();
+  if (!s.ok()) spdlog::warn("saving coordinator state: {}", s.ToString());
+  return response;
+}
+
+rpc::HeartbeatResponse JobTracker::HeartbeatLocked(const rpc::HeartbeatRequest& request) {
   rpc::HeartbeatResponse response;
+  response.set_term(term_);
   std::lock_guard<std::mutex> lock(mu_);
   auto it = workers_.find(request.worker_id());
   if (it == workers_.end() || !it->second->alive) {
@@ -294,6 +311,7 @@ void JobTracker::HandleResult(Worker& worker, const rpc::TaskResult& result, rpc
   Task& task = tasks[result.task()];
   Attempt* attempt = task.FindAttempt(result.attempt());
   if (attempt == nullptr || attempt->state != AttemptState::kRunning || attempt->worker_id != worker.id) return;
+  MarkDirty(job);
   attempt->end_unix = NowUnix();
   attempt->result = result;
   if (job.finished()) {
@@ -424,6 +442,7 @@ rpc::TaskSpec JobTracker::StartAttempt(Job& job, Task& task, Worker& worker) {
   attempt.start_unix = NowUnix();
   task.attempts.push_back(attempt);
   task.state = rpc::RUNNING;
+  MarkDirty(job);
 
   rpc::TaskSpec spec;
   spec.set_job_id(job.id);
@@ -450,6 +469,7 @@ rpc::TaskSpec JobTracker::StartAttempt(Job& job, Task& task, Worker& worker) {
 
 void JobTracker::FailJob(Job& job, const std::string& error) {
   spdlog::error("job {} failed: {}", job.id, error);
+  MarkDirty(job);
   job.error = error;
   job.state = rpc::ABORTING;
   job.final_state = rpc::FAILED;
@@ -457,6 +477,11 @@ void JobTracker::FailJob(Job& job, const std::string& error) {
 }
 
 Status JobTracker::Cancel(const std::string& job_id) {
+  RETURN_IF_ERROR(CancelLocked(job_id));
+  return Flush();
+}
+
+Status JobTracker::CancelLocked(const std::string& job_id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = jobs_.find(job_id);
   if (it == jobs_.end()) return NotFound("no job " + job_id);
@@ -466,14 +491,17 @@ Status JobTracker::Cancel(const std::string& job_id) {
   job.final_state = rpc::CANCELLED;
   job.error = "cancelled by user";
   job.abort_pending = true;
+  MarkDirty(job);
   return Status::OK();
 }
 
 void JobTracker::DeclareWorkerDead(Worker& worker, const std::string& why) {
   spdlog::warn("worker {} at {} is dead: {}", worker.id, worker.info.address(), why);
   worker.alive = false;
+  MarkDirty(worker);
   for (auto& [id, job] : jobs_) {
     if (job->finished()) continue;
+    MarkDirty(*job);
     for (auto* tasks : {&job->maps, &job->reduces}) {
       for (Task& task : *tasks) {
         for (Attempt& a : task.attempts) {
@@ -502,6 +530,7 @@ void JobTracker::CheckSilentAttempts(int64_t now) {
       for (Task& task : *tasks) {
         for (Attempt& a : task.attempts) {
           if (a.state != AttemptState::kRunning || now - a.last_progress_us < options_.attempt_timeout_us) continue;
+          MarkDirty(*job);
           a.state = AttemptState::kLost;
           a.error = "no progress for " + std::to_string(options_.attempt_timeout_us / 1000000) + " s; re-issued";
           a.end_unix = NowUnix();
@@ -526,6 +555,8 @@ void JobTracker::Tick() {
     CheckSilentAttempts(now);
   }
   FinishJobs();
+  Status s = Flush();
+  if (!s.ok()) spdlog::warn("saving coordinator state: {}", s.ToString());
 }
 
 void JobTracker::FinishJobs() {
@@ -541,6 +572,7 @@ void JobTracker::FinishJobs() {
       if (job->abort_pending) {
         work.push_back({job.get(), false, {}});
         job->abort_pending = false;
+        MarkDirty(*job);
       } else if (job->state == rpc::COMMITTING && job->end_unix == 0) {
         Work w{job.get(), true, {}};
         for (const Task& r : job->reduces) {
@@ -548,14 +580,19 @@ void JobTracker::FinishJobs() {
           w.winners.push_back({r.index, a.number, a.result.output_location()});
         }
         job->end_unix = -1;  // marks the commit as under way
+        MarkDirty(*job);
         work.push_back(std::move(w));
       }
     }
   }
+  // Record "committing" (with the winners) before touching the output, so that a coordinator
+  // taking over redoes an interrupted commit instead of losing it.
+  if (!work.empty()) (void)Flush();
   // Jobs are never erased, so the pointers stay valid; only this thread touches these jobs' outputs.
   for (Work& w : work) {
     Status s = w.commit ? w.job->output->CommitJob(w.job->id, w.winners) : w.job->output->AbortJob(w.job->id);
     std::lock_guard<std::mutex> lock(mu_);
+    MarkDirty(*w.job);
     if (!w.commit) {
       if (!s.ok()) spdlog::warn("job {}: cleaning up output failed: {}", w.job->id, s.ToString());
       // Only now is the job over for clients: nothing of it is left in the output.
@@ -703,6 +740,186 @@ void JobTracker::FillStatus(const Job& job, bool with_tasks, rpc::JobStatus* out
     c->set_value(value);
   }
   for (auto& [name, report] : shards) *out->add_shards() = report;
+}
+
+}  // namespace aviary::coordinator
+
+namespace aviary::coordinator {
+
+void JobTracker::MarkDirty(const Job& job) {
+  if (store_ != nullptr) dirty_jobs_.insert(job.id);
+}
+
+void JobTracker::MarkDirty(const Worker& worker) {
+  if (store_ != nullptr) dirty_workers_.insert(worker.id);
+}
+
+Status JobTracker::Flush() {
+  if (store_ == nullptr) return Status::OK();
+  std::lock_guard<std::mutex> flush_lock(flush_mu_);
+  std::vector<rpc::JobRecord> jobs;
+  std::vector<rpc::WorkerRecord> workers;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const std::string& id : dirty_jobs_) {
+      jobs.push_back(ToRecord(*jobs_[id]));
+      jobs.back().set_term(term_);
+    }
+    for (const std::string& id : dirty_workers_) {
+      const Worker& w = *workers_[id];
+      rpc::WorkerRecord r;
+      r.set_worker_id(w.id);
+      *r.mutable_info() = w.info;
+      r.set_alive(w.alive);
+      workers.push_back(std::move(r));
+    }
+    dirty_jobs_.clear();
+    dirty_workers_.clear();
+  }
+  Status first;
+  for (const auto& job : jobs) {
+    Status s = store_->SaveJob(job);
+    if (!s.ok() && first.ok()) first = s;
+  }
+  for (const auto& worker : workers) {
+    Status s = store_->SaveWorker(worker);
+    if (!s.ok() && first.ok()) first = s;
+  }
+  if (!first.ok()) {
+    // Try again next time: put everything back on the dirty lists.
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& job : jobs) dirty_jobs_.insert(job.job_id());
+    for (const auto& worker : workers) dirty_workers_.insert(worker.worker_id());
+  }
+  return first;
+}
+
+namespace {
+
+AttemptState AttemptStateFromName(const std::string& name) {
+  for (AttemptState s : {AttemptState::kRunning, AttemptState::kSucceeded, AttemptState::kFailed,
+                         AttemptState::kKilled, AttemptState::kLost}) {
+    if (name == AttemptStateName(s)) return s;
+  }
+  return AttemptState::kLost;
+}
+
+}  // namespace
+
+rpc::JobRecord JobTracker::ToRecord(const Job& job) {
+  rpc::JobRecord r;
+  r.set_job_id(job.id);
+  *r.mutable_spec() = job.spec;
+  r.set_state(job.state);
+  r.set_final_state(job.final_state);
+  r.set_error(job.error);
+  r.set_submit_unix(job.submit_unix);
+  r.set_end_unix(job.end_unix);
+  r.set_abort_pending(job.abort_pending);
+  for (const auto* tasks : {&job.maps, &job.reduces}) {
+    for (const Task& t : *tasks) {
+      rpc::TaskRecord* tr = t.kind == rpc::MAP ? r.add_maps() : r.add_reduces();
+      tr->set_kind(t.kind);
+      tr->set_index(t.index);
+      tr->set_state(t.state);
+      tr->set_failures(t.failures);
+      tr->set_winner(t.winner);
+      for (const std::string& w : t.failed_on) tr->add_failed_on(w);
+      if (t.kind == rpc::MAP) *tr->mutable_split() = t.split;
+      for (const Attempt& a : t.attempts) {
+        rpc::AttemptRecord* ar = tr->add_attempts();
+        ar->set_number(a.number);
+        ar->set_worker_id(a.worker_id);
+        ar->set_worker_address(a.worker_address);
+        ar->set_state(AttemptStateName(a.state));
+        ar->set_error(a.error);
+        ar->set_start_unix(a.start_unix);
+        ar->set_end_unix(a.end_unix);
+        ar->set_progress(a.progress);
+        *ar->mutable_result() = a.result;
+      }
+    }
+  }
+  return r;
+}
+
+std::unique_ptr<JobTracker::Job> JobTracker::FromRecord(const rpc::JobRecord& r) {
+  auto job = std::make_unique<Job>();
+  job->id = r.job_id();
+  job->spec = r.spec();
+  job->state = r.state();
+  job->final_state = r.final_state();
+  job->error = r.error();
+  job->submit_unix = r.submit_unix();
+  // A commit that was under way is done again; outputs make CommitJob safe to repeat.
+  job->end_unix = r.end_unix() < 0 ? 0 : r.end_unix();
+  job->abort_pending = r.abort_pending() || r.state() == rpc::ABORTING;
+  const int64_t now = env_->NowMicros();
+  for (const auto* records : {&r.maps(), &r.reduces()}) {
+    for (const rpc::TaskRecord& tr : *records) {
+      Task t;
+      t.kind = tr.kind();
+      t.index = tr.index();
+      t.state = tr.state();
+      t.failures = tr.failures();
+      t.winner = tr.winner();
+      t.failed_on.insert(tr.failed_on().begin(), tr.failed_on().end());
+      t.split = tr.split();
+      for (const rpc::AttemptRecord& ar : tr.attempts()) {
+        Attempt a;
+        a.number = ar.number();
+        a.worker_id = ar.worker_id();
+        a.worker_address = ar.worker_address();
+        a.state = AttemptStateFromName(ar.state());
+        a.error = ar.error();
+        a.start_unix = ar.start_unix();
+        a.end_unix = ar.end_unix();
+        a.progress = ar.progress();
+        a.result = ar.result();
+        a.start_us = a.last_progress_us = now;  // give running attempts a full timeout again
+        t.attempts.push_back(std::move(a));
+      }
+      (t.kind == rpc::MAP ? job->maps : job->reduces).push_back(std::move(t));
+    }
+  }
+  for (const Task& m : job->maps) job->maps_done += m.state == rpc::DONE;
+  for (const Task& rd : job->reduces) job->reduces_done += rd.state == rpc::DONE;
+  if (!job->finished() && job->maps.size() > 0 && job->maps_done < job->maps.size()) job->state = rpc::MAPPING;
+  job->output = nullptr;
+  return job;
+}
+
+Status JobTracker::Restore() {
+  if (store_ == nullptr) return Status::OK();
+  ASSIGN_OR_RETURN(std::vector<rpc::JobRecord> jobs, store_->LoadJobs());
+  ASSIGN_OR_RETURN(std::vector<rpc::WorkerRecord> workers, store_->LoadWorkers());
+  std::sort(jobs.begin(), jobs.end(),
+            [](const rpc::JobRecord& a, const rpc::JobRecord& b) { return a.submit_unix() < b.submit_unix(); });
+  std::vector<std::unique_ptr<Job>> restored;
+  for (const rpc::JobRecord& record : jobs) {
+    std::unique_ptr<Job> job = FromRecord(record);
+    StatusOr<std::unique_ptr<OutputFormat>> output = OutputFormat::ForJob(job->spec, env_);
+    if (!output.ok()) return output.status().WithContext("restoring job " + job->id);
+    job->output = std::move(output).value();
+    restored.push_back(std::move(job));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  const int64_t now = env_->NowMicros();
+  for (const rpc::WorkerRecord& record : workers) {
+    auto w = std::make_unique<Worker>();
+    w->id = record.worker_id();
+    w->info = record.info();
+    w->alive = record.alive();
+    w->last_heartbeat_us = now;  // a grace period: live workers heartbeat us within it
+    w->last_heartbeat_unix = NowUnix();
+    workers_[w->id] = std::move(w);
+  }
+  for (auto& job : restored) {
+    job_order_.push_back(job->id);
+    jobs_[job->id] = std::move(job);
+  }
+  spdlog::info("restored {} jobs and {} workers from the metadata store", jobs.size(), workers.size());
+  return Status::OK();
 }
 
 }  // namespace aviary::coordinator

@@ -19,6 +19,7 @@
 
 #include "common/env.h"
 #include "common/status.h"
+#include "coordinator/metadata_store.h"
 #include "rpc/aviary.pb.h"
 #include "storage/output.h"
 
@@ -34,9 +35,17 @@ struct TrackerOptions {
 
 class JobTracker {
  public:
-  // `env` (borrowed) supplies the clock and file access for output commits.
-  JobTracker(Env* env, TrackerOptions options);
+  // `env` (borrowed) supplies the clock and file access for output commits. With a `store`
+  // (borrowed, may be null) every change is written through to it, tagged with `term`.
+  JobTracker(Env* env, TrackerOptions options, MetadataStore* store = nullptr, uint64_t term = 0);
   ~JobTracker();
+
+  // Loads the jobs and workers a previous coordinator left in the store, to carry on with them.
+  // Workers count as alive until their timeout runs out; a commit under way is redone.
+  Status Restore();
+  // Writes every changed job and worker to the store. Called after each change batch.
+  Status Flush();
+  uint64_t term() const { return term_; }
 
   // Plans `spec` into tasks and prepares its output. Errors (missing input, an output that already
   // holds a result, a bad URI) are returned here, before anything runs.
@@ -48,6 +57,7 @@ class JobTracker {
   StatusOr<rpc::JobStatus> GetJob(const std::string& job_id, bool with_tasks);
   std::vector<rpc::JobStatus> ListJobs();
   Status Cancel(const std::string& job_id);
+  Status CancelLocked(const std::string& job_id);
   rpc::ClusterStatusResponse ClusterStatus();
   // The result files of a finished job that wrote `--output inline`, in partition order.
   StatusOr<std::vector<std::string>> InlineOutputFiles(const std::string& job_id);
@@ -62,6 +72,7 @@ class JobTracker {
   struct Job;
   struct Worker;
 
+  rpc::HeartbeatResponse HeartbeatLocked(const rpc::HeartbeatRequest& request);
   // All helpers below REQUIRE mu_ held.
   void HandleResult(Worker& worker, const rpc::TaskResult& result, rpc::HeartbeatResponse* response);
   void HandleFailure(Job& job, Task& task, Attempt& attempt, const rpc::TaskResult& result);
@@ -84,9 +95,16 @@ class JobTracker {
 
   // Commits (or aborts) jobs whose tasks are all finished; runs without mu_ held.
   void FinishJobs();
+  void MarkDirty(const Job& job);      // REQUIRES: mu_ held
+  void MarkDirty(const Worker& worker);  // REQUIRES: mu_ held
+  static rpc::JobRecord ToRecord(const Job& job);
+  std::unique_ptr<Job> FromRecord(const rpc::JobRecord& record);
 
   Env* const env_;
   const TrackerOptions options_;
+  MetadataStore* const store_;  // may be null; not owned
+  const uint64_t term_;
+  std::mutex flush_mu_;          // serializes Flush() so older snapshots never overwrite newer
 
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<Job>> jobs_;        // GUARDED_BY(mu_)
@@ -94,6 +112,8 @@ class JobTracker {
   std::map<std::string, std::unique_ptr<Worker>> workers_;  // GUARDED_BY(mu_)
   uint64_t next_worker_ = 1;                                 // GUARDED_BY(mu_)
   uint64_t next_job_ = 1;                                    // GUARDED_BY(mu_)
+  std::set<std::string> dirty_jobs_;                         // GUARDED_BY(mu_)
+  std::set<std::string> dirty_workers_;                      // GUARDED_BY(mu_)
 };
 
 }  // namespace aviary::coordinator

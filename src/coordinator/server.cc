@@ -2,9 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "rpc/auth.h"
 #include "rpc/aviary.grpc.pb.h"
 #include "rpc/grpc_util.h"
-#include "rpc/auth.h"
 
 namespace aviary::coordinator {
 
@@ -12,83 +12,111 @@ class CoordinatorServer::Service final : public rpc::Coordinator::Service {
   static constexpr size_t kChunk = 1 << 20;
 
  public:
-  explicit Service(JobTracker* tracker) : tracker_(tracker) {}
+  explicit Service(CoordinatorServer* server) : server_(server) {}
 
   grpc::Status RegisterWorker(grpc::ServerContext* ctx, const rpc::RegisterWorkerRequest* request,
                               rpc::RegisterWorkerResponse* response) override {
-    if (auto s = rpc::CheckAuth(ctx, "RegisterWorker"); !s.ok()) return rpc::ToGrpc(s);
-    *response = tracker_->RegisterWorker(*request);
-    return grpc::Status::OK;
+    return Run(ctx, "RegisterWorker", [&](JobTracker& t) {
+      *response = t.RegisterWorker(*request);
+      return Status::OK();
+    });
   }
 
   grpc::Status Heartbeat(grpc::ServerContext* ctx, const rpc::HeartbeatRequest* request,
                          rpc::HeartbeatResponse* response) override {
-    if (auto s = rpc::CheckAuth(ctx, "Heartbeat"); !s.ok()) return rpc::ToGrpc(s);
-    *response = tracker_->Heartbeat(*request);
-    return grpc::Status::OK;
+    return Run(ctx, "Heartbeat", [&](JobTracker& t) {
+      if (request->term() > t.term()) {
+        // A worker has seen a newer coordinator: this one is stale and must stop acting.
+        server_->StepDown("a worker reports term " + std::to_string(request->term()));
+        return Unavailable("this coordinator was superseded");
+      }
+      *response = t.Heartbeat(*request);
+      return Status::OK();
+    });
   }
 
   grpc::Status SubmitJob(grpc::ServerContext* ctx, const rpc::SubmitJobRequest* request,
                          rpc::SubmitJobResponse* response) override {
-    if (auto s = rpc::CheckAuth(ctx, "SubmitJob"); !s.ok()) return rpc::ToGrpc(s);
-    StatusOr<std::string> id = tracker_->Submit(request->job());
-    if (!id.ok()) return rpc::ToGrpc(id.status());
-    response->set_job_id(*id);
-    return grpc::Status::OK;
+    return Run(ctx, "SubmitJob", [&](JobTracker& t) {
+      ASSIGN_OR_RETURN(std::string id, t.Submit(request->job()));
+      response->set_job_id(id);
+      return Status::OK();
+    });
   }
 
   grpc::Status GetJob(grpc::ServerContext* ctx, const rpc::GetJobRequest* request, rpc::JobStatus* response) override {
-    if (auto s = rpc::CheckAuth(ctx, "GetJob"); !s.ok()) return rpc::ToGrpc(s);
-    StatusOr<rpc::JobStatus> status = tracker_->GetJob(request->job_id(), request->with_tasks());
-    if (!status.ok()) return rpc::ToGrpc(status.status());
-    *response = std::move(status).value();
-    return grpc::Status::OK;
+    return Run(ctx, "GetJob", [&](JobTracker& t) {
+      ASSIGN_OR_RETURN(*response, t.GetJob(request->job_id(), request->with_tasks()));
+      return Status::OK();
+    });
   }
 
   grpc::Status ListJobs(grpc::ServerContext* ctx, const rpc::ListJobsRequest*, rpc::ListJobsResponse* response) override {
-    if (auto s = rpc::CheckAuth(ctx, "ListJobs"); !s.ok()) return rpc::ToGrpc(s);
-    for (auto& job : tracker_->ListJobs()) *response->add_jobs() = std::move(job);
-    return grpc::Status::OK;
+    return Run(ctx, "ListJobs", [&](JobTracker& t) {
+      for (auto& job : t.ListJobs()) *response->add_jobs() = std::move(job);
+      return Status::OK();
+    });
   }
 
   grpc::Status CancelJob(grpc::ServerContext* ctx, const rpc::CancelJobRequest* request,
                          rpc::CancelJobResponse*) override {
-    if (auto s = rpc::CheckAuth(ctx, "CancelJob"); !s.ok()) return rpc::ToGrpc(s);
-    return rpc::ToGrpc(tracker_->Cancel(request->job_id()));
+    return Run(ctx, "CancelJob", [&](JobTracker& t) { return t.Cancel(request->job_id()); });
   }
 
   grpc::Status ReadOutput(grpc::ServerContext* ctx, const rpc::ReadOutputRequest* request,
                           grpc::ServerWriter<rpc::DataChunk>* writer) override {
-    if (auto s = rpc::CheckAuth(ctx, "ReadOutput"); !s.ok()) return rpc::ToGrpc(s);
-    StatusOr<std::vector<std::string>> files = tracker_->InlineOutputFiles(request->job_id());
-    if (!files.ok()) return rpc::ToGrpc(files.status());
-    std::string contents;
-    for (const std::string& path : *files) {
-      if (auto s = ReadFileToString(Env::Default(), path, &contents); !s.ok()) return rpc::ToGrpc(s);
-      for (size_t off = 0; off < contents.size(); off += kChunk) {
-        rpc::DataChunk chunk;
-        chunk.set_data(contents.substr(off, kChunk));
-        if (!writer->Write(chunk)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+    return Run(ctx, "ReadOutput", [&](JobTracker& t) -> Status {
+      ASSIGN_OR_RETURN(std::vector<std::string> files, t.InlineOutputFiles(request->job_id()));
+      std::string contents;
+      for (const std::string& path : files) {
+        RETURN_IF_ERROR(ReadFileToString(Env::Default(), path, &contents));
+        for (size_t off = 0; off < contents.size(); off += kChunk) {
+          rpc::DataChunk chunk;
+          chunk.set_data(contents.substr(off, kChunk));
+          if (!writer->Write(chunk)) return Cancelled("client went away");
+        }
       }
-    }
-    return grpc::Status::OK;
+      return Status::OK();
+    });
   }
 
   grpc::Status ClusterStatus(grpc::ServerContext* ctx, const rpc::ClusterStatusRequest*,
                              rpc::ClusterStatusResponse* response) override {
     if (auto s = rpc::CheckAuth(ctx, "ClusterStatus"); !s.ok()) return rpc::ToGrpc(s);
-    *response = tracker_->ClusterStatus();
+    std::shared_ptr<JobTracker> tracker = server_->tracker();
+    if (tracker) *response = tracker->ClusterStatus();
+    response->set_active(tracker != nullptr);
     return grpc::Status::OK;
   }
 
  private:
-  JobTracker* tracker_;  // not owned
+  // Authenticates, then runs `fn` on the active tracker; a standby answers UNAVAILABLE so that
+  // clients and workers move on to the next coordinator address.
+  template <typename Fn>
+  grpc::Status Run(grpc::ServerContext* ctx, const char* method, Fn&& fn) {
+    if (auto s = rpc::CheckAuth(ctx, method); !s.ok()) return rpc::ToGrpc(s);
+    std::shared_ptr<JobTracker> tracker = server_->tracker();
+    if (!tracker) return rpc::ToGrpc(Unavailable("standby coordinator " + server_->address() + " is not active"));
+    return rpc::ToGrpc(fn(*tracker));
+  }
+
+  CoordinatorServer* server_;  // not owned
 };
 
-CoordinatorServer::CoordinatorServer(Env* env, TrackerOptions options)
-    : env_(env), tracker_(std::make_unique<JobTracker>(env, options)), service_(std::make_unique<Service>(tracker_.get())) {}
+CoordinatorServer::CoordinatorServer(Env* env, TrackerOptions options, std::unique_ptr<MetadataStore> store,
+                                     LeaseOptions lease)
+    : env_(env),
+      options_(options),
+      store_(std::move(store)),
+      lease_(lease),
+      service_(std::make_unique<Service>(this)) {}
 
 CoordinatorServer::~CoordinatorServer() { Stop(); }
+
+std::shared_ptr<JobTracker> CoordinatorServer::tracker() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return tracker_;
+}
 
 Status CoordinatorServer::Start(const std::string& listen) {
   grpc::ServerBuilder builder;
@@ -98,14 +126,82 @@ Status CoordinatorServer::Start(const std::string& listen) {
   server_ = builder.BuildAndStart();
   if (!server_ || port == 0) return Unavailable("cannot listen on " + listen + " (address in use or invalid)");
   address_ = listen.substr(0, listen.rfind(':')) + ":" + std::to_string(port);
-  ticker_ = std::thread([this] {
-    while (!stopping_.load()) {
-      tracker_->Tick();
-      env_->SleepForMicros(100'000);
-    }
-  });
-  spdlog::info("coordinator listening on {}", address_);
+  if (store_ == nullptr) {
+    std::lock_guard<std::mutex> lock(mu_);
+    tracker_ = std::make_shared<JobTracker>(env_, options_);
+  } else {
+    leader_ = std::thread([this] { LeadershipLoop(); });
+  }
+  ticker_ = std::thread([this] { TickLoop(); });
+  spdlog::info("coordinator listening on {}{}", address_, store_ ? " (standby until it holds the lease)" : "");
   return Status::OK();
+}
+
+void CoordinatorServer::TickLoop() {
+  while (!stopping_.load()) {
+    if (std::shared_ptr<JobTracker> t = tracker()) t->Tick();
+    env_->SleepForMicros(100'000);
+  }
+}
+
+void CoordinatorServer::StepDown(const std::string& why) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!tracker_) return;
+  spdlog::warn("stepping down as active coordinator (term {}): {}", tracker_->term(), why);
+  tracker_.reset();
+}
+
+void CoordinatorServer::TryTakeOver(uint64_t term) {
+  StatusOr<bool> won = store_->TryAcquire(term, address_);
+  if (!won.ok() || !*won) return;
+  auto tracker = std::make_shared<JobTracker>(env_, options_, store_.get(), term);
+  Status s = tracker->Restore();
+  if (!s.ok()) {
+    spdlog::error("took term {} but cannot load the stored state: {}", term, s.ToString());
+    return;  // the lease will run out and another coordinator (or this one) tries again
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  tracker_ = std::move(tracker);
+  spdlog::info("active coordinator for term {}", term);
+}
+
+void CoordinatorServer::LeadershipLoop() {
+  const int64_t period = lease_.lease_timeout_us / 6;
+  uint64_t seen_term = 0, seen_seq = 0, seq = 0;
+  int64_t seen_at = env_->NowMicros(), renewed_at = env_->NowMicros();
+  while (!stopping_.load()) {
+    const int64_t now = env_->NowMicros();
+    std::shared_ptr<JobTracker> active = tracker();
+    StatusOr<std::optional<Lease>> lease = store_->LatestLease();
+    if (active) {
+      Status s = !lease.ok() ? lease.status()
+                 : (*lease && (*lease)->term != active->term())
+                     ? Aborted("term " + std::to_string((*lease)->term) + " was taken by " + (*lease)->holder)
+                     : store_->Renew(active->term(), ++seq);
+      if (s.ok()) {
+        renewed_at = now;
+      } else if (s.code() == StatusCode::kAborted || now - renewed_at > lease_.lease_timeout_us / 2) {
+        StepDown(s.message());
+      }
+    } else if (lease.ok()) {
+      if (!*lease) {
+        TryTakeOver(1);
+      } else if ((*lease)->term != seen_term || (*lease)->seq != seen_seq) {
+        seen_term = (*lease)->term;
+        seen_seq = (*lease)->seq;
+        seen_at = now;
+        std::lock_guard<std::mutex> lock(mu_);
+        active_hint_ = (*lease)->holder;
+      } else if (now - seen_at > lease_.lease_timeout_us) {
+        spdlog::info("lease of term {} held by {} expired; taking over", seen_term, (*lease)->holder);
+        TryTakeOver(seen_term + 1);
+        seen_at = now;
+      }
+      renewed_at = now;
+      seq = 0;
+    }
+    env_->SleepForMicros(period);
+  }
 }
 
 void CoordinatorServer::Wait() {
@@ -116,6 +212,7 @@ void CoordinatorServer::Stop() {
   if (stopping_.exchange(true)) return;
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   if (ticker_.joinable()) ticker_.join();
+  if (leader_.joinable()) leader_.join();
 }
 
 }  // namespace aviary::coordinator

@@ -1,4 +1,13 @@
-// The coordinator process: a gRPC front for JobTracker plus the thread that ticks it.
+// The coordinator process: a gRPC front for JobTracker, the thread that ticks it, and, with a
+// metadata store, the leadership loop that makes this coordinator active or standby.
+//
+// Leadership (see metadata_store.h for the lease documents): the active coordinator renews its
+// lease every lease_timeout/6 and steps down when it could not renew for lease_timeout/2 or sees
+// a newer term. A standby that sees the latest lease unchanged for a whole lease_timeout claims
+// the next term, loads the stored state and resumes the jobs. Because the old leader stops
+// acting after half the timeout, two coordinators never act at once (clock rates permitting).
+// Every heartbeat carries the highest term a worker has seen; a coordinator that meets a newer
+// term steps down at once (fencing).
 //
 // Thread safety: Start/Stop from one thread; RPCs run on gRPC's threads.
 #ifndef AVIARY_COORDINATOR_SERVER_H_
@@ -8,39 +17,61 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
 #include "common/env.h"
 #include "common/status.h"
 #include "coordinator/job_tracker.h"
+#include "coordinator/metadata_store.h"
 
 namespace aviary::coordinator {
 
+struct LeaseOptions {
+  int64_t lease_timeout_us = 3'000'000;
+};
+
 class CoordinatorServer {
  public:
-  CoordinatorServer(Env* env, TrackerOptions options);
+  // Without a store the coordinator is active at once and keeps its state in memory only.
+  CoordinatorServer(Env* env, TrackerOptions options, std::unique_ptr<MetadataStore> store = nullptr,
+                    LeaseOptions lease = {});
   ~CoordinatorServer();
 
   // Binds `listen` (HOST:PORT; port 0 picks a free one) and starts serving.
   Status Start(const std::string& listen);
   // The address clients should use, e.g. "127.0.0.1:40123". REQUIRES: Start() succeeded.
   const std::string& address() const { return address_; }
-  JobTracker& tracker() { return *tracker_; }
-  // Blocks until Stop() is called from another thread or a signal handler path.
+  // The active tracker, or null while standby.
+  std::shared_ptr<JobTracker> tracker() const;
+  bool active() const { return tracker() != nullptr; }
+  // Blocks until Stop() is called from another thread.
   void Wait();
   void Stop();
+  // Stops acting as the active coordinator (the lease is left to run out).
+  void StepDown(const std::string& why);
 
  private:
   class Service;
 
+  void TickLoop();
+  void LeadershipLoop();
+  void TryTakeOver(uint64_t term);
+
   Env* env_;
-  std::unique_ptr<JobTracker> tracker_;
+  const TrackerOptions options_;
+  std::unique_ptr<MetadataStore> store_;
+  const LeaseOptions lease_;
+  mutable std::mutex mu_;
+  std::shared_ptr<JobTracker> tracker_;  // GUARDED_BY(mu_); null while standby
+  std::string active_hint_;              // GUARDED_BY(mu_); the active coordinator, if known
   std::unique_ptr<Service> service_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
   std::atomic<bool> stopping_{false};
   std::thread ticker_;
+  std::thread leader_;
 };
 
 }  // namespace aviary::coordinator

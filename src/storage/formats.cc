@@ -6,6 +6,8 @@
 #include "storage/files/files_input.h"
 #include "storage/files/files_output.h"
 #include "storage/input.h"
+#include "storage/mongo/mongo_input.h"
+#include "storage/mongo/mongo_output.h"
 #include "storage/output.h"
 
 namespace aviary {
@@ -27,7 +29,12 @@ StatusOr<std::unique_ptr<InputFormat>> InputFormat::ForJob(const rpc::JobSpec& j
     options.skip_bad_records = job.skip_bad_records();
     return NewFilesInput(std::move(glob), std::move(options), env);
   }
-  if (IsMongoUri(uri)) return InvalidArgument("MongoDB input is not available in this build");
+  if (IsMongoUri(uri)) {
+    mongo::MongoInputOptions options;
+    if (!job.text_field().empty()) options.text_field = job.text_field();
+    options.query_json = job.query_json();
+    return mongo::NewMongoInput(uri, std::move(options));
+  }
   return InvalidArgument("unsupported input URI '" + uri + "': expected files:GLOB or mongodb://HOST:PORT/DB.COLL");
 }
 
@@ -38,7 +45,11 @@ StatusOr<std::unique_ptr<OutputFormat>> OutputFormat::ForJob(const rpc::JobSpec&
     if (dir.empty()) return InvalidArgument("output URI 'files:' names no directory: expected files:DIR");
     return NewFilesOutput(std::move(dir), job.overwrite(), env);
   }
-  if (IsMongoUri(uri)) return InvalidArgument("MongoDB output is not available in this build");
+  if (IsMongoUri(uri)) {
+    mongo::MongoOutputOptions options;
+    if (!job.out_mode().empty()) options.out_mode = job.out_mode();
+    return mongo::NewMongoOutput(uri, std::move(options));
+  }
   return InvalidArgument("unsupported output URI '" + uri + "': expected files:DIR or mongodb://HOST:PORT/DB.COLL");
 }
 

@@ -39,9 +39,18 @@ Status WorkerDaemon::Start() {
     host = name;
   }
   address_ = host + ":" + std::to_string(port);
-  coordinator_ = rpc::Coordinator::NewStub(rpc::MakeChannel(options_.coordinator));
+  for (size_t start = 0; start <= options_.coordinator.size();) {
+    size_t comma = options_.coordinator.find(',', start);
+    if (comma == std::string::npos) comma = options_.coordinator.size();
+    if (comma > start) addresses_.push_back(options_.coordinator.substr(start, comma - start));
+    start = comma + 1;
+  }
+  if (addresses_.empty()) return InvalidArgument("--coordinator names no address");
+  for (const std::string& a : addresses_) stubs_.push_back(rpc::Coordinator::NewStub(rpc::MakeChannel(a)));
   return Status::OK();
 }
+
+void WorkerDaemon::NextCoordinator() { current_ = (current_ + 1) % stubs_.size(); }
 
 Status WorkerDaemon::Register(int64_t deadline_us) {
   rpc::RegisterWorkerRequest request;
@@ -55,14 +64,17 @@ Status WorkerDaemon::Register(int64_t deadline_us) {
     grpc::ClientContext context;
     rpc::PrepareContext(&context, std::chrono::seconds(5));
     rpc::RegisterWorkerResponse response;
-    last = rpc::FromGrpc(coordinator_->RegisterWorker(&context, request, &response), options_.coordinator);
+    last = rpc::FromGrpc(coordinator().RegisterWorker(&context, request, &response), coordinator_address());
+    if (last.ok() && response.term() < max_term_) last = Unavailable(coordinator_address() + " is a stale coordinator");
     if (last.ok()) {
+      max_term_ = response.term();
       worker_id_ = response.worker_id();
       heartbeat_ms_ = response.heartbeat_ms() ? response.heartbeat_ms() : 100;
-      spdlog::info("registered with coordinator {} as {} (shuffle at {})", options_.coordinator, worker_id_, address_);
+      spdlog::info("registered with coordinator {} as {} (shuffle at {})", coordinator_address(), worker_id_, address_);
       return Status::OK();
     }
     if (last.code() == StatusCode::kUnauthenticated) return last;
+    NextCoordinator();
     if (deadline_us > 0 && env_->NowMicros() > deadline_us) return last;
     env_->SleepForMicros(200'000);
   }
@@ -99,15 +111,19 @@ bool WorkerDaemon::HeartbeatOnce() {
     r->set_records_in(process->progress());
   }
   for (const auto& result : finished_) *request.add_finished() = result;
+  request.set_term(max_term_);
 
   grpc::ClientContext context;
   rpc::PrepareContext(&context, std::chrono::seconds(5));
   rpc::HeartbeatResponse response;
-  Status s = rpc::FromGrpc(coordinator_->Heartbeat(&context, request, &response), options_.coordinator);
+  Status s = rpc::FromGrpc(coordinator().Heartbeat(&context, request, &response), coordinator_address());
+  if (s.ok() && response.term() < max_term_) s = Unavailable(coordinator_address() + " is a stale coordinator");
   if (!s.ok()) {
     spdlog::warn("heartbeat failed: {}", s.ToString());
+    NextCoordinator();
     return true;  // keep results; they are sent again next time
   }
+  max_term_ = response.term();
   finished_.clear();
   if (response.reregister()) return false;
   for (const rpc::AttemptRef& ref : response.kill()) {

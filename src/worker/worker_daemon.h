@@ -24,7 +24,7 @@
 namespace aviary::worker {
 
 struct WorkerOptions {
-  std::string coordinator;          // HOST:PORT
+  std::string coordinator;          // HOST:PORT, or several comma-separated (active + standbys)
   std::string listen = "127.0.0.1:0";
   std::string advertise_host;       // host part others use to reach us; default: listen's host
   std::string data_dir;
@@ -69,7 +69,15 @@ class WorkerDaemon {
   std::atomic<bool> stopping_{false};
   std::unique_ptr<ShuffleService> shuffle_;
   std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<rpc::Coordinator::Stub> coordinator_;
+  // Moves on to the next coordinator address (after a failure or a stale answer).
+  void NextCoordinator();
+  rpc::Coordinator::Stub& coordinator() { return *stubs_[current_]; }
+  const std::string& coordinator_address() const { return addresses_[current_]; }
+
+  std::vector<std::string> addresses_;
+  std::vector<std::unique_ptr<rpc::Coordinator::Stub>> stubs_;
+  size_t current_ = 0;
+  uint64_t max_term_ = 0;  // highest coordinator term seen; older terms are ignored (fencing)
   std::map<AttemptKey, std::unique_ptr<TaskProcess>> running_;
   std::vector<rpc::TaskResult> finished_;  // waiting to be acknowledged by a heartbeat
 };

@@ -4,6 +4,7 @@
 
 #include "storage/mongo/bson_walk.h"
 #include "storage/mongo/handles.h"
+#include "storage/mongo/shard_key.h"
 
 namespace aviary::mongo {
 namespace {
@@ -82,6 +83,16 @@ StatusOr<std::string> NormalizeBound(std::string_view bound, const KeyPattern& k
   }
   if (i != key.fields.size()) return mismatch();
   return std::string(out.bytes());
+}
+
+int CompareBounds(std::string_view a, std::string_view b) {
+  BsonWalker wa(a.data(), a.size()), wb(b.data(), b.size());
+  BsonElement ea, eb;
+  while (true) {
+    const bool ha = wa.Next(&ea), hb = wb.Next(&eb);
+    if (!ha || !hb) return static_cast<int>(ha) - static_cast<int>(hb);
+    if (const int c = CompareKeyValues(ea.view(), eb.view())) return c;
+  }
 }
 
 void AppendStorableMinMaxKey(bson_t* doc, const char* field, bool max) {

@@ -36,6 +36,10 @@ StatusOr<KeyPattern> ParseKeyPattern(std::string_view bson);
 // MinKey/MaxKey in BSON form. InvalidArgument when the fields do not match the pattern.
 StatusOr<std::string> NormalizeBound(std::string_view bound, const KeyPattern& key);
 
+// Orders two normalised bounds (or extracted keys laid out the same way) of one key pattern:
+// values compared position by position in MongoDB's BSON order.
+int CompareBounds(std::string_view a, std::string_view b);
+
 // The sentinel spellings of the local cluster, for tools that write config documents to FerretDB.
 inline constexpr std::string_view kSentinelField = "aviary";
 inline constexpr std::string_view kMinKeySentinel = "minKey";

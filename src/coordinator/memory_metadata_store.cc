@@ -1,0 +1,62 @@
+// An in-memory MetadataStore for tests: the same contract, no server.
+#include <map>
+#include <mutex>
+
+#include "coordinator/metadata_store.h"
+
+namespace aviary::coordinator {
+namespace {
+
+class MemoryStore : public MetadataStore {
+ public:
+  Status SaveJob(const rpc::JobRecord& job) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    jobs_[job.job_id()] = job;
+    return Status::OK();
+  }
+  Status SaveWorker(const rpc::WorkerRecord& worker) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    workers_[worker.worker_id()] = worker;
+    return Status::OK();
+  }
+  StatusOr<std::vector<rpc::JobRecord>> LoadJobs() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<rpc::JobRecord> out;
+    for (const auto& [id, job] : jobs_) out.push_back(job);
+    return out;
+  }
+  StatusOr<std::vector<rpc::WorkerRecord>> LoadWorkers() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<rpc::WorkerRecord> out;
+    for (const auto& [id, w] : workers_) out.push_back(w);
+    return out;
+  }
+  StatusOr<std::optional<Lease>> LatestLease() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (leases_.empty()) return std::optional<Lease>();
+    return std::optional<Lease>(leases_.rbegin()->second);
+  }
+  StatusOr<bool> TryAcquire(uint64_t term, const std::string& holder) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return leases_.emplace(term, Lease{term, holder, 0}).second;
+  }
+  Status Renew(uint64_t term, uint64_t seq) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = leases_.find(term);
+    if (it == leases_.end()) return NotFound("no lease for term " + std::to_string(term));
+    it->second.seq = seq;
+    return Status::OK();
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, rpc::JobRecord> jobs_;
+  std::map<std::string, rpc::WorkerRecord> workers_;
+  std::map<uint64_t, Lease> leases_;
+};
+
+}  // namespace
+
+std::unique_ptr<MetadataStore> MetadataStore::NewInMemory() { return std::make_unique<MemoryStore>(); }
+
+}  // namespace aviary::coordinator

@@ -1,0 +1,171 @@
+// MetadataStore on MongoDB (or FerretDB): collections `jobs`, `workers` and `leases` in the
+// database named by the URI. Records are stored as protobuf bytes in a `record` field, with a
+// few plain fields beside them for people inspecting the database.
+#include <mongoc/mongoc.h>
+
+#include <cinttypes>
+#include <cstdio>
+#include <mutex>
+
+#include "coordinator/metadata_store.h"
+#include "storage/mongo/handles.h"
+#include "storage/mongo/mongo_client.h"
+
+namespace aviary::coordinator {
+namespace {
+
+using mongo::CollectionPtr;
+using mongo::CursorPtr;
+using mongo::ScopedBson;
+
+constexpr int kDuplicateKey = 11000;
+
+std::string LeaseId(uint64_t term) {
+  char id[32];
+  std::snprintf(id, sizeof id, "term-%020" PRIu64, term);
+  return id;
+}
+
+class MongoStore : public MetadataStore {
+ public:
+  MongoStore(std::unique_ptr<mongo::Client> client, std::string db) : client_(std::move(client)), db_(std::move(db)) {}
+
+  Status SaveJob(const rpc::JobRecord& job) override {
+    return Upsert("jobs", job.job_id(), job.SerializeAsString(), rpc::JobState_Name(job.state()));
+  }
+  Status SaveWorker(const rpc::WorkerRecord& worker) override {
+    return Upsert("workers", worker.worker_id(), worker.SerializeAsString(), worker.alive() ? "alive" : "dead");
+  }
+  StatusOr<std::vector<rpc::JobRecord>> LoadJobs() override { return LoadAll<rpc::JobRecord>("jobs"); }
+  StatusOr<std::vector<rpc::WorkerRecord>> LoadWorkers() override { return LoadAll<rpc::WorkerRecord>("workers"); }
+
+  StatusOr<std::optional<Lease>> LatestLease() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    CollectionPtr coll(Collection("leases"));
+    ScopedBson filter, opts;
+    BSON_APPEND_INT64(opts.get(), "limit", 1);
+    bson_t sort;
+    BSON_APPEND_DOCUMENT_BEGIN(opts.get(), "sort", &sort);
+    BSON_APPEND_INT32(&sort, "_id", -1);
+    bson_append_document_end(opts.get(), &sort);
+    CursorPtr cursor(mongoc_collection_find_with_opts(coll.get(), filter.get(), opts.get(), nullptr));
+    const bson_t* doc = nullptr;
+    std::optional<Lease> lease;
+    if (mongoc_cursor_next(cursor.get(), &doc)) {
+      Lease l;
+      bson_iter_t it;
+      if (bson_iter_init_find(&it, doc, "term")) l.term = static_cast<uint64_t>(bson_iter_as_int64(&it));
+      if (bson_iter_init_find(&it, doc, "seq")) l.seq = static_cast<uint64_t>(bson_iter_as_int64(&it));
+      if (bson_iter_init_find(&it, doc, "holder") && BSON_ITER_HOLDS_UTF8(&it)) l.holder = bson_iter_utf8(&it, nullptr);
+      lease = l;
+    }
+    bson_error_t error;
+    if (mongoc_cursor_error(cursor.get(), &error)) return mongo::StatusFromBsonError(error, "reading the lease");
+    return lease;
+  }
+
+  StatusOr<bool> TryAcquire(uint64_t term, const std::string& holder) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    CollectionPtr coll(Collection("leases"));
+    ScopedBson doc;
+    const std::string id = LeaseId(term);
+    BSON_APPEND_UTF8(doc.get(), "_id", id.c_str());
+    BSON_APPEND_INT64(doc.get(), "term", static_cast<int64_t>(term));
+    BSON_APPEND_UTF8(doc.get(), "holder", holder.c_str());
+    BSON_APPEND_INT64(doc.get(), "seq", 0);
+    bson_error_t error;
+    if (mongoc_collection_insert_one(coll.get(), doc.get(), nullptr, nullptr, &error)) return true;
+    if (error.code == kDuplicateKey) return false;
+    return mongo::StatusFromBsonError(error, "claiming term " + std::to_string(term));
+  }
+
+  Status Renew(uint64_t term, uint64_t seq) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    CollectionPtr coll(Collection("leases"));
+    ScopedBson filter, update;
+    const std::string id = LeaseId(term);
+    BSON_APPEND_UTF8(filter.get(), "_id", id.c_str());
+    bson_t set;
+    BSON_APPEND_DOCUMENT_BEGIN(update.get(), "$set", &set);
+    BSON_APPEND_INT64(&set, "seq", static_cast<int64_t>(seq));
+    bson_append_document_end(update.get(), &set);
+    bson_error_t error;
+    if (!mongoc_collection_update_one(coll.get(), filter.get(), update.get(), nullptr, nullptr, &error)) {
+      return mongo::StatusFromBsonError(error, "renewing the lease");
+    }
+    return Status::OK();
+  }
+
+ private:
+  mongoc_collection_t* Collection(const char* name) {
+    return mongoc_client_get_collection(client_->get(), db_.c_str(), name);
+  }
+
+  Status Upsert(const char* collection, const std::string& id, const std::string& record, const std::string& state) {
+    std::lock_guard<std::mutex> lock(mu_);
+    CollectionPtr coll(Collection(collection));
+    ScopedBson filter, doc, opts;
+    BSON_APPEND_UTF8(filter.get(), "_id", id.c_str());
+    BSON_APPEND_UTF8(doc.get(), "_id", id.c_str());
+    BSON_APPEND_UTF8(doc.get(), "state", state.c_str());
+    BSON_APPEND_BINARY(doc.get(), "record", BSON_SUBTYPE_BINARY, reinterpret_cast<const uint8_t*>(record.data()),
+                       static_cast<uint32_t>(record.size()));
+    BSON_APPEND_BOOL(opts.get(), "upsert", true);
+    bson_error_t error;
+    if (!mongoc_collection_replace_one(coll.get(), filter.get(), doc.get(), opts.get(), nullptr, &error)) {
+      return mongo::StatusFromBsonError(error, std::string("saving ") + collection + " " + id);
+    }
+    return Status::OK();
+  }
+
+  template <typename Record>
+  StatusOr<std::vector<Record>> LoadAll(const char* collection) {
+    std::lock_guard<std::mutex> lock(mu_);
+    CollectionPtr coll(Collection(collection));
+    ScopedBson filter;
+    CursorPtr cursor(mongoc_collection_find_with_opts(coll.get(), filter.get(), nullptr, nullptr));
+    std::vector<Record> records;
+    const bson_t* doc = nullptr;
+    while (mongoc_cursor_next(cursor.get(), &doc)) {
+      bson_iter_t it;
+      if (!bson_iter_init_find(&it, doc, "record") || !BSON_ITER_HOLDS_BINARY(&it)) continue;
+      uint32_t len = 0;
+      const uint8_t* data = nullptr;
+      bson_iter_binary(&it, nullptr, &len, &data);
+      Record r;
+      if (!r.ParseFromArray(data, static_cast<int>(len))) return DataLoss(std::string("corrupt record in ") + collection);
+      records.push_back(std::move(r));
+    }
+    bson_error_t error;
+    if (mongoc_cursor_error(cursor.get(), &error)) {
+      return mongo::StatusFromBsonError(error, std::string("loading ") + collection);
+    }
+    return records;
+  }
+
+  std::mutex mu_;  // a mongoc_client_t is not thread-safe
+  std::unique_ptr<mongo::Client> client_;
+  const std::string db_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<MetadataStore>> MetadataStore::OpenMongo(const std::string& uri) {
+  mongo::InitDriver();
+  // The URI names a database, not a collection: mongodb://HOST:PORT/DB.
+  const size_t scheme = uri.find("://");
+  const size_t slash = scheme == std::string::npos ? std::string::npos : uri.find('/', scheme + 3);
+  if (uri.rfind("mongodb://", 0) != 0 || slash == std::string::npos || slash + 1 >= uri.size()) {
+    return InvalidArgument("--metadata must look like mongodb://HOST:PORT/DB, not '" + mongo::RedactUri(uri) + "'");
+  }
+  std::string db = uri.substr(slash + 1);
+  db = db.substr(0, db.find('?'));
+  if (db.empty() || db.find_first_of("./\\ \"$") != std::string::npos) {
+    return InvalidArgument("--metadata names an invalid database '" + db + "'");
+  }
+  const std::string server = uri.substr(0, slash + 1) + (uri.find('?') != std::string::npos ? uri.substr(uri.find('?')) : "");
+  ASSIGN_OR_RETURN(auto client, mongo::Client::Connect(server));
+  return std::unique_ptr<MetadataStore>(new MongoStore(std::move(client), db));
+}
+
+}  // namespace aviary::coordinator

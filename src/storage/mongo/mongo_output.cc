@@ -1,0 +1,282 @@
+#include "storage/mongo/mongo_output.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <utility>
+#include <vector>
+
+#include "storage/mongo/handles.h"
+#include "storage/mongo/mongo_client.h"
+#include "storage/mongo/mongo_writer.h"
+#include "storage/mongo/queries.h"
+
+namespace aviary::mongo {
+namespace {
+
+enum class OutMode { kReplace, kMerge, kReduce };
+
+// Job ids are ours ("job-20261127-034000-7ab12"), but keep collection names safe regardless.
+// No dots: FerretDB's renameCollection rejects collection names that contain them.
+std::string Sanitize(const std::string& job_id) {
+  std::string s = job_id;
+  for (char& c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
+  }
+  return s;
+}
+
+std::string TempPrefix(const std::string& job_id) { return "aviary_tmp_" + Sanitize(job_id) + "_"; }
+
+Status CreateCollection(Client* client, const std::string& db, const std::string& coll) {
+  DatabasePtr database(mongoc_client_get_database(client->get(), db.c_str()));
+  bson_error_t error;
+  mongoc_collection_t* created = mongoc_database_create_collection(database.get(), coll.c_str(), nullptr, &error);
+  if (created == nullptr) return StatusFromBsonError(error, "creating " + db + "." + coll + " on " + client->redacted_uri());
+  mongoc_collection_destroy(created);
+  return Status::OK();
+}
+
+// Copies every document of db.from into db.to: plain inserts (duplicates from an interrupted
+// earlier copy are ignored), or with `upsert` replacements by _id (out mode merge).
+Status CopyCollection(Client* client, const std::string& db, const std::string& from, const std::string& to, bool upsert,
+                      int batch_size) {
+  CollectionPtr source(mongoc_client_get_collection(client->get(), db.c_str(), from.c_str()));
+  CollectionPtr target(mongoc_client_get_collection(client->get(), db.c_str(), to.c_str()));
+  ScopedBson filter, find_opts, upsert_opts;
+  BSON_APPEND_INT32(find_opts.get(), "batchSize", 10000);
+  BSON_APPEND_BOOL(upsert_opts.get(), "upsert", true);
+  CursorPtr cursor(mongoc_collection_find_with_opts(source.get(), filter.get(), find_opts.get(), nullptr));
+  const std::string context = "copying " + db + "." + from + " into " + to + " on " + client->redacted_uri();
+  BulkPtr bulk = NewUnorderedBulk(target.get());
+  int pending = 0;
+  const bson_t* doc = nullptr;
+  bson_error_t error;
+  while (mongoc_cursor_next(cursor.get(), &doc)) {
+    bool queued = true;
+    if (upsert) {
+      ScopedBson by_id;
+      bson_iter_t id;
+      queued = bson_iter_init_find(&id, doc, "_id") && bson_append_iter(by_id.get(), "_id", 3, &id) &&
+               mongoc_bulk_operation_replace_one_with_opts(bulk.get(), by_id.get(), doc, upsert_opts.get(), &error);
+    } else {
+      queued = mongoc_bulk_operation_insert_with_opts(bulk.get(), doc, nullptr, &error);
+    }
+    if (!queued) return StatusFromBsonError(error, context);
+    if (++pending >= batch_size) {
+      RETURN_IF_ERROR(ExecuteBulk(bulk.get(), !upsert, context));
+      bulk = NewUnorderedBulk(target.get());
+      pending = 0;
+    }
+  }
+  if (mongoc_cursor_error(cursor.get(), &error)) return StatusFromBsonError(error, context);
+  return pending > 0 ? ExecuteBulk(bulk.get(), !upsert, context) : Status::OK();
+}
+
+// Re-creates the secondary indexes of db.from on db.to, as mapReduce's replace mode keeps the
+// target's indexes.
+Status CopyIndexes(Client* client, const std::string& db, const std::string& from, const std::string& to) {
+  CollectionPtr source(mongoc_client_get_collection(client->get(), db.c_str(), from.c_str()));
+  CursorPtr cursor(mongoc_collection_find_indexes_with_opts(source.get(), nullptr));
+  ScopedBson command, indexes_doc;
+  int n = 0;
+  const bson_t* spec = nullptr;
+  while (mongoc_cursor_next(cursor.get(), &spec)) {
+    bson_iter_t it;
+    if (bson_iter_init_find(&it, spec, "name") && std::string_view(bson_iter_utf8(&it, nullptr)) == "_id_") continue;
+    ScopedBson clean;  // the spec without its version and namespace, which createIndexes rejects
+    bson_copy_to_excluding_noinit(spec, clean.get(), "v", "ns", nullptr);
+    const std::string index = std::to_string(n++);
+    bson_append_document(indexes_doc.get(), index.c_str(), -1, clean.get());
+  }
+  bson_error_t error;
+  if (mongoc_cursor_error(cursor.get(), &error)) {
+    if (error.code == 26) return Status::OK();  // no target yet: no indexes to keep
+    return StatusFromBsonError(error, "listing indexes of " + db + "." + from);
+  }
+  if (n == 0) return Status::OK();
+  BSON_APPEND_UTF8(command.get(), "createIndexes", to.c_str());
+  bson_append_array(command.get(), "indexes", -1, indexes_doc.get());
+  DatabasePtr database(mongoc_client_get_database(client->get(), db.c_str()));
+  ScopedBson reply;
+  if (!mongoc_database_write_command_with_opts(database.get(), command.get(), nullptr, reply.get(), &error)) {
+    return StatusFromBsonError(error, "copying the indexes of " + db + "." + from + " to " + to);
+  }
+  return Status::OK();
+}
+
+class MongoOutput : public OutputFormat {
+ public:
+  MongoOutput(std::string uri, CollectionUri parsed, OutMode mode, MongoOutputOptions options)
+      : uri_(std::move(uri)), parsed_(std::move(parsed)), mode_(mode), options_(std::move(options)) {}
+
+  Status SetupJob(const std::string& job_id) override;
+  StatusOr<std::unique_ptr<OutputWriter>> OpenTaskWriter(const std::string& job_id, uint32_t partition,
+                                                         uint32_t attempt) override;
+  Status CommitJob(const std::string& job_id, const std::vector<CommittedPartition>& winners) override;
+  Status AbortJob(const std::string& job_id) override;
+  StatusOr<std::vector<rpc::InputSplit>> ExtraInputSplits() override;
+  std::string Describe() const override;
+
+ private:
+  const std::string& db() const { return parsed_.database; }
+  const std::string& target() const { return parsed_.collection; }
+  StatusOr<std::unique_ptr<Client>> Connect() const { return Client::Connect(parsed_.server_uri, options_.timeout_ms); }
+  // Builds aviary_tmp_<job>_result from the winners; `*done` when an interrupted earlier commit
+  // already swapped it in.
+  Status BuildResult(Client* client, const std::string& job_id, const std::vector<CommittedPartition>& winners,
+                     bool* done);
+  // Makes aviary_tmp_<job>_result the target.
+  Status SwapIn(Client* client, const std::string& job_id);
+  Status MergeInto(Client* client, const std::vector<CommittedPartition>& winners);
+  Status DropTemps(Client* client, const std::string& job_id);
+
+  const std::string uri_;
+  const CollectionUri parsed_;
+  const OutMode mode_;
+  const MongoOutputOptions options_;
+};
+
+Status MongoOutput::SetupJob(const std::string& job_id) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Client> client, Connect());
+  return Status::OK();
+}
+
+StatusOr<std::unique_ptr<OutputWriter>> MongoOutput::OpenTaskWriter(const std::string& job_id, uint32_t partition,
+                                                                    uint32_t attempt) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Client> client, Connect());
+  const std::string temp = TempCollectionName(job_id, partition, attempt);
+  // A rerun of the same attempt starts clean; created now so that an empty partition has a
+  // collection to commit too.
+  RETURN_IF_ERROR(DropCollection(client.get(), db(), temp));
+  RETURN_IF_ERROR(CreateCollection(client.get(), db(), temp));
+  return std::unique_ptr<OutputWriter>(new MongoWriter(std::move(client), db(), temp, options_.batch_size));
+}
+
+Status MongoOutput::BuildResult(Client* client, const std::string& job_id,
+                                const std::vector<CommittedPartition>& winners, bool* done) {
+  const std::string result = TempPrefix(job_id) + "result";
+  size_t copy_from = 0;
+  if (winners.empty()) {
+    RETURN_IF_ERROR(DropCollection(client, db(), result));
+    RETURN_IF_ERROR(CreateCollection(client, db(), result));
+  } else {
+    ASSIGN_OR_RETURN(const bool first_exists, CollectionExists(client, db(), winners[0].location));
+    ASSIGN_OR_RETURN(const bool result_exists, CollectionExists(client, db(), result));
+    if (first_exists) {
+      // Cheaper than a copy: the first partition's collection becomes the result.
+      RETURN_IF_ERROR(DropCollection(client, db(), result));
+      RETURN_IF_ERROR(RenameCollection(client, db(), winners[0].location, result, false));
+    } else if (!result_exists) {
+      // The first winner only disappears into the result, and the result only into the target.
+      spdlog::info("job {}: output already committed to {}", job_id, Describe());
+      *done = true;
+      return Status::OK();
+    }
+    copy_from = 1;
+  }
+  for (size_t i = copy_from; i < winners.size(); ++i) {
+    RETURN_IF_ERROR(CopyCollection(client, db(), winners[i].location, result, false, options_.batch_size));
+  }
+  return CopyIndexes(client, db(), target(), result);
+}
+
+Status MongoOutput::SwapIn(Client* client, const std::string& job_id) {
+  const std::string result = TempPrefix(job_id) + "result", old = TempPrefix(job_id) + "old";
+  Status s = RenameCollection(client, db(), result, target(), true);
+  if (s.code() != StatusCode::kUnimplemented) return s;
+  // FerretDB has no dropTarget: move the old target aside first, so no crash loses both.
+  ASSIGN_OR_RETURN(const bool target_exists, CollectionExists(client, db(), target()));
+  if (target_exists) {
+    RETURN_IF_ERROR(DropCollection(client, db(), old));
+    RETURN_IF_ERROR(RenameCollection(client, db(), target(), old, false));
+  }
+  s = RenameCollection(client, db(), result, target(), false);
+  if (!s.ok() && target_exists) (void)RenameCollection(client, db(), old, target(), false);
+  return s;
+}
+
+Status MongoOutput::MergeInto(Client* client, const std::vector<CommittedPartition>& winners) {
+  for (const CommittedPartition& w : winners) {
+    RETURN_IF_ERROR(CopyCollection(client, db(), w.location, target(), true, options_.batch_size));
+  }
+  return Status::OK();
+}
+
+Status MongoOutput::DropTemps(Client* client, const std::string& job_id) {
+  ASSIGN_OR_RETURN(std::vector<std::string> temps, ListCollectionsWithPrefix(client, db(), TempPrefix(job_id)));
+  for (const std::string& temp : temps) RETURN_IF_ERROR(DropCollection(client, db(), temp));
+  return Status::OK();
+}
+
+Status MongoOutput::CommitJob(const std::string& job_id, const std::vector<CommittedPartition>& winners) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Client> client, Connect());
+  std::vector<CommittedPartition> sorted = winners;
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.partition < b.partition; });
+  if (mode_ == OutMode::kMerge) {
+    RETURN_IF_ERROR(MergeInto(client.get(), sorted));
+  } else {
+    bool done = false;
+    RETURN_IF_ERROR(BuildResult(client.get(), job_id, sorted, &done));
+    if (!done) RETURN_IF_ERROR(SwapIn(client.get(), job_id));
+  }
+  return DropTemps(client.get(), job_id);
+}
+
+Status MongoOutput::AbortJob(const std::string& job_id) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Client> client, Connect());
+  // A commit interrupted between its two FerretDB renames left the old target aside: restore it.
+  const std::string old = TempPrefix(job_id) + "old";
+  ASSIGN_OR_RETURN(const bool old_exists, CollectionExists(client.get(), db(), old));
+  if (old_exists) {
+    ASSIGN_OR_RETURN(const bool target_exists, CollectionExists(client.get(), db(), target()));
+    if (!target_exists) RETURN_IF_ERROR(RenameCollection(client.get(), db(), old, target(), false));
+  }
+  return DropTemps(client.get(), job_id);
+}
+
+StatusOr<std::vector<rpc::InputSplit>> MongoOutput::ExtraInputSplits() {
+  std::vector<rpc::InputSplit> splits;
+  if (mode_ != OutMode::kReduce) return splits;
+  ASSIGN_OR_RETURN(std::unique_ptr<Client> client, Connect());
+  ASSIGN_OR_RETURN(const bool has_documents, CollectionHasDocuments(client.get(), db(), target()));
+  if (!has_documents) return splits;
+  rpc::InputSplit split;
+  rpc::MongoSplit* m = split.mutable_mongo();
+  m->set_shard_uri(parsed_.server_uri);
+  m->set_entry_uri(parsed_.server_uri);
+  m->set_namespace_(db() + "." + target());
+  m->set_passthrough(true);
+  splits.push_back(std::move(split));
+  return splits;
+}
+
+std::string MongoOutput::Describe() const { return RedactUri(uri_.substr(0, uri_.find('?'))); }
+
+}  // namespace
+
+std::string TempCollectionName(const std::string& job_id, uint32_t partition, uint32_t attempt) {
+  return TempPrefix(job_id) + "p" + std::to_string(partition) + "_a" + std::to_string(attempt);
+}
+
+StatusOr<std::unique_ptr<OutputFormat>> NewMongoOutput(const std::string& uri, MongoOutputOptions options) {
+  ASSIGN_OR_RETURN(CollectionUri parsed, ParseCollectionUri(uri));
+  OutMode mode;
+  if (options.out_mode.empty() || options.out_mode == "replace") {
+    mode = OutMode::kReplace;
+  } else if (options.out_mode == "merge") {
+    mode = OutMode::kMerge;
+  } else if (options.out_mode == "reduce") {
+    mode = OutMode::kReduce;
+  } else {
+    return InvalidArgument("--out-mode must be replace, merge or reduce, not '" + options.out_mode + "'");
+  }
+  if (parsed.collection.starts_with("aviary_tmp_")) {
+    return InvalidArgument("output collection " + parsed.collection + " uses the prefix of Aviary's temporary collections");
+  }
+  if (options.batch_size <= 0) options.batch_size = 100;
+  return std::unique_ptr<OutputFormat>(new MongoOutput(uri, std::move(parsed), mode, std::move(options)));
+}
+
+}  // namespace aviary::mongo

@@ -1,0 +1,268 @@
+// MongoOutput against a live aviary-shardserver: out modes replace, merge and reduce (with a
+// second, incremental run), retried attempts, abort, unstorable keys, unreachable servers.
+#include "storage/mongo/mongo_output.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "storage/mongo/mongo_input.h"
+#include "storage/mongo/test_cluster.h"
+
+namespace aviary::mongo {
+namespace {
+
+using testing::Collections;
+using testing::Insert;
+using testing::ReadAll;
+using testing::ShardServer;
+
+using Pairs = std::vector<std::pair<std::string, int64_t>>;
+
+class MongoOutputTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    StatusOr<std::unique_ptr<ShardServer>> s = ShardServer::Start();
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    server_ = std::move(s).value();
+  }
+
+  std::unique_ptr<OutputFormat> Output(const std::string& mode, int batch_size = 3) {
+    MongoOutputOptions options;
+    options.out_mode = mode;
+    options.batch_size = batch_size;  // small, so that writes span several bulks
+    StatusOr<std::unique_ptr<OutputFormat>> out = NewMongoOutput(uri(), options);
+    EXPECT_TRUE(out.ok()) << out.status().ToString();
+    return std::move(out).value();
+  }
+
+  // One reduce attempt writing `pairs`; returns its committed location.
+  CommittedPartition WriteAttempt(OutputFormat* out, const std::string& job, uint32_t p, uint32_t a, const Pairs& pairs) {
+    StatusOr<std::unique_ptr<OutputWriter>> w = out->OpenTaskWriter(job, p, a);
+    EXPECT_TRUE(w.ok()) << w.status().ToString();
+    for (const auto& [k, v] : pairs) EXPECT_TRUE((*w)->Write(ValueView::String(k), ValueView::Int64(v)).ok());
+    EXPECT_TRUE((*w)->Close().ok());
+    return {p, a, (*w)->location()};
+  }
+
+  std::string uri() const { return server_->uri() + "out.counts"; }
+  std::map<std::string, std::string> Target() const { return ReadAll(server_->uri(), "out.counts"); }
+  std::vector<std::string> Temps() const {
+    std::vector<std::string> temps;
+    for (const std::string& c : Collections(server_->uri(), "out")) {
+      if (c.starts_with("aviary_tmp_")) temps.push_back(c);
+    }
+    return temps;
+  }
+
+  std::unique_ptr<ShardServer> server_;
+};
+
+std::string Row(const std::string& id, int64_t v) {
+  return R"({ "_id" : ")" + id + R"(", "value" : )" + std::to_string(v) + " }";
+}
+
+TEST_F(MongoOutputTest, ReplaceSwapsInTheResult) {
+  Insert(server_->uri(), "out.counts", {R"({"_id": "stale", "value": 9})"});
+  auto out = Output("replace");
+  ASSERT_TRUE(out->SetupJob("job-1").ok());
+  std::vector<CommittedPartition> winners = {WriteAttempt(out.get(), "job-1", 0, 1, {{"a", 1}, {"b", 2}, {"c", 3}, {"d", 4}}),
+                                             WriteAttempt(out.get(), "job-1", 1, 1, {{"e", 5}}),
+                                             WriteAttempt(out.get(), "job-1", 2, 1, {})};  // an empty partition
+  EXPECT_EQ(Target().size(), 1u) << "nothing visible before the commit";
+  Status s = out->CommitJob("job-1", winners);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  std::map<std::string, std::string> t = Target();
+  ASSERT_EQ(t.size(), 5u);
+  EXPECT_EQ(t[R"({ "_id" : "a" })"], Row("a", 1));
+  EXPECT_EQ(t[R"({ "_id" : "e" })"], Row("e", 5));
+  EXPECT_EQ(t.count(R"({ "_id" : "stale" })"), 0u);
+  EXPECT_TRUE(Temps().empty());
+}
+
+TEST_F(MongoOutputTest, ReplaceKeepsTheTargetsIndexes) {
+  Insert(server_->uri(), "out.counts", {R"({"_id": "old", "value": 1})"});
+  std::unique_ptr<Client> client = testing::MustConnect(server_->uri());
+  const std::string cmd = testing::Bson(R"({"createIndexes": "counts", "indexes": [{"key": {"value": -1}, "name": "by_value"}]})");
+  BsonView command(cmd);
+  ScopedBson reply;
+  bson_error_t error;
+  ASSERT_TRUE(mongoc_client_command_simple(client->get(), "out", command.get(), nullptr, reply.get(), &error)) << error.message;
+
+  auto out = Output("replace");
+  ASSERT_TRUE(out->CommitJob("job-ix", {WriteAttempt(out.get(), "job-ix", 0, 1, {{"a", 1}})}).ok());
+  CollectionPtr c(mongoc_client_get_collection(client->get(), "out", "counts"));
+  CursorPtr cursor(mongoc_collection_find_indexes_with_opts(c.get(), nullptr));
+  std::set<std::string> names;
+  const bson_t* doc;
+  while (mongoc_cursor_next(cursor.get(), &doc)) {
+    bson_iter_t it;
+    if (bson_iter_init_find(&it, doc, "name")) names.insert(bson_iter_utf8(&it, nullptr));
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"_id_", "by_value"}));
+}
+
+TEST_F(MongoOutputTest, MergeOverwritesByIdAndKeepsOthers) {
+  Insert(server_->uri(), "out.counts", {R"({"_id": "a", "value": 1})", R"({"_id": "b", "value": 1})"});
+  auto out = Output("merge");
+  ASSERT_TRUE(out->SetupJob("job-m").ok());
+  EXPECT_TRUE(out->ExtraInputSplits()->empty());
+  ASSERT_TRUE(out->CommitJob("job-m", {WriteAttempt(out.get(), "job-m", 0, 1, {{"b", 2}, {"c", 2}})}).ok());
+  std::map<std::string, std::string> t = Target();
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_EQ(t[R"({ "_id" : "a" })"], Row("a", 1));
+  EXPECT_EQ(t[R"({ "_id" : "b" })"], Row("b", 2));
+  EXPECT_EQ(t[R"({ "_id" : "c" })"], Row("c", 2));
+  EXPECT_TRUE(Temps().empty());
+}
+
+// Reads the passthrough split as the job's map side would, for the incremental run.
+std::map<std::string, int64_t> ReadPassthrough(const std::string& uri, const rpc::InputSplit& split) {
+  class Sink : public RecordSink {
+   public:
+    bool OnRecord(const Record& r) override {
+      values[std::string(r.document()->Get("_id")->as_string())] += r.document()->Get("value")->as_int();
+      return true;
+    }
+    std::map<std::string, int64_t> values;
+  } sink;
+  StatusOr<std::unique_ptr<InputFormat>> in = NewMongoInput(uri, {});
+  EXPECT_TRUE(in.ok());
+  InputStats stats;
+  EXPECT_TRUE((*in)->ReadSplit(split, &sink, &stats).ok());
+  return sink.values;
+}
+
+TEST_F(MongoOutputTest, ReduceIncrementalRun) {
+  auto first = Output("reduce");
+  StatusOr<std::vector<rpc::InputSplit>> extra = first->ExtraInputSplits();
+  ASSERT_TRUE(extra.ok()) << extra.status().ToString();
+  EXPECT_TRUE(extra->empty()) << "no previous result yet";
+  ASSERT_TRUE(first->SetupJob("job-r1").ok());
+  ASSERT_TRUE(first->CommitJob("job-r1", {WriteAttempt(first.get(), "job-r1", 0, 1, {{"a", 1}, {"b", 1}})}).ok());
+
+  // Second run: the old result comes back as a passthrough split; the job's reduce sums old and
+  // new values per key (done by hand here), keys only in the old result are kept.
+  auto second = Output("reduce");
+  extra = second->ExtraInputSplits();
+  ASSERT_TRUE(extra.ok());
+  ASSERT_EQ(extra->size(), 1u);
+  const rpc::MongoSplit& m = (*extra)[0].mongo();
+  EXPECT_TRUE(m.passthrough());
+  EXPECT_EQ(m.namespace_(), "out.counts");
+  EXPECT_EQ((*extra)[0].preferred_shard(), "");
+  std::map<std::string, int64_t> combined = ReadPassthrough(uri(), (*extra)[0]);
+  combined["b"] += 10;
+  combined["c"] += 5;
+  Pairs pairs(combined.begin(), combined.end());
+  ASSERT_TRUE(second->SetupJob("job-r2").ok());
+  ASSERT_TRUE(second->CommitJob("job-r2", {WriteAttempt(second.get(), "job-r2", 0, 1, pairs)}).ok());
+  std::map<std::string, std::string> t = Target();
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_EQ(t[R"({ "_id" : "a" })"], Row("a", 1));
+  EXPECT_EQ(t[R"({ "_id" : "b" })"], Row("b", 11));
+  EXPECT_EQ(t[R"({ "_id" : "c" })"], Row("c", 5));
+}
+
+TEST_F(MongoOutputTest, OnlyTheWinningAttemptLands) {
+  auto out = Output("replace");
+  ASSERT_TRUE(out->SetupJob("job-retry").ok());
+  // Attempt 1 of partition 0 wrote part of its output, then its worker was lost; attempt 2 ran
+  // to the end. Both temporary collections exist at commit time.
+  WriteAttempt(out.get(), "job-retry", 0, 1, {{"a", 1}, {"zombie", 7}});
+  CommittedPartition winner = WriteAttempt(out.get(), "job-retry", 0, 2, {{"a", 1}, {"b", 2}});
+  CommittedPartition other = WriteAttempt(out.get(), "job-retry", 1, 1, {{"c", 3}});
+  EXPECT_EQ(Temps().size(), 3u);
+  ASSERT_TRUE(out->CommitJob("job-retry", {winner, other}).ok());
+  std::map<std::string, std::string> t = Target();
+  EXPECT_EQ(t.size(), 3u);
+  EXPECT_EQ(t.count(R"({ "_id" : "zombie" })"), 0u);
+  EXPECT_TRUE(Temps().empty());
+}
+
+TEST_F(MongoOutputTest, InterruptedCommitCanBeRetried) {
+  Insert(server_->uri(), "out.counts", {R"({"_id": "old", "value": 1})"});
+  auto out = Output("replace");
+  std::vector<CommittedPartition> winners = {WriteAttempt(out.get(), "job-x", 0, 1, {{"a", 1}}),
+                                             WriteAttempt(out.get(), "job-x", 1, 1, {{"b", 2}, {"c", 3}})};
+  // As if a first CommitJob died after building half the result: partition 0 renamed, one
+  // document of partition 1 copied.
+  std::unique_ptr<Client> client = testing::MustConnect(server_->uri());
+  ASSERT_TRUE(RenameCollection(client.get(), "out", winners[0].location, "aviary_tmp_job-x_result", false).ok());
+  Insert(server_->uri(), "out.aviary_tmp_job-x_result", {R"({"_id": "b", "value": 2})"});
+  ASSERT_TRUE(out->CommitJob("job-x", winners).ok());
+  EXPECT_EQ(Target().size(), 3u);
+  EXPECT_TRUE(Temps().empty());
+  // And once more after it completed: nothing changes.
+  ASSERT_TRUE(out->CommitJob("job-x", winners).ok());
+  EXPECT_EQ(Target().size(), 3u);
+}
+
+TEST_F(MongoOutputTest, AbortLeavesTheTargetUntouched) {
+  Insert(server_->uri(), "out.counts", {R"({"_id": "keep", "value": 1})"});
+  auto out = Output("replace");
+  ASSERT_TRUE(out->SetupJob("job-a").ok());
+  WriteAttempt(out.get(), "job-a", 0, 1, {{"x", 1}});
+  WriteAttempt(out.get(), "job-a", 1, 1, {{"y", 1}});
+  ASSERT_TRUE(out->AbortJob("job-a").ok());
+  std::map<std::string, std::string> t = Target();
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t.begin()->second, Row("keep", 1));
+  EXPECT_TRUE(Temps().empty());
+}
+
+TEST_F(MongoOutputTest, AbortRestoresATargetMovedAside) {
+  // FerretDB's swap moves the old target to aviary_tmp_<job>_old before the second rename.
+  Insert(server_->uri(), "out.counts", {R"({"_id": "keep", "value": 1})"});
+  std::unique_ptr<Client> client = testing::MustConnect(server_->uri());
+  ASSERT_TRUE(RenameCollection(client.get(), "out", "counts", "aviary_tmp_job-b_old", false).ok());
+  auto out = Output("replace");
+  ASSERT_TRUE(out->AbortJob("job-b").ok());
+  EXPECT_EQ(Target().size(), 1u);
+  EXPECT_TRUE(Temps().empty());
+}
+
+TEST_F(MongoOutputTest, UnstorableKeysAreNamed) {
+  auto out = Output("replace");
+  StatusOr<std::unique_ptr<OutputWriter>> w = out->OpenTaskWriter("job-k", 0, 1);
+  ASSERT_TRUE(w.ok());
+  const int64_t one = 1;
+  Value array = ArrayBuilder().Push(ValueView::String("x")).Finish();
+  Status s = (*w)->Write(array, ValueView::Int64(one));
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), R"(cannot store key ["x"] in MongoDB: _id cannot be an array)");
+  Value dotted = DocumentBuilder().Append("a.b", int64_t{1}).Finish();
+  s = (*w)->Write(dotted, ValueView::Int64(one));
+  EXPECT_EQ(s.message(), R"(cannot store key {"a.b": 1} in MongoDB: a field name contains '.')");
+  Value dollar = DocumentBuilder().Append("$x", int64_t{1}).Finish();
+  EXPECT_NE((*w)->Write(dollar, ValueView::Int64(one)).message().find("starts with '$'"), std::string::npos);
+  Value nested = ArrayBuilder().Push(ArrayBuilder().Push(ValueView::Int64(one)).Finish()).Finish();
+  s = (*w)->Write(ValueView::String("k"), nested);
+  EXPECT_EQ(s.message(), R"(cannot store the value of key "k" in MongoDB: an array holds an array (FerretDB cannot store nested arrays))");
+  Value fine = DocumentBuilder().Append("a", std::string_view("b")).Finish();
+  EXPECT_TRUE((*w)->Write(fine, ValueView::Int64(one)).ok());
+  EXPECT_TRUE((*w)->Close().ok());
+  EXPECT_TRUE(out->AbortJob("job-k").ok());
+}
+
+TEST(MongoOutputErrors, UnreachableServerAndBadOptions) {
+  StatusOr<std::unique_ptr<OutputFormat>> out = NewMongoOutput("mongodb://u:secret@127.0.0.1:1/db.out", {});
+  ASSERT_TRUE(out.ok());
+  Status s = (*out)->SetupJob("job");
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_NE(s.message().find("cannot reach mongodb://u:***@127.0.0.1:1/"), std::string::npos) << s.message();
+  EXPECT_EQ((*out)->Describe(), "mongodb://u:***@127.0.0.1:1/db.out");
+
+  MongoOutputOptions options;
+  options.out_mode = "inline";
+  out = NewMongoOutput("mongodb://h:1/db.out", options);
+  EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument);
+  out = NewMongoOutput("mongodb://h:1/db", {});
+  EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument);
+  out = NewMongoOutput("mongodb://h:1/d b.c", {});
+  EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace aviary::mongo

@@ -1,0 +1,116 @@
+#include "storage/mongo/mongo_writer.h"
+
+#include "storage/files/json_writer.h"
+#include "storage/mongo/bson_convert.h"
+#include "storage/mongo/bson_walk.h"
+
+namespace aviary::mongo {
+namespace {
+
+// Why a document or array cannot be stored, or null. `in_array`: the elements are array items.
+const char* Unstorable(const char* data, size_t size, bool in_array, int depth) {
+  if (depth > 100) return "it nests deeper than 100 levels";
+  BsonWalker w(data, size);
+  BsonElement e;
+  while (w.Next(&e)) {
+    if (!in_array && e.name.find('.') != std::string_view::npos) return "a field name contains '.'";
+    if (!in_array && e.name.starts_with('$')) return "a field name starts with '$'";
+    if (in_array && e.type == 0x04) return "an array holds an array (FerretDB cannot store nested arrays)";
+    if (e.type == 0x03 || e.type == 0x04) {
+      if (const char* why = Unstorable(e.payload, e.size, e.type == 0x04, depth + 1)) return why;
+    }
+  }
+  return w.malformed() ? "it is malformed BSON" : nullptr;
+}
+
+const char* Unstorable(ValueView v) {
+  if (!v.is_document() && !v.is_array()) return nullptr;
+  return Unstorable(v.data(), v.size(), v.is_array(), 0);
+}
+
+std::string KeyJson(ValueView key) {
+  std::string json;
+  AppendJson(key, &json);
+  return json.size() > 200 ? json.substr(0, 197) + "..." : json;
+}
+
+bool AllDuplicateKeyErrors(const bson_t* reply) {
+  bson_iter_t it, errors, error, code;
+  if (!bson_iter_init_find(&it, reply, "writeErrors") || !bson_iter_recurse(&it, &errors)) return false;
+  bool any = false;
+  while (bson_iter_next(&errors)) {
+    if (!bson_iter_recurse(&errors, &error) || !bson_iter_find(&error, "code") ||
+        bson_iter_as_int64(&error) != 11000) {
+      return false;
+    }
+    any = true;
+  }
+  bson_iter_t concern;
+  const bool concern_error = bson_iter_init_find(&concern, reply, "writeConcernErrors") &&
+                             bson_iter_recurse(&concern, &code) && bson_iter_next(&code);
+  return any && !concern_error;
+}
+
+}  // namespace
+
+Status CheckStorable(ValueView key, ValueView value) {
+  const char* why = nullptr;
+  if (key.is_array()) {
+    why = "_id cannot be an array";
+  } else if ((why = Unstorable(key)) == nullptr && (why = Unstorable(value)) != nullptr) {
+    return InvalidArgument("cannot store the value of key " + KeyJson(key) + " in MongoDB: " + why);
+  }
+  if (why != nullptr) return InvalidArgument("cannot store key " + KeyJson(key) + " in MongoDB: " + why);
+  return Status::OK();
+}
+
+BulkPtr NewUnorderedBulk(mongoc_collection_t* collection) {
+  ScopedBson opts;
+  BSON_APPEND_BOOL(opts.get(), "ordered", false);
+  return BulkPtr(mongoc_collection_create_bulk_operation_with_opts(collection, opts.get()));
+}
+
+Status ExecuteBulk(mongoc_bulk_operation_t* bulk, bool ignore_duplicates, const std::string& context) {
+  ScopedBson reply;
+  bson_error_t error;
+  if (mongoc_bulk_operation_execute(bulk, reply.get(), &error) != 0) return Status::OK();
+  if (ignore_duplicates && AllDuplicateKeyErrors(reply.get())) return Status::OK();
+  return StatusFromBsonError(error, context);
+}
+
+MongoWriter::MongoWriter(std::unique_ptr<Client> client, const std::string& db, std::string collection, int batch_size)
+    : client_(std::move(client)),
+      handle_(mongoc_client_get_collection(client_->get(), db.c_str(), collection.c_str())),
+      collection_(std::move(collection)),
+      batch_size_(batch_size),
+      bulk_(NewUnorderedBulk(handle_.get())) {}
+
+Status MongoWriter::Write(ValueView key, ValueView value) {
+  RETURN_IF_ERROR(CheckStorable(key, value));
+  StartDocument(&doc_);
+  AppendRawElement(&doc_, "_id", key);
+  AppendRawElement(&doc_, "value", value);
+  FinishDocument(&doc_);
+  BsonView doc(doc_);
+  bson_error_t error;
+  if (!doc.ok() || !mongoc_bulk_operation_insert_with_opts(bulk_.get(), doc.get(), nullptr, &error)) {
+    return InvalidArgument("cannot store key " + KeyJson(key) + " in MongoDB: " +
+                           (doc.ok() ? std::string(error.message) : "malformed BSON"));
+  }
+  return ++pending_ >= batch_size_ ? Flush() : Status::OK();
+}
+
+Status MongoWriter::Flush() {
+  if (pending_ == 0) return Status::OK();
+  Status s = ExecuteBulk(bulk_.get(), false, "writing to " + collection_ + " on " + client_->redacted_uri());
+  bulk_ = NewUnorderedBulk(handle_.get());  // a bulk operation runs once
+  pending_ = 0;
+  return s;
+}
+
+Status MongoWriter::Close() {
+  RETURN_IF_ERROR(Flush());
+  return Status::OK();
+}
+
+}  // namespace aviary::mongo
