@@ -55,9 +55,7 @@ Status CoordinatorClient::Invoke(std::chrono::milliseconds timeout, Call&& call)
   return last;
 }
 
-StatusOr<std::string> CoordinatorClient::Submit(const rpc::JobSpec& spec) {
-  rpc::SubmitJobRequest request;
-  *request.mutable_job() = spec;
+StatusOr<std::string> CoordinatorClient::Submit(const rpc::SubmitJobRequest& request) {
   rpc::SubmitJobResponse response;
   // Planning a big input takes a while.
   RETURN_IF_ERROR(Invoke(std::chrono::minutes(5), [&](rpc::Coordinator::Stub& stub, grpc::ClientContext* ctx) {

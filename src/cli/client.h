@@ -18,7 +18,7 @@ class CoordinatorClient {
  public:
   explicit CoordinatorClient(const std::string& addresses);
 
-  StatusOr<std::string> Submit(const rpc::JobSpec& spec);
+  StatusOr<std::string> Submit(const rpc::SubmitJobRequest& request);
   StatusOr<rpc::JobStatus> GetJob(const std::string& job_id, bool with_tasks);
   StatusOr<std::vector<rpc::JobStatus>> ListJobs();
   Status Cancel(const std::string& job_id);

@@ -1,5 +1,4 @@
 // `aviary cluster up|down|status`: a local sharded cluster in one directory (see cluster.h).
-#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -35,10 +34,9 @@ int ClusterUpCommand(const ClusterFlags& flags, const std::string& log_level, co
   StatusOr<std::unique_ptr<LocalCluster>> cluster = LocalCluster::Open(flags.dir, /*create=*/true);
   if (!cluster.ok()) return Fail(cluster.status());
   LocalCluster* raw = cluster->get();
-  WatchInterrupts([raw](int sig) {
+  InterruptHandler interrupt([raw](int) {
     std::cerr << "aviary: interrupted; stopping the processes started in " << raw->dir() << std::endl;
     (void)raw->Stop();
-    ::_exit(128 + sig);
   });
   ClusterUpOptions options;
   options.shards = flags.shards;
@@ -49,6 +47,7 @@ int ClusterUpCommand(const ClusterFlags& flags, const std::string& log_level, co
   options.secret_file = secret_file;
   const auto start = std::chrono::steady_clock::now();
   Status s = (*cluster)->Up(options);
+  interrupt.Disarm();  // from here on the cluster is up and stays up
   if (!s.ok()) return Fail(s);
   const ClusterState state = (*cluster)->state();
   PrintStarted(state, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());

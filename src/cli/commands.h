@@ -35,8 +35,9 @@ struct JobFlags {
   bool json = false;
 };
 
-// Validates the flags (resolving and loading the plugin to check it) and builds the JobSpec.
-StatusOr<rpc::JobSpec> BuildJobSpec(const JobFlags& flags);
+// Validates the flags (resolving and loading the plugin to check it) and builds the submission:
+// the JobSpec plus the plugin library's bytes.
+StatusOr<rpc::SubmitJobRequest> BuildSubmission(const JobFlags& flags);
 // Prints the outcome of a finished job and returns its exit code.
 class CoordinatorClient;
 int ReportFinishedJob(CoordinatorClient& client, const rpc::JobStatus& job, bool json);

@@ -3,7 +3,6 @@
 // through the coordinator with a worker next to each shard, prints the top 20 words, the
 // locality figures and the timings, and stops the cluster (also on failure or Ctrl-C).
 #include <stdlib.h>
-#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -77,7 +76,7 @@ Status LoadBible(const DocumentSet& bible, DemoRun* run) {
   const LoadOptions options{run->entry + "demo.kjv", "_id", /*hashed=*/true, 0};
   ASSIGN_OR_RETURN(LoadReport report, LoadDocuments(options, bible));
   run->load_s = SecondsSince(start);
-  std::cout << "\n" << DescribeLoad(report, options, "the King James Bible (" + std::to_string(bible.size()) + " verses)");
+  std::cout << "\n" << DescribeLoad(report, options, "`bible -f " + std::string(kBibleRange) + "` (one verse a document)");
   return Status::OK();
 }
 
@@ -86,11 +85,11 @@ Status RunWordCount(const std::string& coordinator, DemoRun* run) {
   flags.job = "wordcount";
   flags.input = run->entry + "demo.kjv";
   flags.output = run->entry + "demo.wordcount";
-  ASSIGN_OR_RETURN(rpc::JobSpec spec, BuildJobSpec(flags));
+  ASSIGN_OR_RETURN(rpc::SubmitJobRequest submission, BuildSubmission(flags));
   CoordinatorClient client(coordinator);
   std::cout << "\nrunning: aviary submit wordcount --coordinator " << coordinator << " --input " << flags.input
             << " --output " << flags.output << " --wait" << std::endl;
-  ASSIGN_OR_RETURN(std::string id, client.Submit(spec));
+  ASSIGN_OR_RETURN(std::string id, client.Submit(submission));
   ASSIGN_OR_RETURN(run->job, client.Wait(id, /*show_progress=*/true));
   run->job_s = run->job.end_unix() - run->job.submit_unix();
   if (run->job.state() != rpc::SUCCEEDED) return Internal("job " + id + " failed: " + run->job.error());
@@ -161,10 +160,9 @@ int DemoCommand(const DemoFlags& flags, const std::string& log_level, const std:
   StatusOr<std::unique_ptr<LocalCluster>> cluster = LocalCluster::Open(*dir, /*create=*/true);
   if (!cluster.ok()) return Fail(cluster.status());
   LocalCluster* raw = cluster->get();
-  WatchInterrupts([raw](int sig) {
+  InterruptHandler interrupt([raw](int) {
     std::cerr << "\naviary demo: interrupted; stopping the cluster in " << raw->dir() << std::endl;
     (void)raw->Stop();
-    ::_exit(128 + sig);
   });
   ClusterUpOptions options;
   options.shards = flags.shards;
@@ -175,6 +173,7 @@ int DemoCommand(const DemoFlags& flags, const std::string& log_level, const std:
   const auto stop_start = Clock::now();
   std::cout << "\nstopping the cluster..." << std::endl;
   (void)raw->Stop();
+  interrupt.Disarm();
   if (!s.ok()) {
     std::cerr << "aviary demo: " << s.message() << "\n  logs: " << raw->dir() << "/logs" << std::endl;
     return ExitCodeFor(s);

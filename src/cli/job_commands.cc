@@ -28,9 +28,11 @@ int Fail(const Status& status) {
   return ExitCodeFor(status);
 }
 
-StatusOr<rpc::JobSpec> BuildJobSpec(const JobFlags& flags) {
-  rpc::JobSpec spec;
+StatusOr<rpc::SubmitJobRequest> BuildSubmission(const JobFlags& flags) {
+  rpc::SubmitJobRequest request;
+  rpc::JobSpec& spec = *request.mutable_job();
   ASSIGN_OR_RETURN(std::string plugin_path, ResolvePlugin(flags.job));
+  RETURN_IF_ERROR(ReadFileToString(Env::Default(), plugin_path, request.mutable_plugin_library()));
   // Load it here so a library that is not a plugin fails before anything is submitted.
   ASSIGN_OR_RETURN(auto plugin, Plugin::Open(plugin_path));
   const bool builtin = flags.job.find('/') == std::string::npos && !flags.job.ends_with(".so");
@@ -58,7 +60,7 @@ StatusOr<rpc::JobSpec> BuildJobSpec(const JobFlags& flags) {
   spec.set_overwrite(flags.overwrite);
   spec.set_max_attempts(flags.max_attempts);
   spec.set_skip_bad_records(flags.skip_bad_records);
-  return spec;
+  return request;
 }
 
 int ReportFinishedJob(CoordinatorClient& client, const rpc::JobStatus& job, bool json) {
@@ -79,10 +81,10 @@ int ReportFinishedJob(CoordinatorClient& client, const rpc::JobStatus& job, bool
 }
 
 int Submit(const JobFlags& flags, const std::string& coordinator, bool wait) {
-  StatusOr<rpc::JobSpec> spec = BuildJobSpec(flags);
-  if (!spec.ok()) return Fail(spec.status());
+  StatusOr<rpc::SubmitJobRequest> submission = BuildSubmission(flags);
+  if (!submission.ok()) return Fail(submission.status());
   CoordinatorClient client(coordinator);
-  StatusOr<std::string> id = client.Submit(*spec);
+  StatusOr<std::string> id = client.Submit(*submission);
   if (!id.ok()) return Fail(id.status());
   if (!wait) {
     std::cout << *id << std::endl;

@@ -64,7 +64,9 @@ Status ReadBson(const std::string& path, DocumentSet* out) {
   bool eof = false;
   uint64_t n = 0;
   while (const bson_t* doc = bson_reader_read(reader.get(), &eof)) out->Add(doc, ++n);
-  if (!eof) {
+  std::error_code ec;
+  const uint64_t size = std::filesystem::file_size(path, ec);
+  if (!eof || (!ec && static_cast<uint64_t>(bson_reader_tell(reader.get())) != size)) {
     return InvalidArgument(path + ": not a BSON file, or damaged after document " + std::to_string(n) + " (byte " +
                            std::to_string(bson_reader_tell(reader.get())) + ")");
   }

@@ -94,9 +94,11 @@ TEST_F(LoadInputTest, BsonFilesAreConcatenatedDocuments) {
   ASSERT_TRUE(docs.ok()) << docs.status().message();
   ASSERT_EQ(docs->size(), 3u);
   EXPECT_EQ(Json(docs->doc(2)), R"({ "_id" : 3 })");
-  StatusOr<DocumentSet> damaged = ReadDocuments(Write("damaged.bson", bytes + "\x20\x00\x00"));
+  StatusOr<DocumentSet> damaged = ReadDocuments(Write("damaged.bson", bytes + std::string("\x20\x00\x00\x00\x01", 5)));
   ASSERT_FALSE(damaged.ok());
   EXPECT_NE(damaged.status().message().find("damaged after document 3"), std::string::npos) << damaged.status().message();
+  StatusOr<DocumentSet> trailing = ReadDocuments(Write("trailing.bson", bytes + "x"));
+  ASSERT_FALSE(trailing.ok());
 }
 
 TEST_F(LoadInputTest, MissingFileAndDirectory) {

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -220,9 +221,12 @@ std::string LogTail(const std::string& path, int lines) {
   const uint64_t window = 8192;
   std::string text = ReadFrom(path, size > window ? size - window : 0);
   while (!text.empty() && text.back() == '\n') text.pop_back();
+  if (text.empty()) return "  (nothing logged)";
   size_t start = text.size();
-  for (int i = 0; i < lines && start != std::string::npos && start > 0; ++i) start = text.rfind('\n', start - 1);
-  std::string tail = start == std::string::npos ? text : text.substr(start + 1);
+  for (int i = 0; i < lines && start != std::string::npos; ++i) {
+    start = start == 0 ? std::string::npos : text.rfind('\n', start - 1);
+  }
+  const std::string tail = start == std::string::npos ? text : text.substr(start + 1);
   std::string indented = "  ";
   for (char c : tail) indented += c == '\n' ? std::string("\n  ") : std::string(1, c);
   return indented;
@@ -245,15 +249,32 @@ std::string FindOnPath(const std::string& program) {
   return "";
 }
 
-void WatchInterrupts(std::function<void(int)> on_signal) {
+struct InterruptHandler::State {
+  std::mutex mu;
+  bool armed = true;  // guarded by mu
+  std::function<void(int)> on_interrupt;
+};
+
+InterruptHandler::InterruptHandler(std::function<void(int)> on_interrupt) : state_(std::make_shared<State>()) {
+  state_->on_interrupt = std::move(on_interrupt);
   sigset_t set;
   sigemptyset(&set);
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, sig);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  std::thread([set, on_signal = std::move(on_signal)] {
+  std::thread([set, state = state_] {
     int sig = 0;
-    if (sigwait(&set, &sig) == 0) on_signal(sig);
+    while (sigwait(&set, &sig) == 0) {
+      std::lock_guard<std::mutex> lock(state->mu);
+      if (!state->armed) continue;
+      state->on_interrupt(sig);
+      ::_exit(128 + sig);
+    }
   }).detach();
+}
+
+void InterruptHandler::Disarm() {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  state_->armed = false;
 }
 
 }  // namespace aviary::cli

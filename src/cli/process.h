@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,10 +66,21 @@ uint64_t FileSizeOrZero(const std::string& path);
 // Full path of `program` found on $PATH (or as given when it holds a '/'), empty when absent.
 std::string FindOnPath(const std::string& program);
 
-// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread (and so in every thread it starts
-// later) and runs `on_signal(signal)` on a dedicated thread when one arrives. Call it before any
-// other thread exists. Daemons started by SpawnDaemon() get a clean signal mask.
-void WatchInterrupts(std::function<void(int)> on_signal);
+// Cleans up and exits on SIGINT, SIGTERM or SIGHUP: from construction until Disarm(), such a
+// signal runs `on_interrupt(signal)` on a dedicated thread and then _exit(128 + signal); after
+// Disarm() they are ignored. Blocks the signals in the calling thread (and so in every thread it
+// starts later), so construct it before any other thread exists. Daemons started by
+// SpawnDaemon() get a clean signal mask.
+class InterruptHandler {
+ public:
+  explicit InterruptHandler(std::function<void(int)> on_interrupt);
+  // Waits for a cleanup that has already begun (which then exits the process).
+  void Disarm();
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
 
 }  // namespace aviary::cli
 

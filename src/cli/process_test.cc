@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 namespace aviary::cli {
@@ -54,6 +55,17 @@ TEST_F(ProcessTest, StaleRecordIsNotAlive) {
   EXPECT_TRUE(IsAlive(self));
   EXPECT_FALSE(IsAlive({self.pid, self.start_ticks + 1}));  // the pid was reused by another process
   EXPECT_FALSE(IsAlive({0, 0}));
+}
+
+TEST_F(ProcessTest, LogTailKeepsTheLastLines) {
+  EXPECT_EQ(LogTail(dir_ + "/missing.log", 3), "  (nothing logged)");
+  std::ofstream(dir_ + "/empty.log") << "";
+  EXPECT_EQ(LogTail(dir_ + "/empty.log", 3), "  (nothing logged)");
+  std::ofstream(dir_ + "/one.log") << "only\n";
+  EXPECT_EQ(LogTail(dir_ + "/one.log", 3), "  only");
+  std::ofstream(dir_ + "/many.log") << "a\nb\nc\nd\n";
+  EXPECT_EQ(LogTail(dir_ + "/many.log", 2), "  c\n  d");
+  EXPECT_EQ(LogTail(dir_ + "/many.log", 9), "  a\n  b\n  c\n  d");
 }
 
 TEST(Ports, FreePortsAreDistinctAndBindable) {

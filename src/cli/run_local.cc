@@ -64,8 +64,8 @@ void StopWorkers(const std::vector<pid_t>& pids) {
 
 int RunLocal(const JobFlags& flags, const LocalFlags& local) {
   if (local.workers == 0) return Fail(InvalidArgument("--workers must be at least 1"));
-  StatusOr<rpc::JobSpec> spec = BuildJobSpec(flags);
-  if (!spec.ok()) return Fail(spec.status());
+  StatusOr<rpc::SubmitJobRequest> submission = BuildSubmission(flags);
+  if (!submission.ok()) return Fail(submission.status());
 
   char tmpl[] = "/tmp/aviary-run-XXXXXX";
   const char* tmp_root = ::mkdtemp(tmpl);
@@ -91,7 +91,7 @@ int RunLocal(const JobFlags& flags, const LocalFlags& local) {
     ::usleep(50'000);
   }
   if (code == kExitOk) {
-    StatusOr<std::string> id = server.tracker()->Submit(*spec);
+    StatusOr<std::string> id = server.Submit(*submission);
     if (!id.ok()) {
       code = Fail(id.status());
     } else {

@@ -31,6 +31,17 @@ class MemoryStore : public MetadataStore {
     for (const auto& [id, w] : workers_) out.push_back(w);
     return out;
   }
+  Status SavePlugin(const std::string& sha256, const std::string& library) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    plugins_[sha256] = library;
+    return Status::OK();
+  }
+  StatusOr<std::string> LoadPlugin(const std::string& sha256) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = plugins_.find(sha256);
+    if (it == plugins_.end()) return NotFound("no plugin " + sha256);
+    return it->second;
+  }
   StatusOr<std::optional<Lease>> LatestLease() override {
     std::lock_guard<std::mutex> lock(mu_);
     if (leases_.empty()) return std::optional<Lease>();
@@ -53,6 +64,7 @@ class MemoryStore : public MetadataStore {
   std::map<std::string, rpc::JobRecord> jobs_;
   std::map<std::string, rpc::WorkerRecord> workers_;
   std::map<uint64_t, Lease> leases_;
+  std::map<std::string, std::string> plugins_;
 };
 
 }  // namespace

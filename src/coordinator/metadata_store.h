@@ -40,6 +40,10 @@ class MetadataStore {
   virtual StatusOr<std::vector<rpc::JobRecord>> LoadJobs() = 0;
   virtual StatusOr<std::vector<rpc::WorkerRecord>> LoadWorkers() = 0;
 
+  // Plugin libraries by SHA-256 (stored in chunks below MongoDB's 16 MiB document limit).
+  virtual Status SavePlugin(const std::string& sha256, const std::string& library) = 0;
+  virtual StatusOr<std::string> LoadPlugin(const std::string& sha256) = 0;
+
   // The lease with the highest term, if any.
   virtual StatusOr<std::optional<Lease>> LatestLease() = 0;
   // Claims `term`; false (and OK) when another coordinator claimed it first.

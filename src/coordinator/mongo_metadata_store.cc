@@ -19,6 +19,7 @@ using mongo::CursorPtr;
 using mongo::ScopedBson;
 
 constexpr int kDuplicateKey = 11000;
+constexpr size_t kPluginChunk = 8 << 20;
 
 std::string LeaseId(uint64_t term) {
   char id[32];
@@ -38,6 +39,27 @@ class MongoStore : public MetadataStore {
   }
   StatusOr<std::vector<rpc::JobRecord>> LoadJobs() override { return LoadAll<rpc::JobRecord>("jobs"); }
   StatusOr<std::vector<rpc::WorkerRecord>> LoadWorkers() override { return LoadAll<rpc::WorkerRecord>("workers"); }
+
+  Status SavePlugin(const std::string& sha256, const std::string& library) override {
+    const size_t chunks = (library.size() + kPluginChunk - 1) / kPluginChunk;
+    for (size_t n = 0; n < chunks; ++n) {
+      RETURN_IF_ERROR(Upsert("plugins", sha256 + ":" + std::to_string(n), library.substr(n * kPluginChunk, kPluginChunk),
+                             "chunk"));
+    }
+    // The manifest goes last: a reader that sees it finds every chunk.
+    return Upsert("plugins", sha256, std::to_string(chunks), "manifest");
+  }
+
+  StatusOr<std::string> LoadPlugin(const std::string& sha256) override {
+    ASSIGN_OR_RETURN(std::string manifest, LoadRecord("plugins", sha256));
+    const size_t chunks = std::stoul(manifest.empty() ? "0" : manifest);
+    std::string library;
+    for (size_t n = 0; n < chunks; ++n) {
+      ASSIGN_OR_RETURN(std::string chunk, LoadRecord("plugins", sha256 + ":" + std::to_string(n)));
+      library += chunk;
+    }
+    return library;
+  }
 
   StatusOr<std::optional<Lease>> LatestLease() override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -116,6 +138,27 @@ class MongoStore : public MetadataStore {
       return mongo::StatusFromBsonError(error, std::string("saving ") + collection + " " + id);
     }
     return Status::OK();
+  }
+
+  // The `record` bytes of the document `id`.
+  StatusOr<std::string> LoadRecord(const char* collection, const std::string& id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    CollectionPtr coll(Collection(collection));
+    ScopedBson filter;
+    BSON_APPEND_UTF8(filter.get(), "_id", id.c_str());
+    CursorPtr cursor(mongoc_collection_find_with_opts(coll.get(), filter.get(), nullptr, nullptr));
+    const bson_t* doc = nullptr;
+    if (!mongoc_cursor_next(cursor.get(), &doc)) {
+      bson_error_t error;
+      if (mongoc_cursor_error(cursor.get(), &error)) return mongo::StatusFromBsonError(error, "loading " + id);
+      return NotFound(std::string("no ") + collection + " document " + id);
+    }
+    bson_iter_t it;
+    if (!bson_iter_init_find(&it, doc, "record") || !BSON_ITER_HOLDS_BINARY(&it)) return DataLoss("bad document " + id);
+    uint32_t len = 0;
+    const uint8_t* data = nullptr;
+    bson_iter_binary(&it, nullptr, &len, &data);
+    return std::string(reinterpret_cast<const char*>(data), len);
   }
 
   template <typename Record>

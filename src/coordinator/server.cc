@@ -37,8 +37,8 @@ class CoordinatorServer::Service final : public rpc::Coordinator::Service {
 
   grpc::Status SubmitJob(grpc::ServerContext* ctx, const rpc::SubmitJobRequest* request,
                          rpc::SubmitJobResponse* response) override {
-    return Run(ctx, "SubmitJob", [&](JobTracker& t) {
-      ASSIGN_OR_RETURN(std::string id, t.Submit(request->job()));
+    return Run(ctx, "SubmitJob", [&](JobTracker&) {
+      ASSIGN_OR_RETURN(std::string id, server_->Submit(*request));
       response->set_job_id(id);
       return Status::OK();
     });
@@ -80,6 +80,20 @@ class CoordinatorServer::Service final : public rpc::Coordinator::Service {
     });
   }
 
+  grpc::Status FetchPlugin(grpc::ServerContext* ctx, const rpc::FetchPluginRequest* request,
+                           grpc::ServerWriter<rpc::DataChunk>* writer) override {
+    return Run(ctx, "FetchPlugin", [&](JobTracker&) -> Status {
+      ASSIGN_OR_RETURN(std::string library, server_->plugins().Get(request->sha256()));
+      for (size_t off = 0; off < library.size(); off += kChunk) {
+        rpc::DataChunk chunk;
+        chunk.set_data(library.substr(off, kChunk));
+        if (off == 0) chunk.set_total_bytes(library.size());
+        if (!writer->Write(chunk)) return Cancelled("worker went away");
+      }
+      return Status::OK();
+    });
+  }
+
   grpc::Status ClusterStatus(grpc::ServerContext* ctx, const rpc::ClusterStatusRequest*,
                              rpc::ClusterStatusResponse* response) override {
     if (auto s = rpc::CheckAuth(ctx, "ClusterStatus"); !s.ok()) return rpc::ToGrpc(s);
@@ -108,10 +122,18 @@ CoordinatorServer::CoordinatorServer(Env* env, TrackerOptions options, std::uniq
     : env_(env),
       options_(options),
       store_(std::move(store)),
+      plugins_(std::make_unique<PluginStore>(env, options.plugin_dir, store_.get())),
       lease_(lease),
       service_(std::make_unique<Service>(this)) {}
 
 CoordinatorServer::~CoordinatorServer() { Stop(); }
+
+StatusOr<std::string> CoordinatorServer::Submit(const rpc::SubmitJobRequest& request) {
+  std::shared_ptr<JobTracker> active = tracker();
+  if (!active) return Unavailable("standby coordinator " + address_ + " is not active");
+  RETURN_IF_ERROR(plugins_->Put(request.job().plugin_sha256(), request.plugin_library()).WithContext("storing the plugin"));
+  return active->Submit(request.job());
+}
 
 std::shared_ptr<JobTracker> CoordinatorServer::tracker() const {
   std::lock_guard<std::mutex> lock(mu_);

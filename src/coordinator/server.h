@@ -25,6 +25,8 @@
 #include "common/status.h"
 #include "coordinator/job_tracker.h"
 #include "coordinator/metadata_store.h"
+#include "coordinator/plugin_store.h"
+#include "rpc/aviary.pb.h"
 
 namespace aviary::coordinator {
 
@@ -49,6 +51,9 @@ class CoordinatorServer {
   // Blocks until Stop() is called from another thread.
   void Wait();
   void Stop();
+  // Stores the job's plugin library and submits the job to the active tracker.
+  StatusOr<std::string> Submit(const rpc::SubmitJobRequest& request);
+  PluginStore& plugins() { return *plugins_; }
   // Stops acting as the active coordinator (the lease is left to run out).
   void StepDown(const std::string& why);
 
@@ -62,6 +67,7 @@ class CoordinatorServer {
   Env* env_;
   const TrackerOptions options_;
   std::unique_ptr<MetadataStore> store_;
+  std::unique_ptr<PluginStore> plugins_;
   const LeaseOptions lease_;
   mutable std::mutex mu_;
   std::shared_ptr<JobTracker> tracker_;  // GUARDED_BY(mu_); null while standby

@@ -17,7 +17,7 @@ namespace {
 // enough to skip the first rounds of doubling, small enough for tiny test budgets.
 size_t InitialCapacity(uint64_t budget) {
   size_t capacity = 16;
-  while (capacity < (size_t{1} << 16) && 2 * capacity * sizeof(KeyTable::Slot) <= budget / 8) capacity *= 2;
+  while (capacity < (size_t{1} << 16) && 2 * capacity * sizeof(Slot) <= budget / 8) capacity *= 2;
   return capacity;
 }
 
@@ -40,10 +40,37 @@ Collector::Collector(Env* env, Job* job, const MapOutputOptions& options)
       options_(options),
       combiner_(job->combiner()),
       custom_partitioner_(job->has_partitioner()),
+      inline_sums_(combiner_ == Combiner::kSum && !custom_partitioner_),
       initial_capacity_(InitialCapacity(options.memory_budget_bytes)),
       arena_(ArenaBlockSize(options.memory_budget_bytes)),
       table_(initial_capacity_),
       pair_(2) {}
+
+namespace {
+
+// Copies a key of at most Slot::kInlineKeyBytes - 1 bytes with a few fixed-size moves (no call to
+// memcpy), touching no byte outside [src, src + n) and [dst, dst + n).
+[[gnu::always_inline]] inline void CopyShortKey(char* dst, const char* src, size_t n) {
+  if (n >= 8) {
+    uint64_t a, b, c;
+    std::memcpy(&a, src, 8);
+    std::memcpy(&b, src + (n >= 16 ? 8 : n - 8), 8);
+    std::memcpy(&c, src + n - 8, 8);
+    std::memcpy(dst, &a, 8);
+    std::memcpy(dst + (n >= 16 ? 8 : n - 8), &b, 8);
+    std::memcpy(dst + n - 8, &c, 8);
+  } else if (n >= 4) {
+    uint32_t a, b;
+    std::memcpy(&a, src, 4);
+    std::memcpy(&b, src + n - 4, 4);
+    std::memcpy(dst, &a, 4);
+    std::memcpy(dst + n - 4, &b, 4);
+  } else {
+    for (size_t i = 0; i < n; ++i) dst[i] = src[i];
+  }
+}
+
+}  // namespace
 
 void Collector::Emit(ValueView key, ValueView value) {
   if (!status_.ok()) return;
@@ -55,11 +82,57 @@ void Collector::Emit(ValueView key, ValueView value) {
     key = ValueView::Int64(wide);
   }
   const uint64_t hash = HashKey(key);
-  KeyTable::Slot* slot = table_.Find(hash, key);
-  if (slot->entry == nullptr) return Insert(slot, hash, key, value);
-  if (combiner_ != Combiner::kSum) return Combine(slot->entry, value);
-  // Wordcount's path, kept inline: one add in place.
-  if (!slot->entry->sum.Add(value)) Fail(NotNumeric(value, slot->entry->key()));
+  if (inline_sums_ && KeyTable::FitsInline(key)) {
+    if (value.type() == Type::kInt64) {  // wordcount's path (IsWellFormed checked the size)
+      int64_t v;
+      std::memcpy(&v, value.data(), 8);
+      return EmitPipelined(hash, key, v);
+    }
+    DrainPending();
+    if (!status_.ok()) return;
+    Slot* slot = table_.Find(hash, key, /*inline_key=*/true);
+    if (slot->empty()) return InsertInline(slot, hash, key, value);
+    if (!slot->AddToSum(value)) Fail(NotNumeric(value, slot->inline_key()));
+    return;
+  }
+  DrainPending();
+  if (!status_.ok()) return;
+  Slot* slot = table_.Find(hash, key, /*inline_key=*/false);
+  if (slot->empty()) return Insert(slot, hash, key, value);
+  Entry* e = slot->entry();
+  if (combiner_ != Combiner::kSum) return Combine(e, value);
+  if (!e->sum.Add(value)) Fail(NotNumeric(value, e->key()));
+}
+
+void Collector::EmitPipelined(uint64_t hash, ValueView key, int64_t value) {
+  if (pending_count_ == kPipelineDepth) {
+    FoldPending(pending_[pending_first_]);
+    pending_first_ = (pending_first_ + 1) & (kPipelineDepth - 1);
+    --pending_count_;
+  }
+  __builtin_prefetch(table_.Home(hash), 1);
+  Pending& p = pending_[(pending_first_ + pending_count_++) & (kPipelineDepth - 1)];
+  p.hash = hash;
+  p.value = value;
+  p.size = static_cast<uint32_t>(key.size());
+  p.type = key.type();
+  CopyShortKey(p.key, key.data(), key.size());
+}
+
+[[gnu::always_inline]] inline void Collector::FoldPending(const Pending& p) {
+  if (!status_.ok()) return;  // a spill failed while folding an earlier pair
+  const ValueView key(p.type, p.key, p.size);
+  Slot* slot = table_.Find(p.hash, key, /*inline_key=*/true);
+  if (slot->empty()) return InsertInline(slot, p.hash, key, ValueView::Int64(p.value));
+  (void)slot->AddToSum(ValueView::Int64(p.value));  // an int64 always adds (at worst as a double)
+}
+
+void Collector::DrainPending() {
+  while (pending_count_ > 0) {
+    FoldPending(pending_[pending_first_]);
+    pending_first_ = (pending_first_ + 1) & (kPipelineDepth - 1);
+    --pending_count_;
+  }
 }
 
 void Collector::Count(std::string_view counter, int64_t delta) {
@@ -91,7 +164,18 @@ bool Collector::PartitionOf(const Entry& e, uint64_t hash, uint32_t* partition) 
   return s.ok();
 }
 
-void Collector::Insert(KeyTable::Slot* slot, uint64_t hash, ValueView key, ValueView value) {
+void Collector::InsertInline(Slot* slot, uint64_t hash, ValueView key, ValueView value) {
+  Sum sum;
+  sum.Clear();
+  if (!sum.Add(value)) {
+    char encoded[Slot::kInlineKeyBytes];
+    return Fail(NotNumeric(value, std::string_view(encoded, EncodeKey(key, encoded))));
+  }
+  table_.InsertInline(slot, hash, key, sum);
+  if (table_.full()) GrowOrSpill();
+}
+
+void Collector::Insert(Slot* slot, uint64_t hash, ValueView key, ValueView value) {
   auto* e = reinterpret_cast<Entry*>(arena_.Allocate(sizeof(Entry) + EncodedKeySize(key)));
   e->key_len = static_cast<uint32_t>(EncodeKey(key, e->key_data()));
   if (!PartitionOf(*e, hash, &e->partition)) return;
@@ -109,8 +193,20 @@ void Collector::Insert(KeyTable::Slot* slot, uint64_t hash, ValueView key, Value
       AppendValue(e, value);
       break;
   }
-  table_.Insert(slot, hash, e);
+  table_.InsertEntry(slot, hash, e);
+  if (table_.full()) GrowOrSpill();
   CheckMemory();
+}
+
+// The table is over its load limit: double it, unless the doubled table would break the budget;
+// then spill (which empties it) instead. Growing first and spilling after would briefly hold the
+// old and the new array, 1.5 times the budget.
+void Collector::GrowOrSpill() {
+  if (arena_.bytes_used() + table_.grown_memory_bytes() > options_.memory_budget_bytes) {
+    if (status_.ok()) Spill();
+  } else {
+    table_.Grow();
+  }
 }
 
 void Collector::Combine(Entry* e, ValueView value) {

@@ -1,10 +1,12 @@
 // The MapOutputCollector implementation (see map_output.h for the contract).
 //
 // Per emit: hash the key's bytes where the plugin left them (XXH3, once), probe the table once,
-// and fold the value into the entry in place: no copy and no allocation unless the key is new.
-// New keys (encoded, see key.h) and values go to the arena. When arena plus table exceed the
-// memory budget, the distinct keys are sorted by (partition, key order) and written as a run;
-// Finish() merges the runs, or writes the sorted table directly if nothing spilled.
+// and fold the value in place: no copy and no allocation unless the key is new. Under kSum a
+// short key and its sum live in the table slot itself (key_table.h), so a repeated word costs
+// one cache line; other new keys (encoded, see key.h) and values go to the arena. When arena
+// plus table would exceed the memory budget, the table is sorted in place by (partition, key
+// order) and written as a run; Finish() merges the runs, or writes the sorted table directly if
+// nothing spilled.
 #ifndef AVIARY_SHUFFLE_COLLECTOR_H_
 #define AVIARY_SHUFFLE_COLLECTOR_H_
 
@@ -43,8 +45,27 @@ class Collector final : public MapOutputCollector {
     return HasValidSize(key) && HasValidSize(value) && key.size() < kMaxRecordBytes && value.size() < kMaxRecordBytes;
   }
   void FailMalformed(ValueView key, ValueView value);
+
+  // The common emit (kSum, short key, int64 value) is pipelined: Emit() hashes the key, prefetches
+  // its home slot and queues a copy; the pair is folded in kPipelineDepth emits later, when the
+  // slot has arrived in the cache. Out of cache, a table probe costs a memory round trip that the
+  // tokenizing of the next words now hides. Pairs are folded in emit order; any other emit, and
+  // Finish(), first drains the queue.
+  struct Pending {
+    uint64_t hash;
+    int64_t value;
+    uint32_t size;
+    Type type;
+    char key[Slot::kInlineKeyBytes - 1];  // the payload; the type byte is `type`
+  };
+  static constexpr size_t kPipelineDepth = 16;  // a power of two
+  void EmitPipelined(uint64_t hash, ValueView key, int64_t value);
+  void FoldPending(const Pending& p);
+  void DrainPending();
   bool PartitionOf(const Entry& e, uint64_t hash, uint32_t* partition);
-  void Insert(KeyTable::Slot* slot, uint64_t hash, ValueView key, ValueView value);
+  void InsertInline(Slot* slot, uint64_t hash, ValueView key, ValueView value);
+  void Insert(Slot* slot, uint64_t hash, ValueView key, ValueView value);
+  void AfterInsert();
   void Combine(Entry* e, ValueView value);  // kReduce and kNone; Emit() adds kSum inline
   void ReduceInto(Entry* e, ValueView value);
   void StoreValue(Entry* e, ValueView value);
@@ -52,18 +73,15 @@ class Collector final : public MapOutputCollector {
   void CheckMemory() {
     if (arena_.bytes_used() + table_.memory_bytes() > options_.memory_budget_bytes && status_.ok()) Spill();
   }
+  void GrowOrSpill();
   void Fail(Status s);
 
   // --- writing (collector_output.cc)
-  struct SortItem {
-    uint64_t major;   // partition << 8 | key type
-    uint64_t prefix;  // KeyPrefix()
-    const Entry* entry;
-  };
   void Spill();
-  std::vector<SortItem> SortedEntries() const;
+  // Sorts the table in place by (partition, key order); the table must be cleared afterwards.
+  std::pair<Slot*, size_t> SortTable();
   Status WriteTable(const std::string& path, std::vector<SegmentRange>* index);
-  Status WriteEntry(const Entry& e, MapFileWriter* out) const;
+  Status WriteSlot(const Slot& s, MapFileWriter* out) const;
   Status MergeRuns(const std::string& path, std::vector<SegmentRange>* index);
   Status MergePass(RunMerger* merger);
   std::string NextRunPath();
@@ -75,6 +93,7 @@ class Collector final : public MapOutputCollector {
   const MapOutputOptions options_;
   const Combiner combiner_;
   const bool custom_partitioner_;
+  const bool inline_sums_;  // kSum without a partitioner: short keys and sums live in the slots
   const size_t initial_capacity_;
   Status status_;
   bool finished_ = false;
@@ -82,6 +101,9 @@ class Collector final : public MapOutputCollector {
   Arena arena_;
   KeyTable table_;
   std::vector<ValueView> pair_;  // kReduce's {accumulated, new} argument
+  Pending pending_[kPipelineDepth];
+  size_t pending_first_ = 0;  // index of the oldest queued pair
+  size_t pending_count_ = 0;
 
   std::vector<std::string> runs_;  // spill runs not merged yet
   uint64_t next_run_id_ = 0;

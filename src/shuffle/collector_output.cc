@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "shuffle/collector.h"
+#include "shuffle/hash.h"
 #include "shuffle/key.h"
 #include "shuffle/map_file.h"
 #include "shuffle/run_merge.h"
@@ -23,6 +24,7 @@ Collector::~Collector() { DeleteFiles(runs_); }
 Status Collector::Finish(const std::string& output_path, MapOutputStats* stats) {
   if (finished_) return FailedPrecondition("MapOutputCollector::Finish() called twice");
   finished_ = true;
+  DrainPending();
   const std::string tmp = output_path + ".tmp";
   std::vector<SegmentRange> index;
   Status s = status_;
@@ -50,47 +52,64 @@ void Collector::Spill() {
   if (!s.ok()) return Fail(s.WithContext("spilling map output"));
   ++spills_;
   arena_.Reset();
-  // Keep the grown table for the next round unless it alone eats a large part of the budget.
-  table_.Clear(table_.memory_bytes() > options_.memory_budget_bytes / 4 ? initial_capacity_ : table_.capacity());
+  // Keep the grown table for the next round: it will fill up again. Only when keys live in the
+  // arena and the table alone eats a large part of the budget, start small again.
+  const bool keep = inline_sums_ || table_.memory_bytes() <= options_.memory_budget_bytes / 4;
+  table_.Clear(keep ? table_.capacity() : initial_capacity_);
 }
 
-// Sorting items that carry a 64-bit order-preserving key prefix keeps most comparisons in the
-// (cache-friendly) item array; only equal prefixes compare the key bytes.
-std::vector<Collector::SortItem> Collector::SortedEntries() const {
-  std::vector<SortItem> items;
-  items.reserve(table_.size());
-  table_.ForEach([&](const Entry* e) {
-    const std::string_view key = e->key();
-    items.push_back({uint64_t{e->partition} << 8 | static_cast<uint8_t>(key[0]), KeyPrefix(key), e});
+// Sorts in place, in the table's own array (no second array of sort items, so sorting needs no
+// memory beyond the budget). Once compacted the slots need no tag, so the tag holds the
+// partition; an out-of-line slot's unused sum holds its key prefix, so comparisons stay in the
+// array and only equal prefixes look at the key bytes.
+std::pair<Slot*, size_t> Collector::SortTable() {
+  size_t n = 0;
+  Slot* slots = table_.Compact(&n);
+  const uint32_t partitions = options_.num_partitions;
+  for (size_t i = 0; i < n; ++i) {
+    Slot& s = slots[i];
+    if (s.is_inline()) {
+      s.tag = DefaultPartition(HashKey(s.inline_key()), partitions);
+    } else {
+      s.tag = s.entry()->partition;
+      s.sum_bits = static_cast<int64_t>(KeyPrefix(s.entry()->key()));
+    }
+  }
+  auto prefix = [](const Slot& s) { return s.is_inline() ? s.Prefix() : static_cast<uint64_t>(s.sum_bits); };
+  std::sort(slots, slots + n, [&prefix](const Slot& a, const Slot& b) {
+    if (a.tag != b.tag) return a.tag < b.tag;
+    if (a.key[0] != b.key[0]) return static_cast<uint8_t>(a.key[0]) < static_cast<uint8_t>(b.key[0]);
+    const uint64_t pa = prefix(a);
+    const uint64_t pb = prefix(b);
+    if (pa != pb) return pa < pb;
+    return CompareKeys(a.encoded_key(), b.encoded_key()) < 0;
   });
-  std::sort(items.begin(), items.end(), [](const SortItem& a, const SortItem& b) {
-    if (a.major != b.major) return a.major < b.major;
-    if (a.prefix != b.prefix) return a.prefix < b.prefix;
-    return CompareKeys(a.entry->key(), b.entry->key()) < 0;
-  });
-  return items;
+  return {slots, n};
 }
 
 Status Collector::WriteTable(const std::string& path, std::vector<SegmentRange>* index) {
   ASSIGN_OR_RETURN(std::unique_ptr<MapFileWriter> out,
                    MapFileWriter::Open(env_, path, options_.num_partitions, options_.compress));
-  for (const SortItem& item : SortedEntries()) RETURN_IF_ERROR(WriteEntry(*item.entry, out.get()));
+  const auto [slots, n] = SortTable();
+  for (size_t i = 0; i < n; ++i) RETURN_IF_ERROR(WriteSlot(slots[i], out.get()));
   RETURN_IF_ERROR(out->Finish());
   if (index != nullptr) *index = out->index();
   return Status::OK();
 }
 
-Status Collector::WriteEntry(const Entry& e, MapFileWriter* out) const {
+// REQUIRES: SortTable() put the partition in s.tag.
+Status Collector::WriteSlot(const Slot& s, MapFileWriter* out) const {
+  char sum[Sum::kEncodedSize];
+  if (s.is_inline()) return out->Add(s.tag, s.inline_key(), std::string_view(sum, s.sum().EncodeTo(sum)));
+  const Entry& e = *s.entry();
   switch (combiner_) {
-    case Combiner::kSum: {
-      char value[Sum::kEncodedSize];
-      return out->Add(e.partition, e.key(), std::string_view(value, e.sum.EncodeTo(value)));
-    }
+    case Combiner::kSum:
+      return out->Add(s.tag, e.key(), std::string_view(sum, e.sum.EncodeTo(sum)));
     case Combiner::kReduce:
-      return out->Add(e.partition, e.key(), std::string_view(e.value.data, e.value.size));
+      return out->Add(s.tag, e.key(), std::string_view(e.value.data, e.value.size));
     case Combiner::kNone:
       for (const ValueNode* v = e.list.head; v != nullptr; v = v->next) {
-        RETURN_IF_ERROR(out->Add(e.partition, e.key(), v->value()));
+        RETURN_IF_ERROR(out->Add(s.tag, e.key(), v->value()));
       }
       return Status::OK();
   }

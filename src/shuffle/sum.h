@@ -20,6 +20,17 @@ class Sum {
     is_double_ = false;
   }
 
+  // The raw state, for the key table's inline slots (key_table.h), which keep the 8 bytes and
+  // the flag apart: Sum::FromBits(s.bits(), s.is_double()) equals s.
+  static Sum FromBits(int64_t bits, bool is_double) {
+    Sum s;
+    s.int_ = bits;
+    s.is_double_ = is_double;
+    return s;
+  }
+  int64_t bits() const { return int_; }
+  bool is_double() const { return is_double_; }
+
   // Adds `v`; false (and no change) when `v` is not a number.
   [[gnu::always_inline]] bool Add(ValueView v) {
     int64_t x;

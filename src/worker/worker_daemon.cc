@@ -150,7 +150,7 @@ void WorkerDaemon::Launch(rpc::TaskSpec spec) {
   spec.set_memory_budget_bytes(options_.memory_bytes / options_.slots);
   spec.set_worker_id(worker_id_);
   spec.set_worker_shard(options_.shard);
-  StatusOr<std::string> plugin = ResolvePlugin(spec.job().plugin());
+  StatusOr<std::string> plugin = EnsurePlugin(spec.job());
   StatusOr<std::unique_ptr<TaskProcess>> process =
       plugin.ok() ? (spec.set_plugin_path(*plugin),
                      TaskProcess::Launch(env_, options_.runner_exe, spec, options_.stall_timeout_us))
@@ -161,6 +161,42 @@ void WorkerDaemon::Launch(rpc::TaskSpec spec) {
     return;
   }
   running_[KeyOf(spec)] = std::move(process).value();
+}
+
+StatusOr<std::string> WorkerDaemon::EnsurePlugin(const rpc::JobSpec& job) {
+  const std::string& sha = job.plugin_sha256();
+  if (sha.size() != 64 || sha.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return InvalidArgument("job " + job.name() + " carries no valid plugin hash");
+  }
+  const std::string dir = options_.data_dir + "/plugins";
+  const std::string path = dir + "/" + sha + ".so";
+  if (verified_plugins_.count(sha)) return path;
+  if (env_->FileExists(path)) {
+    ASSIGN_OR_RETURN(std::string actual, Sha256File(path, env_));
+    if (actual == sha) {
+      verified_plugins_.insert(sha);
+      return path;
+    }
+  }
+  grpc::ClientContext context;
+  rpc::PrepareContext(&context, std::chrono::minutes(2));
+  rpc::FetchPluginRequest request;
+  request.set_sha256(sha);
+  auto reader = coordinator().FetchPlugin(&context, request);
+  std::string library;
+  rpc::DataChunk chunk;
+  while (reader->Read(&chunk)) library += chunk.data();
+  RETURN_IF_ERROR(rpc::FromGrpc(reader->Finish(), coordinator_address()).WithContext("fetching plugin " + sha));
+  RETURN_IF_ERROR(env_->CreateDirs(dir));
+  RETURN_IF_ERROR(WriteFileAtomically(env_, path, library));
+  ASSIGN_OR_RETURN(std::string actual, Sha256File(path, env_));
+  if (actual != sha) {
+    (void)env_->DeleteFile(path);
+    spdlog::error("refused plugin for job {}: SHA-256 {} differs from the job's {}", job.name(), actual, sha);
+    return PermissionDenied("plugin library hash mismatch: the job names " + sha + " but the library is " + actual);
+  }
+  verified_plugins_.insert(sha);
+  return path;
 }
 
 void WorkerDaemon::PollTasks() {

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <tuple>
@@ -56,6 +57,9 @@ class WorkerDaemon {
   Status Register(int64_t deadline_us);
   bool HeartbeatOnce();
   void Launch(rpc::TaskSpec spec);
+  // The local path of the job's plugin: fetched from the coordinator by hash on first use and
+  // cached in DATA_DIR/plugins; refused if its SHA-256 differs from the job's.
+  StatusOr<std::string> EnsurePlugin(const rpc::JobSpec& job);
   void PollTasks();
   void KillAll(const std::string& why);
   void DeleteJob(const std::string& job_id);
@@ -80,6 +84,7 @@ class WorkerDaemon {
   uint64_t max_term_ = 0;  // highest coordinator term seen; older terms are ignored (fencing)
   std::map<AttemptKey, std::unique_ptr<TaskProcess>> running_;
   std::vector<rpc::TaskResult> finished_;  // waiting to be acknowledged by a heartbeat
+  std::set<std::string> verified_plugins_;  // hashes whose cached file was checked in this life
 };
 
 }  // namespace aviary::worker

@@ -20,6 +20,7 @@ class Md5Feed {
   Md5Feed() : ctx_(ThreadContext()) { EVP_DigestInit_ex(ctx_, Md5(), nullptr); }
 
   void Add(const void* data, size_t n) {
+    if (n == 0) return;  // null, MinKey...: nothing to add, and `data` may be null
     if (n > sizeof buf_ - used_) {
       Flush();
       if (n > sizeof buf_) {
@@ -148,7 +149,8 @@ int Cmp(T a, T b) {
 }
 
 int CompareBytes(std::string_view a, std::string_view b) {
-  const int c = std::memcmp(a.data(), b.data(), std::min(a.size(), b.size()));
+  const size_t n = std::min(a.size(), b.size());
+  const int c = n == 0 ? 0 : std::memcmp(a.data(), b.data(), n);
   return c != 0 ? Sign(c) : Cmp(a.size(), b.size());
 }
 
