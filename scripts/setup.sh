@@ -11,6 +11,7 @@ PACKAGES=(
   libxxhash-dev liblz4-dev libzstd-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
   python3 python3-pymongo
+  iproute2 iptables
   bible-kjv
 )
 

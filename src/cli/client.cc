@@ -126,7 +126,7 @@ Status CoordinatorClient::ReadOutput(const std::string& job_id, std::FILE* out) 
   });
 }
 
-StatusOr<rpc::JobStatus> CoordinatorClient::Wait(const std::string& job_id, bool show_progress) {
+StatusOr<rpc::JobStatus> CoordinatorClient::Wait(const std::string& job_id, bool show_progress, int poll_ms) {
   const bool tty = show_progress && ::isatty(STDERR_FILENO);
   std::string last_line;
   int failures = 0;
@@ -151,7 +151,7 @@ StatusOr<rpc::JobStatus> CoordinatorClient::Wait(const std::string& job_id, bool
       if (tty) std::fputc('\n', stderr);
       return GetJob(job_id, /*with_tasks=*/true);  // the final word, with every attempt
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));
   }
 }
 

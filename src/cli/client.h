@@ -28,7 +28,7 @@ class CoordinatorClient {
 
   // Polls until the job ends, showing progress on stderr. Returns the final status; the job's
   // own failure is in its state, not in the returned Status (which reports lost contact).
-  StatusOr<rpc::JobStatus> Wait(const std::string& job_id, bool show_progress);
+  StatusOr<rpc::JobStatus> Wait(const std::string& job_id, bool show_progress, int poll_ms = 100);
 
  private:
   // Runs `call(stub, context)` against the coordinators in turn until one that is active answers.

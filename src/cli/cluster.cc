@@ -76,7 +76,8 @@ StatusOr<ProcessRef> LocalCluster::Spawn(const std::vector<std::string>& argv, c
                                          DaemonRecord* record) {
   std::lock_guard<std::mutex> lock(mu_);
   if (stopping_) return Cancelled("interrupted: the cluster in " + dir_ + " is being stopped");
-  ASSIGN_OR_RETURN(ProcessRef proc, SpawnDaemon(argv, log));
+  // Daemons run in the cluster's directory: whatever they leave behind stays there.
+  ASSIGN_OR_RETURN(ProcessRef proc, SpawnDaemon(argv, log, dir_));
   record->Set(proc);
   record->log = log;
   // Recorded on disk at once, so that `cluster down` finds it even if this process dies now.

@@ -13,6 +13,11 @@
 namespace aviary::cli {
 namespace {
 
+std::string AbsolutePath(const std::string& path) {
+  std::error_code ec;
+  return path.empty() ? path : std::filesystem::absolute(path, ec).string();
+}
+
 void PrintStarted(const ClusterState& state, double seconds) {
   std::string out = fmt::format("cluster up in {} ({} shards, {:.1f} s)\n", state.dir, state.shards.size(), seconds);
   out += fmt::format("  entry        {}  config server (pid {})\n", state.entry_uri(), state.config.proc.pid);
@@ -44,7 +49,7 @@ int ClusterUpCommand(const ClusterFlags& flags, const std::string& log_level, co
   options.slots = flags.slots;
   options.memory_mb = flags.memory_mb;
   options.log_level = log_level;
-  options.secret_file = secret_file;
+  options.secret_file = AbsolutePath(secret_file);  // the daemons run in DIR
   const auto start = std::chrono::steady_clock::now();
   Status s = (*cluster)->Up(options);
   interrupt.Disarm();  // from here on the cluster is up and stays up
@@ -76,7 +81,7 @@ int ClusterStatusCommand(const std::string& dir, bool json) {
   const std::string abs = std::filesystem::weakly_canonical(std::filesystem::absolute(dir, ec), ec).string();
   StatusOr<ClusterState> state = LoadClusterState(abs);
   if (!state.ok()) return Fail(state.status());
-  const nlohmann::json status = ClusterStatusJson(*state);
+  const nlohmann::ordered_json status = ClusterStatusJson(*state);
   std::cout << (json ? status.dump(2) + "\n" : DescribeClusterStatus(status));
   return status["running"].get<bool>() ? kExitOk : kExitUnavailable;
 }

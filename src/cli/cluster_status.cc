@@ -9,12 +9,16 @@
 namespace aviary::cli {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
-json DaemonJson(const DaemonRecord& d, bool* all_alive) {
+// Adds pid, alive and log to `j` (which already names the process).
+json WithDaemon(json j, const DaemonRecord& d, bool* all_alive) {
   const bool alive = d.pid > 0 && IsAlive(d.ref());
   *all_alive = *all_alive && alive;
-  return {{"pid", alive ? d.pid : 0}, {"alive", alive}, {"log", d.log}};
+  j["pid"] = alive ? d.pid : 0;
+  j["alive"] = alive;
+  j["log"] = d.log;
+  return j;
 }
 
 // The coordinator's view of the cluster, when it answers.
@@ -37,9 +41,8 @@ json CoordinatorsJson(const ClusterState& state, bool* running,
                       std::optional<rpc::ClusterStatusResponse>* first_answer) {
   json out = json::array();
   for (const CoordinatorRecord& c : state.coordinators) {
-    json j = DaemonJson(c.proc, running);
+    json j = WithDaemon({{"address", c.address()}}, c.proc, running);
     const auto answer = AskCoordinator(c, j["alive"].get<bool>());
-    j["address"] = c.address();
     j["answers"] = answer.has_value();
     j["active"] = answer && answer->active();
     j["term"] = answer ? answer->term() : 0;
@@ -56,28 +59,20 @@ std::string AliveWord(const json& j) { return j["alive"].get<bool>() ? "running"
 
 json ClusterStatusJson(const ClusterState& state) {
   bool running = true;
-  json status = {{"dir", state.dir}, {"entry", state.entry_uri()}, {"logs", state.dir + "/logs"}};
-  json config = DaemonJson(state.config.proc, &running);
-  config["uri"] = state.config.uri();
-  status["config_server"] = config;
+  json status = {{"dir", state.dir}, {"entry", state.entry_uri()}, {"running", false}, {"logs", state.dir + "/logs"}};
+  status["config_server"] = WithDaemon({{"uri", state.config.uri()}}, state.config.proc, &running);
   std::optional<rpc::ClusterStatusResponse> cluster;
   status["coordinators"] = CoordinatorsJson(state, &running, &cluster);
   status["shards"] = json::array();
   status["workers"] = json::array();
   for (size_t i = 0; i < state.shards.size(); ++i) {
     const ServerRecord& s = state.shards[i];
-    json j = DaemonJson(s.proc, &running);
-    j["name"] = s.name;
-    j["uri"] = s.uri();
-    j["data_dir"] = s.data_dir;
-    j["worker"] = i < state.workers.size() ? state.workers[i].address : "";
-    status["shards"].push_back(j);
+    const std::string worker = i < state.workers.size() ? state.workers[i].address : "";
+    status["shards"].push_back(WithDaemon({{"name", s.name}, {"uri", s.uri()}, {"worker", worker}, {"data_dir", s.data_dir}},
+                                          s.proc, &running));
   }
   for (const WorkerRecord& w : state.workers) {
-    json j = DaemonJson(w.proc, &running);
-    j["address"] = w.address;
-    j["shard"] = w.shard;
-    j["data_dir"] = w.data_dir;
+    json j = WithDaemon({{"address", w.address}, {"shard", w.shard}, {"data_dir", w.data_dir}}, w.proc, &running);
     j["registered"] = Registered(cluster, w.proc.pid);
     running = running && j["registered"].get<bool>();
     status["workers"].push_back(j);

@@ -17,10 +17,10 @@ namespace aviary::cli {
 //  workers[{address,pid,alive,registered,shard,data_dir,log}]}.
 // `running` is true when every process is alive, the coordinator answers and every worker is
 // registered with it.
-nlohmann::json ClusterStatusJson(const ClusterState& state);
+nlohmann::ordered_json ClusterStatusJson(const ClusterState& state);
 
 // The same, for people: one line per process.
-std::string DescribeClusterStatus(const nlohmann::json& status);
+std::string DescribeClusterStatus(const nlohmann::ordered_json& status);
 
 }  // namespace aviary::cli
 

@@ -17,12 +17,31 @@ constexpr int kCoordinatorStartMs = 15'000;
 constexpr int kWorkerStartMs = 30'000;
 constexpr int kMaxShards = 64;
 
+// A daemon just started: readiness is a line in its log after `offset`.
+struct Started {
+  ProcessRef proc;
+  std::string log;
+  uint64_t offset = 0;
+  std::string what;  // for messages
+};
+
 std::vector<std::string> AviaryArgs(const ClusterUpOptions& options) {
   std::vector<std::string> args = {SelfExePath(), "--log-level", options.log_level};
   if (!options.secret_file.empty()) {
     args.push_back("--secret-file");
     args.push_back(options.secret_file);
   }
+  return args;
+}
+
+std::vector<std::string> WorkerArgs(const ClusterUpOptions& options, const std::string& coordinator,
+                                    const WorkerRecord& w, const std::string& shard_uri) {
+  std::vector<std::string> args = AviaryArgs(options);
+  const std::vector<std::string> worker = {"worker",  "--coordinator", coordinator, "--listen", "127.0.0.1:0",
+                                           "--data-dir", w.data_dir,  "--shard",     w.shard,    "--shard-uri",
+                                           shard_uri,  "--slots",     std::to_string(options.slots),
+                                           "--memory", std::to_string(options.memory_mb)};
+  args.insert(args.end(), worker.begin(), worker.end());
   return args;
 }
 
@@ -161,19 +180,16 @@ Status LocalCluster::StartServers() {
   std::vector<ServerRecord*> servers;
   for (ServerRecord& s : state_.shards) servers.push_back(&s);
   servers.push_back(&state_.config);
-  std::vector<std::pair<ProcessRef, uint64_t>> started;  // process, log offset
+  std::vector<Started> started;
   for (ServerRecord* s : servers) {
     const std::string log = dir_ + "/logs/" + s->name + ".log";
     const uint64_t offset = FileSizeOrZero(log);
     ASSIGN_OR_RETURN(ProcessRef proc, Spawn({bin, "--listen", s->host(), "--data-dir", s->data_dir}, log, &s->proc));
-    started.emplace_back(proc, offset);
+    const std::string what = (s == &state_.config ? "config server" : "shard server " + s->name) + " on " + s->host();
+    started.push_back({proc, log, offset, what});
   }
-  for (size_t i = 0; i < servers.size(); ++i) {
-    const std::string what = (servers[i] == &state_.config ? "config server" : "shard server " + servers[i]->name) +
-                             " on " + servers[i]->host();
-    RETURN_IF_ERROR(WaitForLogLine(servers[i]->proc.log, started[i].second, "ready mongodb://", started[i].first, what,
-                                   kServerStartMs)
-                        .status());
+  for (const Started& s : started) {
+    RETURN_IF_ERROR(WaitForLogLine(s.log, s.offset, "ready mongodb://", s.proc, s.what, kServerStartMs).status());
   }
   return Status::OK();
 }
@@ -181,10 +197,9 @@ Status LocalCluster::StartServers() {
 Status LocalCluster::StartCoordinator(const ClusterUpOptions& options) {
   CoordinatorRecord& c = state_.coordinators[0];
   const std::string log = dir_ + "/logs/coordinator.log";
-  const uint64_t offset = FileSizeOrZero(log);
+  const uint64_t offset = FileSizeOrZero(log);  // the log is appended to across restarts
   std::vector<std::string> args = AviaryArgs(options);
-  for (const char* a : {"coordinator", "--listen"}) args.emplace_back(a);
-  args.push_back(c.address());
+  args.insert(args.end(), {"coordinator", "--listen", c.address()});
   ASSIGN_OR_RETURN(ProcessRef proc, Spawn(args, log, &c.proc));
   return WaitForLogLine(log, offset, "coordinator listening on ", proc, "the coordinator on " + c.address(),
                         kCoordinatorStartMs)
@@ -193,28 +208,20 @@ Status LocalCluster::StartCoordinator(const ClusterUpOptions& options) {
 
 Status LocalCluster::StartWorkers(const ClusterUpOptions& options) {
   const std::string coordinator = state_.coordinators[0].address();
-  std::vector<std::pair<ProcessRef, uint64_t>> started;
+  std::vector<Started> started;
   for (size_t i = 0; i < state_.workers.size(); ++i) {
     WorkerRecord& w = state_.workers[i];
     const std::string log = dir_ + "/logs/worker" + std::to_string(i) + ".log";
-    std::vector<std::string> args = AviaryArgs(options);
-    for (const std::string& a : {std::string("worker"), std::string("--coordinator"), coordinator,
-                                 std::string("--listen"), std::string("127.0.0.1:0"), std::string("--data-dir"),
-                                 w.data_dir, std::string("--shard"), w.shard, std::string("--shard-uri"),
-                                 state_.shards[i].uri(), std::string("--slots"), std::to_string(options.slots),
-                                 std::string("--memory"), std::to_string(options.memory_mb)}) {
-      args.push_back(a);
-    }
     const uint64_t offset = FileSizeOrZero(log);
-    ASSIGN_OR_RETURN(ProcessRef proc, Spawn(args, log, &w.proc));
-    started.emplace_back(proc, offset);
+    ASSIGN_OR_RETURN(ProcessRef proc, Spawn(WorkerArgs(options, coordinator, w, state_.shards[i].uri()), log, &w.proc));
+    started.push_back({proc, log, offset, "the worker of " + w.shard});
   }
-  for (size_t i = 0; i < state_.workers.size(); ++i) {
-    WorkerRecord& w = state_.workers[i];
-    ASSIGN_OR_RETURN(std::string address, WaitForLogLine(w.proc.log, started[i].second, "worker serving map outputs on ",
-                                                         started[i].first, "the worker of " + w.shard, kWorkerStartMs));
+  for (size_t i = 0; i < started.size(); ++i) {
+    const Started& s = started[i];
+    ASSIGN_OR_RETURN(std::string address,
+                     WaitForLogLine(s.log, s.offset, "worker serving map outputs on ", s.proc, s.what, kWorkerStartMs));
     std::lock_guard<std::mutex> lock(mu_);
-    w.address = address;
+    state_.workers[i].address = address;
   }
   return Save();
 }

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/client.h"
@@ -167,7 +168,8 @@ int DemoCommand(const DemoFlags& flags, const std::string& log_level, const std:
   ClusterUpOptions options;
   options.shards = flags.shards;
   options.log_level = log_level;
-  options.secret_file = secret_file;
+  std::error_code ec;
+  options.secret_file = secret_file.empty() ? secret_file : std::filesystem::absolute(secret_file, ec).string();
   DemoRun run;
   const Status s = RunDemo(raw, flags, options, *bible, &run);
   const auto stop_start = Clock::now();

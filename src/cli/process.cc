@@ -42,8 +42,9 @@ void InitDaemonAttributes(posix_spawnattr_t* attr) {
   posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 }
 
-void InitDaemonFiles(posix_spawn_file_actions_t* actions, const std::string& log_path) {
+void InitDaemonFiles(posix_spawn_file_actions_t* actions, const std::string& log_path, const std::string& work_dir) {
   posix_spawn_file_actions_init(actions);
+  if (!work_dir.empty()) posix_spawn_file_actions_addchdir_np(actions, work_dir.c_str());
   posix_spawn_file_actions_addopen(actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(actions, 1, 2);
@@ -112,7 +113,8 @@ bool FindMarkedLine(const std::string& text, std::string_view marker, std::strin
 
 }  // namespace
 
-StatusOr<ProcessRef> SpawnDaemon(const std::vector<std::string>& argv, const std::string& log_path) {
+StatusOr<ProcessRef> SpawnDaemon(const std::vector<std::string>& argv, const std::string& log_path,
+                                 const std::string& work_dir) {
   const int probe = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (probe < 0) return IOError("cannot open log file " + log_path + ": " + ErrnoText(errno));
   ::close(probe);
@@ -122,7 +124,7 @@ StatusOr<ProcessRef> SpawnDaemon(const std::vector<std::string>& argv, const std
   posix_spawnattr_t attr;
   InitDaemonAttributes(&attr);
   posix_spawn_file_actions_t actions;
-  InitDaemonFiles(&actions, log_path);
+  InitDaemonFiles(&actions, log_path, work_dir);
   pid_t pid = 0;
   const int rc = ::posix_spawn(&pid, args[0], &actions, &attr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);

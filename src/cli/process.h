@@ -25,9 +25,11 @@ struct ProcessRef {
   uint64_t start_ticks = 0;  // /proc/PID/stat field 22
 };
 
-// Starts `argv` (argv[0] is a path) as a daemon: a new session, stdin /dev/null, stdout and
-// stderr appended to `log_path`, default signal mask and dispositions, no other inherited fds.
-StatusOr<ProcessRef> SpawnDaemon(const std::vector<std::string>& argv, const std::string& log_path);
+// Starts `argv` (argv[0] is a path) as a daemon: a new session, working directory `work_dir`
+// (unchanged when empty), stdin /dev/null, stdout and stderr appended to `log_path`, default
+// signal mask and dispositions, no other inherited fds.
+StatusOr<ProcessRef> SpawnDaemon(const std::vector<std::string>& argv, const std::string& log_path,
+                                 const std::string& work_dir = "");
 
 // Start time of `pid` in clock ticks since boot, or 0 when there is no such running process
 // (zombies count as gone).

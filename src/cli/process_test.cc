@@ -24,11 +24,12 @@ class ProcessTest : public ::testing::Test {
 
 TEST_F(ProcessTest, DaemonLogsReadinessAndStops) {
   const std::string log = dir_ + "/d.log";
-  StatusOr<ProcessRef> p = SpawnDaemon({"/bin/sh", "-c", "echo noise >&2; echo ready at 127.0.0.1:99; exec sleep 30"}, log);
+  StatusOr<ProcessRef> p =
+      SpawnDaemon({"/bin/sh", "-c", "echo noise >&2; echo ready at $(pwd); exec sleep 30"}, log, dir_);
   ASSERT_TRUE(p.ok()) << p.status().message();
   StatusOr<std::string> rest = WaitForLogLine(log, 0, "ready at ", *p, "test daemon", 5000);
   ASSERT_TRUE(rest.ok()) << rest.status().message();
-  EXPECT_EQ(*rest, "127.0.0.1:99");
+  EXPECT_EQ(*rest, dir_);
   EXPECT_TRUE(IsAlive(*p));
   EXPECT_EQ(::getsid(p->pid), p->pid);  // its own session
   StopProcesses({*p}, 5000);

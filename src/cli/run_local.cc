@@ -50,9 +50,9 @@ StatusOr<pid_t> SpawnWorker(const std::string& coordinator, const std::string& d
 void StopWorkers(const std::vector<pid_t>& pids) {
   for (pid_t pid : pids) ::kill(pid, SIGTERM);
   for (pid_t pid : pids) {
-    for (int i = 0; i < 50; ++i) {  // up to 5 s for a clean exit
+    for (int i = 0; i < 1000; ++i) {  // up to 5 s for a clean exit
       if (::waitpid(pid, nullptr, WNOHANG) == pid) goto next;
-      ::usleep(100'000);
+      ::usleep(5'000);
     }
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
@@ -74,6 +74,9 @@ int RunLocal(const JobFlags& flags, const LocalFlags& local) {
 
   coordinator::TrackerOptions options;
   options.attempt_timeout_us = static_cast<int64_t>(local.task_timeout_s * 1e6) * 2;
+  // Workers on loopback: frequent heartbeats are cheap, and a task waits for the next one to be
+  // assigned and to report back; at 100 ms that is most of a small job's time.
+  options.heartbeat_ms = 20;
   coordinator::CoordinatorServer server(Env::Default(), options);
   Status s = server.Start("127.0.0.1:0");
   if (!s.ok()) return Fail(s);
@@ -86,9 +89,9 @@ int RunLocal(const JobFlags& flags, const LocalFlags& local) {
     else workers.push_back(*pid);
   }
   // Wait for the workers to register so the default reduce count sees all their slots.
-  for (int i = 0; i < 100 && code == kExitOk; ++i) {
+  for (int i = 0; i < 1000 && code == kExitOk; ++i) {
     if (server.tracker()->ClusterStatus().workers_size() >= static_cast<int>(local.workers)) break;
-    ::usleep(50'000);
+    ::usleep(5'000);
   }
   if (code == kExitOk) {
     StatusOr<std::string> id = server.Submit(*submission);
@@ -96,7 +99,7 @@ int RunLocal(const JobFlags& flags, const LocalFlags& local) {
       code = Fail(id.status());
     } else {
       CoordinatorClient client(server.address());
-      StatusOr<rpc::JobStatus> job = client.Wait(*id, /*show_progress=*/!flags.json);
+      StatusOr<rpc::JobStatus> job = client.Wait(*id, /*show_progress=*/!flags.json, /*poll_ms=*/10);
       code = job.ok() ? ReportFinishedJob(client, *job, flags.json) : Fail(job.status());
     }
   }

@@ -130,9 +130,14 @@ std::string JobTracker::NewJobId() {
 
 std::string JobTracker::NewWorkerId() {
   static thread_local std::mt19937_64 rng(std::random_device{}());
-  char suffix[8];
-  std::snprintf(suffix, sizeof suffix, "%04x", static_cast<unsigned>(rng() & 0xffff));
-  return "w" + std::to_string(next_worker_++) + "-" + suffix;
+  // The counter starts again at 1 in a coordinator that took over: never reuse a restored id.
+  std::string id;
+  do {
+    char suffix[8];
+    std::snprintf(suffix, sizeof suffix, "%04x", static_cast<unsigned>(rng() & 0xffff));
+    id = "w" + std::to_string(next_worker_++) + "-" + suffix;
+  } while (workers_.count(id));
+  return id;
 }
 
 StatusOr<std::string> JobTracker::Submit(rpc::JobSpec spec) {
@@ -249,8 +254,31 @@ rpc::HeartbeatResponse JobTracker::Heartbeat(const rpc::HeartbeatRequest& reques
   // Assignments must be on record before the worker starts them: a successor must never hand
   // out the same attempt number again.
   Status s = Flush();
-  if (!s.ok()) spdlog::warn("saving coordinator state: {}", s.ToString());
+  if (!s.ok()) {
+    spdlog::warn("saving coordinator state: {}", s.ToString());
+    if (response.assignments_size() > 0) RevokeAssignments(&response, s.message());
+  }
   return response;
+}
+
+void JobTracker::RevokeAssignments(rpc::HeartbeatResponse* response, const std::string& why) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const rpc::TaskSpec& spec : response->assignments()) {
+    auto it = jobs_.find(spec.job_id());
+    if (it == jobs_.end()) continue;
+    Job& job = *it->second;
+    auto& tasks = job.tasks(spec.kind());
+    if (spec.task() >= tasks.size()) continue;
+    Task& task = tasks[spec.task()];
+    Attempt* attempt = task.FindAttempt(spec.attempt());
+    if (attempt == nullptr || attempt->state != AttemptState::kRunning) continue;
+    attempt->state = AttemptState::kLost;
+    attempt->error = "not started: the assignment could not be recorded: " + why;
+    attempt->end_unix = NowUnix();
+    if (task.state == rpc::RUNNING && !task.HasRunningAttempt()) task.state = rpc::IDLE;
+    MarkDirty(job);
+  }
+  response->clear_assignments();
 }
 
 rpc::HeartbeatResponse JobTracker::HeartbeatLocked(const rpc::HeartbeatRequest& request) {
@@ -586,10 +614,25 @@ void JobTracker::FinishJobs() {
     }
   }
   // Record "committing" (with the winners) before touching the output, so that a coordinator
-  // taking over redoes an interrupted commit instead of losing it.
-  if (!work.empty()) (void)Flush();
+  // taking over redoes an interrupted commit instead of losing it. Without that record, or once
+  // fenced (another coordinator may own these jobs now), leave the output alone; try again later.
+  if (work.empty()) return;
+  if (Status s = Flush(); !s.ok() || fenced_) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (Work& w : work) {
+      if (w.commit) {
+        w.job->end_unix = 0;
+      } else {
+        w.job->abort_pending = true;
+      }
+      MarkDirty(*w.job);
+    }
+    if (!fenced_) spdlog::warn("not finishing jobs yet: their state could not be recorded: {}", s.ToString());
+    return;
+  }
   // Jobs are never erased, so the pointers stay valid; only this thread touches these jobs' outputs.
   for (Work& w : work) {
+    if (fenced_) return;  // the rest are redone by whoever owns them now
     Status s = w.commit ? w.job->output->CommitJob(w.job->id, w.winners) : w.job->output->AbortJob(w.job->id);
     std::lock_guard<std::mutex> lock(mu_);
     MarkDirty(*w.job);
@@ -757,6 +800,7 @@ void JobTracker::MarkDirty(const Worker& worker) {
 Status JobTracker::Flush() {
   if (store_ == nullptr) return Status::OK();
   std::lock_guard<std::mutex> flush_lock(flush_mu_);
+  if (fenced_) return Aborted("the coordinator of term " + std::to_string(term_) + " stepped down");
   std::vector<rpc::JobRecord> jobs;
   std::vector<rpc::WorkerRecord> workers;
   {
@@ -778,6 +822,7 @@ Status JobTracker::Flush() {
   }
   Status first;
   for (const auto& job : jobs) {
+    if (fenced_) return Aborted("the coordinator of term " + std::to_string(term_) + " stepped down");
     Status s = store_->SaveJob(job);
     if (!s.ok() && first.ok()) first = s;
   }

@@ -9,6 +9,7 @@
 #ifndef AVIARY_COORDINATOR_JOB_TRACKER_H_
 #define AVIARY_COORDINATOR_JOB_TRACKER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -47,6 +48,10 @@ class JobTracker {
   // Writes every changed job and worker to the store. Called after each change batch.
   Status Flush();
   uint64_t term() const { return term_; }
+  // Stops this tracker for good: from now on it writes nothing to the store and neither commits
+  // nor aborts an output. Called when its coordinator steps down, because another coordinator
+  // may already be acting on the same jobs; calls still under way on it then do no harm.
+  void Fence() { fenced_ = true; }
 
   // Plans `spec` into tasks and prepares its output. Errors (missing input, an output that already
   // holds a result, a bad URI) are returned here, before anything runs.
@@ -74,6 +79,8 @@ class JobTracker {
   struct Worker;
 
   rpc::HeartbeatResponse HeartbeatLocked(const rpc::HeartbeatRequest& request);
+  // Takes back the assignments of a response whose attempts could not be recorded in the store.
+  void RevokeAssignments(rpc::HeartbeatResponse* response, const std::string& why);
   // All helpers below REQUIRE mu_ held.
   void HandleResult(Worker& worker, const rpc::TaskResult& result, rpc::HeartbeatResponse* response);
   void HandleFailure(Job& job, Task& task, Attempt& attempt, const rpc::TaskResult& result);
@@ -105,6 +112,7 @@ class JobTracker {
   const TrackerOptions options_;
   MetadataStore* const store_;  // may be null; not owned
   const uint64_t term_;
+  std::atomic<bool> fenced_{false};
   std::mutex flush_mu_;          // serializes Flush() so older snapshots never overwrite newer
 
   mutable std::mutex mu_;

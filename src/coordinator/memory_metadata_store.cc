@@ -11,6 +11,11 @@ class MemoryStore : public MetadataStore {
  public:
   Status SaveJob(const rpc::JobRecord& job) override {
     std::lock_guard<std::mutex> lock(mu_);
+    auto it = jobs_.find(job.job_id());
+    if (it != jobs_.end() && it->second.term() > job.term()) {
+      return Aborted("job " + job.job_id() + " was saved by the coordinator of term " +
+                     std::to_string(it->second.term()) + "; term " + std::to_string(job.term()) + " is stale");
+    }
     jobs_[job.job_id()] = job;
     return Status::OK();
   }

@@ -35,6 +35,9 @@ class MetadataStore {
   static StatusOr<std::unique_ptr<MetadataStore>> OpenMongo(const std::string& uri);
   static std::unique_ptr<MetadataStore> NewInMemory();
 
+  // Saves a job as written by the coordinator of term `job.term()`. Refuses (ABORTED) to replace
+  // a version written under a newer term: a superseded coordinator must not undo its successor's
+  // work, not even with a write that was delayed in the network while it was cut off.
   virtual Status SaveJob(const rpc::JobRecord& job) = 0;
   virtual Status SaveWorker(const rpc::WorkerRecord& worker) = 0;
   virtual StatusOr<std::vector<rpc::JobRecord>> LoadJobs() = 0;

@@ -6,6 +6,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 
 #include "coordinator/metadata_store.h"
 #include "storage/mongo/handles.h"
@@ -32,7 +33,7 @@ class MongoStore : public MetadataStore {
   MongoStore(std::unique_ptr<mongo::Client> client, std::string db) : client_(std::move(client)), db_(std::move(db)) {}
 
   Status SaveJob(const rpc::JobRecord& job) override {
-    return Upsert("jobs", job.job_id(), job.SerializeAsString(), rpc::JobState_Name(job.state()));
+    return Upsert("jobs", job.job_id(), job.SerializeAsString(), rpc::JobState_Name(job.state()), job.term());
   }
   Status SaveWorker(const rpc::WorkerRecord& worker) override {
     return Upsert("workers", worker.worker_id(), worker.SerializeAsString(), worker.alive() ? "alive" : "dead");
@@ -123,18 +124,42 @@ class MongoStore : public MetadataStore {
     return mongoc_client_get_collection(client_->get(), db_.c_str(), name);
   }
 
-  Status Upsert(const char* collection, const std::string& id, const std::string& record, const std::string& state) {
+  // With a `term`, only a version of that term or an older one (or one without a term) is
+  // replaced: the filter does not match a newer version, so the upsert tries an insert, which
+  // fails on the duplicate _id.
+  Status Upsert(const char* collection, const std::string& id, const std::string& record, const std::string& state,
+                std::optional<uint64_t> term = std::nullopt) {
     std::lock_guard<std::mutex> lock(mu_);
     CollectionPtr coll(Collection(collection));
     ScopedBson filter, doc, opts;
     BSON_APPEND_UTF8(filter.get(), "_id", id.c_str());
+    if (term) {
+      bson_t either, older, missing, cond;
+      BSON_APPEND_ARRAY_BEGIN(filter.get(), "$or", &either);
+      BSON_APPEND_DOCUMENT_BEGIN(&either, "0", &older);
+      BSON_APPEND_DOCUMENT_BEGIN(&older, "term", &cond);
+      BSON_APPEND_INT64(&cond, "$lte", static_cast<int64_t>(*term));
+      bson_append_document_end(&older, &cond);
+      bson_append_document_end(&either, &older);
+      BSON_APPEND_DOCUMENT_BEGIN(&either, "1", &missing);
+      BSON_APPEND_DOCUMENT_BEGIN(&missing, "term", &cond);
+      BSON_APPEND_BOOL(&cond, "$exists", false);
+      bson_append_document_end(&missing, &cond);
+      bson_append_document_end(&either, &missing);
+      bson_append_array_end(filter.get(), &either);
+    }
     BSON_APPEND_UTF8(doc.get(), "_id", id.c_str());
+    if (term) BSON_APPEND_INT64(doc.get(), "term", static_cast<int64_t>(*term));
     BSON_APPEND_UTF8(doc.get(), "state", state.c_str());
     BSON_APPEND_BINARY(doc.get(), "record", BSON_SUBTYPE_BINARY, reinterpret_cast<const uint8_t*>(record.data()),
                        static_cast<uint32_t>(record.size()));
     BSON_APPEND_BOOL(opts.get(), "upsert", true);
     bson_error_t error;
     if (!mongoc_collection_replace_one(coll.get(), filter.get(), doc.get(), opts.get(), nullptr, &error)) {
+      if (term && error.code == kDuplicateKey) {
+        return Aborted(std::string(collection) + " " + id + " was saved by a coordinator newer than term " +
+                       std::to_string(*term));
+      }
       return mongo::StatusFromBsonError(error, std::string("saving ") + collection + " " + id);
     }
     return Status::OK();

@@ -19,7 +19,7 @@ class CoordinatorServer::Service final : public rpc::Coordinator::Service {
     return Run(ctx, "RegisterWorker", [&](JobTracker& t) {
       *response = t.RegisterWorker(*request);
       return Status::OK();
-    });
+    }, /*fenced=*/true);
   }
 
   grpc::Status Heartbeat(grpc::ServerContext* ctx, const rpc::HeartbeatRequest* request,
@@ -32,7 +32,7 @@ class CoordinatorServer::Service final : public rpc::Coordinator::Service {
       }
       *response = t.Heartbeat(*request);
       return Status::OK();
-    });
+    }, /*fenced=*/true);
   }
 
   grpc::Status SubmitJob(grpc::ServerContext* ctx, const rpc::SubmitJobRequest* request,
@@ -105,13 +105,19 @@ class CoordinatorServer::Service final : public rpc::Coordinator::Service {
 
  private:
   // Authenticates, then runs `fn` on the active tracker; a standby answers UNAVAILABLE so that
-  // clients and workers move on to the next coordinator address.
+  // clients and workers move on to the next coordinator address. With `fenced`, an answer is
+  // only given if this coordinator is still active when `fn` returns: what a coordinator that
+  // may have been superseded meanwhile decided (task assignments, worker ids) must not be used.
   template <typename Fn>
-  grpc::Status Run(grpc::ServerContext* ctx, const char* method, Fn&& fn) {
+  grpc::Status Run(grpc::ServerContext* ctx, const char* method, Fn&& fn, bool fenced = false) {
     if (auto s = rpc::CheckAuth(ctx, method); !s.ok()) return rpc::ToGrpc(s);
     std::shared_ptr<JobTracker> tracker = server_->tracker();
     if (!tracker) return rpc::ToGrpc(Unavailable("standby coordinator " + server_->address() + " is not active"));
-    return rpc::ToGrpc(fn(*tracker));
+    grpc::Status result = rpc::ToGrpc(fn(*tracker));
+    if (fenced && server_->tracker() != tracker) {
+      return rpc::ToGrpc(Unavailable("coordinator " + server_->address() + " stepped down while answering"));
+    }
+    return result;
   }
 
   CoordinatorServer* server_;  // not owned
@@ -136,8 +142,13 @@ StatusOr<std::string> CoordinatorServer::Submit(const rpc::SubmitJobRequest& req
 }
 
 std::shared_ptr<JobTracker> CoordinatorServer::tracker() const {
+  if (!LeaseFresh()) return nullptr;
   std::lock_guard<std::mutex> lock(mu_);
   return tracker_;
+}
+
+bool CoordinatorServer::LeaseFresh() const {
+  return store_ == nullptr || env_->NowMicros() - renewed_at_us_.load() <= lease_.lease_timeout_us / 2;
 }
 
 Status CoordinatorServer::Start(const std::string& listen) {
@@ -153,6 +164,7 @@ Status CoordinatorServer::Start(const std::string& listen) {
     tracker_ = std::make_shared<JobTracker>(env_, options_);
   } else {
     leader_ = std::thread([this] { LeadershipLoop(); });
+    watchdog_ = std::thread([this] { WatchLease(); });
   }
   ticker_ = std::thread([this] { TickLoop(); });
   spdlog::info("coordinator listening on {}{}", address_, store_ ? " (standby until it holds the lease)" : "");
@@ -170,10 +182,23 @@ void CoordinatorServer::StepDown(const std::string& why) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!tracker_) return;
   spdlog::warn("stepping down as active coordinator (term {}): {}", tracker_->term(), why);
+  tracker_->Fence();  // calls still running on it (stuck on the store, say) must not act any more
   tracker_.reset();
 }
 
+void CoordinatorServer::WatchLease() {
+  while (!stopping_.load()) {
+    if (!LeaseFresh()) {
+      StepDown("lease not renewed for " + std::to_string((env_->NowMicros() - renewed_at_us_.load()) / 1000) +
+               " ms (is the metadata server reachable?)");
+    }
+    env_->SleepForMicros(std::min<int64_t>(lease_.lease_timeout_us / 20, 50'000));
+  }
+}
+
 void CoordinatorServer::TryTakeOver(uint64_t term) {
+  // The lease counts from before the claim: a rival sees it no earlier than that.
+  const int64_t start = env_->NowMicros();
   StatusOr<bool> won = store_->TryAcquire(term, address_);
   if (!won.ok() || !*won) return;
   auto tracker = std::make_shared<JobTracker>(env_, options_, store_.get(), term);
@@ -183,6 +208,7 @@ void CoordinatorServer::TryTakeOver(uint64_t term) {
     return;  // the lease will run out and another coordinator (or this one) tries again
   }
   std::lock_guard<std::mutex> lock(mu_);
+  renewed_at_us_ = start;
   tracker_ = std::move(tracker);
   spdlog::info("active coordinator for term {}", term);
 }
@@ -190,20 +216,26 @@ void CoordinatorServer::TryTakeOver(uint64_t term) {
 void CoordinatorServer::LeadershipLoop() {
   const int64_t period = lease_.lease_timeout_us / 6;
   uint64_t seen_term = 0, seen_seq = 0, seq = 0;
-  int64_t seen_at = env_->NowMicros(), renewed_at = env_->NowMicros();
+  int64_t seen_at = env_->NowMicros();
   while (!stopping_.load()) {
+    // A renewal counts from before it was sent, and only extends a lease that is still fresh.
     const int64_t now = env_->NowMicros();
-    std::shared_ptr<JobTracker> active = tracker();
+    const bool fresh = LeaseFresh();
+    std::shared_ptr<JobTracker> active;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      active = tracker_;
+    }
     StatusOr<std::optional<Lease>> lease = store_->LatestLease();
     if (active) {
       Status s = !lease.ok() ? lease.status()
                  : (*lease && (*lease)->term != active->term())
                      ? Aborted("term " + std::to_string((*lease)->term) + " was taken by " + (*lease)->holder)
                      : store_->Renew(active->term(), ++seq);
-      if (s.ok()) {
-        renewed_at = now;
-      } else if (s.code() == StatusCode::kAborted || now - renewed_at > lease_.lease_timeout_us / 2) {
-        StepDown(s.message());
+      if (s.ok() && fresh) {
+        renewed_at_us_ = now;
+      } else if (s.ok() || s.code() == StatusCode::kAborted || !LeaseFresh()) {
+        StepDown(s.ok() ? "the lease ran out before it was renewed" : s.message());
       }
     } else if (lease.ok()) {
       if (!*lease) {
@@ -219,7 +251,6 @@ void CoordinatorServer::LeadershipLoop() {
         TryTakeOver(seen_term + 1);
         seen_at = now;
       }
-      renewed_at = now;
       seq = 0;
     }
     env_->SleepForMicros(period);
@@ -231,10 +262,15 @@ void CoordinatorServer::Wait() {
 }
 
 void CoordinatorServer::Stop() {
-  if (stopping_.exchange(true)) return;
-  if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
-  if (ticker_.joinable()) ticker_.join();
-  if (leader_.joinable()) leader_.join();
+  // A second caller (the destructor, while the signal thread stops the server) waits until the
+  // first is done: destroying a thread that is still being joined would call std::terminate.
+  std::call_once(stop_once_, [this] {
+    stopping_ = true;
+    if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    for (std::thread* t : {&ticker_, &leader_, &watchdog_}) {
+      if (t->joinable()) t->join();
+    }
+  });
 }
 
 }  // namespace aviary::coordinator

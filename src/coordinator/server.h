@@ -6,6 +6,10 @@
 // a newer term. A standby that sees the latest lease unchanged for a whole lease_timeout claims
 // the next term, loads the stored state and resumes the jobs. Because the old leader stops
 // acting after half the timeout, two coordinators never act at once (clock rates permitting).
+// "Stops acting" holds even while a call to the store hangs (a partition from the metadata
+// server): tracker() returns null once the last renewal is older than lease_timeout/2, an RPC
+// whose lease went stale while it ran answers UNAVAILABLE, and a watchdog that never touches the
+// store steps down and fences the tracker so it neither commits nor writes to the store again.
 // Every heartbeat carries the highest term a worker has seen; a coordinator that meets a newer
 // term steps down at once (fencing).
 //
@@ -45,7 +49,7 @@ class CoordinatorServer {
   Status Start(const std::string& listen);
   // The address clients should use, e.g. "127.0.0.1:40123". REQUIRES: Start() succeeded.
   const std::string& address() const { return address_; }
-  // The active tracker, or null while standby.
+  // The active tracker, or null while standby or while the lease is not known to be fresh.
   std::shared_ptr<JobTracker> tracker() const;
   bool active() const { return tracker() != nullptr; }
   // Blocks until Stop() is called from another thread.
@@ -62,6 +66,10 @@ class CoordinatorServer {
 
   void TickLoop();
   void LeadershipLoop();
+  // Steps down when the lease was not renewed for lease_timeout/2, even if the leadership loop
+  // is stuck in a call to the store.
+  void WatchLease();
+  bool LeaseFresh() const;
   void TryTakeOver(uint64_t term);
 
   Env* env_;
@@ -76,8 +84,11 @@ class CoordinatorServer {
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
   std::atomic<bool> stopping_{false};
+  std::atomic<int64_t> renewed_at_us_{0};  // when this coordinator last took or renewed its lease
+  std::once_flag stop_once_;  // Stop() may race with the destructor (signal thread vs main)
   std::thread ticker_;
   std::thread leader_;
+  std::thread watchdog_;
 };
 
 }  // namespace aviary::coordinator

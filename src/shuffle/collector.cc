@@ -72,39 +72,7 @@ namespace {
 
 }  // namespace
 
-void Collector::Emit(ValueView key, ValueView value) {
-  if (!status_.ok()) return;
-  if (!IsWellFormed(key, value)) return FailMalformed(key, value);
-  ++records_emitted_;
-  int64_t wide;
-  if (key.type() == Type::kInt32) {  // 5 and 5L are one key
-    wide = key.as_int();
-    key = ValueView::Int64(wide);
-  }
-  const uint64_t hash = HashKey(key);
-  if (inline_sums_ && KeyTable::FitsInline(key)) {
-    if (value.type() == Type::kInt64) {  // wordcount's path (IsWellFormed checked the size)
-      int64_t v;
-      std::memcpy(&v, value.data(), 8);
-      return EmitPipelined(hash, key, v);
-    }
-    DrainPending();
-    if (!status_.ok()) return;
-    Slot* slot = table_.Find(hash, key, /*inline_key=*/true);
-    if (slot->empty()) return InsertInline(slot, hash, key, value);
-    if (!slot->AddToSum(value)) Fail(NotNumeric(value, slot->inline_key()));
-    return;
-  }
-  DrainPending();
-  if (!status_.ok()) return;
-  Slot* slot = table_.Find(hash, key, /*inline_key=*/false);
-  if (slot->empty()) return Insert(slot, hash, key, value);
-  Entry* e = slot->entry();
-  if (combiner_ != Combiner::kSum) return Combine(e, value);
-  if (!e->sum.Add(value)) Fail(NotNumeric(value, e->key()));
-}
-
-void Collector::EmitPipelined(uint64_t hash, ValueView key, int64_t value) {
+[[gnu::always_inline]] inline void Collector::EmitPipelined(uint64_t hash, ValueView key, int64_t value) {
   if (pending_count_ == kPipelineDepth) {
     FoldPending(pending_[pending_first_]);
     pending_first_ = (pending_first_ + 1) & (kPipelineDepth - 1);
@@ -133,6 +101,51 @@ void Collector::DrainPending() {
     pending_first_ = (pending_first_ + 1) & (kPipelineDepth - 1);
     --pending_count_;
   }
+}
+
+void Collector::Emit(ValueView key, ValueView value) {
+  // Wordcount's path, checked first and kept lean: a short string key, an int64 value, kSum.
+  // (Such a pair is well-formed unless a non-empty key has no data.)
+  if (inline_sums_ && key.type() == Type::kString && KeyTable::FitsInline(key) && value.type() == Type::kInt64 &&
+      value.size() == 8 && (key.data() != nullptr || key.size() == 0) && status_.ok()) {
+    ++records_emitted_;
+    int64_t v;
+    std::memcpy(&v, value.data(), 8);
+    return EmitPipelined(HashKey(key), key, v);
+  }
+  EmitGeneral(key, value);
+}
+
+void Collector::EmitGeneral(ValueView key, ValueView value) {
+  if (!status_.ok()) return;
+  if (!IsWellFormed(key, value)) return FailMalformed(key, value);
+  ++records_emitted_;
+  int64_t wide;
+  if (key.type() == Type::kInt32) {  // 5 and 5L are one key
+    wide = key.as_int();
+    key = ValueView::Int64(wide);
+  }
+  const uint64_t hash = HashKey(key);
+  if (inline_sums_ && KeyTable::FitsInline(key)) {
+    if (value.type() == Type::kInt64) {  // IsWellFormed() checked the size
+      int64_t v;
+      std::memcpy(&v, value.data(), 8);
+      return EmitPipelined(hash, key, v);
+    }
+    DrainPending();
+    if (!status_.ok()) return;
+    Slot* slot = table_.Find(hash, key, /*inline_key=*/true);
+    if (slot->empty()) return InsertInline(slot, hash, key, value);
+    if (!slot->AddToSum(value)) Fail(NotNumeric(value, slot->inline_key()));
+    return;
+  }
+  DrainPending();
+  if (!status_.ok()) return;
+  Slot* slot = table_.Find(hash, key, /*inline_key=*/false);
+  if (slot->empty()) return Insert(slot, hash, key, value);
+  Entry* e = slot->entry();
+  if (combiner_ != Combiner::kSum) return Combine(e, value);
+  if (!e->sum.Add(value)) Fail(NotNumeric(value, e->key()));
 }
 
 void Collector::Count(std::string_view counter, int64_t delta) {

@@ -44,6 +44,7 @@ class Collector final : public MapOutputCollector {
   static bool IsWellFormed(ValueView key, ValueView value) {
     return HasValidSize(key) && HasValidSize(value) && key.size() < kMaxRecordBytes && value.size() < kMaxRecordBytes;
   }
+  void EmitGeneral(ValueView key, ValueView value);
   void FailMalformed(ValueView key, ValueView value);
 
   // The common emit (kSum, short key, int64 value) is pipelined: Emit() hashes the key, prefetches

@@ -25,12 +25,14 @@ TEST(FormatsTest, EmptyFilesUri) {
   EXPECT_EQ(OutputFormat::ForJob(Spec("", "files:"), Env::Default()).status().code(), StatusCode::kInvalidArgument);
 }
 
-TEST(FormatsTest, MongoIsNotInThisBuildYet) {
+TEST(FormatsTest, MongoUrisPickTheMongoFormats) {
   auto in = InputFormat::ForJob(Spec("mongodb://localhost:27017/db.coll", ""), Env::Default());
-  EXPECT_EQ(in.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(in.status().message(), "MongoDB input is not available in this build");
+  EXPECT_TRUE(in.ok()) << in.status().ToString();
   auto out = OutputFormat::ForJob(Spec("", "mongodb://localhost:27017/db.out"), Env::Default());
-  EXPECT_EQ(out.status().message(), "MongoDB output is not available in this build");
+  EXPECT_TRUE(out.ok()) << out.status().ToString();
+  auto no_collection = InputFormat::ForJob(Spec("mongodb://localhost:1/db", ""), Env::Default());
+  EXPECT_EQ(no_collection.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(no_collection.status().message().find("collection"), std::string::npos) << no_collection.status().message();
 }
 
 TEST(FormatsTest, UnknownScheme) {

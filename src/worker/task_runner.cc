@@ -154,6 +154,11 @@ Status RunMap(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress, r
     c->set_name(name);
     c->set_value(value);
   }
+  if (out_stats.spills > 0) {  // job-wide, so `aviary status` shows when map output did not fit
+    rpc::Counter* c = result->add_counters();
+    c->set_name("map_spills");
+    c->set_value(static_cast<int64_t>(out_stats.spills));
+  }
   if (stats.bad_records) {
     rpc::Counter* c = result->add_counters();
     c->set_name("bad_records_skipped");

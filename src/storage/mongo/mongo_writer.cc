@@ -54,13 +54,10 @@ bool AllDuplicateKeyErrors(const bson_t* reply) {
 }  // namespace
 
 Status CheckStorable(ValueView key, ValueView value) {
-  const char* why = nullptr;
-  if (key.is_array()) {
-    why = "_id cannot be an array";
-  } else if ((why = Unstorable(key)) == nullptr && (why = Unstorable(value)) != nullptr) {
-    return InvalidArgument("cannot store the value of key " + KeyJson(key) + " in MongoDB: " + why);
-  }
+  const char* why = key.is_array() ? "_id cannot be an array" : Unstorable(key);
   if (why != nullptr) return InvalidArgument("cannot store key " + KeyJson(key) + " in MongoDB: " + why);
+  why = Unstorable(value);
+  if (why != nullptr) return InvalidArgument("cannot store the value of key " + KeyJson(key) + " in MongoDB: " + why);
   return Status::OK();
 }
 

@@ -1,0 +1,47 @@
+// A word count whose attempts take a predictable time, for the fault tests that must strike while
+// a job is mapping or reducing (tests/e2e/netns_harness.py compiles it on first use).
+//
+// --param map_ms=N: each map attempt sleeps N ms before its first record.
+// --param reduce_ms=N: each reduce attempt sleeps N ms before its first Reduce call.
+// Words and counts are exactly those of the built-in wordcount.
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include "aviary/aviary.h"
+#include "tokenize.h"
+
+class SlowCount : public aviary::Job {
+ public:
+  bool Setup(const aviary::Params& params, std::string*) override {
+    map_ms_ = std::atoi(std::string(params.Get("map_ms", "0")).c_str());
+    reduce_ms_ = std::atoi(std::string(params.Get("reduce_ms", "0")).c_str());
+    return true;
+  }
+  void Map(const aviary::Record& record, aviary::MapContext& ctx) override {
+    Pause(&map_slept_, map_ms_);
+    ForEachWord(record.text(), [&](std::string_view w) { ctx.Emit(w, int64_t{1}); });
+  }
+  aviary::Combiner combiner() const override { return aviary::Combiner::kSum; }
+  aviary::Value Reduce(aviary::ValueView, const aviary::Values& values) override {
+    Pause(&reduce_slept_, reduce_ms_);
+    int64_t sum = 0;
+    for (auto v : values) sum += v.as_int();
+    return aviary::Value::Int64(sum);
+  }
+
+ private:
+  static void Pause(bool* done, int ms) {
+    if (*done) return;
+    *done = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  }
+  int map_ms_ = 0;
+  int reduce_ms_ = 0;
+  bool map_slept_ = false;
+  bool reduce_slept_ = false;
+};
+
+AVIARY_PLUGIN(SlowCount, "slowcount", "test: word count whose attempts sleep --param map_ms / reduce_ms first")
