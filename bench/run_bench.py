@@ -51,9 +51,11 @@ DOC = os.path.join(ROOT, "docs", "performance.md")
 # Measuring a process tree
 
 
-def become_subreaper():
+def become_subreaper(on=True):
+    """Orphaned descendants come to us (so their CPU time is counted) while `on`. Turn it off to
+    start daemons that must outlive the measurement (the local MongoDB cluster)."""
     libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER
+    if libc.prctl(36, 1 if on else 0, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
 
 
@@ -692,6 +694,8 @@ def main():
     p.add_argument("--memory-mib", type=float, default=500)
     p.add_argument("--memory-budgets", default="64,32", help="worker --memory values (MB) to try")
     p.add_argument("--memory-runs", type=int, default=0, help="runs in the memory phase (default: --runs)")
+    p.add_argument("--mongo-mib", type=float, default=100, help="JSON documents to load (mongo phase)")
+    p.add_argument("--mongo-shards", type=int, default=2)
     p.add_argument("--timeout", type=float, default=7200)
     p.add_argument("--quiet-load", type=float, default=1.5, help="wait for the load average to drop below this")
     p.add_argument("--quiet-wait", type=float, default=0, help="...for at most this many seconds per run")
@@ -707,9 +711,9 @@ def main():
     args.aviary = os.path.join(args.build, "bin", "aviary")
     args.reference = os.path.join(args.build, "bin", "wc_reference")
     args.data = os.path.join(args.build, "bench-data")
-    args.tmp = os.path.join(args.build, "bench-tmp")
     become_subreaper()
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    args.tmp = os.path.join(args.build, "bench-tmp", f"{stamp}-{os.getpid()}")  # engines' outputs
     out = os.path.join(args.build, "bench-results", stamp)
     os.makedirs(out, exist_ok=True)
     latest = os.path.join(args.build, "bench-results", "latest")

@@ -60,8 +60,15 @@ int main(int argc, char** argv) {
   std::printf("%zu %ld\n", counts.size(), total);
   if (out_path) {
     FILE* out = std::fopen(out_path, "w");
+    if (!out) {
+      std::perror(out_path);
+      return 1;
+    }
     for (const auto& [w, c] : counts) std::fprintf(out, "%s\t%ld\n", w.c_str(), c);
-    std::fclose(out);
+    if (std::fclose(out) != 0) {
+      std::perror(out_path);
+      return 1;
+    }
   }
   return 0;
 }

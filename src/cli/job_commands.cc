@@ -5,6 +5,7 @@
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "plugin/plugin.h"
+#include "rpc/grpc_util.h"
 
 namespace aviary::cli {
 
@@ -83,6 +84,14 @@ int ReportFinishedJob(CoordinatorClient& client, const rpc::JobStatus& job, bool
 int Submit(const JobFlags& flags, const std::string& coordinator, bool wait) {
   StatusOr<rpc::SubmitJobRequest> submission = BuildSubmission(flags);
   if (!submission.ok()) return Fail(submission.status());
+  // gRPC would refuse it with a bare "Sent message larger than max": say what is too large.
+  if (const size_t bytes = submission->ByteSizeLong(); bytes > static_cast<size_t>(rpc::kMaxMessageBytes)) {
+    return Fail(InvalidArgument("the job is too large to submit: " + std::to_string(bytes >> 20) + " MiB (plugin library " +
+                                std::to_string(submission->plugin_library().size() >> 20) + " MiB, parameters and spec " +
+                                std::to_string((bytes - submission->plugin_library().size()) >> 20) +
+                                " MiB); a message to the coordinator may be at most " +
+                                std::to_string(rpc::kMaxMessageBytes >> 20) + " MiB"));
+  }
   CoordinatorClient client(coordinator);
   StatusOr<std::string> id = client.Submit(*submission);
   if (!id.ok()) return Fail(id.status());

@@ -408,9 +408,9 @@ void JobTracker::MarkMapOutputLost(Job& job, uint32_t map_task, const std::strin
   spdlog::info("job {}: re-executing map task {} ({})", job.id, map_task, why);
 }
 
-bool JobTracker::ShardHasLiveWorker(const std::string& shard) const {
+bool JobTracker::ShardHasUsableWorker(const std::string& shard, const Task& task) const {
   for (const auto& [id, w] : workers_) {
-    if (w->alive && w->info.shard() == shard) return true;
+    if (w->alive && w->info.shard() == shard && !task.failed_on.count(id)) return true;
   }
   return false;
 }
@@ -429,13 +429,14 @@ JobTracker::Task* JobTracker::PickTask(Job& job, const Worker& worker) {
     return !t.failed_on.count(worker.id) || !HasOtherLiveWorker(t);
   };
   if (job.state == rpc::MAPPING) {
-    // Data locality first: a split runs next to its shard whenever that shard has a live worker.
+    // Data locality first: a split runs next to its shard whenever a worker there can take it.
     Task* fallback = nullptr;
     for (Task& t : job.maps) {
       if (!eligible(t)) continue;
       const std::string& shard = t.split.preferred_shard();
       if (!shard.empty() && shard == worker.info.shard()) return &t;
-      if (fallback == nullptr && (shard.empty() || !ShardHasLiveWorker(shard))) fallback = &t;
+      // Elsewhere only when no live worker next to the shard can take it (none, or all failed it).
+      if (fallback == nullptr && (shard.empty() || !ShardHasUsableWorker(shard, t))) fallback = &t;
     }
     return fallback;
   }

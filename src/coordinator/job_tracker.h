@@ -92,7 +92,7 @@ class JobTracker {
   void DeclareWorkerDead(Worker& worker, const std::string& why);
   void CheckSilentAttempts(int64_t now);
   bool HasOtherLiveWorker(const Task& task) const;
-  bool ShardHasLiveWorker(const std::string& shard) const;
+  bool ShardHasUsableWorker(const std::string& shard, const Task& task) const;
   double NowUnix() const;
   uint32_t TotalLiveSlots() const;
   uint32_t DefaultMapTasks(const std::vector<rpc::InputSplit>& splits) const;

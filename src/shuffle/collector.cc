@@ -111,7 +111,14 @@ void Collector::Emit(ValueView key, ValueView value) {
     ++records_emitted_;
     int64_t v;
     std::memcpy(&v, value.data(), 8);
-    return EmitPipelined(HashKey(key), key, v);
+    const uint64_t hash = TableHash(key);
+    if (table_.capacity() > kPipelineMinCapacity) return EmitPipelined(hash, key, v);
+    // A table this small stays in the cache: the queue would only cost instructions.
+    if (pending_count_ > 0) DrainPending();  // the table shrank (after a spill): keep emit order
+    Slot* slot = table_.Find(hash, key, /*inline_key=*/true);
+    if (slot->empty()) return InsertInline(slot, hash, key, value);
+    (void)slot->AddToSum(value);  // an int64 always adds (at worst as a double)
+    return;
   }
   EmitGeneral(key, value);
 }
@@ -125,7 +132,7 @@ void Collector::EmitGeneral(ValueView key, ValueView value) {
     wide = key.as_int();
     key = ValueView::Int64(wide);
   }
-  const uint64_t hash = HashKey(key);
+  const uint64_t hash = TableHash(key);
   if (inline_sums_ && KeyTable::FitsInline(key)) {
     if (value.type() == Type::kInt64) {  // IsWellFormed() checked the size
       int64_t v;
@@ -162,10 +169,10 @@ void Collector::FailMalformed(ValueView key, ValueView value) {
                                    TypeName(key.type()), key.size(), TypeName(value.type()), value.size())));
 }
 
-bool Collector::PartitionOf(const Entry& e, uint64_t hash, uint32_t* partition) {
+bool Collector::PartitionOf(const Entry& e, uint32_t* partition) {
   const uint32_t n = options_.num_partitions;
   if (!custom_partitioner_) {
-    *partition = DefaultPartition(hash, n);
+    *partition = DefaultPartition(HashKey(e.key()), n);
     return true;
   }
   Status s = CallPlugin("Partition", e.key(), [&] { *partition = job_->Partition(DecodeValue(e.key()), n); });
@@ -191,7 +198,7 @@ void Collector::InsertInline(Slot* slot, uint64_t hash, ValueView key, ValueView
 void Collector::Insert(Slot* slot, uint64_t hash, ValueView key, ValueView value) {
   auto* e = reinterpret_cast<Entry*>(arena_.Allocate(sizeof(Entry) + EncodedKeySize(key)));
   e->key_len = static_cast<uint32_t>(EncodeKey(key, e->key_data()));
-  if (!PartitionOf(*e, hash, &e->partition)) return;
+  if (!PartitionOf(*e, &e->partition)) return;
   switch (combiner_) {
     case Combiner::kSum:
       e->sum.Clear();

@@ -1,6 +1,6 @@
 // The MapOutputCollector implementation (see map_output.h for the contract).
 //
-// Per emit: hash the key's bytes where the plugin left them (XXH3, once), probe the table once,
+// Per emit: hash the key's bytes where the plugin left them (TableHash, once), probe the table once,
 // and fold the value in place: no copy and no allocation unless the key is new. Under kSum a
 // short key and its sum live in the table slot itself (key_table.h), so a repeated word costs
 // one cache line; other new keys (encoded, see key.h) and values go to the arena. When arena
@@ -47,11 +47,11 @@ class Collector final : public MapOutputCollector {
   void EmitGeneral(ValueView key, ValueView value);
   void FailMalformed(ValueView key, ValueView value);
 
-  // The common emit (kSum, short key, int64 value) is pipelined: Emit() hashes the key, prefetches
-  // its home slot and queues a copy; the pair is folded in kPipelineDepth emits later, when the
-  // slot has arrived in the cache. Out of cache, a table probe costs a memory round trip that the
-  // tokenizing of the next words now hides. Pairs are folded in emit order; any other emit, and
-  // Finish(), first drains the queue.
+  // The common emit (kSum, short key, int64 value) into a large table is pipelined: Emit() hashes
+  // the key, prefetches its home slot and queues a copy; the pair is folded kPipelineDepth emits
+  // later, when the slot has arrived in the cache. Out of cache, a table probe costs a memory
+  // round trip that the tokenizing of the next words now hides. Pairs are folded in emit order;
+  // any other emit, and Finish(), first drains the queue.
   struct Pending {
     uint64_t hash;
     int64_t value;
@@ -60,10 +60,12 @@ class Collector final : public MapOutputCollector {
     char key[Slot::kInlineKeyBytes - 1];  // the payload; the type byte is `type`
   };
   static constexpr size_t kPipelineDepth = 16;  // a power of two
+  // Tables up to this many slots (512 KiB) stay in L2 and skip the queue.
+  static constexpr size_t kPipelineMinCapacity = 16 << 10;
   void EmitPipelined(uint64_t hash, ValueView key, int64_t value);
   void FoldPending(const Pending& p);
   void DrainPending();
-  bool PartitionOf(const Entry& e, uint64_t hash, uint32_t* partition);
+  bool PartitionOf(const Entry& e, uint32_t* partition);
   void InsertInline(Slot* slot, uint64_t hash, ValueView key, ValueView value);
   void Insert(Slot* slot, uint64_t hash, ValueView key, ValueView value);
   void AfterInsert();

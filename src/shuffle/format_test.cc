@@ -82,6 +82,37 @@ TEST_P(MapFileTest, SegmentsRoundTrip) {
 
 INSTANTIATE_TEST_SUITE_P(Compression, MapFileTest, ::testing::Bool());
 
+// Incompressible blocks make the writer stop trying LZ4 for a while, but compressible data
+// after them is compressed again, and everything reads back.
+TEST(MapFileTest, CompressionBacksOffAndComesBack) {
+  ScratchDir dir;
+  std::mt19937 rng(2);
+  Pairs pairs;
+  std::string noise_bytes;
+  for (int i = 0; i < 4000; ++i) {  // about 4 MB of random values: 60-odd blocks
+    std::string value(1000, '\0');
+    for (char& c : value) c = static_cast<char>(rng());
+    value[0] = static_cast<char>(Type::kBinary);
+    char key[16];
+    snprintf(key, sizeof key, "a%08d", i);
+    pairs.emplace_back(StrKey(key), value);
+  }
+  for (int i = 0; i < 4000; ++i) {  // then 4 MB that shrink tenfold
+    char key[16];
+    snprintf(key, sizeof key, "b%08d", i);
+    pairs.emplace_back(StrKey(key), StrKey(std::string(1000, 'z')));
+  }
+  const std::string path = dir.File("map.out");
+  WriteMapFile(path, {pairs}, /*compress=*/true);
+  const uint64_t size = *Env::Default()->GetFileSize(path);
+  EXPECT_LT(size, 4000u * 1030 + 4000u * 1030 / 4);  // the second half was compressed
+  const std::string segment = dir.File("seg0");
+  ExtractSegment(path, 0, segment);
+  Pairs got;
+  ASSERT_TRUE(ReadSegmentFile(segment, &got).ok());
+  EXPECT_EQ(got, pairs);
+}
+
 class CorruptionTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -60,7 +60,7 @@ struct Entry {
 };
 
 // One slot. Layout (bytes):
-//   0..3    tag: the high 32 bits of HashKey(key)
+//   0..3    tag: the high 32 bits of TableHash(key) (hash.h)
 //   4       meta: bits 0-6 the length of the inline encoded key (1..kInlineKeyBytes) or
 //           kOutOfLine; bit 7 set when the inline sum has turned into a double
 //   5..23   key: key[0] is the key's type byte (never 0, so 0 marks an empty slot); inline, the
@@ -134,7 +134,7 @@ class KeyTable {
   // Whether `key` (widened, see key.h) fits in a slot.
   static bool FitsInline(ValueView key) { return key.size() < Slot::kInlineKeyBytes; }
 
-  // The slot holding `key` (whose HashKey() is `hash`), or the empty slot where it belongs.
+  // The slot holding `key` (whose TableHash() is `hash`), or the empty slot where it belongs.
   // `inline_key`: whether the key is (to be) stored inline; the collector decides, per job, and
   // keeps to it, so a key is only ever looked for the way it is stored.
   [[gnu::always_inline]] Slot* Find(uint64_t hash, ValueView key, bool inline_key) {

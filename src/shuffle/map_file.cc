@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <lz4.h>
 
+#include <algorithm>
+
 #include "shuffle/format.h"
 
 namespace aviary::shuffle {
@@ -117,13 +119,22 @@ Status MapFileWriter::FlushBlock() {
   if (raw_.empty()) return Status::OK();
   std::string_view stored = raw_;
   BlockHeader header{static_cast<uint32_t>(raw_.size()), 0, static_cast<uint8_t>(Codec::kNone), 0};
-  if (compress_) {
+  // LZ4 only where it pays: a block that saves less than 1/16 is stored raw, and the next
+  // 1, 2, 4, ... 16 blocks are not even tried (incompressible values cost little CPU); a block that
+  // compresses well resets the back-off.
+  if (compress_ && skip_ > 0) {
+    --skip_;
+  } else if (compress_) {
     const int bound = LZ4_compressBound(static_cast<int>(raw_.size()));
     if (compressed_.size() < static_cast<size_t>(bound)) compressed_.resize(static_cast<size_t>(bound));
     const int n = LZ4_compress_default(raw_.data(), compressed_.data(), static_cast<int>(raw_.size()), bound);
-    if (n > 0 && static_cast<size_t>(n) < raw_.size()) {  // keep incompressible blocks raw
+    if (n > 0 && static_cast<size_t>(n) < raw_.size() - raw_.size() / 16) {
       stored = std::string_view(compressed_.data(), static_cast<size_t>(n));
       header.codec = static_cast<uint8_t>(Codec::kLz4);
+      backoff_ = 1;
+    } else {
+      skip_ = backoff_;
+      backoff_ = std::min<uint32_t>(2 * backoff_, 16);
     }
   }
   header.stored_len = static_cast<uint32_t>(stored.size());

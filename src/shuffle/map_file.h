@@ -49,6 +49,8 @@ class MapFileWriter {
   uint64_t segment_start_ = 0;  // offset of the current segment
   std::string raw_;             // records of the block being built
   std::string compressed_;
+  uint32_t skip_ = 0;     // blocks to store raw without trying LZ4
+  uint32_t backoff_ = 1;  // the next skip_ after a block that did not shrink enough
   std::vector<SegmentRange> index_;
 };
 

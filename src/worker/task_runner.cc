@@ -241,6 +241,11 @@ int TaskRunnerMain(const std::string& work_dir) {
   ProgressReporter progress(env, kProgressFd);
   progress.ReportNow(0);
   rpc::TaskResult result = RunTask(env, spec, &progress);
+  if (!result.ok()) {
+    // A failed attempt's scratch is useless. Free it first, so that a full disk neither swallows
+    // the result (and the error in it) nor fails the attempts that come after this one.
+    for (const char* scratch : {"/spill", "/segments", "/output"}) (void)env->DeleteRecursively(work_dir + scratch);
+  }
   Status s = WriteFileAtomically(env, work_dir + "/result.pb", result.SerializeAsString());
   if (!s.ok()) {
     std::fprintf(stderr, "cannot write task result: %s\n", s.ToString().c_str());

@@ -55,20 +55,23 @@ class WorkerKillTest(AviaryTestCase):
         kills = []
 
         def chaos():
-            rng = random.Random(int(os.environ.get("AVIARY_CHAOS_SEED", time.time())))
-            while not stop.is_set():
-                time.sleep(rng.uniform(0.3, 1.2))
-                if stop.is_set():
+            # A bounded number of kills at random moments: enough to hit maps, shuffles and
+            # reduces, few enough that a slow (sanitizer) build still makes progress between them.
+            seed = int(os.environ.get("AVIARY_CHAOS_SEED", time.time()))
+            print(f"chaos seed {seed}")
+            rng = random.Random(seed)
+            while not stop.is_set() and len(kills) < 8:
+                if stop.wait(rng.uniform(0.3, 1.0) if not kills else rng.uniform(0.5, 2.0)):
                     return
                 i = rng.randrange(3)
                 cluster.kill_worker(i)
                 kills.append(i)
-                time.sleep(rng.uniform(0.0, 0.5))
+                stop.wait(rng.uniform(0.0, 0.5))
                 cluster.start_worker(i)
 
+        thread = threading.Thread(target=chaos)
         try:
             cluster.wait_for_workers(3)
-            thread = threading.Thread(target=chaos)
             thread.start()
             out = os.path.join(self.tmp, "out")
             # The slow plugin-free path is too quick to be hit; the crash plugin with no crashes
@@ -79,9 +82,12 @@ class WorkerKillTest(AviaryTestCase):
             stop.set()
             thread.join()
             self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertGreater(len(kills), 0, "the job ended before any worker was killed")
             self.assertOutputEquals(out, reference_wordcount(paths))
         finally:
             stop.set()
+            if thread.is_alive():
+                thread.join()
             cluster.stop()
 
 

@@ -4,50 +4,16 @@ must fail with a clear error (or retry and succeed) and never leave a wrong resu
 import json
 import os
 import signal
-import subprocess
 import time
 import unittest
 
-from mongo_harness import MongoTestCase, pid_alive, reference_wordcount, wait_for
+from mongo_harness import MongoTestCase, pid_alive, reference_wordcount, run_cli, wait_for
+from netns_harness import slowcount_plugin
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-
-# wordcount whose first Map call of each attempt sleeps 1.5 s, so that the test can kill a shard
-# server while its map task is between two batches of documents (the input reads 10000 a batch;
-# each shard holds more). Built here, as a job author would build a plugin out of tree.
-SLOW_WORDCOUNT = r"""
-#include <chrono>
-#include <thread>
-#include "aviary/aviary.h"
-
-class SlowCount : public aviary::Job {
- public:
-  void Map(const aviary::Record& record, aviary::MapContext& ctx) override {
-    if (first_) std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-    first_ = false;
-    const std::string_view text = record.text();
-    size_t i = 0;
-    while (i < text.size()) {
-      while (i < text.size() && !IsLetter(text[i])) ++i;
-      const size_t start = i;
-      while (i < text.size() && IsLetter(text[i])) ++i;
-      if (i > start) ctx.Emit(text.substr(start, i - start), int64_t{1});
-    }
-  }
-  aviary::Value Reduce(aviary::ValueView, const aviary::Values& counts) override {
-    int64_t sum = 0;
-    for (aviary::ValueView c : counts) sum += c.as_int();
-    return aviary::Value::Int64(sum);
-  }
-  aviary::Combiner combiner() const override { return aviary::Combiner::kSum; }
-
- private:
-  bool first_ = true;
-  static bool IsLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-};
-
-AVIARY_PLUGIN(SlowCount, "slowcount", "test: wordcount that pauses 1.5 s at its first record")
-"""
+# slowcount (slowcount_plugin.cc) is the built-in wordcount whose attempts pause first: with
+# map_ms=1500 a map attempt holds its first batch of documents (the input reads 10000 a batch;
+# each shard here holds more) while the test kills its shard server.
+PAUSE_MS = 1500
 
 
 def write_small_corpus(path, docs):
@@ -67,12 +33,7 @@ class ShardServerKillTest(MongoTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        source = os.path.join(cls.root, "slowcount.cc")
-        with open(source, "w") as f:
-            f.write(SLOW_WORDCOUNT)
-        cls.plugin = os.path.join(cls.root, "slowcount.so")
-        subprocess.run(["g++", "-std=c++20", "-O1", "-shared", "-fPIC", "-I", os.path.join(REPO, "include"), source,
-                        "-o", cls.plugin], check=True, capture_output=True, timeout=120)
+        cls.plugin = slowcount_plugin()
 
     def test_shard_server_killed_during_a_map_never_gives_a_wrong_result(self):
         corpus = self.path("kill.jsonl")
@@ -85,7 +46,8 @@ class ShardServerKillTest(MongoTestCase):
         self.assertCountsEqual(self.cluster.read_output("out.kill"), expected)
 
         proc = self.cluster.submit(self.plugin, "--input", self.cluster.ns_uri("test.kill"), "--output",
-                                   self.cluster.ns_uri("out.kill"), "--max-attempts", "2")
+                                   self.cluster.ns_uri("out.kill"), "--max-attempts", "2", "--param",
+                                   f"map_ms={PAUSE_MS}")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         job_id = proc.stdout.strip()
         wait_for(lambda: self.map_running(job_id), timeout=60, what="a running map attempt")
@@ -94,7 +56,11 @@ class ShardServerKillTest(MongoTestCase):
         os.kill(victim["pid"], signal.SIGKILL)
         wait_for(lambda: not pid_alive(victim["pid"]), timeout=10, what="the shard server's death")
 
-        final = wait_for(lambda: self.final(job_id), timeout=60, interval=0.2, what="the end of the job")
+        try:
+            final = wait_for(lambda: self.final(job_id), timeout=60, interval=0.2, what="the end of the job")
+        except AssertionError:
+            tasks = run_cli("status", job_id, "--coordinator", self.cluster.coordinator, "--tasks").stdout
+            self.fail(f"job {job_id} did not end within 60 s after shard0's server was killed:\n{tasks}")
         print(f"\n  job {job_id} after the kill: {final['state']} {final.get('error', '')}")
         if final["state"] == "SUCCEEDED":
             self.assertCountsEqual(self.cluster.read_output("out.kill"), expected)
