@@ -100,7 +100,7 @@ def cmdline(pid):
 
 def process_kind(cmd):
     if " task-runner " in f" {cmd} ":
-        return "aviary-task"
+        return "aviary-map" if "/map-" in cmd else "aviary-reduce" if "/reduce-" in cmd else "aviary-task"
     if re.search(r"aviary\S* (--\S+ \S+ )*worker ", cmd + " "):
         return "aviary-worker"
     if "java" in cmd.split(" ")[0]:
@@ -131,7 +131,8 @@ class Sampler(threading.Thread):
                 hwm = read_kb(f"/proc/{pid}/status", "VmHWM:")
                 if hwm > self.hwm_kb.get(pid, 0):
                     self.hwm_kb[pid] = hwm
-                if pid not in self.kind:
+                # Re-read: a spawned process shows its parent's command line until it execs.
+                if self.kind.get(pid) in (None, "aviary", "aviary-worker", "python", "sh"):
                     self.kind[pid] = process_kind(cmdline(pid))
             self.peak_pss_kb = max(self.peak_pss_kb, total)
             self.samples += 1
@@ -658,16 +659,19 @@ def report_keys(args, records, summary, text):
 
 
 def report_memory(args, records, summary, text):
-    lines = ["| Engine | Wall (s) | CPU (s) | Peak memory, tree (MB) | Largest task process (MB) | Largest worker "
-             "(MB) | Map spills | Output checked |", "|---|---:|---:|---:|---:|---:|---:|---|"]
+    lines = ["| Engine | Wall (s) | CPU (s) | Peak memory, tree (MB) | Largest map task (MB) | Largest reduce task "
+             "(MB) | Largest worker daemon (MB) | Map spills | Output checked |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for s in summary:
-        procs = next((r["processes"] for r in records if r["engine"] == s["engine"] and r["rc"] == 0), {})
-        task = procs.get("aviary-task", {}).get("max_hwm_mb")
-        worker = procs.get("aviary-worker", {}).get("max_hwm_mb")
+        ok = [r for r in records if r["engine"] == s["engine"] and r["rc"] == 0]
+
+        def largest(kind):
+            return median([r["processes"].get(kind, {}).get("max_hwm_mb") for r in ok]) if ok else None
         spills = s["extra"].get("counters", {}).get("map_spills", 0) if s["engine"] != "reference" else None
         check = ("yes" if s["correct"] else "**MISMATCH**") if s["checked"] else "-"
         lines.append(f"| {s['engine']} | {fmt(s['wall'])} | {fmt(s['cpu'])} | {fmt(s['peak_mem_mb'], 0)} | "
-                     f"{fmt(task, 0)} | {fmt(worker, 0)} | {spills if spills is not None else '-'} | {check} |")
+                     f"{fmt(largest('aviary-map'), 0)} | {fmt(largest('aviary-reduce'), 0)} | "
+                     f"{fmt(largest('aviary-worker'), 0)} | {spills if spills is not None else '-'} | {check} |")
     distinct = next((r["extra"].get("distinct") for r in records if r["engine"] == "reference" and r["rc"] == 0), None)
     head = (f"{args.memory_mib} MiB of text drawn from {args.memory_vocab:g} words ({distinct} distinct in the "
             f"input); {args.workers} workers, 1 slot each (a task's budget is the worker's --memory). "

@@ -130,4 +130,10 @@ StatusOr<ClusterState> LoadClusterState(const std::string& dir) {
   }
 }
 
+std::string ClusterState::CoordinatorAddresses() const {
+  std::string out;
+  for (const CoordinatorRecord& c : coordinators) out += (out.empty() ? "" : ",") + c.address();
+  return out;
+}
+
 }  // namespace aviary::cli

@@ -66,6 +66,8 @@ struct ClusterState {
   std::vector<ProcessRef> Processes() const;
   std::vector<ProcessRef> ServerProcesses() const;
   std::vector<ProcessRef> ComputeProcesses() const;  // coordinators and workers
+  // Every coordinator's address, comma-separated, as workers and clients take them.
+  std::string CoordinatorAddresses() const;
 };
 
 std::string ClusterFile(const std::string& dir);

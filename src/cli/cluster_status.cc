@@ -47,7 +47,8 @@ json CoordinatorsJson(const ClusterState& state, bool* running,
     j["active"] = answer && answer->active();
     j["term"] = answer ? answer->term() : 0;
     *running = *running && answer.has_value();
-    if (answer && !*first_answer) *first_answer = answer;
+    // The active coordinator's view counts; a standby knows no workers.
+    if (answer && (!*first_answer || (answer->active() && !(*first_answer)->active()))) *first_answer = answer;
     out.push_back(j);
   }
   return out;

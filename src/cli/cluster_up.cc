@@ -25,6 +25,8 @@ struct Started {
   std::string what;  // for messages
 };
 
+constexpr size_t kCoordinators = 2;
+
 std::vector<std::string> AviaryArgs(const ClusterUpOptions& options) {
   std::vector<std::string> args = {SelfExePath(), "--log-level", options.log_level};
   if (!options.secret_file.empty()) {
@@ -132,7 +134,7 @@ Status LocalCluster::PlanLayout(const ClusterUpOptions& options) {
     std::lock_guard<std::mutex> lock(mu_);
     state_.shards.resize(k);
     state_.workers.resize(k);
-    state_.coordinators.resize(1);
+    state_.coordinators.resize(kCoordinators);
     state_.config.name = "config";
     state_.config.data_dir = dir_ + "/config";
     for (int i = 0; i < k; ++i) {
@@ -160,8 +162,10 @@ Status LocalCluster::AssignPorts(const ClusterUpOptions& options) {
   }
   names.push_back("the config server");
   previous.push_back(snapshot.config.port);
-  names.push_back("the coordinator");
-  previous.push_back(snapshot.coordinators[0].port);
+  for (const CoordinatorRecord& c : snapshot.coordinators) {
+    names.push_back("coordinator on port " + std::to_string(c.port));
+    previous.push_back(c.port);
+  }
   std::vector<int> ports = previous;
   if (options.base_port > 0) {
     ASSIGN_OR_RETURN(ports, PortsFromBase(options.base_port, names));
@@ -171,7 +175,7 @@ Status LocalCluster::AssignPorts(const ClusterUpOptions& options) {
   std::lock_guard<std::mutex> lock(mu_);
   for (size_t i = 0; i < state_.shards.size(); ++i) state_.shards[i].port = ports[i];
   state_.config.port = ports[state_.shards.size()];
-  state_.coordinators[0].port = ports.back();
+  for (size_t i = 0; i < state_.coordinators.size(); ++i) state_.coordinators[i].port = ports[state_.shards.size() + 1 + i];
   return Status::OK();
 }
 
@@ -194,20 +198,28 @@ Status LocalCluster::StartServers() {
   return Status::OK();
 }
 
+// Two coordinators share the config server as their metadata store: one holds the lease and
+// acts, the other stands by and takes over if the first dies.
 Status LocalCluster::StartCoordinator(const ClusterUpOptions& options) {
-  CoordinatorRecord& c = state_.coordinators[0];
-  const std::string log = dir_ + "/logs/coordinator.log";
-  const uint64_t offset = FileSizeOrZero(log);  // the log is appended to across restarts
-  std::vector<std::string> args = AviaryArgs(options);
-  args.insert(args.end(), {"coordinator", "--listen", c.address()});
-  ASSIGN_OR_RETURN(ProcessRef proc, Spawn(args, log, &c.proc));
-  return WaitForLogLine(log, offset, "coordinator listening on ", proc, "the coordinator on " + c.address(),
-                        kCoordinatorStartMs)
-      .status();
+  const std::string metadata = state_.config.uri() + "aviary_metadata";
+  std::vector<Started> started;
+  for (size_t i = 0; i < state_.coordinators.size(); ++i) {
+    CoordinatorRecord& c = state_.coordinators[i];
+    const std::string log = dir_ + "/logs/coordinator" + std::to_string(i) + ".log";
+    const uint64_t offset = FileSizeOrZero(log);  // the log is appended to across restarts
+    std::vector<std::string> args = AviaryArgs(options);
+    args.insert(args.end(), {"coordinator", "--listen", c.address(), "--metadata", metadata});
+    ASSIGN_OR_RETURN(ProcessRef proc, Spawn(args, log, &c.proc));
+    started.push_back({proc, log, offset, "the coordinator on " + c.address()});
+  }
+  for (const Started& s : started) {
+    RETURN_IF_ERROR(WaitForLogLine(s.log, s.offset, "coordinator listening on ", s.proc, s.what, kCoordinatorStartMs).status());
+  }
+  return Status::OK();
 }
 
 Status LocalCluster::StartWorkers(const ClusterUpOptions& options) {
-  const std::string coordinator = state_.coordinators[0].address();
+  const std::string coordinator = state_.CoordinatorAddresses();
   std::vector<Started> started;
   for (size_t i = 0; i < state_.workers.size(); ++i) {
     WorkerRecord& w = state_.workers[i];
@@ -230,7 +242,7 @@ Status LocalCluster::WaitForWorkers() {
   const ClusterState snapshot = state();
   std::vector<pid_t> pids;
   for (const WorkerRecord& w : snapshot.workers) pids.push_back(w.proc.pid);
-  CoordinatorClient client(snapshot.coordinators[0].address());
+  CoordinatorClient client(snapshot.CoordinatorAddresses());
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kWorkerStartMs);
   while (true) {
     StatusOr<rpc::ClusterStatusResponse> cluster = client.ClusterStatus();
@@ -241,7 +253,7 @@ Status LocalCluster::WaitForWorkers() {
       }
     }
     if (std::chrono::steady_clock::now() >= deadline) {
-      return DeadlineExceeded("the workers did not all register with the coordinator " + snapshot.coordinators[0].address() +
+      return DeadlineExceeded("the workers did not all register with the coordinators " + snapshot.CoordinatorAddresses() +
                               " within " + std::to_string(kWorkerStartMs / 1000) + " s; see " + dir_ + "/logs");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -131,7 +131,7 @@ Status RunDemo(LocalCluster* cluster, const DemoFlags& flags, const ClusterUpOpt
   run->entry = state.entry_uri();
   std::cout << fmt::format("cluster up in {:.1f} s; entry {}\n", run->up_s, run->entry);
   RETURN_IF_ERROR(LoadBible(bible, run));
-  RETURN_IF_ERROR(RunWordCount(state.coordinators[0].address(), run));
+  RETURN_IF_ERROR(RunWordCount(state.CoordinatorAddresses(), run));
   PrintLocality(run->job);
   return PrintTopWords(run);
 }

@@ -25,4 +25,9 @@ void Arena::Reset() {
   used_ = 0;
 }
 
+void Arena::Release() {
+  Reset();
+  blocks_.clear();
+}
+
 }  // namespace aviary::shuffle

@@ -29,6 +29,8 @@ class Arena {
 
   // Frees every allocation. Standard blocks are kept for reuse, large ones released.
   void Reset();
+  // Frees every allocation and gives all memory back.
+  void Release();
 
   // Bytes handed out plus what block ends wasted: what the memory budget counts.
   size_t bytes_used() const { return used_; }

@@ -13,8 +13,10 @@ namespace {
 constexpr int kTries = 4;
 constexpr int kParallelFetches = 4;
 
+// Sets `*local` when the failure is in storing the data here, not in fetching it.
 Status FetchOnce(Env* env, const rpc::TaskSpec& spec, const rpc::MapOutputLocation& loc, const std::string& path,
-                 uint64_t* bytes) {
+                 uint64_t* bytes, bool* local) {
+  *local = true;
   auto stub = rpc::Worker::NewStub(rpc::MakeChannel(loc.worker_address()));
   grpc::ClientContext context;
   rpc::PrepareContext(&context, std::chrono::minutes(10));
@@ -24,6 +26,7 @@ Status FetchOnce(Env* env, const rpc::TaskSpec& spec, const rpc::MapOutputLocati
   request.set_attempt(loc.attempt());
   request.set_partition(spec.task());
   ASSIGN_OR_RETURN(auto file, env->NewWritableFile(path));
+  *local = false;
   auto reader = stub->FetchPartition(&context, request);
   rpc::DataChunk chunk;
   uint64_t expected = 0;
@@ -35,8 +38,11 @@ Status FetchOnce(Env* env, const rpc::TaskSpec& spec, const rpc::MapOutputLocati
     if (write_status.ok()) write_status = file->Append(chunk.data());
   }
   Status s = rpc::FromGrpc(reader->Finish(), loc.worker_address());
-  if (s.ok()) s = write_status;
-  if (s.ok()) s = file->Close();
+  if (write_status.ok() && s.ok()) write_status = file->Close();
+  if (!write_status.ok()) {
+    *local = true;
+    return write_status;
+  }
   if (s.ok() && *bytes != expected) s = DataLoss("short fetch from " + loc.worker_address());
   return s;
 }
@@ -57,17 +63,22 @@ FetchResult FetchPartitions(Env* env, const rpc::TaskSpec& spec, const std::stri
       const std::string path = dir + "/segment-" + std::to_string(loc.map_task());
       Status s;
       uint64_t bytes = 0;
+      bool local = false;
       for (int t = 0; t < kTries; ++t) {
         if (t > 0) env->SleepForMicros(200'000LL << t);  // back off: 0.4 s, 0.8 s, 1.6 s
-        s = FetchOnce(env, spec, loc, path, &bytes);
+        s = FetchOnce(env, spec, loc, path, &bytes, &local);
         // NotFound means the worker is up but lost the file: no point retrying.
-        if (s.ok() || s.code() == StatusCode::kNotFound) break;
+        if (s.ok() || local || s.code() == StatusCode::kNotFound) break;
       }
       total += bytes;
       progress->Report(total.load());
       std::lock_guard<std::mutex> lock(mu);
       if (s.ok()) {
         result.segment_files[static_cast<size_t>(i)] = path;
+      } else if (local) {
+        if (result.local_error.ok()) {
+          result.local_error = s.WithContext("storing map task " + std::to_string(loc.map_task()) + " output");
+        }
       } else {
         result.lost_map_tasks.push_back(loc.map_task());
         if (result.error.ok()) {

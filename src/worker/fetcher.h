@@ -1,6 +1,7 @@
 // Fetches one partition of every map output for a reduce attempt, several at a time, into local
 // segment files. Map outputs whose worker cannot be reached after a few tries are reported as
-// lost, so the coordinator re-executes those map tasks.
+// lost, so the coordinator re-executes those map tasks. A failure to store what was fetched (a
+// full disk here) is this attempt's own failure, not a lost map output.
 #ifndef AVIARY_WORKER_FETCHER_H_
 #define AVIARY_WORKER_FETCHER_H_
 
@@ -20,6 +21,7 @@ struct FetchResult {
   std::vector<uint32_t> lost_map_tasks;    // map tasks whose output could not be fetched
   uint64_t bytes = 0;
   Status error;                            // first error for a lost map output
+  Status local_error;                      // first failure to store a fetched output locally
 };
 
 FetchResult FetchPartitions(Env* env, const rpc::TaskSpec& spec, const std::string& dir,

@@ -4,7 +4,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
+#include <cstdio>
 #include <exception>
 #include <mutex>
 
@@ -93,6 +95,16 @@ class MapSink : public RecordSink {
   uint64_t records_ = 0;
 };
 
+// This process's resident set size now (0 if /proc is unreadable).
+uint64_t ResidentBytes() {
+  uint64_t pages = 0, resident = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%lu %lu", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  return resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
 void FillUsage(rpc::TaskResult* result) {
   struct rusage usage {};
   ::getrusage(RUSAGE_SELF, &usage);
@@ -122,7 +134,11 @@ Status RunMap(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress, r
   ASSIGN_OR_RETURN(auto input, InputFormat::ForJob(spec.job(), env));
   shuffle::MapOutputOptions options;
   options.num_partitions = spec.num_partitions();
-  options.memory_budget_bytes = spec.memory_budget_bytes();
+  // The budget is the whole task process's: what it holds already (code, libraries, the
+  // plugin, the input's buffers) comes off the collector's share, which keeps at least a quarter.
+  const uint64_t budget = spec.memory_budget_bytes();
+  const uint64_t resident = ResidentBytes();
+  options.memory_budget_bytes = std::max(budget / 4, budget > resident ? budget - resident : 0);
   options.spill_dir = spec.work_dir() + "/spill";
   RETURN_IF_ERROR(env->CreateDirs(options.spill_dir));
   ASSIGN_OR_RETURN(auto collector, shuffle::MapOutputCollector::Create(env, job.get(), options));
@@ -176,6 +192,7 @@ Status RunReduceTask(Env* env, const rpc::TaskSpec& spec, ProgressReporter* prog
   const std::string dir = spec.work_dir() + "/segments";
   RETURN_IF_ERROR(env->CreateDirs(dir));
   FetchResult fetched = FetchPartitions(env, spec, dir, progress);
+  RETURN_IF_ERROR(fetched.local_error);  // our own failure (a full disk, say): fail, blame no map
   if (!fetched.lost_map_tasks.empty()) {
     for (uint32_t m : fetched.lost_map_tasks) result->add_lost_map_tasks(m);
     return fetched.error;

@@ -111,11 +111,12 @@ class ClusterStatusTest(MongoTestCase):
             self.assertRegex(s["uri"], r"^mongodb://127\.0\.0\.1:\d+/$")
             self.assertTrue(s["alive"])
             self.assertEqual(s["worker"], workers[s["name"]]["address"])
-        self.assertEqual(len(status["coordinators"]), 1)
-        coordinator = status["coordinators"][0]
-        self.assertRegex(coordinator["address"], r"^127\.0\.0\.1:\d+$")
-        self.assertGreater(coordinator["pid"], 0)
-        self.assertTrue(coordinator["active"])
+        # Two coordinators sharing the config server's metadata: one active, one standby.
+        self.assertEqual(len(status["coordinators"]), 2)
+        for coordinator in status["coordinators"]:
+            self.assertRegex(coordinator["address"], r"^127\.0\.0\.1:\d+$")
+            self.assertGreater(coordinator["pid"], 0)
+        self.assertEqual(sum(c["active"] for c in status["coordinators"]), 1)
         for w in status["workers"]:
             self.assertRegex(w["address"], r"^127\.0\.0\.1:\d+$")
             self.assertGreater(w["pid"], 0)

@@ -297,6 +297,11 @@ class FullDiskTest(AviaryTestCase):
                 self.assertIn("No space left on device", attempt["error"], (kind, task))
             for t in status["tasks"]:
                 self.assertEqual(sum(a["state"] == "succeeded" for a in t["attempts"]), 1, t)
+            # A reducer that cannot store what it fetched is at fault itself: the map outputs it
+            # fetched are fine and must not be declared lost and run again.
+            lost = [(t["kind"], t["task"], a["error"]) for t in status["tasks"] for a in t["attempts"]
+                    if a["state"] == "lost"]
+            self.assertEqual(lost, [])
             self.assertGreater(counter(status, "map_spills"), 0)
             self.assertIsNone(small.poll(), "the worker with the full disk died")
             # Its disk is given back once the job is over.
