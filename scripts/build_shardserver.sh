@@ -16,6 +16,10 @@ out="${1:-$repo_root/build/bin/aviary-shardserver}"
 case "$out" in /*) ;; *) out="$PWD/$out" ;; esac
 mkdir -p "$(dirname "$out")"
 
+# Go's official tarball installs to /usr/local/go, which is not always on PATH.
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
+  export PATH="$PATH:/usr/local/go/bin"
+fi
 if ! command -v go >/dev/null 2>&1; then
   echo "build_shardserver.sh: 'go' not found on PATH (need Go >= 1.24)" >&2
   exit 1

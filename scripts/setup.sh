@@ -24,3 +24,12 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# The shard server (embedded FerretDB) is built with Go >= 1.24 through the Go module proxy.
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
+  export PATH="$PATH:/usr/local/go/bin"
+fi
+if ! command -v go >/dev/null 2>&1; then
+  echo "setup: Go >= 1.24 is needed to build aviary-shardserver (the MongoDB-compatible test server)" >&2
+  exit 1
+fi

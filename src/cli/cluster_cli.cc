@@ -24,7 +24,7 @@ struct Parsed {
 void AddClusterSubcommands(CLI::App* app, Parsed* p) {
   auto* cluster = app->add_subcommand("cluster", "start, inspect or stop a local sharded cluster in a directory");
   cluster->require_subcommand(1);
-  p->up = cluster->add_subcommand("up", "start K shard servers, a config server, a coordinator and a worker per shard");
+  p->up = cluster->add_subcommand("up", "start K shard servers, a config server, two coordinators (active + standby) and a worker per shard");
   p->up->add_option("--dir", p->cluster.dir, "the cluster's directory (data, logs, cluster.json)")->required();
   p->up->add_option("--shards", p->cluster.shards, "number of shards (default: as before in DIR, else 2)")
       ->check(CLI::Range(1, 64));

@@ -123,7 +123,7 @@ Status PrintTopWords(DemoRun* run) {
 Status RunDemo(LocalCluster* cluster, const DemoFlags& flags, const ClusterUpOptions& options, const DocumentSet& bible,
                DemoRun* run) {
   const auto start = Clock::now();
-  std::cout << "starting a local cluster: " << flags.shards << " shard servers, a config server, a coordinator and "
+  std::cout << "starting a local cluster: " << flags.shards << " shard servers, a config server, two coordinators and "
             << flags.shards << " workers in " << cluster->dir() << std::endl;
   RETURN_IF_ERROR(cluster->Up(options));
   run->up_s = SecondsSince(start);
