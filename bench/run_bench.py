@@ -132,8 +132,10 @@ class Sampler(threading.Thread):
                 if hwm > self.hwm_kb.get(pid, 0):
                     self.hwm_kb[pid] = hwm
                 # Re-read: a spawned process shows its parent's command line until it execs.
-                if self.kind.get(pid) in (None, "aviary", "aviary-worker", "python", "sh"):
-                    self.kind[pid] = process_kind(cmdline(pid))
+                if self.kind.get(pid) in (None, "aviary", "python", "sh"):
+                    cmd = cmdline(pid)
+                    if cmd:
+                        self.kind[pid] = process_kind(cmd)
             self.peak_pss_kb = max(self.peak_pss_kb, total)
             self.samples += 1
             self.stop_event.wait(self.interval)
@@ -615,12 +617,12 @@ def report_main(args, records, summary, text):
     for size in args.sizes:
         row = {s["engine"]: s for s in summary if s["size_mib"] == size}
         av, ref, sp = row.get("aviary"), row.get("reference"), row.get("spark")
-        parts = [f"{size:g} MiB:"]
+        parts = []
         if av and ref and av["wall"] and ref["wall"]:
             parts.append(f"Aviary/reference wall **{av['wall'] / ref['wall']:.2f}x** (target <= 0.6x)")
         if av and sp and av["wall"] and sp["wall"]:
             parts.append(f"Spark/Aviary wall **{sp['wall'] / av['wall']:.1f}x** (target >= 5x)")
-        ratios.append("- " + ", ".join(parts))
+        ratios.append(f"- {size:g} MiB: " + ", ".join(parts))
     body += ratios
     text = replace_block(text, "main", "\n".join(body))
     sizes = args.sizes

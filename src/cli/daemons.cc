@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "cli/process.h"
 #include "coordinator/server.h"
 #include "worker/worker_daemon.h"
 
@@ -31,12 +32,6 @@ std::thread WatchSignals(std::function<void()> on_signal) {
     spdlog::info("received signal {}; shutting down", sig);
     on_signal();
   });
-}
-
-std::string SelfExe() {
-  char buf[PATH_MAX];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string("aviary");
 }
 
 }  // namespace
@@ -75,7 +70,7 @@ int RunWorker(const WorkerFlags& flags) {
   options.shard = flags.shard;
   options.shard_uri = flags.shard_uri;
   options.stall_timeout_us = static_cast<int64_t>(flags.task_timeout_s * 1e6);
-  options.runner_exe = SelfExe();
+  options.runner_exe = SelfExePath();
   worker::WorkerDaemon daemon(Env::Default(), options);
   std::thread watcher = WatchSignals([&daemon] { daemon.Stop(); });
   watcher.detach();

@@ -16,6 +16,7 @@
 
 #include "cli/client.h"
 #include "cli/commands.h"
+#include "cli/process.h"
 #include "coordinator/server.h"
 
 extern char** environ;
@@ -23,14 +24,8 @@ extern char** environ;
 namespace aviary::cli {
 namespace {
 
-std::string SelfExe() {
-  char buf[PATH_MAX];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string("aviary");
-}
-
 StatusOr<pid_t> SpawnWorker(const std::string& coordinator, const std::string& data_dir, const LocalFlags& local) {
-  std::vector<std::string> args = {SelfExe(), "--log-level", "warn", "worker", "--coordinator", coordinator, "--listen", "127.0.0.1:0",
+  std::vector<std::string> args = {SelfExePath(), "--log-level", "warn", "worker", "--coordinator", coordinator, "--listen", "127.0.0.1:0",
                                    "--data-dir", data_dir, "--slots", std::to_string(local.slots), "--memory",
                                    std::to_string(local.memory_mb), "--task-timeout",
                                    std::to_string(local.task_timeout_s), "--exit-with-parent"};
