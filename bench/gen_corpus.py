@@ -99,7 +99,7 @@ def write_text(corpus, out, files, target):
         with open(os.path.join(out, f"part-{i:03d}.txt"), "wb") as f:
             written = 0
             while written < target:
-                lines = max(1, min(100_000, (target - written) // 60 + 1))
+                lines = max(1, min(100_000, (target - written) // 90 + 1))  # lines average ~75 bytes
                 data = corpus.chunk(lines)
                 f.write(data)
                 written += len(data)

@@ -11,6 +11,8 @@ Phases (--phases, default all but mongo when no cluster commands exist):
           with the default and with small budgets; spills, and the RSS of every process.
   mongo   a sharded collection on a local cluster (aviary cluster up/load): an aviary scan vs a
           plain libmongoc cursor per shard (bench/mongo_scan), and wordcount over the collection.
+  collector  (not in the default set) the map side alone, bench/collector_bench, per vocabulary;
+          with --baseline-build DIR also that build's collector_bench, alternating.
 
 What is measured, for every run of every engine (see docs/performance.md):
   wall    seconds from spawn to exit of the command.
@@ -99,6 +101,8 @@ def cmdline(pid):
 
 
 def process_kind(cmd):
+    if re.match(r"\S*perf stat ", cmd):
+        return "perf"
     if " task-runner " in f" {cmd} ":
         return "aviary-map" if "/map-" in cmd else "aviary-reduce" if "/reduce-" in cmd else "aviary-task"
     if re.search(r"aviary\S* (--\S+ \S+ )*worker ", cmd + " "):
@@ -127,6 +131,8 @@ class Sampler(threading.Thread):
         while not self.stop_event.is_set():
             total = 0
             for pid in descendants(me):
+                if self.kind.get(pid) == "perf":
+                    continue  # the CPU counter around the command, not part of it
                 total += read_kb(f"/proc/{pid}/smaps_rollup", "Pss:")
                 hwm = read_kb(f"/proc/{pid}/status", "VmHWM:")
                 if hwm > self.hwm_kb.get(pid, 0):
@@ -168,12 +174,35 @@ def reap_all(timeout=30.0):
             time.sleep(0.02)
 
 
+_PERF = None
+
+
+def perf_available():
+    """Whether `perf stat` can count this user's processes (it may be missing or forbidden)."""
+    global _PERF
+    if _PERF is None:
+        perf = shutil.which("perf")
+        _PERF = bool(perf) and subprocess.run([perf, "stat", "-x", ",", "-e", "task-clock", "--", "true"],
+                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+    return _PERF
+
+
 def measure(cmd, stdout_path=None, env=None, shell=False, timeout=None):
-    """Runs cmd; returns a dict of wall, cpu, user, sys, peak_mem_mb, max_rss_mb, rc, stdout."""
+    """Runs cmd; returns a dict of wall, cpu, user, sys, peak_mem_mb, max_rss_mb, rc, stdout.
+
+    CPU is the task-clock that `perf stat` counts over every task the command starts (inherited
+    counters, so nothing escapes), when perf works; else user + sys from getrusage of the reaped
+    tree. getrusage alone misses processes whose parent ignores SIGCHLD (their times are
+    discarded when they are reaped automatically): PySpark's worker daemon does that."""
     reap_all(timeout=5)
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     sampler = Sampler()
     out = open(stdout_path, "wb") if stdout_path else subprocess.PIPE
+    perf_out = None
+    if perf_available() and not shell:
+        fd, perf_out = tempfile.mkstemp(prefix="perf-stat-", suffix=".csv")
+        os.close(fd)
+        cmd = [shutil.which("perf"), "stat", "-x", ",", "-e", "task-clock", "-o", perf_out, "--"] + list(cmd)
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, env=env, shell=shell)
     sampler.start()
@@ -192,13 +221,24 @@ def measure(cmd, stdout_path=None, env=None, shell=False, timeout=None):
         out.close()
     user = ru1.ru_utime - ru0.ru_utime
     sys_ = ru1.ru_stime - ru0.ru_stime
+    cpu, cpu_source = user + sys_, "getrusage"
+    if perf_out:
+        try:
+            with open(perf_out) as f:
+                for line in f:
+                    fields = line.strip().split(",")
+                    if len(fields) > 2 and fields[2].startswith("task-clock") and fields[0] not in ("", "<not counted>"):
+                        cpu, cpu_source = float(fields[0]) / 1000, "perf task-clock"
+        finally:
+            os.unlink(perf_out)
     return {
         "wall": t1 - t0,
         "user": user,
         "sys": sys_,
-        "cpu": user + sys_,
+        "cpu": cpu,
+        "cpu_source": cpu_source,
         "peak_mem_mb": sampler.peak_pss_kb / 1024,
-        "max_rss_mb": max(sampler.hwm_kb.values(), default=0) / 1024,
+        "max_rss_mb": max((h for pid, h in sampler.hwm_kb.items() if sampler.kind.get(pid) != "perf"), default=0) / 1024,
         "processes": sampler.by_kind(),
         "samples": sampler.samples,
         "rc": p.returncode,
@@ -599,6 +639,49 @@ def phase_memory(args, out):
     return records, summarize(records, ["size_mib"])
 
 
+def phase_collector(args, out):
+    """collector_bench (the map side alone) over single-file corpora; with --baseline-build, the
+    same binary of another build too, runs alternating."""
+    builds = [("after" if args.baseline_build else "this build", args.build)]
+    if args.baseline_build:
+        builds.insert(0, ("before", args.baseline_build))
+    records = []
+    for vocab in args.collector_vocab:
+        d, paths, nbytes = corpus(args, args.collector_mib, vocab, files=1)
+        warm(paths)
+        log(f"collector: vocabulary {vocab:g}, {args.collector_mib} MiB")
+        for i in range(args.runs):
+            for label, build in (builds if i % 2 == 0 else builds[::-1]):
+                p = subprocess.run([os.path.join(build, "bin", "collector_bench"), paths[0]], stdout=subprocess.PIPE,
+                                   text=True, check=True)
+                r = json.loads(p.stdout.splitlines()[0])
+                r.update(phase="collector", engine=label, vocab=vocab, run=i, bytes=nbytes, load_before=load_avg())
+                records.append(r)
+                log(f"  {label:>10}: emit {r['emit_s']:.3f} s  finish {r['finish_s']:.3f} s  keys {r['keys']}")
+        with open(os.path.join(out, "collector.json"), "w") as f:
+            json.dump(records, f, indent=1)
+    summary = []
+    for vocab in args.collector_vocab:
+        for label, _ in builds:
+            rs = [r for r in records if r["vocab"] == vocab and r["engine"] == label]
+            summary.append({"vocab": vocab, "engine": label, "keys": rs[0]["keys"], "bytes": rs[0]["bytes"],
+                            "emit_s": median([r["emit_s"] for r in rs]), "finish_s": median([r["finish_s"] for r in rs]),
+                            "total_s": median([r["emit_s"] + r["finish_s"] for r in rs])})
+    return records, summary
+
+
+def report_collector(args, records, summary, text):
+    lines = ["| Vocabulary | Distinct words | Build | Tokenize + emit (s) | Sort + write (s) | Total (s) | MB/s |",
+             "|---:|---:|---|---:|---:|---:|---:|"]
+    for s in summary:
+        lines.append(f"| {s['vocab']:g} | {s['keys']} | {s['engine']} | {fmt(s['emit_s'], 3)} | {fmt(s['finish_s'], 3)} | "
+                     f"{fmt(s['total_s'], 3)} | {fmt(s['bytes'] / 1e6 / s['total_s'], 0)} |")
+    head = (f"{args.collector_mib:g} MiB per file, one map task's work on one core; machine: "
+            f"{machine_line(args, records)}.")
+    block = "collector-before-after" if args.baseline_build else "collector"
+    return replace_block(text, block, head + "\n\n" + "\n".join(lines))
+
+
 def save(out, records, phase):
     with open(os.path.join(out, f"{phase}.json"), "w") as f:
         json.dump(records, f, indent=1, default=str)
@@ -702,6 +785,9 @@ def main():
     p.add_argument("--memory-runs", type=int, default=0, help="runs in the memory phase (default: --runs)")
     p.add_argument("--mongo-mib", type=float, default=100, help="JSON documents to load (mongo phase)")
     p.add_argument("--mongo-shards", type=int, default=2)
+    p.add_argument("--collector-vocab", default="1e3,1e5,1e6,1e7", help="collector phase: vocabularies")
+    p.add_argument("--collector-mib", type=float, default=64, help="collector phase: size of the one file")
+    p.add_argument("--baseline-build", default="", help="collector phase: a build dir to compare with")
     p.add_argument("--timeout", type=float, default=7200)
     p.add_argument("--quiet-load", type=float, default=1.5, help="wait for the load average to drop below this")
     p.add_argument("--quiet-wait", type=float, default=0, help="...for at most this many seconds per run")
@@ -710,6 +796,7 @@ def main():
     args.sizes = [float(x) for x in args.sizes.split(",") if x]
     args.engines = [x for x in args.engines.split(",") if x]
     args.keys_vocab = [float(x) for x in args.keys_vocab.split(",") if x]
+    args.collector_vocab = [float(x) for x in args.collector_vocab.split(",") if x]
     args.keys_engines = [x for x in args.keys_engines.split(",") if x]
     args.memory_budgets = [int(x) for x in args.memory_budgets.split(",") if x]
     args.memory_runs = args.memory_runs or args.runs
@@ -745,6 +832,10 @@ def main():
             records, summary = phase_memory(args, out)
             if not args.no_docs:
                 text = report_memory(args, records, summary, text)
+        elif phase == "collector":
+            records, summary = phase_collector(args, out)
+            if not args.no_docs:
+                text = report_collector(args, records, summary, text)
         elif phase == "mongo":
             import mongo_bench  # bench/mongo_bench.py
             records, summary = mongo_bench.run(args, out, sys.modules[__name__])

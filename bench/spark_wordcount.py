@@ -9,6 +9,7 @@ Same word definition as Aviary's wordcount and bench/wc_reference: maximal runs 
 import argparse
 import os
 import re
+import sys
 import time
 
 from pyspark import SparkConf, SparkContext
@@ -26,6 +27,8 @@ def main():
             .set("spark.ui.enabled", "false")
             .set("spark.driver.memory", a.driver_memory)
             .set("spark.ui.showConsoleProgress", "false"))
+    # Python workers run this interpreter (the venv's), not whatever `python3` is on the PATH.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     t0 = time.monotonic()
     sc = SparkContext(conf=conf)
     sc.setLogLevel("ERROR")

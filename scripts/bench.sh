@@ -37,10 +37,12 @@ bash scripts/setup.sh
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 need=()
 command -v java >/dev/null || need+=(openjdk-17-jre-headless)
+command -v perf >/dev/null || need+=(linux-perf)  # CPU time of whole process trees (perf stat)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 if ((${#need[@]})); then
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" ||
+    echo "bench: could not install ${need[*]}; going on without (CPU times then come from getrusage)" >&2
 fi
 
 if [ ! -x "$CACHE/venv/bin/python" ]; then

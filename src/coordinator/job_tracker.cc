@@ -375,7 +375,15 @@ void JobTracker::HandleFailure(Job& job, Task& task, Attempt& attempt, const rpc
     // Not the task's fault: map outputs it needed are gone. Re-run those maps, then retry.
     attempt.state = AttemptState::kLost;
     attempt.error = result.error();
-    for (uint32_t m : result.lost_map_tasks()) MarkMapOutputLost(job, m, result.error());
+    for (uint32_t m : result.lost_map_tasks()) {
+      // Only the output this attempt was sent can be lost: one redone since (its worker was
+      // declared dead meanwhile, say) is another, and fine.
+      if (m < job.maps.size() && job.maps[m].winner >= 0 &&
+          job.maps[m].attempts[static_cast<size_t>(job.maps[m].winner)].end_unix > attempt.start_unix) {
+        continue;
+      }
+      MarkMapOutputLost(job, m, result.error());
+    }
     if (task.state == rpc::RUNNING && !task.HasRunningAttempt()) task.state = rpc::IDLE;
     return;
   }

@@ -33,6 +33,7 @@ struct TrackerOptions {
   int64_t attempt_timeout_us = 30'000'000;  // an attempt without progress this long is re-issued
   uint32_t max_attempts = 4;                // failed attempts of one task before the job fails
   uint32_t heartbeat_ms = 100;
+  int64_t tick_us = 100'000;  // how often the server checks timeouts and commits finished jobs
 };
 
 class JobTracker {

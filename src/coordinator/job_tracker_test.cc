@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 namespace aviary::coordinator {
 namespace {
@@ -23,11 +24,14 @@ class JobTrackerTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_ / "in");
     for (int i = 0; i < 4; ++i) std::ofstream(dir_ / "in" / ("f" + std::to_string(i) + ".txt")) << "a b c\n";
-    TrackerOptions options;
-    options.worker_timeout_us = 5'000'000;
-    options.attempt_timeout_us = 20'000'000;
-    options.max_attempts = 3;
-    tracker_ = std::make_unique<JobTracker>(&env_, options);
+    options_.worker_timeout_us = 5'000'000;
+    options_.attempt_timeout_us = 20'000'000;
+    options_.max_attempts = 3;
+    tracker_ = std::make_unique<JobTracker>(&env_, options_);
+  }
+  // Replaces the tracker by one that writes through to `store` as the coordinator of `term`.
+  void UseStore(MetadataStore* store, uint64_t term) {
+    tracker_ = std::make_unique<JobTracker>(&env_, options_, store, term);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
@@ -89,6 +93,7 @@ class JobTrackerTest : public ::testing::Test {
   rpc::JobState State(const std::string& id) { return tracker_->GetJob(id, false)->state(); }
 
   FakeClockEnv env_;
+  TrackerOptions options_;
   std::filesystem::path dir_;
   std::unique_ptr<JobTracker> tracker_;
 };
@@ -199,6 +204,38 @@ TEST_F(JobTrackerTest, LostMapOutputReportedByReducerIsReExecuted) {
   EXPECT_EQ(State(job), rpc::REDUCING);
 }
 
+TEST_F(JobTrackerTest, LateLostReportDoesNotDiscardAMapOutputRedoneSince) {
+  std::string a = AddWorker("127.0.0.1:1");
+  std::string b = AddWorker("127.0.0.1:2");
+  std::string job = SubmitJob(2, 1);
+  auto ra = Beat(a, 1);
+  auto rb = Beat(b, 1);
+  ASSERT_EQ(ra.assignments_size(), 1);
+  ASSERT_EQ(rb.assignments_size(), 1);
+  Beat(a, 0, {Success(ra.assignments(0))});
+  auto reduce = Beat(b, 1, {Success(rb.assignments(0))});
+  ASSERT_EQ(reduce.assignments_size(), 1);
+  ASSERT_EQ(reduce.assignments(0).kind(), rpc::REDUCE);
+  // a's host vanishes: it is declared dead and its map output is redone on b, while the reduce
+  // attempt on b still tries to fetch from a.
+  env_.now_us += 6'000'000;
+  Beat(b, 0);
+  tracker_->Tick();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  auto redo = Beat(b, 1);
+  ASSERT_EQ(redo.assignments_size(), 1);
+  EXPECT_EQ(redo.assignments(0).kind(), rpc::MAP);
+  Beat(b, 0, {Success(redo.assignments(0))});
+  // Only now does the reducer report a's output lost: the output redone on b is not.
+  rpc::TaskResult lost = Failure(reduce.assignments(0), "cannot reach 127.0.0.1:1");
+  lost.add_lost_map_tasks(ra.assignments(0).task());
+  auto again = Beat(b, 1, {lost});
+  ASSERT_EQ(again.assignments_size(), 1);
+  EXPECT_EQ(again.assignments(0).kind(), rpc::REDUCE);
+  EXPECT_EQ(again.assignments(0).attempt(), 2u);
+  EXPECT_EQ(State(job), rpc::REDUCING);
+}
+
 TEST_F(JobTrackerTest, SubmitRejectsMissingInput) {
   rpc::JobSpec spec;
   spec.set_plugin("wordcount");
@@ -217,6 +254,81 @@ TEST_F(JobTrackerTest, CancelStopsAssigningAndAborts) {
   tracker_->Tick();
   EXPECT_EQ(State(job), rpc::CANCELLED);
   EXPECT_FALSE(std::filesystem::exists(dir_ / "out" / "_SUCCESS"));
+}
+
+// The in-memory store, with saves that fail while `down` is set (a metadata server cut off).
+class UnreachableStore : public MetadataStore {
+ public:
+  bool down = false;
+  Status SaveJob(const rpc::JobRecord& job) override { return down ? Unavailable("store down") : inner_->SaveJob(job); }
+  Status SaveWorker(const rpc::WorkerRecord& w) override { return down ? Unavailable("store down") : inner_->SaveWorker(w); }
+  StatusOr<std::vector<rpc::JobRecord>> LoadJobs() override { return inner_->LoadJobs(); }
+  StatusOr<std::vector<rpc::WorkerRecord>> LoadWorkers() override { return inner_->LoadWorkers(); }
+  Status SavePlugin(const std::string& sha, const std::string& lib) override { return inner_->SavePlugin(sha, lib); }
+  StatusOr<std::string> LoadPlugin(const std::string& sha) override { return inner_->LoadPlugin(sha); }
+  StatusOr<std::optional<Lease>> LatestLease() override { return inner_->LatestLease(); }
+  StatusOr<bool> TryAcquire(uint64_t term, const std::string& holder) override { return inner_->TryAcquire(term, holder); }
+  Status Renew(uint64_t term, uint64_t seq) override { return inner_->Renew(term, seq); }
+
+ private:
+  std::unique_ptr<MetadataStore> inner_ = MetadataStore::NewInMemory();
+};
+
+TEST_F(JobTrackerTest, AssignmentsThatCannotBeRecordedAreNotHandedOut) {
+  UnreachableStore store;
+  UseStore(&store, 1);
+  std::string w = AddWorker("127.0.0.1:1");
+  SubmitJob(1, 1);
+  store.down = true;
+  // A successor would not know of the attempt and could hand out its number again.
+  EXPECT_EQ(Beat(w, 1).assignments_size(), 0);
+  store.down = false;
+  auto r = Beat(w, 1);
+  ASSERT_EQ(r.assignments_size(), 1);
+  EXPECT_EQ(r.assignments(0).attempt(), 2u);
+}
+
+TEST_F(JobTrackerTest, FencedTrackerNeitherCommitsNorWritesAndASuccessorCommits) {
+  auto store = MetadataStore::NewInMemory();
+  UseStore(store.get(), 1);
+  std::string w = AddWorker("127.0.0.1:1");
+  std::string job = SubmitJob(1, 1);
+  auto map = Beat(w, 1);
+  ASSERT_EQ(map.assignments_size(), 1);
+  auto reduce = Beat(w, 1, {Success(map.assignments(0))});
+  ASSERT_EQ(reduce.assignments_size(), 1);
+  Beat(w, 1, {Success(reduce.assignments(0))});
+  EXPECT_EQ(State(job), rpc::COMMITTING);
+  // Its coordinator stepped down before the tick that would commit.
+  tracker_->Fence();
+  tracker_->Tick();
+  EXPECT_EQ(State(job), rpc::COMMITTING);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "out" / "_SUCCESS"));
+  EXPECT_EQ(tracker_->Flush().code(), StatusCode::kAborted);
+  // The coordinator of the next term carries on from the store and commits exactly once.
+  JobTracker successor(&env_, options_, store.get(), 2);
+  ASSERT_TRUE(successor.Restore().ok());
+  successor.Tick();
+  EXPECT_EQ(successor.GetJob(job, false)->state(), rpc::SUCCEEDED);
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "out" / "_SUCCESS"));
+}
+
+TEST(MetadataStoreTest, RefusesAJobVersionFromAnOlderTerm) {
+  auto store = MetadataStore::NewInMemory();
+  rpc::JobRecord record;
+  record.set_job_id("job-1");
+  record.set_term(2);
+  record.set_state(rpc::SUCCEEDED);
+  ASSERT_TRUE(store->SaveJob(record).ok());
+  record.set_term(1);  // a write of the superseded coordinator, delayed in the network
+  record.set_state(rpc::MAPPING);
+  EXPECT_EQ(store->SaveJob(record).code(), StatusCode::kAborted);
+  auto jobs = store->LoadJobs();
+  ASSERT_TRUE(jobs.ok());
+  ASSERT_EQ(jobs->size(), 1u);
+  EXPECT_EQ((*jobs)[0].state(), rpc::SUCCEEDED);
+  record.set_term(3);
+  EXPECT_TRUE(store->SaveJob(record).ok());
 }
 
 }  // namespace

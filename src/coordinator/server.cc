@@ -174,12 +174,16 @@ Status CoordinatorServer::Start(const std::string& listen) {
 void CoordinatorServer::TickLoop() {
   while (!stopping_.load()) {
     if (std::shared_ptr<JobTracker> t = tracker()) t->Tick();
-    env_->SleepForMicros(100'000);
+    env_->SleepForMicros(options_.tick_us);
   }
 }
 
 void CoordinatorServer::StepDown(const std::string& why) {
   std::lock_guard<std::mutex> lock(mu_);
+  StepDownLocked(why);
+}
+
+void CoordinatorServer::StepDownLocked(const std::string& why) {
   if (!tracker_) return;
   spdlog::warn("stepping down as active coordinator (term {}): {}", tracker_->term(), why);
   tracker_->Fence();  // calls still running on it (stuck on the store, say) must not act any more
@@ -188,9 +192,13 @@ void CoordinatorServer::StepDown(const std::string& why) {
 
 void CoordinatorServer::WatchLease() {
   while (!stopping_.load()) {
-    if (!LeaseFresh()) {
-      StepDown("lease not renewed for " + std::to_string((env_->NowMicros() - renewed_at_us_.load()) / 1000) +
-               " ms (is the metadata server reachable?)");
+    {
+      // Checked under mu_: a takeover sets the renewal time before it installs its tracker.
+      std::lock_guard<std::mutex> lock(mu_);
+      if (tracker_ && !LeaseFresh()) {
+        StepDownLocked("lease not renewed for " + std::to_string((env_->NowMicros() - renewed_at_us_.load()) / 1000) +
+                       " ms (is the metadata server reachable?)");
+      }
     }
     env_->SleepForMicros(std::min<int64_t>(lease_.lease_timeout_us / 20, 50'000));
   }

@@ -70,6 +70,7 @@ class CoordinatorServer {
   // is stuck in a call to the store.
   void WatchLease();
   bool LeaseFresh() const;
+  void StepDownLocked(const std::string& why);  // REQUIRES: mu_ held
   void TryTakeOver(uint64_t term);
 
   Env* env_;

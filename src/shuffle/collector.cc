@@ -13,11 +13,12 @@
 namespace aviary::shuffle {
 namespace {
 
-// Start the table so that it holds about 1/8 of the budget, between 16 and 64K slots: big
-// enough to skip the first rounds of doubling, small enough for tiny test budgets.
+// Start the table at up to 4K slots (128 KiB, or 1/16 of the budget): a job with few distinct
+// keys keeps a small table that stays in L1/L2 (and skips the prefetch queue, see
+// kPipelineMinCapacity); the first doublings of a growing table are cheap.
 size_t InitialCapacity(uint64_t budget) {
   size_t capacity = 16;
-  while (capacity < (size_t{1} << 16) && 2 * capacity * sizeof(Slot) <= budget / 8) capacity *= 2;
+  while (capacity < (size_t{1} << 12) && 2 * capacity * sizeof(Slot) <= budget / 16) capacity *= 2;
   return capacity;
 }
 

@@ -1,12 +1,12 @@
 // The MapOutputCollector implementation (see map_output.h for the contract).
 //
-// Per emit: hash the key's bytes where the plugin left them (TableHash, once), probe the table once,
-// and fold the value in place: no copy and no allocation unless the key is new. Under kSum a
-// short key and its sum live in the table slot itself (key_table.h), so a repeated word costs
+// Per emit: hash the key's bytes where the plugin left them (TableHash, once), probe the table
+// once, and fold the value in place: no copy and no allocation unless the key is new. Under kSum
+// a short key and its sum live in the table slot itself (key_table.h), so a repeated word costs
 // one cache line; other new keys (encoded, see key.h) and values go to the arena. When arena
 // plus table would exceed the memory budget, the table is sorted in place by (partition, key
-// order) and written as a run; Finish() merges the runs, or writes the sorted table directly if
-// nothing spilled.
+// order, slot_sort.h) and written as a run; Finish() merges the runs, or writes the sorted table
+// directly if nothing spilled.
 #ifndef AVIARY_SHUFFLE_COLLECTOR_H_
 #define AVIARY_SHUFFLE_COLLECTOR_H_
 

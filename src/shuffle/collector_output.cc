@@ -8,6 +8,7 @@
 #include "shuffle/key.h"
 #include "shuffle/map_file.h"
 #include "shuffle/run_merge.h"
+#include "shuffle/slot_sort.h"
 
 namespace aviary::shuffle {
 namespace {
@@ -59,8 +60,8 @@ void Collector::Spill() {
 }
 
 // Sorts in place, in the table's own array (no second array of sort items, so sorting needs no
-// memory beyond the budget). Once compacted the slots need no tag, so the tag holds the
-// partition; an out-of-line slot's unused sum holds its key prefix, so comparisons stay in the
+// memory beyond the budget; slot_sort.h). Once compacted the slots need no tag, so the tag holds
+// the partition; an out-of-line slot's unused sum holds its key prefix, so the sort stays in the
 // array and only equal prefixes look at the key bytes.
 std::pair<Slot*, size_t> Collector::SortTable() {
   size_t n = 0;
@@ -75,15 +76,7 @@ std::pair<Slot*, size_t> Collector::SortTable() {
       s.sum_bits = static_cast<int64_t>(KeyPrefix(s.entry()->key()));
     }
   }
-  auto prefix = [](const Slot& s) { return s.is_inline() ? s.Prefix() : static_cast<uint64_t>(s.sum_bits); };
-  std::sort(slots, slots + n, [&prefix](const Slot& a, const Slot& b) {
-    if (a.tag != b.tag) return a.tag < b.tag;
-    if (a.key[0] != b.key[0]) return static_cast<uint8_t>(a.key[0]) < static_cast<uint8_t>(b.key[0]);
-    const uint64_t pa = prefix(a);
-    const uint64_t pb = prefix(b);
-    if (pa != pb) return pa < pb;
-    return CompareKeys(a.encoded_key(), b.encoded_key()) < 0;
-  });
+  SortSlots(slots, n, partitions);
   return {slots, n};
 }
 

@@ -1,14 +1,54 @@
 #include "shuffle/key_table.h"
 
+#include <sys/mman.h>
+
 #include <cassert>
+#include <cstdint>
 #include <new>
 
 namespace aviary::shuffle {
 
+namespace {
+// Tables this large come straight from mmap, already zero (so all empty), where malloc + memset
+// would zero every page twice; 2 MiB-aligned and marked for transparent huge pages, because a
+// probe lands on a random page: with 4 KiB pages nearly every probe of a large table also missed
+// the TLB, a page walk on top of the cache miss (and a prefetch waits for its walk).
+constexpr size_t kMmapBytes = size_t{2} << 20;
+constexpr size_t kHugePage = size_t{2} << 20;
+
+void* MapZeroed(size_t bytes) {
+  const size_t padded = bytes + kHugePage;
+  void* p = ::mmap(nullptr, padded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  const auto start = reinterpret_cast<uintptr_t>(p);
+  const uintptr_t aligned = (start + kHugePage - 1) & ~(kHugePage - 1);
+  if (aligned > start) ::munmap(p, aligned - start);
+  const uintptr_t tail = aligned + bytes;
+  if (start + padded > tail) ::munmap(reinterpret_cast<void*>(tail), start + padded - tail);
+  (void)::madvise(reinterpret_cast<void*>(aligned), bytes, MADV_HUGEPAGE);  // a hint; fine if refused
+  return reinterpret_cast<void*>(aligned);
+}
+}  // namespace
+
+void KeyTable::FreeSlots::operator()(Slot* p) const {
+  if (bytes >= kMmapBytes) {
+    ::munmap(p, bytes);
+  } else {
+    ::operator delete[](p, std::align_val_t{alignof(Slot)});
+  }
+}
+
 void KeyTable::Allocate(size_t capacity) {
   assert(std::has_single_bit(capacity) && capacity >= 16 && capacity <= (size_t{1} << 32));
-  slots_.reset(static_cast<Slot*>(::operator new[](capacity * sizeof(Slot), std::align_val_t{alignof(Slot)})));
-  std::memset(static_cast<void*>(slots_.get()), 0, capacity * sizeof(Slot));  // all empty
+  const size_t bytes = capacity * sizeof(Slot);
+  void* p = nullptr;
+  if (bytes >= kMmapBytes) {
+    p = MapZeroed(bytes);
+  } else {
+    p = ::operator new[](bytes, std::align_val_t{alignof(Slot)});
+    std::memset(p, 0, bytes);  // all empty
+  }
+  slots_ = std::unique_ptr<Slot[], FreeSlots>(static_cast<Slot*>(p), FreeSlots{bytes});
   capacity_ = capacity;
   mask_ = capacity - 1;
   max_size_ = MaxSize(capacity);

@@ -205,7 +205,10 @@ class KeyTable {
   void Allocate(size_t capacity);
 
   struct FreeSlots {
-    void operator()(Slot* p) const { ::operator delete[](p, std::align_val_t{alignof(Slot)}); }
+    FreeSlots() : bytes(0) {}
+    explicit FreeSlots(size_t n) : bytes(n) {}
+    void operator()(Slot* p) const;
+    size_t bytes;
   };
   std::unique_ptr<Slot[], FreeSlots> slots_;
   size_t capacity_ = 0;

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "rpc/aviary.grpc.pb.h"
@@ -55,6 +56,11 @@ FetchResult FetchPartitions(Env* env, const rpc::TaskSpec& spec, const std::stri
   const int n = spec.map_outputs_size();
   result.segment_files.resize(static_cast<size_t>(n));
   std::mutex mu;
+  std::set<std::string> unreachable;  // GUARDED_BY(mu): hosts that failed every try already
+  auto given_up = [&](const std::string& address) {
+    std::lock_guard<std::mutex> lock(mu);
+    return unreachable.count(address) > 0;
+  };
   std::atomic<int> next{0};
   std::atomic<uint64_t> total{0};
   auto work = [&] {
@@ -65,6 +71,11 @@ FetchResult FetchPartitions(Env* env, const rpc::TaskSpec& spec, const std::stri
       uint64_t bytes = 0;
       bool local = false;
       for (int t = 0; t < kTries; ++t) {
+        // The other outputs of a host that vanished are lost too: do not wait for each in turn.
+        if (given_up(loc.worker_address())) {
+          s = Unavailable("cannot reach " + loc.worker_address() + " (earlier fetches from it failed)");
+          break;
+        }
         if (t > 0) env->SleepForMicros(200'000LL << t);  // back off: 0.4 s, 0.8 s, 1.6 s
         s = FetchOnce(env, spec, loc, path, &bytes, &local);
         // NotFound means the worker is up but lost the file: no point retrying.
@@ -80,6 +91,9 @@ FetchResult FetchPartitions(Env* env, const rpc::TaskSpec& spec, const std::stri
           result.local_error = s.WithContext("storing map task " + std::to_string(loc.map_task()) + " output");
         }
       } else {
+        if (s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kDeadlineExceeded) {
+          unreachable.insert(loc.worker_address());
+        }
         result.lost_map_tasks.push_back(loc.map_task());
         if (result.error.ok()) {
           result.error = s.WithContext("fetching map task " + std::to_string(loc.map_task()) + " output from " +

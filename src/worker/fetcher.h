@@ -1,6 +1,7 @@
 // Fetches one partition of every map output for a reduce attempt, several at a time, into local
 // segment files. Map outputs whose worker cannot be reached after a few tries are reported as
-// lost, so the coordinator re-executes those map tasks. A failure to store what was fetched (a
+// lost, so the coordinator re-executes those map tasks; once a host failed every try, its other
+// outputs are reported lost without trying again. A failure to store what was fetched (a
 // full disk here) is this attempt's own failure, not a lost map output.
 #ifndef AVIARY_WORKER_FETCHER_H_
 #define AVIARY_WORKER_FETCHER_H_

@@ -6,9 +6,7 @@ output directory holds nothing but the result.
 
 Needs root (network namespaces, veth, a bridge, iptables); skipped otherwise."""
 
-import json
 import os
-import signal
 import time
 import unittest
 
@@ -53,6 +51,11 @@ class NetnsTestCase(AviaryTestCase):
         self.cluster = NetnsCluster(self.tmp, workers=self.workers)
         self.addCleanup(self.cluster.stop)
         self.cluster.wait_for_workers(self.workers)
+
+    def need_iptables(self):
+        reason = netns_harness.iptables_reason()
+        if reason:
+            self.skipTest(reason)
 
     def submit(self, map_ms=300, reduce_ms=600):
         return self.cluster.submit(self.plugin, "--input", "files:" + os.path.join(self.tmp, "in", "*.txt"),
@@ -140,8 +143,8 @@ class WorkerFaultTest(NetnsTestCase):
         self.wait_worker(0, lambda ws: any(w["worker_id"] == first and not w["alive"] for w in ws),
                          what="declared dead after SIGKILL")
         self.cluster.start_worker(0)  # a new process: registers under a new identity
-        self.wait_worker(0, lambda ws: any(w["alive"] and w["worker_id"] != first for w in ws),
-                         what="re-registered")
+        reborn = self.wait_worker(0, lambda ws: next((w["worker_id"] for w in ws if w["alive"] and
+                                                      w["worker_id"] != first), None), what="re-registered")
         status = self.cluster.wait_until(job, lambda s: s["state"] == "REDUCING" and any(
             a["state"] == "running" and a["worker_address"] == self.cluster.worker_address(1)
             for t in s["tasks"] if t["kind"] == "REDUCE" for a in t["attempts"]), what="a reduce running on w1")
@@ -153,8 +156,11 @@ class WorkerFaultTest(NetnsTestCase):
             self.assertFalse([a for _, _, a in attempts if a["state"] == "running"], attempts)
         # The reduce w1 was running when it died was lost, not failed, and redone elsewhere.
         self.assertTrue(any(k == "REDUCE" and a["state"] == "lost" for k, _, a in attempts_of(status, second)))
+        # The restarted w0 was given work under its new identity.
+        self.assertTrue(any(a["state"] == "succeeded" for _, _, a in attempts_of(status, reborn)))
 
     def test_worker_cut_off_from_coordinators_but_not_peers_then_healed(self):
+        self.need_iptables()
         lab = self.cluster.lab
         job = self.submit()
         old = self.worker_id(0)
@@ -203,8 +209,29 @@ class WorkerFaultTest(NetnsTestCase):
         self.assertTrue(any(a["state"] == "succeeded" for _, _, a in attempts_of(status, new)))
 
 
+    def test_worker_host_vanishes_as_reduce_starts(self):
+        # The link goes down without a word (no connection is refused): reducers fetching from the
+        # host must give up on it quickly, and their late reports must not discard the map
+        # outputs redone meanwhile on the other workers.
+        lab = self.cluster.lab
+        job = self.submit(map_ms=300, reduce_ms=300)
+        old = self.worker_id(2)
+        self.cluster.wait_until(job, lambda s: s["state"] == "REDUCING", what="the reduce phase")
+        lab.link_down("w2")
+        cut = time.time()
+        status = self.assertFinishedExactlyOnce(job)
+        self.assertLess(time.time() - cut, 45, "the job took too long to get over a vanished host")
+        for t in status["tasks"]:
+            if t["kind"] != "MAP":
+                continue
+            on_old = [a for a in t["attempts"] if a["worker_id"] == old]
+            # Redone once if the vanished host had done it, never otherwise.
+            self.assertEqual(len(t["attempts"]), 1 + len(on_old), t)
+
+
 class MetadataPartitionTest(NetnsTestCase):
     def test_active_coordinator_cut_off_from_metadata_steps_down_before_standby_takes_over(self):
+        self.need_iptables()
         job = self.submit()
         old = self.cluster.wait_active()
         new = "c2" if old == "c1" else "c1"

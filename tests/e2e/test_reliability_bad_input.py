@@ -8,6 +8,7 @@ import os
 import random
 import shutil
 import subprocess
+import tempfile
 import time
 import unittest
 
@@ -48,10 +49,17 @@ class ClusterCase(AviaryTestCase):
 
     @classmethod
     def setUpClass(cls):
-        import tempfile
         cls.root = tempfile.mkdtemp(prefix="aviary-bad-input-cluster-")
-        cls.cluster = Cluster(cls.root, workers=2)
-        cls.cluster.wait_for_workers(2)
+        try:
+            cls.cluster = Cluster(cls.root, workers=2)
+        except BaseException:
+            shutil.rmtree(cls.root, ignore_errors=True)
+            raise
+        try:
+            cls.cluster.wait_for_workers(2)
+        except BaseException:
+            cls.tearDownClass()
+            raise
 
     @classmethod
     def tearDownClass(cls):

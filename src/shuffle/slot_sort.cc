@@ -1,0 +1,92 @@
+#include "shuffle/slot_sort.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "shuffle/key.h"
+
+namespace aviary::shuffle {
+namespace {
+
+// Below this many slots a bucket is finished by std::sort.
+constexpr size_t kSmallBucket = 64;
+// Level 0: partition; 1: type byte; 2..9: prefix bytes, most significant first.
+constexpr int kLastLevel = 9;
+
+inline size_t Digit(const Slot& s, int level) {
+  if (level == 0) return s.tag;
+  if (level == 1) return static_cast<uint8_t>(s.key[0]);
+  return static_cast<size_t>((SortPrefix(s) >> (8 * (kLastLevel - level))) & 0xff);
+}
+
+// Distributes slots[0, n) into buckets by their digit at `level`, in place; count[b] gets the
+// size of bucket b. Returns false (and moves nothing) when one bucket would take them all.
+bool Distribute(Slot* slots, size_t n, int level, size_t num_buckets, size_t* count, size_t* next, size_t* end) {
+  std::fill(count, count + num_buckets, 0);
+  for (size_t i = 0; i < n; ++i) ++count[Digit(slots[i], level)];
+  if (count[Digit(slots[0], level)] == n) return false;
+  size_t sum = 0;
+  for (size_t b = 0; b < num_buckets; ++b) {
+    next[b] = sum;
+    sum += count[b];
+    end[b] = sum;
+  }
+  // American flag permutation: walk each bucket's unfilled part, swapping every slot into the
+  // next free place of its own bucket.
+  for (size_t b = 0; b < num_buckets; ++b) {
+    while (next[b] < end[b]) {
+      Slot held = slots[next[b]];
+      size_t d = Digit(held, level);
+      while (d != b) {
+        std::swap(held, slots[next[d]++]);
+        d = Digit(held, level);
+      }
+      slots[next[b]++] = held;
+    }
+  }
+  return true;
+}
+
+void SortRange(Slot* slots, size_t n, int level) {
+  size_t count[256], next[256], end[256];
+  while (n >= kSmallBucket && level <= kLastLevel) {
+    if (!Distribute(slots, n, level, 256, count, next, end)) {
+      ++level;  // one bucket takes all: nothing moves at this level
+      continue;
+    }
+    size_t begin = 0;
+    for (size_t b = 0; b < 256; ++b) {
+      if (count[b] > 1) SortRange(slots + begin, count[b], level + 1);
+      begin += count[b];
+    }
+    return;
+  }
+  std::sort(slots, slots + n, SlotLess);  // small, or past the prefix where only key bytes tell
+}
+
+}  // namespace
+
+bool SlotLess(const Slot& a, const Slot& b) {
+  if (a.tag != b.tag) return a.tag < b.tag;
+  if (a.key[0] != b.key[0]) return static_cast<uint8_t>(a.key[0]) < static_cast<uint8_t>(b.key[0]);
+  const uint64_t pa = SortPrefix(a);
+  const uint64_t pb = SortPrefix(b);
+  if (pa != pb) return pa < pb;
+  return CompareKeys(a.encoded_key(), b.encoded_key()) < 0;
+}
+
+void SortSlots(Slot* slots, size_t n, uint32_t num_partitions) {
+  if (n < 2) return;
+  // Level 0, the partition, has num_partitions buckets; the others have 256.
+  const size_t r = std::max<uint32_t>(num_partitions, 1);
+  std::vector<size_t> count(r), next(r), end(r);
+  if (!Distribute(slots, n, 0, r, count.data(), next.data(), end.data())) return SortRange(slots, n, 1);
+  size_t begin = 0;
+  for (size_t b = 0; b < r; ++b) {
+    if (count[b] > 1) SortRange(slots + begin, count[b], 1);
+    begin += count[b];
+  }
+}
+
+}  // namespace aviary::shuffle
