@@ -8,6 +8,7 @@
 #include <random>
 
 #include "storage/input.h"
+#include "storage/mongo/mongo_client.h"
 
 namespace aviary::coordinator {
 
@@ -725,6 +726,9 @@ rpc::ClusterStatusResponse JobTracker::ClusterStatus() {
 void JobTracker::FillStatus(const Job& job, bool with_tasks, rpc::JobStatus* out) const {
   out->set_job_id(job.id);
   *out->mutable_spec() = job.spec;
+  // Status is shown to anyone who can ask: never the passwords inside MongoDB URIs.
+  out->mutable_spec()->set_input_uri(mongo::RedactUri(job.spec.input_uri()));
+  out->mutable_spec()->set_output_uri(mongo::RedactUri(job.spec.output_uri()));
   out->set_state(job.state);
   out->set_error(job.error);
   out->set_submit_unix(job.submit_unix);
