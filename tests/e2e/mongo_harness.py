@@ -101,7 +101,8 @@ class LocalCluster:
 
     @property
     def coordinator(self):
-        return self.status["coordinators"][0]["address"]
+        # Every coordinator, as workers and clients take them: whichever is active answers.
+        return ",".join(c["address"] for c in self.status["coordinators"])
 
     def shard(self, name):
         return next(s for s in self.status["shards"] if s["name"] == name)
