@@ -29,6 +29,16 @@ int Fail(const Status& status) {
   return ExitCodeFor(status);
 }
 
+// Daemons run in other directories (and on other hosts), so a relative files: path means the
+// client's working directory and is sent absolute.
+std::string AbsoluteFilesUri(const std::string& uri) {
+  constexpr std::string_view kScheme = "files:";
+  if (!uri.starts_with(kScheme) || uri.size() == kScheme.size() || uri[kScheme.size()] == '/') return uri;
+  std::error_code ec;
+  const std::filesystem::path abs = std::filesystem::absolute(uri.substr(kScheme.size()), ec);
+  return ec ? uri : std::string(kScheme) + abs.lexically_normal().string();
+}
+
 StatusOr<rpc::SubmitJobRequest> BuildSubmission(const JobFlags& flags) {
   rpc::SubmitJobRequest request;
   rpc::JobSpec& spec = *request.mutable_job();
@@ -43,8 +53,8 @@ StatusOr<rpc::SubmitJobRequest> BuildSubmission(const JobFlags& flags) {
   spec.set_plugin_sha256(sha256);
   if (flags.input.empty()) return InvalidArgument("--input is required");
   if (flags.output.empty()) return InvalidArgument("--output is required");
-  spec.set_input_uri(flags.input);
-  spec.set_output_uri(flags.output);
+  spec.set_input_uri(AbsoluteFilesUri(flags.input));
+  spec.set_output_uri(AbsoluteFilesUri(flags.output));
   spec.set_map_tasks(flags.map_tasks);
   spec.set_reduce_tasks(flags.reduce_tasks);
   for (const std::string& p : flags.params) {

@@ -17,13 +17,21 @@ constexpr std::string_view kFilesScheme = "files:";
 
 bool IsMongoUri(std::string_view uri) { return uri.starts_with("mongodb://") || uri.starts_with("mongodb+srv://"); }
 
+// Workers and coordinators have their own working directories; `aviary submit` and `run` send
+// absolute paths, so a relative one comes from another client and would land somewhere unexpected.
+std::string RelativePathError(std::string_view what, std::string_view path) {
+  return std::string(what) + " path '" + std::string(path) +
+         "' is relative: files: URIs must be absolute on the cluster (aviary submit makes them so)";
+}
+
 }  // namespace
 
 StatusOr<std::unique_ptr<InputFormat>> InputFormat::ForJob(const rpc::JobSpec& job, Env* env) {
   const std::string& uri = job.input_uri();
   if (uri.starts_with(kFilesScheme)) {
     std::string glob = uri.substr(kFilesScheme.size());
-    if (glob.empty()) return InvalidArgument("input URI 'files:' names no files: expected files:GLOB, e.g. files:data/*.txt");
+    if (glob.empty()) return InvalidArgument("input URI 'files:' names no files: expected files:GLOB, e.g. files:/data/*.txt");
+    if (glob[0] != '/') return InvalidArgument(RelativePathError("input", glob));
     FilesInputOptions options;
     if (!job.text_field().empty()) options.text_field = job.text_field();
     options.skip_bad_records = job.skip_bad_records();
@@ -43,6 +51,7 @@ StatusOr<std::unique_ptr<OutputFormat>> OutputFormat::ForJob(const rpc::JobSpec&
   if (uri.starts_with(kFilesScheme)) {
     std::string dir = uri.substr(kFilesScheme.size());
     if (dir.empty()) return InvalidArgument("output URI 'files:' names no directory: expected files:DIR");
+    if (dir[0] != '/') return InvalidArgument(RelativePathError("output", dir));
     return NewFilesOutput(std::move(dir), job.overwrite(), env);
   }
   if (IsMongoUri(uri)) {

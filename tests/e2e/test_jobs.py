@@ -3,10 +3,11 @@
 import glob
 import json
 import os
+import subprocess
 import time
 import unittest
 
-from harness import (AviaryTestCase, Cluster, make_corpus, plugin, read_output, reference_index,
+from harness import (AVIARY, AviaryTestCase, Cluster, make_corpus, plugin, read_output, reference_index,
                      reference_wordcount, run_cli)
 
 
@@ -76,6 +77,16 @@ class ClusterTest(AviaryTestCase):
         status = json.loads(proc.stdout)
         self.assertEqual(status["state"], "SUCCEEDED")
         self.assertOutputEquals(out, reference_wordcount(paths))
+
+    def test_relative_paths_mean_the_clients_directory(self):
+        # The daemons run elsewhere; the client's relative paths must not land in their cwd.
+        client_dir = os.path.join(self.tmp, "client")
+        paths = make_corpus(os.path.join(client_dir, "in"), files=2, max_bytes=256 << 10)
+        proc = subprocess.run([AVIARY, "submit", "wordcount", "--input", "files:in/*.txt", "--output", "files:out",
+                               "--coordinator", self.cluster.address, "--wait"],
+                              capture_output=True, text=True, timeout=300, cwd=client_dir)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertOutputEquals(os.path.join(client_dir, "out"), reference_wordcount(paths))
 
     def test_job_count_each_map_task_runs_once(self):
         make_corpus(os.path.join(self.tmp, "in"), files=8, max_bytes=1 << 20)
