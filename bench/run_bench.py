@@ -123,6 +123,7 @@ class Sampler(threading.Thread):
         self.stop_event = threading.Event()
         self.peak_pss_kb = 0
         self.hwm_kb = {}  # pid -> largest VmHWM seen
+        self.anon_kb = {}  # pid -> largest RssAnon seen: private data, without the shared code
         self.kind = {}
         self.samples = 0
 
@@ -137,6 +138,9 @@ class Sampler(threading.Thread):
                 hwm = read_kb(f"/proc/{pid}/status", "VmHWM:")
                 if hwm > self.hwm_kb.get(pid, 0):
                     self.hwm_kb[pid] = hwm
+                anon = read_kb(f"/proc/{pid}/status", "RssAnon:")
+                if anon > self.anon_kb.get(pid, 0):
+                    self.anon_kb[pid] = anon
                 # Re-read: a spawned process shows its parent's command line until it execs.
                 if self.kind.get(pid) in (None, "aviary", "python", "sh"):
                     cmd = cmdline(pid)
@@ -150,9 +154,10 @@ class Sampler(threading.Thread):
         out = {}
         for pid, hwm in self.hwm_kb.items():
             k = self.kind.get(pid, "?")
-            out.setdefault(k, {"count": 0, "max_hwm_mb": 0.0})
+            out.setdefault(k, {"count": 0, "max_hwm_mb": 0.0, "max_anon_mb": 0.0})
             out[k]["count"] += 1
             out[k]["max_hwm_mb"] = max(out[k]["max_hwm_mb"], hwm / 1024)
+            out[k]["max_anon_mb"] = max(out[k]["max_anon_mb"], self.anon_kb.get(pid, 0) / 1024)
         return out
 
 
@@ -751,15 +756,20 @@ def report_memory(args, records, summary, text):
         ok = [r for r in records if r["engine"] == s["engine"] and r["rc"] == 0]
 
         def largest(kind):
-            return median([r["processes"].get(kind, {}).get("max_hwm_mb") for r in ok]) if ok else None
+            if not ok:
+                return "-"
+            rss = median([r["processes"].get(kind, {}).get("max_hwm_mb") for r in ok])
+            anon = median([r["processes"].get(kind, {}).get("max_anon_mb") for r in ok])
+            return f"{fmt(rss, 0)} ({fmt(anon, 0)})"
         spills = s["extra"].get("counters", {}).get("map_spills", 0) if s["engine"] != "reference" else None
         check = ("yes" if s["correct"] else "**MISMATCH**") if s["checked"] else "-"
         lines.append(f"| {s['engine']} | {fmt(s['wall'])} | {fmt(s['cpu'])} | {fmt(s['peak_mem_mb'], 0)} | "
-                     f"{fmt(largest('aviary-map'), 0)} | {fmt(largest('aviary-reduce'), 0)} | "
-                     f"{fmt(largest('aviary-worker'), 0)} | {spills if spills is not None else '-'} | {check} |")
+                     f"{largest('aviary-map')} | {largest('aviary-reduce')} | "
+                     f"{largest('aviary-worker')} | {spills if spills is not None else '-'} | {check} |")
     distinct = next((r["extra"].get("distinct") for r in records if r["engine"] == "reference" and r["rc"] == 0), None)
     head = (f"{args.memory_mib} MiB of text drawn from {args.memory_vocab:g} words ({distinct} distinct in the "
-            f"input); {args.workers} workers, 1 slot each (a task's budget is the worker's --memory). "
+            f"input); {args.workers} workers, 1 slot each (a task's budget is the worker's --memory). Process "
+            f"columns give peak RSS and, in brackets, its private part (RssAnon: data, not the shared code). "
             f"Machine: {machine_line(args, records)}.")
     text = replace_block(text, "memory", head + "\n\n" + "\n".join(lines))
     return text

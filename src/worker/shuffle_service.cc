@@ -11,7 +11,9 @@
 
 namespace aviary::worker {
 namespace {
-constexpr size_t kChunkBytes = 1 << 20;
+// Small enough that the streams a worker serves at once stay a few MB, large enough that a
+// message costs far more in bytes than in gRPC overhead.
+constexpr size_t kChunkBytes = 256 << 10;
 }  // namespace
 
 grpc::Status ShuffleService::FetchPartition(grpc::ServerContext* context, const rpc::FetchPartitionRequest* request,

@@ -84,7 +84,8 @@ Status WorkerDaemon::Register(int64_t deadline_us) {
 Status WorkerDaemon::Run() {
   RETURN_IF_ERROR(Register(env_->NowMicros() + options_.register_timeout_us));
   while (!stopping_) {
-    PollTasks();
+    WaitForHeartbeat();
+    if (stopping_) break;
     if (!HeartbeatOnce()) {
       // Reregister: the coordinator gave our work to others; start afresh under a new identity.
       KillAll("coordinator asked to re-register");
@@ -92,10 +93,23 @@ Status WorkerDaemon::Run() {
       Status s = Register(/*deadline_us=*/0);
       if (!s.ok()) return s;
     }
-    env_->SleepForMicros(static_cast<int64_t>(heartbeat_ms_) * 1000);
   }
   KillAll("worker shutting down");
   return Status::OK();
+}
+
+void WorkerDaemon::WaitForHeartbeat() {
+  // A finished task is reported at once rather than at the next beat: the coordinator's answer
+  // carries this slot's next task, and a job's phases wait on these reports.
+  constexpr int64_t kPollUs = 2'000;
+  const int64_t due = last_heartbeat_us_ + static_cast<int64_t>(heartbeat_ms_) * 1000;
+  for (;;) {
+    const bool some_finished = PollTasks();
+    const int64_t now = env_->NowMicros();
+    if (some_finished || now >= due || stopping_) break;
+    env_->SleepForMicros(std::min(kPollUs, due - now));
+  }
+  last_heartbeat_us_ = env_->NowMicros();
 }
 
 bool WorkerDaemon::HeartbeatOnce() {
@@ -199,16 +213,19 @@ StatusOr<std::string> WorkerDaemon::EnsurePlugin(const rpc::JobSpec& job) {
   return path;
 }
 
-void WorkerDaemon::PollTasks() {
+bool WorkerDaemon::PollTasks() {
+  bool some_finished = false;
   for (auto it = running_.begin(); it != running_.end();) {
     rpc::TaskResult result;
     if (it->second->Poll(&result)) {
       finished_.push_back(std::move(result));
       it = running_.erase(it);
+      some_finished = true;
     } else {
       ++it;
     }
   }
+  return some_finished;
 }
 
 void WorkerDaemon::KillAll(const std::string& why) {

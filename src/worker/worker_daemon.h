@@ -56,11 +56,12 @@ class WorkerDaemon {
 
   Status Register(int64_t deadline_us);
   bool HeartbeatOnce();
+  void WaitForHeartbeat();  // polls the running tasks until one finishes or a beat is due
   void Launch(rpc::TaskSpec spec);
   // The local path of the job's plugin: fetched from the coordinator by hash on first use and
   // cached in DATA_DIR/plugins; refused if its SHA-256 differs from the job's.
   StatusOr<std::string> EnsurePlugin(const rpc::JobSpec& job);
-  void PollTasks();
+  bool PollTasks();  // true if a task finished
   void KillAll(const std::string& why);
   void DeleteJob(const std::string& job_id);
   static AttemptKey KeyOf(const rpc::TaskSpec& spec);
@@ -71,6 +72,7 @@ class WorkerDaemon {
   std::string worker_id_;
   uint32_t heartbeat_ms_ = 100;
   std::atomic<bool> stopping_{false};
+  int64_t last_heartbeat_us_ = 0;
   std::unique_ptr<ShuffleService> shuffle_;
   std::unique_ptr<grpc::Server> server_;
   // Moves on to the next coordinator address (after a failure or a stale answer).
