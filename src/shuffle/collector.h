@@ -60,8 +60,9 @@ class Collector final : public MapOutputCollector {
     char key[Slot::kInlineKeyBytes - 1];  // the payload; the type byte is `type`
   };
   static constexpr size_t kPipelineDepth = 16;  // a power of two
-  // Tables up to this many slots (512 KiB) stay in L2 and skip the queue.
-  static constexpr size_t kPipelineMinCapacity = 16 << 10;
+  // Tables up to this many slots (2 MiB, the L2 of one core here) stay in L2 and skip the queue:
+  // on English text (25K distinct words) the queue cost a fifth of the emit time.
+  static constexpr size_t kPipelineMinCapacity = 64 << 10;
   void EmitPipelined(uint64_t hash, ValueView key, int64_t value);
   void FoldPending(const Pending& p);
   void DrainPending();
