@@ -10,11 +10,12 @@
 namespace aviary {
 namespace {
 
-constexpr char kSuccess[] = "_SUCCESS";
+constexpr char kSuccess[] = "_SUCCESS";        // names the job whose result is complete here
+constexpr char kCommitting[] = "_COMMITTING";  // names the job whose parts are being renamed in
 constexpr char kTemporary[] = "_temporary";
 
 bool IsResultFile(std::string_view name) {
-  return name == kSuccess || (name.starts_with("part-") && name.ends_with(".jsonl"));
+  return name == kSuccess || name == kCommitting || (name.starts_with("part-") && name.ends_with(".jsonl"));
 }
 
 // Job ids become path components of directories that get deleted recursively.
@@ -81,12 +82,15 @@ class FilesOutput : public OutputFormat {
 
   // Whether DIR holds part files or _SUCCESS; false when DIR does not exist.
   StatusOr<bool> HoldsResult() const;
-  Status CheckWinners(const std::string& job_id, const std::vector<CommittedPartition>& winners) const;
+  // `resuming`: a commit of this job was under way, so a winner may be in place already.
+  Status CheckWinners(const std::string& job_id, const std::vector<CommittedPartition>& winners, bool resuming) const;
   Status MakeRoomForResult();
-  Status Promote(const std::vector<CommittedPartition>& winners);
+  Status Promote(const std::vector<CommittedPartition>& winners, bool resuming);
   // Deletes the final files of the first `count` winners.
   void Demote(const std::vector<CommittedPartition>& winners, size_t count);
-  Status WriteSuccessMarker();
+  // A marker file holding the job id; MarkerNames() tells whether it exists and names the job.
+  Status WriteMarker(const char* name, const std::string& job_id);
+  bool MarkerNames(const char* name, const std::string& job_id) const;
   Status RemoveTempDirs(const std::string& job_id);
 
   const std::string dir_;
@@ -127,7 +131,8 @@ StatusOr<std::unique_ptr<OutputWriter>> FilesOutput::OpenTaskWriter(const std::s
 
 // Checks everything that can be checked before the first change, so most failures leave the
 // previous result untouched.
-Status FilesOutput::CheckWinners(const std::string& job_id, const std::vector<CommittedPartition>& winners) const {
+Status FilesOutput::CheckWinners(const std::string& job_id, const std::vector<CommittedPartition>& winners,
+                                 bool resuming) const {
   std::vector<bool> seen(winners.size(), false);
   const std::string prefix = JobTempDir(job_id) + "/";
   for (const CommittedPartition& w : winners) {
@@ -140,7 +145,7 @@ Status FilesOutput::CheckWinners(const std::string& job_id, const std::vector<Co
       return InvalidArgument("output " + w.location + " of partition " + std::to_string(w.partition) +
                              " is not a temporary output of job " + job_id);
     }
-    if (!env_->FileExists(w.location)) {
+    if (!env_->FileExists(w.location) && !(resuming && env_->FileExists(FinalPath(w.partition)))) {
       return NotFound("output of partition " + std::to_string(w.partition) + " (attempt " +
                       std::to_string(w.attempt) + ") is missing: " + w.location);
     }
@@ -166,11 +171,14 @@ Status FilesOutput::MakeRoomForResult() {
 
 // Renames every winner into place; on failure takes the promoted ones back out, so no final
 // name is left behind by a failed commit.
-Status FilesOutput::Promote(const std::vector<CommittedPartition>& winners) {
+// Resuming, a winner already renamed is left as it is, and a failure keeps what is in place for
+// the next try (_COMMITTING still says the directory holds no complete result).
+Status FilesOutput::Promote(const std::vector<CommittedPartition>& winners, bool resuming) {
   for (size_t i = 0; i < winners.size(); ++i) {
+    if (resuming && !env_->FileExists(winners[i].location)) continue;  // CheckWinners saw it in place
     Status s = env_->RenameFile(winners[i].location, FinalPath(winners[i].partition));
     if (!s.ok()) {
-      Demote(winners, i);
+      if (!resuming) Demote(winners, i);
       return s.WithContext("committing " + Describe());
     }
   }
@@ -181,9 +189,17 @@ void FilesOutput::Demote(const std::vector<CommittedPartition>& winners, size_t 
   for (size_t i = 0; i < count; ++i) (void)env_->DeleteFile(FinalPath(winners[i].partition));
 }
 
-Status FilesOutput::WriteSuccessMarker() {
-  ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> marker, env_->NewWritableFile(dir_ + "/" + kSuccess));
-  return marker->Close();
+Status FilesOutput::WriteMarker(const char* name, const std::string& job_id) {
+  ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> marker, env_->NewWritableFile(dir_ + "/" + name));
+  Status s = marker->Append(job_id + "\n");
+  if (s.ok()) s = marker->Flush(/*sync=*/true);
+  Status closed = marker->Close();
+  return s.ok() ? closed : s;
+}
+
+bool FilesOutput::MarkerNames(const char* name, const std::string& job_id) const {
+  std::string content;
+  return ReadFileToString(env_, dir_ + "/" + name, &content).ok() && content == job_id + "\n";
 }
 
 // Removes the job's temporary outputs, and _temporary too unless other jobs still use it.
@@ -194,17 +210,32 @@ Status FilesOutput::RemoveTempDirs(const std::string& job_id) {
   return s;
 }
 
+// A coordinator that takes over a job in the middle of its commit commits it again
+// (job_tracker.cc), so a repeated commit finishes the first one or finds it done.
 Status FilesOutput::CommitJob(const std::string& job_id, const std::vector<CommittedPartition>& winners) {
   RETURN_IF_ERROR(CheckJobId(job_id));
-  RETURN_IF_ERROR(CheckWinners(job_id, winners));
-  RETURN_IF_ERROR(MakeRoomForResult());
-  RETURN_IF_ERROR(Promote(winners));
-  if (Status s = WriteSuccessMarker(); !s.ok()) {
+  if (MarkerNames(kSuccess, job_id)) {
+    (void)RemoveTempDirs(job_id);
+    return Status::OK();
+  }
+  const bool resuming = MarkerNames(kCommitting, job_id);
+  RETURN_IF_ERROR(CheckWinners(job_id, winners, resuming));
+  if (!resuming) {
+    RETURN_IF_ERROR(MakeRoomForResult());
+    RETURN_IF_ERROR(WriteMarker(kCommitting, job_id).WithContext("committing " + Describe()));
+  }
+  if (Status s = Promote(winners, resuming); !s.ok()) {
+    if (!resuming) (void)env_->DeleteFile(dir_ + "/" + kCommitting);
+    return s;
+  }
+  if (Status s = WriteMarker(kSuccess, job_id); !s.ok()) {
     (void)env_->DeleteFile(dir_ + "/" + kSuccess);
     Demote(winners, winners.size());
+    (void)env_->DeleteFile(dir_ + "/" + kCommitting);
     return s.WithContext("committing " + Describe());
   }
-  // The result is complete now; leftovers under _temporary would be harmless.
+  // The result is complete now; leftovers would be harmless.
+  (void)env_->DeleteFile(dir_ + "/" + kCommitting);
   (void)RemoveTempDirs(job_id);
   return Status::OK();
 }

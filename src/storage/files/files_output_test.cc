@@ -60,7 +60,49 @@ TEST_F(FilesOutputTest, CommitPromotesExactlyTheWinners) {
   EXPECT_EQ(ReadTestFile(out_ + "/part-00000.jsonl"), "{\"_id\": \"a\", \"value\": 1}\n{\"_id\": \"b\", \"value\": 2}\n");
   EXPECT_EQ(ReadTestFile(out_ + "/part-00001.jsonl"), "");
   EXPECT_EQ(ReadTestFile(out_ + "/part-00002.jsonl"), "{\"_id\": \"c\\\"q\", \"value\": 1}\n");
-  EXPECT_EQ(ReadTestFile(out_ + "/_SUCCESS"), "");
+  EXPECT_EQ(ReadTestFile(out_ + "/_SUCCESS"), "job1\n");
+}
+
+// A coordinator taking over a job it finds committing commits it again.
+TEST_F(FilesOutputTest, RepeatedCommitOfACommittedJobChangesNothing) {
+  auto output = Output();
+  ASSERT_TRUE(output->SetupJob("job1").ok());
+  const std::vector<CommittedPartition> winners = {WriteAttempt(output.get(), 0, 1, {"a"}),
+                                                   WriteAttempt(output.get(), 1, 1, {"b"})};
+  ASSERT_TRUE(output->CommitJob("job1", winners).ok());
+  const std::vector<std::string> after_first = Tree(out_);
+  Status s = Output()->CommitJob("job1", winners);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(Tree(out_), after_first);
+  EXPECT_EQ(ReadTestFile(out_ + "/part-00001.jsonl"), "{\"_id\": \"b\", \"value\": 1}\n");
+}
+
+TEST_F(FilesOutputTest, RepeatedCommitFinishesOneThatDiedMidway) {
+  auto output = Output();
+  ASSERT_TRUE(output->SetupJob("job1").ok());
+  const std::vector<CommittedPartition> winners = {WriteAttempt(output.get(), 0, 1, {"a"}),
+                                                   WriteAttempt(output.get(), 1, 1, {"b"}),
+                                                   WriteAttempt(output.get(), 2, 1, {"c"})};
+  // What a coordinator killed after renaming partition 1 leaves behind.
+  WriteTestFile(out_ + "/_COMMITTING", "job1\n");
+  ASSERT_TRUE(env_.RenameFile(winners[1].location, out_ + "/part-00001.jsonl").ok());
+  EXPECT_EQ(Output()->SetupJob("job2").code(), StatusCode::kFailedPrecondition);  // not a result to reuse
+
+  Status s = Output()->CommitJob("job1", winners);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(Tree(out_), (std::vector<std::string>{"_SUCCESS", "part-00000.jsonl", "part-00001.jsonl", "part-00002.jsonl"}));
+  EXPECT_EQ(ReadTestFile(out_ + "/part-00001.jsonl"), "{\"_id\": \"b\", \"value\": 1}\n");
+  EXPECT_EQ(ReadTestFile(out_ + "/part-00002.jsonl"), "{\"_id\": \"c\", \"value\": 1}\n");
+}
+
+TEST_F(FilesOutputTest, ACommitOfAnotherJobIsNotResumed) {
+  auto output = Output(/*overwrite=*/true);
+  ASSERT_TRUE(output->SetupJob("job1").ok());
+  const std::vector<CommittedPartition> winners = {WriteAttempt(output.get(), 0, 1, {"a"})};
+  WriteTestFile(out_ + "/_COMMITTING", "job0\n");
+  WriteTestFile(out_ + "/part-00003.jsonl", "half of job0\n");
+  ASSERT_TRUE(output->CommitJob("job1", winners).ok());
+  EXPECT_EQ(Tree(out_), (std::vector<std::string>{"_SUCCESS", "part-00000.jsonl"}));
 }
 
 TEST_F(FilesOutputTest, SetupRefusesAnExistingResultAndChangesNothing) {
