@@ -827,30 +827,32 @@ def main():
     with open(os.path.join(out, "args.json"), "w") as f:
         json.dump(vars(args), f, indent=1)
 
-    text = open(DOC).read() if os.path.exists(DOC) else "# Performance\n"
+    def current_text():  # read afresh: the prose may be edited while a long run goes on
+        return open(DOC).read() if os.path.exists(DOC) else "# Performance\n"
+
     all_summaries = {}
     for phase in args.phases:
         if phase == "main":
             records, summary = phase_main(args, out)
             if not args.no_docs:
-                text = report_main(args, records, summary, text)
+                text = report_main(args, records, summary, current_text())
         elif phase == "keys":
             records, summary = phase_keys(args, out)
             if not args.no_docs:
-                text = report_keys(args, records, summary, text)
+                text = report_keys(args, records, summary, current_text())
         elif phase == "memory":
             records, summary = phase_memory(args, out)
             if not args.no_docs:
-                text = report_memory(args, records, summary, text)
+                text = report_memory(args, records, summary, current_text())
         elif phase == "collector":
             records, summary = phase_collector(args, out)
             if not args.no_docs:
-                text = report_collector(args, records, summary, text)
+                text = report_collector(args, records, summary, current_text())
         elif phase == "mongo":
             import mongo_bench  # bench/mongo_bench.py
             records, summary = mongo_bench.run(args, out, sys.modules[__name__])
             if not args.no_docs:
-                text = mongo_bench.report(args, records, summary, text, sys.modules[__name__])
+                text = mongo_bench.report(args, records, summary, current_text(), sys.modules[__name__])
         else:
             sys.exit(f"unknown phase {phase}")
         all_summaries[phase] = summary
