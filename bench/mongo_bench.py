@@ -38,7 +38,8 @@ def run(args, out, rb):
             rb.become_subreaper(True)
         status = json.loads(subprocess.run([aviary, "cluster", "status", "--dir", cluster, "--json"],
                                            stdout=subprocess.PIPE, text=True).stdout)
-        coordinator = status["coordinators"][0]["address"]
+        # Every coordinator: either may hold the lease (the other is a standby).
+        coordinator = ",".join(c["address"] for c in status["coordinators"])
         shard_uris = [s["uri"] for s in status["shards"]]
         uri = f"{entry.rstrip('/')}/bench.docs" if entry.startswith("mongodb://") else f"mongodb://{entry}/bench.docs"
         rb.log(f"mongo: loading {nbytes / 1e6:.0f} MB of documents into {uri}")
@@ -103,8 +104,11 @@ def run(args, out, rb):
                        stderr=subprocess.DEVNULL)
     summary = []
     for name in ["cursor", "aviary scan", "aviary wordcount"]:
-        rs = [r for r in records if r["engine"] == name and r["rc"] == 0]
+        every = [r for r in records if r["engine"] == name]
+        rs = [r for r in every if r["rc"] == 0]
         if not rs:
+            if every:
+                summary.append({"engine": name, "runs": 0, "failed": len(every)})
             continue
         summary.append({"engine": name, "runs": len(rs), "wall": rb.median([r["wall"] for r in rs]),
                         "job_s": rb.median([r["extra"].get("job_s") for r in rs if r["extra"].get("job_s")]),
@@ -132,12 +136,16 @@ def texts_reference(args, rb, path):
 
 def report(args, records, summary, text, rb):
     rows = {s["engine"]: s for s in summary}
-    cursor = rows.get("cursor")
+    failed = {name for name, s in rows.items() if s.get("failed") and not s.get("runs")}
+    cursor = rows.get("cursor") if "cursor" not in failed else None
     lines = ["| Job | Wall (s) | Documents | Documents/s | MB/s (BSON) | Wall vs plain cursor | Output checked |",
              "|---|---:|---:|---:|---:|---:|---|"]
     for name in ["cursor", "aviary scan", "aviary wordcount"]:
         s = rows.get(name)
         if not s:
+            continue
+        if name in failed:
+            lines.append(f"| {name} | every run **FAILED** (see the raw results) | | | | | |")
             continue
         ratio = s["wall"] / cursor["wall"] if cursor and cursor["wall"] else None
         check = ("yes" if s["correct"] else "**MISMATCH**") if s.get("checked") else "-"
@@ -152,7 +160,7 @@ def report(args, records, summary, text, rb):
             f"sharded by hashed `_id`; loading took {rb.fmt(load.get('wall'), 1)} s. One map task (one cursor) "
             f"per shard; wall times include job submission and scheduling. Machine: "
             f"{rb.machine_line(args, [r for r in records if 'load_before' in r])}.")
-    if cursor and rows.get("aviary scan"):
+    if cursor and rows.get("aviary scan") and "aviary scan" not in failed:
         over = rows["aviary scan"]["wall"] / cursor["wall"] - 1
         head += f"\n\nEngine overhead of the scan over the plain cursor: **{over * 100:+.0f}%** (target <= 15%)."
     return rb.replace_block(text, "mongo", head + "\n\n" + "\n".join(lines))

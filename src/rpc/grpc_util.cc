@@ -29,7 +29,7 @@ Status FromGrpc(const grpc::Status& status, const std::string& peer) {
 void SetTransportOptions(const TransportOptions& options) { MutableOptions() = options; }
 const TransportOptions& GetTransportOptions() { return MutableOptions(); }
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int window_bytes) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   args.SetMaxSendMessageSize(kMaxMessageBytes);
@@ -42,6 +42,10 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
   // refused) gives up after 2 s instead of gRPC's default 20 s, so a reducer fetching from it
   // reports the map output lost in seconds.
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 2000);
+  if (window_bytes > 0) {
+    args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+    args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, window_bytes);
+  }
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
 }
 

@@ -26,7 +26,9 @@ struct TransportOptions {
 void SetTransportOptions(const TransportOptions& options);
 const TransportOptions& GetTransportOptions();
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);
+// `window_bytes` > 0 fixes each stream's receive window at that size (no BDP auto-tuning): what
+// the peer may send ahead of the reader, so the memory a bulk stream can take is bounded.
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int window_bytes = 0);
 // Attaches the cluster credentials and a deadline to an outgoing call.
 void PrepareContext(grpc::ClientContext* context, std::chrono::milliseconds timeout);
 // Configures a server builder: listening address, credentials, message size limits.
