@@ -80,7 +80,7 @@ class FilesOutput : public OutputFormat {
   std::string JobTempDir(const std::string& job_id) const { return TempRoot() + "/" + job_id; }
   std::string FinalPath(uint32_t partition) const { return dir_ + "/" + PartFileName(partition); }
 
-  // Whether DIR holds part files or _SUCCESS; false when DIR does not exist.
+  // Whether DIR holds part files, _SUCCESS or _COMMITTING; false when DIR does not exist.
   StatusOr<bool> HoldsResult() const;
   // `resuming`: a commit of this job was under way, so a winner may be in place already.
   Status CheckWinners(const std::string& job_id, const std::vector<CommittedPartition>& winners, bool resuming) const;
