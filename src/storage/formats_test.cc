@@ -25,6 +25,17 @@ TEST(FormatsTest, EmptyFilesUri) {
   EXPECT_EQ(OutputFormat::ForJob(Spec("", "files:"), Env::Default()).status().code(), StatusCode::kInvalidArgument);
 }
 
+// Daemons have their own working directories: a relative path would land in theirs.
+TEST(FormatsTest, RelativeFilesPathsAreRefused) {
+  Status in = InputFormat::ForJob(Spec("files:data/*.txt", ""), Env::Default()).status();
+  EXPECT_EQ(in.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(in.message(), "input path 'data/*.txt' is relative: files: URIs must be absolute on the cluster "
+                          "(aviary submit makes them so)");
+  Status out = OutputFormat::ForJob(Spec("", "files:out"), Env::Default()).status();
+  EXPECT_EQ(out.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(out.message().find("output path 'out' is relative"), std::string::npos) << out.message();
+}
+
 TEST(FormatsTest, MongoUrisPickTheMongoFormats) {
   auto in = InputFormat::ForJob(Spec("mongodb://localhost:27017/db.coll", ""), Env::Default());
   EXPECT_TRUE(in.ok()) << in.status().ToString();
