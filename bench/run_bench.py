@@ -292,6 +292,17 @@ def tmpdir(args, tag):
     return tempfile.mkdtemp(prefix=tag + "-", dir=args.tmp)
 
 
+def read_tsv_counts(paths):
+    """{word: count} from files of "word<TAB>count" lines."""
+    counts = {}
+    for p in paths:
+        with open(p) as f:
+            for line in f:
+                w, c = line.rstrip("\n").split("\t")
+                counts[w] = int(c)
+    return counts
+
+
 class Aviary:
     name = "aviary"
 
@@ -343,13 +354,7 @@ class Spark:
 
     @staticmethod
     def parse(out):
-        counts = {}
-        for p in glob.glob(os.path.join(out, "part-*")):
-            with open(p) as f:
-                for line in f:
-                    w, c = line.rstrip("\n").split("\t")
-                    counts[w] = int(c)
-        return counts
+        return read_tsv_counts(glob.glob(os.path.join(out, "part-*")))
 
     @staticmethod
     def extra(result):
@@ -374,12 +379,7 @@ class Reference:
 
     @staticmethod
     def parse(out):
-        counts = {}
-        with open(os.path.join(out, "counts.tsv")) as f:
-            for line in f:
-                w, c = line.rstrip("\n").split("\t")
-                counts[w] = int(c)
-        return counts
+        return read_tsv_counts([os.path.join(out, "counts.tsv")])
 
     @staticmethod
     def extra(result):
@@ -775,6 +775,16 @@ def report_memory(args, records, summary, text):
     return text
 
 
+def phase_mongo(args, out):
+    import mongo_bench  # bench/mongo_bench.py: needs `aviary cluster`, so only loaded when asked for
+    return mongo_bench.run(args, out, sys.modules[__name__])
+
+
+def report_mongo(args, records, summary, text):
+    import mongo_bench
+    return mongo_bench.report(args, records, summary, text, sys.modules[__name__])
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--build", default=os.path.join(ROOT, "build-bench"))
@@ -830,35 +840,20 @@ def main():
     def current_text():  # read afresh: the prose may be edited while a long run goes on
         return open(DOC).read() if os.path.exists(DOC) else "# Performance\n"
 
+    phases = {"main": (phase_main, report_main), "keys": (phase_keys, report_keys),
+              "memory": (phase_memory, report_memory), "collector": (phase_collector, report_collector),
+              "mongo": (phase_mongo, report_mongo)}
     all_summaries = {}
     for phase in args.phases:
-        if phase == "main":
-            records, summary = phase_main(args, out)
-            if not args.no_docs:
-                text = report_main(args, records, summary, current_text())
-        elif phase == "keys":
-            records, summary = phase_keys(args, out)
-            if not args.no_docs:
-                text = report_keys(args, records, summary, current_text())
-        elif phase == "memory":
-            records, summary = phase_memory(args, out)
-            if not args.no_docs:
-                text = report_memory(args, records, summary, current_text())
-        elif phase == "collector":
-            records, summary = phase_collector(args, out)
-            if not args.no_docs:
-                text = report_collector(args, records, summary, current_text())
-        elif phase == "mongo":
-            import mongo_bench  # bench/mongo_bench.py
-            records, summary = mongo_bench.run(args, out, sys.modules[__name__])
-            if not args.no_docs:
-                text = mongo_bench.report(args, records, summary, current_text(), sys.modules[__name__])
-        else:
+        if phase not in phases:
             sys.exit(f"unknown phase {phase}")
+        run_phase, report = phases[phase]
+        records, summary = run_phase(args, out)
         all_summaries[phase] = summary
         with open(os.path.join(out, "summary.json"), "w") as f:
             json.dump(all_summaries, f, indent=1, default=str)
         if not args.no_docs:
+            text = report(args, records, summary, current_text())
             with open(DOC, "w") as f:
                 f.write(text)
     shutil.rmtree(args.tmp, ignore_errors=True)

@@ -48,6 +48,17 @@ bool Distribute(Slot* slots, size_t n, int level, size_t num_buckets, size_t* co
   return true;
 }
 
+void SortRange(Slot* slots, size_t n, int level);
+
+// Sorts each of the `num_buckets` consecutive buckets (sizes in `count`) from digit `level` on.
+void SortBuckets(Slot* slots, const size_t* count, size_t num_buckets, int level) {
+  size_t begin = 0;
+  for (size_t b = 0; b < num_buckets; ++b) {
+    if (count[b] > 1) SortRange(slots + begin, count[b], level);
+    begin += count[b];
+  }
+}
+
 void SortRange(Slot* slots, size_t n, int level) {
   size_t count[256], next[256], end[256];
   while (n >= kSmallBucket && level <= kLastLevel) {
@@ -55,12 +66,7 @@ void SortRange(Slot* slots, size_t n, int level) {
       ++level;  // one bucket takes all: nothing moves at this level
       continue;
     }
-    size_t begin = 0;
-    for (size_t b = 0; b < 256; ++b) {
-      if (count[b] > 1) SortRange(slots + begin, count[b], level + 1);
-      begin += count[b];
-    }
-    return;
+    return SortBuckets(slots, count, 256, level + 1);
   }
   std::sort(slots, slots + n, SlotLess);  // small, or past the prefix where only key bytes tell
 }
@@ -82,11 +88,7 @@ void SortSlots(Slot* slots, size_t n, uint32_t num_partitions) {
   const size_t r = std::max<uint32_t>(num_partitions, 1);
   std::vector<size_t> count(r), next(r), end(r);
   if (!Distribute(slots, n, 0, r, count.data(), next.data(), end.data())) return SortRange(slots, n, 1);
-  size_t begin = 0;
-  for (size_t b = 0; b < r; ++b) {
-    if (count[b] > 1) SortRange(slots + begin, count[b], 1);
-    begin += count[b];
-  }
+  SortBuckets(slots, count.data(), r, 1);
 }
 
 }  // namespace aviary::shuffle

@@ -152,19 +152,23 @@ class Cluster:
         raise AssertionError(f"{n} workers did not register within {timeout} s")
 
     def stop(self):
-        for proc in list(self.workers.values()) + [self.coordinator]:
-            if proc and proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in list(self.workers.values()) + [self.coordinator]:
-            if proc is None:
-                continue
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_processes([self.coordinator, *self.workers.values()])
         for f in self.logs:
             f.close()
+
+
+def stop_processes(procs, timeout=10):
+    """SIGTERM to every live process, then waits for each; kills what does not exit in time."""
+    procs = [p for p in procs if p is not None]
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 class AviaryTestCase(unittest.TestCase):

@@ -30,7 +30,7 @@ import subprocess
 import threading
 import time
 
-from harness import AVIARY, BUILD
+from harness import AVIARY, BUILD, stop_processes
 
 SHARDSERVER = os.path.join(BUILD, "bin", "aviary-shardserver")
 SUBNET = "10.213.0"
@@ -341,15 +341,7 @@ class NetnsCluster:
         return codes
 
     def stop(self):
-        for name, proc in self.procs.items():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_processes(self.procs.values())
         self.lab.close()
         for proc in self.procs.values():
             if proc.stdout:

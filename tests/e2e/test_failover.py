@@ -9,7 +9,7 @@ import subprocess
 import time
 import unittest
 
-from harness import AVIARY, BUILD, AviaryTestCase, make_corpus, reference_wordcount, run_cli
+from harness import AVIARY, BUILD, AviaryTestCase, make_corpus, reference_wordcount, run_cli, stop_processes
 
 SHARDSERVER = os.path.join(BUILD, "bin", "aviary-shardserver")
 
@@ -77,15 +77,7 @@ class FailoverCluster:
         self.procs[name].wait()
 
     def stop(self):
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_processes(self.procs.values())
         for f in self.logs:
             f.close()
 

@@ -34,6 +34,26 @@ def snapshot(directory):
     return result
 
 
+def reduces_done(done_before):
+    """A wait_until predicate: some reduce partitions are done; records their attempt numbers
+    in `done_before` ({partition: [attempt, ...]})."""
+    def predicate(s):
+        if s["state"] != "REDUCING" or s["reduces_done"] < 1:
+            return False
+        for t in s["tasks"]:
+            if t["kind"] == "REDUCE" and t["state"] == "DONE":
+                done_before[t["task"]] = [a["attempt"] for a in t["attempts"]]
+        return True
+    return predicate
+
+
+def reduces_rerun(status, done_before):
+    """(partition, attempts before, attempts now) of every partition in `done_before` run again."""
+    return [(t["task"], done_before[t["task"]], [a["attempt"] for a in t["attempts"]]) for t in status["tasks"]
+            if t["kind"] == "REDUCE" and t["task"] in done_before
+            and [a["attempt"] for a in t["attempts"]] != done_before[t["task"]]]
+
+
 def attempts_of(status, worker_id):
     return [(t["kind"], t["task"], a) for t in status.get("tasks", []) for a in t["attempts"]
             if a["worker_id"] == worker_id]
@@ -118,20 +138,9 @@ class CoordinatorKillTest(NetnsTestCase):
 
     def test_active_coordinator_sigkilled_during_reduce(self):
         done_before = {}
-
-        def reducing(s):
-            if s["state"] != "REDUCING" or s["reduces_done"] < 1:
-                return False
-            for t in s["tasks"]:
-                if t["kind"] == "REDUCE" and t["state"] == "DONE":
-                    done_before[t["task"]] = [a["attempt"] for a in t["attempts"]]
-            return True
-
-        status = self.kill_active_when(reducing)
+        status = self.kill_active_when(reduces_done(done_before))
         # Partitions finished under the old coordinator were not run again under the new one.
-        for t in status["tasks"]:
-            if t["kind"] == "REDUCE" and t["task"] in done_before:
-                self.assertEqual([a["attempt"] for a in t["attempts"]], done_before[t["task"]], t)
+        self.assertEqual(reduces_rerun(status, done_before), [])
 
 
 class WorkerFaultTest(NetnsTestCase):
@@ -277,16 +286,7 @@ class WholeClusterRestartTest(NetnsTestCase):
     def test_whole_cluster_stopped_and_started_mid_job_resumes(self):
         job = self.submit()
         done_before = {}
-
-        def some_reduces_done(s):
-            if s["state"] != "REDUCING" or s["reduces_done"] < 1:
-                return False
-            for t in s["tasks"]:
-                if t["kind"] == "REDUCE" and t["state"] == "DONE":
-                    done_before[t["task"]] = [a["attempt"] for a in t["attempts"]]
-            return True
-
-        before = self.cluster.wait_until(job, some_reduces_done, what="a reduce done")
+        before = self.cluster.wait_until(job, reduces_done(done_before), what="a reduce done")
         self.assertLess(before["reduces_done"], REDUCE_TASKS)
         names = ["c1", "c2"] + [f"w{i}" for i in range(self.workers)]
         codes = self.cluster.terminate(names)
@@ -301,10 +301,8 @@ class WholeClusterRestartTest(NetnsTestCase):
         for i in range(self.workers):
             self.cluster.start_worker(i)
         status = self.assertFinishedExactlyOnce(job)
-        for t in status["tasks"]:
-            if t["kind"] == "REDUCE" and t["task"] in done_before:
-                self.assertEqual([a["attempt"] for a in t["attempts"]], done_before[t["task"]],
-                                 "a partition committed before the restart was run again")
+        self.assertEqual(reduces_rerun(status, done_before), [],
+                         "a partition committed before the restart was run again")
 
 
 if __name__ == "__main__":
