@@ -11,17 +11,15 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/scratch_dir.h"
+
 namespace aviary {
 namespace {
 
 class SubprocessTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/subprocess_test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  ScratchDir scratch_;
+  const std::string dir_ = scratch_.path();
 
   std::string Read(const std::string& name) {
     std::ifstream in(dir_ + "/" + name);
@@ -30,7 +28,6 @@ class SubprocessTest : public ::testing::Test {
     return out.str();
   }
 
-  std::string dir_;
 };
 
 TEST_F(SubprocessTest, ArgvEnvCwdAndFileDescriptors) {

@@ -6,18 +6,15 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/scratch_dir.h"
+
 namespace aviary::devcluster {
 namespace {
 
 class ClusterStateTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/cluster_state_test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string dir_;
+  ScratchDir scratch_;
+  const std::string dir_ = scratch_.path();
 };
 
 TEST_F(ClusterStateTest, RoundTrip) {

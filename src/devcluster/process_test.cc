@@ -8,18 +8,15 @@
 #include <fstream>
 #include <set>
 
+#include "common/scratch_dir.h"
+
 namespace aviary::devcluster {
 namespace {
 
 class ProcessTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/process_test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string dir_;
+  ScratchDir scratch_;
+  const std::string dir_ = scratch_.path();
 };
 
 TEST_F(ProcessTest, DaemonLogsReadinessAndStops) {

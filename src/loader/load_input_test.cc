@@ -7,17 +7,15 @@
 #include <fstream>
 #include <string>
 
+#include "common/scratch_dir.h"
+
 namespace aviary::loader {
 namespace {
 
 class LoadInputTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/load_input_test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  ScratchDir scratch_;
+  const std::string dir_ = scratch_.path();
 
   std::string Write(const std::string& name, const std::string& contents) {
     const std::string path = dir_ + "/" + name;
@@ -34,7 +32,6 @@ class LoadInputTest : public ::testing::Test {
     return out;
   }
 
-  std::string dir_;
 };
 
 TEST_F(LoadInputTest, JsonLinesSkipBlankLinesAndKeepIds) {

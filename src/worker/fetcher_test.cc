@@ -8,6 +8,7 @@
 #include <mutex>
 #include <vector>
 
+#include "common/scratch_dir.h"
 #include "rpc/aviary.grpc.pb.h"
 #include "rpc/fake_network.h"
 
@@ -58,21 +59,19 @@ class SleeplessEnv final : public EnvWrapper {
 
 class FetcherTest : public ::testing::Test {
  protected:
+  ScratchDir scratch_;
+  const std::string dir_ = scratch_.path();
+
   void SetUp() override {
-    char tmpl[] = "/tmp/fetcher_test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     spec_.set_job_id("job-1");
     spec_.set_task(0);
     rpc::MapOutputLocation* loc = spec_.add_map_outputs();
     loc->set_map_task(7);
     loc->set_worker_address("mapper:1");
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   FetchResult Fetch() { return FetchPartitions(&env_, spec_, dir_, &progress_, &network_); }
 
-  std::string dir_;
   rpc::TaskSpec spec_;
   SleeplessEnv env_;
   ProgressReporter progress_{&env_, -1};
