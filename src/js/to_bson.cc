@@ -33,16 +33,18 @@ void AppendScalar(T v, std::string* out) {
   AppendRaw(&v, sizeof v, out);
 }
 
-// A one-field document holding an empty value of `type`, as the engine would receive it.
+// A document whose first field holds a well-formed value of `type`, as the engine would get it;
+// padding after fixed-size values reads as the end of the document.
 bool ProbeEngine(uint8_t type) {
   std::string doc(4, '\0');
   doc.push_back(static_cast<char>(type));
   doc.append("x", 2);
   switch (type) {
     case bson::kRegex: doc.append("a\0i\0", 4); break;
-    case bson::kDecimal: doc.append(16, '\0'); break;
-    case bson::kCode: case bson::kSymbol: AppendBsonString("x", &doc); break;
-    default: break;
+    case bson::kString: case bson::kCode: case bson::kSymbol: AppendBsonString("x", &doc); break;
+    case bson::kDocument: case bson::kArray: doc.append("\x05\0\0\0\0", 5); break;
+    case bson::kBinary: doc.append(5, '\0'); break;
+    default: doc.append(16, '\0'); break;
   }
   doc.push_back('\0');
   const int32_t n = static_cast<int32_t>(doc.size());
