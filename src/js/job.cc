@@ -195,14 +195,19 @@ bool JavascriptJob::Emit(JSContext* cx, JS::HandleValue key, JS::HandleValue val
 
 Value JavascriptJob::Reduce(ValueView key, const Values& values) {
   if (!rt_) Fail("javascript job: Setup() did not succeed");
-  std::vector<ValueView> flat;
+  // The combiner's usual call: {bag so far, one new value}.
+  if (values.size() == 2 && IsBag(values[0]) && !IsBag(values[1]) && BagSize(values[0]) + 1 < kBagMaxValues &&
+      values[0].size() + values[1].size() < kBagMaxBytes) {
+    return AppendToBag(values[0], values[1]);
+  }
+  flat_.clear();
   size_t bytes = 0;
   for (ValueView v : values) {
-    ExpandBag(v, &flat);
+    ExpandBag(v, &flat_);
     bytes += v.size();
   }
-  if (flat.size() < kBagMaxValues && bytes < kBagMaxBytes) return MakeBag(flat);
-  return CallReduce(key, flat);
+  if (flat_.size() < kBagMaxValues && bytes < kBagMaxBytes) return MakeBag(flat_);
+  return CallReduce(key, flat_);
 }
 
 Value JavascriptJob::Finalize(ValueView key, ValueView reduced) {
