@@ -15,6 +15,8 @@ const std::vector<Command>& Commands() {
       {"run", "run one job on a private local cluster", DefineRun},
       {"cluster", "start, inspect or stop a local sharded cluster in a directory", DefineCluster},
       {"load", "load a file into a sharded collection of a local cluster", DefineLoad},
+      {"mapreduce", "run a MongoDB mapReduce command document as a javascript job; print MongoDB's reply", DefineMapReduce},
+      {"gateway", "serve the MongoDB wire protocol: mapReduce runs on Aviary, all else is relayed upstream", DefineGateway},
       {"demo", "count the words of the King James Bible on a fresh local 3-shard cluster", DefineDemo},
   };
   return commands;

@@ -46,6 +46,10 @@ Adapter DefineCancel(CLI::App* cmd);
 Adapter DefineWorkers(CLI::App* cmd);
 // run_command.cc
 Adapter DefineRun(CLI::App* cmd);
+// mapreduce_command.cc
+Adapter DefineMapReduce(CLI::App* cmd);
+// gateway_command.cc
+Adapter DefineGateway(CLI::App* cmd);
 // cluster_commands.cc
 Adapter DefineCluster(CLI::App* cmd);
 Adapter DefineLoad(CLI::App* cmd);

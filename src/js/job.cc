@@ -6,6 +6,7 @@
 #include <js/ValueArray.h>
 
 #include <charconv>
+#include <utility>
 #include <exception>
 #include <stdexcept>
 
@@ -170,6 +171,9 @@ void JavascriptJob::Map(const Record& record, MapContext& ctx) {
   rt_->set_emitter(nullptr);
   ctx_ = nullptr;
   if (!ok) Fail("map function " + error + WhereDocument(record));
+  // mapReduce's counts.emit and counts.reduce (the combiner's calls happen inside emit).
+  if (emits_ != 0) ctx.Count("emit", std::exchange(emits_, 0));
+  if (reduce_calls_ != 0) ctx.Count("reduce", std::exchange(reduce_calls_, 0));
 }
 
 bool JavascriptJob::Emit(JSContext* cx, JS::HandleValue key, JS::HandleValue value) {
@@ -186,6 +190,7 @@ bool JavascriptJob::Emit(JSContext* cx, JS::HandleValue key, JS::HandleValue val
     return false;
   }
   ctx_->Emit(ViewOf(key_type, key_bytes_), ViewOf(value_type, value_bytes_));
+  ++emits_;
   if (!failure_.empty()) {  // reduce, run as the combiner inside this emit, failed
     rt_->Abort(failure_);
     return false;
@@ -220,6 +225,7 @@ Value JavascriptJob::Finalize(ValueView key, ValueView reduced) {
 }
 
 Value JavascriptJob::CallReduce(ValueView key, const std::vector<ValueView>& values) {
+  ++reduce_calls_;
   JSContext* cx = rt_->cx();
   JS::RootedValueArray<2> args(cx);
   JS::RootedValueVector items(cx);

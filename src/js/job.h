@@ -55,6 +55,9 @@ class JavascriptJob final : public Job, private Emitter {
   std::unique_ptr<BsonEncoder> emit_encoder_, result_encoder_;
   std::string key_bytes_, value_bytes_, result_bytes_;
   std::vector<ValueView> flat_;
+  // Emits and reduce calls not yet added to the job's counters "emit" and "reduce" (map side
+  // only: reduce-side calls have no context to count in).
+  int64_t emits_ = 0, reduce_calls_ = 0;
 };
 
 }  // namespace aviary::js

@@ -1,0 +1,48 @@
+// `aviary gateway`: serve the MongoDB wire protocol; mapReduce on Aviary, the rest relayed.
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "gateway/gateway.h"
+
+namespace aviary::cli {
+
+namespace {
+
+struct GatewayFlags {
+  gateway::Options options;
+  std::string auth = "auto";
+};
+
+int RunGateway(GatewayFlags f) {
+  if (f.auth != "auto" && f.auth != "on" && f.auth != "off") return Fail(InvalidArgument("--auth must be auto, on or off"));
+  f.options.require_auth = f.auth == "on" || (f.auth == "auto" && gateway::UriHasCredentials(f.options.upstream));
+  StatusOr<std::unique_ptr<gateway::Gateway>> gw = gateway::Gateway::Start(f.options);
+  if (!gw.ok()) return Fail(gw.status());
+  const std::string host = f.options.listen.substr(0, f.options.listen.rfind(':'));
+  // One line on stdout that scripts wait for: where to connect.
+  std::cout << "mongodb://" << host << ":" << (*gw)->port() << "/" << std::endl;
+  (*gw)->Serve();
+  return kExitOk;
+}
+
+}  // namespace
+
+Adapter DefineGateway(CLI::App* cmd) {
+  auto f = std::make_shared<GatewayFlags>();
+  gateway::Options* o = &f->options;
+  cmd->add_option("--listen", o->listen, "HOST:PORT to serve the MongoDB protocol on (port 0: any free port)")
+      ->capture_default_str();
+  cmd->add_option("--upstream", o->upstream, "mongodb://HOST:PORT/... of the mongos or mongod that gets every other command")
+      ->required();
+  cmd->add_option("--coordinator", o->coordinator, "coordinator HOST:PORT (or a comma-separated list) that runs mapReduce")
+      ->required();
+  cmd->add_option("--max-connections", o->max_connections, "client connections served at once")->capture_default_str();
+  cmd->add_option("--auth", f->auth,
+                  "check mapReduce rights with the upstream: on, off, or auto (on when --upstream has credentials)")
+      ->capture_default_str();
+  return [f](const GlobalFlags&) { return RunGateway(*f); };
+}
+
+}  // namespace aviary::cli

@@ -1,0 +1,41 @@
+// One client connection of the gateway and its pinned upstream connection.
+#ifndef AVIARY_GATEWAY_CONNECTION_H_
+#define AVIARY_GATEWAY_CONNECTION_H_
+
+#include <string>
+
+#include "gateway/gateway.h"
+#include "gateway/wire.h"
+#include "mapreduce/command.h"
+
+namespace aviary::gateway {
+
+// Serves `client` until it closes or breaks the protocol. Thread-compatible: one thread runs it.
+class Connection {
+ public:
+  Connection(const Options& options, const std::string& upstream_host, Fd client)
+      : options_(options), upstream_host_(upstream_host), client_(std::move(client)) {}
+
+  void Run();
+
+ private:
+  // False when the connection must close.
+  bool ServeOne(const Header& header, std::string& frame);
+  bool Relay(const Header& header, const std::string& frame, const Command& command);
+  bool RelayReplies(bool handshake);
+  bool MapReduce(const Header& header, const Command& command);
+  // Asks the upstream, on this connection, whether its user may run `request`.
+  bool Authorize(const mapreduce::Request& request, mapreduce::Error* error);
+  bool ReplyError(const Header& header, int code, const std::string& code_name, const std::string& message);
+  void ProtocolError(const Header& header, const std::string& why);
+
+  const Options& options_;
+  const std::string& upstream_host_;
+  Fd client_;
+  Fd upstream_;
+  int32_t next_request_id_ = 1 << 30;  // ids of the gateway's own frames, apart from the client's
+};
+
+}  // namespace aviary::gateway
+
+#endif  // AVIARY_GATEWAY_CONNECTION_H_

@@ -1,0 +1,161 @@
+#include "gateway/socket.h"
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace aviary::gateway {
+
+Fd& Fd::operator=(Fd&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.release();
+  }
+  return *this;
+}
+
+Fd::~Fd() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+int Fd::release() {
+  const int fd = fd_;
+  fd_ = -1;
+  return fd;
+}
+
+namespace {
+
+bool SplitHostPort(const std::string& hp, std::string* host, std::string* port) {
+  const size_t colon = hp.rfind(':');
+  if (colon == std::string::npos || colon + 1 == hp.size()) return false;
+  *host = hp.substr(0, colon);
+  *port = hp.substr(colon + 1);
+  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') *host = host->substr(1, host->size() - 2);
+  return true;
+}
+
+StatusOr<addrinfo*> Resolve(const std::string& hp, bool passive) {
+  std::string host, port;
+  if (!SplitHostPort(hp, &host, &port)) return InvalidArgument("'" + hp + "' is not HOST:PORT");
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  if (passive) hints.ai_flags = AI_PASSIVE;
+  addrinfo* res = nullptr;
+  if (int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &res); rc != 0) {
+    return Unavailable("cannot resolve " + hp + ": " + gai_strerror(rc));
+  }
+  return res;
+}
+
+Status ReadExactly(int fd, char* buf, size_t n, bool* eof_at_start) {
+  size_t got = 0;
+  while (got < n) {
+    const ssize_t r = ::recv(fd, buf + got, n - got, 0);
+    if (r == 0) {
+      if (eof_at_start != nullptr && got == 0) *eof_at_start = true;
+      return Unavailable("connection closed mid-frame");
+    }
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return Unavailable(std::string("recv: ") + std::strerror(errno));
+    }
+    got += static_cast<size_t>(r);
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+void SetNoDelay(int fd) {
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+StatusOr<Fd> Listen(const std::string& host_port, int* port) {
+  StatusOr<addrinfo*> res = Resolve(host_port, true);
+  if (!res.ok()) return res.status();
+  Status last = Unavailable("no address for " + host_port);
+  for (addrinfo* a = *res; a != nullptr; a = a->ai_next) {
+    Fd fd(::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol));
+    const int one = 1;
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (!fd.valid() || ::bind(fd.get(), a->ai_addr, a->ai_addrlen) != 0 || ::listen(fd.get(), 512) != 0) {
+      last = Unavailable("cannot listen on " + host_port + ": " + std::strerror(errno));
+      continue;
+    }
+    sockaddr_storage bound{};
+    socklen_t len = sizeof bound;
+    ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&bound), &len);
+    *port = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                              : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+    freeaddrinfo(*res);
+    return fd;
+  }
+  freeaddrinfo(*res);
+  return last;
+}
+
+StatusOr<Fd> Connect(const std::string& host_port) {
+  StatusOr<addrinfo*> res = Resolve(host_port, false);
+  if (!res.ok()) return res.status();
+  Status last = Unavailable("no address for " + host_port);
+  for (addrinfo* a = *res; a != nullptr; a = a->ai_next) {
+    Fd fd(::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol));
+    if (!fd.valid() || ::connect(fd.get(), a->ai_addr, a->ai_addrlen) != 0) {
+      last = Unavailable("cannot connect to " + host_port + ": " + std::strerror(errno));
+      continue;
+    }
+    SetNoDelay(fd.get());
+    freeaddrinfo(*res);
+    return fd;
+  }
+  freeaddrinfo(*res);
+  return last;
+}
+
+Status ReadFrame(int fd, Header* header, std::string* frame) {
+  char head[kHeaderBytes];
+  bool eof = false;
+  if (Status s = ReadExactly(fd, head, kHeaderBytes, &eof); !s.ok()) return eof ? NotFound("end of stream") : s;
+  *header = ParseHeader(reinterpret_cast<const uint8_t*>(head));
+  if (std::string why = CheckHeader(*header); !why.empty()) return InvalidArgument(why);
+  frame->resize(static_cast<size_t>(header->length));
+  std::memcpy(frame->data(), head, kHeaderBytes);
+  return ReadExactly(fd, frame->data() + kHeaderBytes, frame->size() - kHeaderBytes, nullptr);
+}
+
+Status WriteAll(int fd, std::string_view bytes) {
+  size_t sent = 0;
+  while (sent < bytes.size()) {
+    const ssize_t w = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return Unavailable(std::string("send: ") + std::strerror(errno));
+    }
+    sent += static_cast<size_t>(w);
+  }
+  return Status::OK();
+}
+
+StatusOr<std::string> FirstHost(const std::string& uri) {
+  const std::string scheme = "mongodb://";
+  if (uri.rfind(scheme, 0) != 0) return InvalidArgument("upstream '" + uri + "' is not a mongodb:// URI");
+  std::string rest = uri.substr(scheme.size());
+  rest = rest.substr(0, rest.find_first_of("/?"));
+  if (const size_t at = rest.rfind('@'); at != std::string::npos) rest = rest.substr(at + 1);
+  rest = rest.substr(0, rest.find(','));
+  if (rest.empty()) return InvalidArgument("upstream '" + uri + "' names no host");
+  const size_t bracket = rest.rfind(']');
+  const size_t colon = rest.rfind(':');
+  if (colon == std::string::npos || (bracket != std::string::npos && colon < bracket)) rest += ":27017";
+  return rest;
+}
+
+}  // namespace aviary::gateway

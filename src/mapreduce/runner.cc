@@ -1,0 +1,63 @@
+#include "mapreduce/runner.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+
+#include "client/submission.h"
+#include "mapreduce/reply.h"
+
+namespace aviary::mapreduce {
+
+namespace {
+
+StatusOr<std::string> ReadInline(client::CoordinatorClient& coordinator, const std::string& job_id) {
+  char* buffer = nullptr;
+  size_t size = 0;
+  std::FILE* out = open_memstream(&buffer, &size);
+  if (out == nullptr) return Internal("open_memstream failed");
+  Status s = coordinator.ReadOutput(job_id, out);
+  std::fclose(out);
+  std::string text(buffer, size);
+  std::free(buffer);
+  if (!s.ok()) return s.WithContext("reading the inline result");
+  return text;
+}
+
+}  // namespace
+
+bool Run(client::CoordinatorClient& coordinator, const Request& request, bson_t* reply, Error* error) {
+  const auto start = std::chrono::steady_clock::now();
+  StatusOr<rpc::SubmitJobRequest> submission = client::BuildSubmission(request.job);
+  if (!submission.ok()) return (*error = ErrorFromStatus(submission.status()), false);
+  StatusOr<std::string> id = coordinator.Submit(*submission);
+  if (!id.ok()) return (*error = ErrorFromStatus(id.status().WithContext("submitting the job")), false);
+  StatusOr<rpc::JobStatus> job = coordinator.Wait(*id, /*show_progress=*/false);
+  if (!job.ok()) return (*error = ErrorFromStatus(job.status().WithContext("waiting for job " + *id)), false);
+  if (job->state() != rpc::SUCCEEDED) {
+    *error = {139, "JSInterpreterFailure", "mapReduce job " + *id + " " +
+                                               (job->state() == rpc::CANCELLED ? "was cancelled" : "failed") + ": " +
+                                               job->error()};
+    return false;
+  }
+  std::string results;
+  if (request.inline_out) {
+    StatusOr<std::string> text = ReadInline(coordinator, *id);
+    if (!text.ok()) return (*error = ErrorFromStatus(text.status()), false);
+    results = std::move(*text);
+  }
+  const auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+  return BuildReply(request, *job, results, millis, reply, error);
+}
+
+bool Execute(client::CoordinatorClient& coordinator, const bson_t* command, const Target& target, bson_t* reply) {
+  Request request;
+  Error error;
+  if (ParseCommand(command, target, &request, &error) && Run(coordinator, request, reply, &error)) return true;
+  bson_reinit(reply);
+  BuildErrorReply(error, reply);
+  return false;
+}
+
+}  // namespace aviary::mapreduce
