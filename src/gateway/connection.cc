@@ -1,6 +1,8 @@
 #include "gateway/connection.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include "client/coordinator_client.h"
 #include "gateway/access.h"
@@ -14,6 +16,19 @@ namespace {
 constexpr int kProtocolErrorCode = 17;  // MongoDB's ProtocolError
 
 bool IsMapReduce(const std::string& name) { return name == "mapReduce" || name == "mapreduce"; }
+
+// Bounded: at most 1 MiB or 200 ms of the client's leftover bytes are read and dropped.
+void DrainAndClose(int fd) {
+  ::shutdown(fd, SHUT_WR);
+  timeval timeout{0, 200'000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  char buf[16384];
+  for (size_t total = 0; total < (1u << 20);) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return;
+    total += static_cast<size_t>(n);
+  }
+}
 
 }  // namespace
 
@@ -60,7 +75,7 @@ bool Connection::RelayReplies(bool handshake) {
   Header reply_header;
   std::string reply;
   do {  // an exhaust cursor's replies carry moreToCome until the last one
-    if (!ReadFrame(upstream_.get(), &reply_header, &reply).ok()) return false;
+    if (!ReadFrame(upstream_.get(), &reply_header, &reply, /*reply=*/true).ok()) return false;
     if (reply_header.op_code != kOpMsg && reply_header.op_code != kOpReply) return false;
     const Status s = WriteAll(client_.get(), handshake ? WithoutCompression(reply) : reply);
     if (!s.ok()) return false;
@@ -98,7 +113,7 @@ bool Connection::Authorize(const mapreduce::Request& request, mapreduce::Error* 
   Header h;
   std::string reply;
   bson_t doc;
-  if (!WriteAll(upstream_.get(), frame).ok() || !ReadFrame(upstream_.get(), &h, &reply).ok() || h.response_to != id ||
+  if (!WriteAll(upstream_.get(), frame).ok() || !ReadFrame(upstream_.get(), &h, &reply, /*reply=*/true).ok() || h.response_to != id ||
       !ReplyDocument(reply, &doc)) {
     *error = {6, "HostUnreachable", "cannot ask the upstream for this connection's privileges"};
     return false;
@@ -123,7 +138,10 @@ bool Connection::ReplyError(const Header& header, int code, const std::string& c
 
 void Connection::ProtocolError(const Header& header, const std::string& why) {
   spdlog::warn("gateway: protocol error, closing the connection: {}", why);
-  (void)ReplyError(header, kProtocolErrorCode, "ProtocolError", "protocol error: " + why);
+  if (!ReplyError(header, kProtocolErrorCode, "ProtocolError", "protocol error: " + why)) return;
+  // Closing with the client's bytes unread would reset the connection and could discard the
+  // error before the client reads it: end our side, then discard a little of what is in flight.
+  DrainAndClose(client_.get());
 }
 
 }  // namespace aviary::gateway

@@ -120,12 +120,12 @@ StatusOr<Fd> Connect(const std::string& host_port) {
   return last;
 }
 
-Status ReadFrame(int fd, Header* header, std::string* frame) {
+Status ReadFrame(int fd, Header* header, std::string* frame, bool reply) {
   char head[kHeaderBytes];
   bool eof = false;
   if (Status s = ReadExactly(fd, head, kHeaderBytes, &eof); !s.ok()) return eof ? NotFound("end of stream") : s;
   *header = ParseHeader(reinterpret_cast<const uint8_t*>(head));
-  if (std::string why = CheckHeader(*header); !why.empty()) return InvalidArgument(why);
+  if (std::string why = CheckHeader(*header, reply); !why.empty()) return InvalidArgument(why);
   frame->resize(static_cast<size_t>(header->length));
   std::memcpy(frame->data(), head, kHeaderBytes);
   return ReadExactly(fd, frame->data() + kHeaderBytes, frame->size() - kHeaderBytes, nullptr);

@@ -36,7 +36,8 @@ void SetNoDelay(int fd);
 // Reads one frame: the header, checked with CheckHeader, then the rest. NotFound at a clean
 // end of stream before a header; InvalidArgument (with `*header` set) for a header the gateway
 // refuses, without reading its body; Unavailable for I/O errors or a truncated frame.
-Status ReadFrame(int fd, Header* header, std::string* frame);
+// `reply`: the frame comes from a server (CheckHeader's `reply`).
+Status ReadFrame(int fd, Header* header, std::string* frame, bool reply = false);
 Status WriteAll(int fd, std::string_view bytes);
 
 // "host:port" of the first host of a mongodb:// URI (port 27017 if none).

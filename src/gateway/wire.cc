@@ -139,13 +139,15 @@ void AppendHeader(const Header& h, std::string* out) {
   AppendInt32(h.op_code, out);
 }
 
-std::string CheckHeader(const Header& h) {
+std::string CheckHeader(const Header& h, bool reply) {
   if (h.length < static_cast<int32_t>(kHeaderBytes) + 5) return "message length " + std::to_string(h.length) + " is too small";
   if (h.length > kMaxMessageBytes) {
     return "message length " + std::to_string(h.length) + " exceeds the limit of " + std::to_string(kMaxMessageBytes) + " bytes";
   }
   if (h.op_code == kOpCompressed) return "OP_COMPRESSED is not accepted: the gateway offers no compression";
-  if (h.op_code != kOpMsg && h.op_code != kOpQuery) return "unsupported opcode " + std::to_string(h.op_code);
+  if (h.op_code != kOpMsg && h.op_code != (reply ? kOpReply : kOpQuery)) {
+    return "unsupported opcode " + std::to_string(h.op_code);
+  }
   return "";
 }
 

@@ -37,8 +37,9 @@ void AppendHeader(const Header& h, std::string* out);
 
 // Why a header cannot start a frame the gateway accepts ("" if it can): a length outside
 // [header + 5, kMaxMessageBytes], or an opcode other than OP_MSG and OP_QUERY (OP_COMPRESSED
-// included: the gateway never offers compression).
-std::string CheckHeader(const Header& h);
+// included: the gateway never offers compression). From a server (`reply`): OP_MSG and
+// OP_REPLY.
+std::string CheckHeader(const Header& h, bool reply = false);
 
 // A request frame's command, peeked at without copying.
 struct Command {

@@ -62,6 +62,9 @@ TEST(Wire, HeadersOutsideTheLimitsOrWithUnknownOpcodesAreRefused) {
   EXPECT_NE(CheckHeader({10, 1, 0, kOpMsg}), "");
   EXPECT_NE(CheckHeader({100, 1, 0, 2012}).find("OP_COMPRESSED"), std::string::npos);
   EXPECT_NE(CheckHeader({100, 1, 0, 2005}).find("unsupported opcode 2005"), std::string::npos);
+  EXPECT_NE(CheckHeader({100, 1, 0, kOpReply}), "");  // from a client
+  EXPECT_EQ(CheckHeader({100, 1, 0, kOpReply}, /*reply=*/true), "");
+  EXPECT_NE(CheckHeader({100, 1, 0, kOpQuery}, /*reply=*/true), "");
 }
 
 TEST(Wire, OpQueryIsACommandOnDollarCmdOnly) {
