@@ -150,11 +150,9 @@ TEST_F(ConvertTest, OnlyTheFieldsReadAreConverted) {
   JS::RootedValue field(cx());
   ASSERT_TRUE(JS_GetProperty(cx(), obj, "string", &field));
   ASSERT_TRUE(JS_GetProperty(cx(), obj, "oid", &field));
-  const LazyDocument* lazy = GetLazyDocument(obj);
-  ASSERT_NE(lazy, nullptr);
-  int resolved = 0;
-  for (uint8_t s : lazy->state) resolved += s == LazyDocument::kResolved;
-  EXPECT_EQ(resolved, 2);
+  const std::optional<LazyDocument> lazy = GetLazyDocument(obj);
+  ASSERT_TRUE(lazy.has_value());
+  EXPECT_EQ(lazy->CountResolved(), 2u);
   bson_destroy(&in);
 }
 
