@@ -129,7 +129,9 @@ TEST_F(ConvertTest, JavaScriptSeesTheShellTypes) {
       nested: d.doc.city, arr: Array.isArray(d.array) && d.array[2].x.toNumber(), nul: d.null === null
     };
   })");
-  char* json = bson_as_relaxed_extended_json(bson_new_from_data(reinterpret_cast<const uint8_t*>(out.data()), out.size()), nullptr);
+  bson_t* result = bson_new_from_data(reinterpret_cast<const uint8_t*>(out.data()), out.size());
+  char* json = bson_as_relaxed_extended_json(result, nullptr);
+  bson_destroy(result);
   EXPECT_STREQ(json,
                "{ \"int32\" : \"number\", \"double\" : \"number\", \"int64\" : true, "
                "\"int64s\" : \"NumberLong(\\\"9007199254740993\\\")\", \"oid\" : \"5f2b5a0e8d1c2a3b4c5d6e7f\", "
