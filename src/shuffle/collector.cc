@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "shuffle/canonical_key.h"
 #include "shuffle/fold.h"
 #include "shuffle/format.h"
 #include "shuffle/hash.h"
@@ -128,11 +129,9 @@ void Collector::EmitGeneral(ValueView key, ValueView value) {
   if (!status_.ok()) return;
   if (!IsWellFormed(key, value)) return FailMalformed(key, value);
   ++records_emitted_;
-  int64_t wide;
-  if (key.type() == Type::kInt32) {  // 5 and 5L are one key
-    wide = key.as_int();
-    key = ValueView::Int64(wide);
-  }
+  // MongoDB's key equality (5, 5L and 5.0 are one key): every key in its canonical form, so
+  // the table, the partition hash and the run order can compare bytes. Strings always are.
+  if (key.type() != Type::kString) key = CanonicalKey(key, &key_scratch_);
   const uint64_t hash = TableHash(key);
   if (inline_sums_ && KeyTable::FitsInline(key)) {
     if (value.type() == Type::kInt64) {  // IsWellFormed() checked the size

@@ -105,6 +105,7 @@ class Collector final : public MapOutputCollector {
   Arena arena_;
   KeyTable table_;
   std::vector<ValueView> pair_;  // kReduce's {accumulated, new} argument
+  std::string key_scratch_;      // an emitted key's canonical form, when it differs
   Pending pending_[kPipelineDepth];
   size_t pending_first_ = 0;  // index of the oldest queued pair
   size_t pending_count_ = 0;
