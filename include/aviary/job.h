@@ -74,6 +74,11 @@ class MapContext {
   template <NarrowingScalar T> void Emit(ValueView key, T value) = delete;
   // Adds to a named job counter shown by `aviary status`.
   virtual void Count(std::string_view counter, int64_t delta) = 0;
+  // A counter counts whole numbers: Count(name, 2.5) or a uint64_t/size_t delta (which may
+  // not fit) does not compile rather than silently truncate.
+  template <class T>
+    requires(std::is_arithmetic_v<T> && !detail::ExactInt64<T>)
+  void Count(std::string_view counter, T delta) = delete;
 };
 
 // The values of one key, in no particular order.

@@ -32,6 +32,11 @@ template <class T>
 concept CanViewInt64 = requires(const T& v) { ValueView::Int64(v); };
 
 template <class T>
+concept CanCount = requires(MapContext& ctx, T v) { ctx.Count("c", v); };
+static_assert(CanCount<int> && CanCount<int64_t> && CanCount<uint32_t> && !CanCount<double> && !CanCount<float> &&
+              !CanCount<uint64_t> && !CanCount<bool>);
+
+template <class T>
 constexpr bool kAllAccept = CanEmitString<T> && CanEmitView<T> && CanAppend<T> && CanPush<T>;
 template <class T>
 constexpr bool kNoneAccept = !CanEmitString<T> && !CanEmitView<T> && !CanAppend<T> && !CanPush<T>;

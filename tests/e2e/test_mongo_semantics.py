@@ -3,15 +3,14 @@ shards and partitions, incremental reduce against targets as MongoDB writes them
 BSON types Aviary does not model, size limits and refused namespaces."""
 
 import json
-import os
 import unittest
 
-import bson
+from bson import json_util
 from bson.int64 import Int64
 from bson.regex import Regex
 from bson.timestamp import Timestamp
 
-from harness import plugin, run_cli
+from harness import plugin
 from mongo_harness import MongoTestCase
 
 SUMFIELD = plugin("sumfield")
@@ -19,7 +18,7 @@ SUMFIELD = plugin("sumfield")
 
 def ext(doc):
     """A document as one line of MongoDB extended JSON (types kept: $numberLong, $numberDouble...)."""
-    return bson.json_util.dumps(doc, json_options=bson.json_util.CANONICAL_JSON_OPTIONS)
+    return json_util.dumps(doc, json_options=json_util.CANONICAL_JSON_OPTIONS)
 
 
 class MongoSemanticsTest(MongoTestCase):
@@ -117,6 +116,11 @@ class MongoSemanticsTest(MongoTestCase):
         status, proc = self.run_sum("sem.types", "out.types")
         self.assertSucceeded(status, proc)
         self.assertEqual({d["_id"]: d["value"] for d in self.raw_output("out.types")}, {"k1": 1, "k2": 1})
+        # The engine's own walk too: Record::text() is the --field after the regex.
+        self.load_docs("sem.types_text", [{"r": Regex("x"), "ts": Timestamp(1, 1), "text": "hello world"}] * 3)
+        status, proc = self.cluster.run_job("wordcount", "sem.types_text", "out.types_text")
+        self.assertSucceeded(status, proc)
+        self.assertEqual(self.cluster.read_output("out.types_text"), {"hello": 3, "world": 3})
 
     def test_output_document_over_16_mib_fails_naming_the_key(self):
         self.load_docs("sem.big", [{"key": "huge"}])

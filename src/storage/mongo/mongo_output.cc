@@ -282,6 +282,10 @@ StatusOr<std::unique_ptr<OutputFormat>> NewMongoOutput(const std::string& uri, M
                              "': admin, config and local are MongoDB's own databases (mapReduce refuses them too)");
     }
   }
+  if (parsed.collection.starts_with("system.")) {
+    return InvalidArgument("cannot write the output to " + parsed.database + "." + parsed.collection +
+                           ": system.* collections are MongoDB's own");
+  }
   if (parsed.collection.starts_with("aviary_tmp_")) {
     return InvalidArgument("output collection " + parsed.collection + " uses the prefix of Aviary's temporary collections");
   }

@@ -316,6 +316,7 @@ TEST(MongoOutputErrors, UnreachableServerAndBadOptions) {
         << out.status().message();
   }
   EXPECT_TRUE(NewMongoOutput("mongodb://h:1/configs.out", {}).ok());
+  EXPECT_EQ(NewMongoOutput("mongodb://h:1/db.system.js", {}).status().code(), StatusCode::kInvalidArgument);
   EXPECT_TRUE(NewMongoOutput("mongodb://h:1/Admin2.out", {}).ok());
 }
 
