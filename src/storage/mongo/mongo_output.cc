@@ -198,6 +198,9 @@ Status MongoOutput::SwapIn(Client* client, const std::string& job_id) {
 }
 
 Status MongoOutput::MergeInto(Client* client, const std::vector<CommittedPartition>& winners) {
+  // As MongoDB, the target exists after the job even when no document had to be written.
+  ASSIGN_OR_RETURN(const bool target_exists, CollectionExists(client, db(), target()));
+  if (!target_exists) RETURN_IF_ERROR(CreateCollection(client, db(), target()));
   for (const CommittedPartition& w : winners) {
     RETURN_IF_ERROR(CopyCollection(client, db(), w.location, target(), true, options_.batch_size));
   }

@@ -4,11 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
 #include "storage/mongo/mongo_input.h"
 #include "storage/mongo/mongo_writer.h"
+#include "storage/mongo/queries.h"
 #include "storage/mongo/test_cluster.h"
 
 namespace aviary::mongo {
@@ -164,6 +166,19 @@ TEST_F(MongoOutputTest, ReduceIncrementalRun) {
   EXPECT_EQ(t[R"({ "_id" : "a" })"], Row("a", 1));
   EXPECT_EQ(t[R"({ "_id" : "b" })"], Row("b", 11));
   EXPECT_EQ(t[R"({ "_id" : "c" })"], Row("c", 5));
+}
+
+TEST_F(MongoOutputTest, MergeAndReduceOfNothingStillCreateTheTarget) {
+  for (const char* mode : {"merge", "reduce"}) {
+    auto out = Output(mode);
+    const std::string job = std::string("job-empty-") + mode;
+    ASSERT_TRUE(out->SetupJob(job).ok());
+    ASSERT_TRUE(out->CommitJob(job, {WriteAttempt(out.get(), job, 0, 1, {})}).ok()) << mode;
+    std::vector<std::string> names = Collections(server_->uri(), "out");
+    EXPECT_NE(std::find(names.begin(), names.end(), "counts"), names.end()) << mode;
+    EXPECT_TRUE(Target().empty());
+    ASSERT_TRUE(DropCollection(testing::MustConnect(server_->uri()).get(), "out", "counts").ok());
+  }
 }
 
 // The reduce side writes only keys with new results (shuffle/existing_result.h): the commit must
