@@ -54,9 +54,11 @@ def main():
                 rows.append((name, *measure(client, args.requests)))
             for name, median, p99 in rows:
                 print(f"{name:8s} find_one by _id  median {median:8.1f} us   p99 {p99:8.1f} us   ({args.requests} requests)")
-            best = {n: min((r for r in rows if r[0] == n), key=lambda r: r[1]) for n in ("direct", "gateway")}
-            print(f"added by the gateway: median {best['gateway'][1] - best['direct'][1]:.1f} us, "
-                  f"p99 {best['gateway'][2] - best['direct'][2]:.1f} us")
+            # The better of two rounds each, so that a burst of load on a shared machine counts less.
+            med = {n: min(r[1] for r in rows if r[0] == n) for n in ("direct", "gateway")}
+            p99 = {n: min(r[2] for r in rows if r[0] == n) for n in ("direct", "gateway")}
+            print(f"added by the gateway: median {med['gateway'] - med['direct']:.1f} us, "
+                  f"p99 {p99['gateway'] - p99['direct']:.1f} us")
         finally:
             gateway.stop()
     finally:
