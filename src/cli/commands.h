@@ -26,9 +26,10 @@ struct JobFlags {
   uint32_t map_tasks = 0;
   uint32_t reduce_tasks = 0;
   std::vector<std::string> params;  // name=value
-  std::string field = "text";
-  std::string query;
-  std::string out_mode = "replace";
+  // The source's and the sink's settings the user gave (--field, --query, --out-mode), by flag
+  // name without dashes; each source or sink checks its own (storage/registry.h).
+  std::map<std::string, std::string> input_options;
+  std::map<std::string, std::string> output_options;
   bool overwrite = false;
   uint32_t max_attempts = 0;
   bool skip_bad_records = false;

@@ -11,6 +11,7 @@
 #include "cli/cluster_cli.h"
 #include "cli/commands.h"
 #include "rpc/grpc_util.h"
+#include "storage/input.h"
 #include "worker/task_runner.h"
 
 namespace aviary::cli {
@@ -23,9 +24,13 @@ void AddJobFlags(CLI::App* cmd, JobFlags* f) {
   cmd->add_option("--map-tasks", f->map_tasks, "number of map tasks (default: by input size)");
   cmd->add_option("--reduce-tasks", f->reduce_tasks, "number of reduce partitions (default: worker slots)");
   cmd->add_option("--param", f->params, "job parameter name=value, repeatable");
-  cmd->add_option("--field", f->field, "document field that built-in jobs read")->capture_default_str();
-  cmd->add_option("--query", f->query, "MongoDB filter (JSON) applied to the input");
-  cmd->add_option("--out-mode", f->out_mode, "MongoDB output: replace, merge or reduce")->capture_default_str();
+  // Only options the user gives reach the source or sink, which refuses those it does not take.
+  auto option = [cmd](const std::string& flag, std::map<std::string, std::string>* to, const std::string& help) {
+    return cmd->add_option_function<std::string>("--" + flag, [to, flag](const std::string& v) { (*to)[flag] = v; }, help);
+  };
+  option("field", &f->input_options, "document field that built-in jobs read")->default_str(std::string(kDefaultTextField));
+  option("query", &f->input_options, "MongoDB filter (JSON) applied to the input");
+  option("out-mode", &f->output_options, "MongoDB output: replace, merge or reduce")->default_str("replace");
   cmd->add_flag("--overwrite", f->overwrite, "replace an existing result in the output directory");
   cmd->add_option("--max-attempts", f->max_attempts, "attempts per task before the job fails (default 4)");
   cmd->add_flag("--skip-bad-records", f->skip_bad_records, "count and skip malformed input records");
