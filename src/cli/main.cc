@@ -11,7 +11,7 @@
 #include "cli/cluster_cli.h"
 #include "cli/commands.h"
 #include "rpc/grpc_util.h"
-#include "storage/input.h"
+#include "storage/registry.h"
 #include "worker/task_runner.h"
 
 namespace aviary::cli {
@@ -19,8 +19,8 @@ namespace {
 
 void AddJobFlags(CLI::App* cmd, JobFlags* f) {
   cmd->add_option("JOB", f->job, "built-in job name (wordcount, indexer) or path of a plugin .so")->required();
-  cmd->add_option("--input", f->input, "files:GLOB or mongodb://HOST:PORT/DB.COLL")->required();
-  cmd->add_option("--output", f->output, "files:DIR, mongodb://HOST:PORT/DB.COLL or inline")->required();
+  cmd->add_option("--input", f->input, FormatRegistry::Default().InputUsage())->required();
+  cmd->add_option("--output", f->output, FormatRegistry::Default().OutputUsage())->required();
   cmd->add_option("--map-tasks", f->map_tasks, "number of map tasks (default: by input size)");
   cmd->add_option("--reduce-tasks", f->reduce_tasks, "number of reduce partitions (default: worker slots)");
   cmd->add_option("--param", f->params, "job parameter name=value, repeatable");
