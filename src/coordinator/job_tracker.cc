@@ -665,6 +665,7 @@ StatusOr<std::vector<std::string>> JobTracker::InlineOutputFiles(const std::stri
   const Job& job = *it->second;
   if (!job.spec.inline_output()) return FailedPrecondition("job " + job_id + " did not write --output inline");
   if (job.state != rpc::SUCCEEDED) return FailedPrecondition("job " + job_id + " has not succeeded");
+  if (!job.output) return FailedPrecondition("job " + job_id + " has no output open on this coordinator");
   return job.output->LocalResultFiles(static_cast<uint32_t>(job.reduces.size()));
 }
 
