@@ -93,8 +93,6 @@ struct JobTracker::Worker {
 
 namespace {
 
-constexpr uint32_t kDefaultMaxAttempts = 4;
-
 std::string TaskName(rpc::TaskKind kind, uint32_t index) {
   return std::string(kind == rpc::MAP ? "map" : "reduce") + " task " + std::to_string(index);
 }

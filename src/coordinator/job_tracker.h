@@ -20,6 +20,7 @@
 
 #include "common/env.h"
 #include "common/status.h"
+#include "coordinator/defaults.h"
 #include "coordinator/metadata_store.h"
 #include "rpc/aviary.pb.h"
 #include "storage/output.h"
@@ -31,7 +32,7 @@ struct TrackerOptions {
   std::string inline_dir = "/tmp/aviary-inline";  // spool for `--output inline` results
   std::string plugin_dir = "/tmp/aviary-plugins";  // spool for submitted plugin libraries
   int64_t attempt_timeout_us = 30'000'000;  // an attempt without progress this long is re-issued
-  uint32_t max_attempts = 4;                // failed attempts of one task before the job fails
+  uint32_t max_attempts = kDefaultMaxAttempts;  // failed attempts of one task before the job fails
   uint32_t heartbeat_ms = 100;
   int64_t tick_us = 100'000;  // how often the server checks timeouts and commits finished jobs
 };

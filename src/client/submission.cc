@@ -1,0 +1,43 @@
+#include "client/submission.h"
+
+#include "common/env.h"
+#include "plugin/plugin.h"
+#include "storage/registry.h"
+
+namespace aviary::client {
+
+StatusOr<rpc::SubmitJobRequest> BuildSubmission(const JobOptions& flags) {
+  rpc::SubmitJobRequest request;
+  rpc::JobSpec& spec = *request.mutable_job();
+  ASSIGN_OR_RETURN(std::string plugin_path, ResolvePlugin(flags.job));
+  RETURN_IF_ERROR(ReadFileToString(Env::Default(), plugin_path, request.mutable_plugin_library()));
+  // Load it here so a library that is not a plugin fails before anything is submitted.
+  ASSIGN_OR_RETURN(auto plugin, Plugin::Open(plugin_path));
+  const bool builtin = flags.job.find('/') == std::string::npos && !flags.job.ends_with(".so");
+  spec.set_plugin(builtin ? flags.job : plugin_path);
+  spec.set_name(std::string(plugin->name()));
+  ASSIGN_OR_RETURN(std::string sha256, Sha256File(plugin_path));
+  spec.set_plugin_sha256(sha256);
+  if (flags.input.empty()) return InvalidArgument("--input is required");
+  if (flags.output.empty()) return InvalidArgument("--output is required");
+  // Each kind makes its URI mean on the cluster what it means here (files: paths become absolute).
+  const FormatRegistry& formats = FormatRegistry::Default();
+  spec.set_input_uri(formats.ClientUri(flags.input));
+  spec.set_output_uri(formats.ClientUri(flags.output));
+  spec.set_map_tasks(flags.map_tasks);
+  spec.set_reduce_tasks(flags.reduce_tasks);
+  for (const std::string& p : flags.params) {
+    const size_t eq = p.find('=');
+    if (eq == std::string::npos || eq == 0) return InvalidArgument("--param '" + p + "' is not of the form name=value");
+    (*spec.mutable_params())[p.substr(0, eq)] = p.substr(eq + 1);
+  }
+  *spec.mutable_input_options() = {flags.input_options.begin(), flags.input_options.end()};
+  *spec.mutable_output_options() = {flags.output_options.begin(), flags.output_options.end()};
+  RETURN_IF_ERROR(formats.CheckJobOptions(spec));
+  spec.set_overwrite(flags.overwrite);
+  spec.set_max_attempts(flags.max_attempts);
+  spec.set_skip_bad_records(flags.skip_bad_records);
+  return request;
+}
+
+}  // namespace aviary::client
