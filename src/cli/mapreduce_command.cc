@@ -16,10 +16,7 @@ namespace aviary::cli {
 
 namespace {
 
-struct BsonDeleter {
-  void operator()(bson_t* b) const { bson_destroy(b); }
-};
-using BsonPtr = std::unique_ptr<bson_t, BsonDeleter>;
+using BsonPtr = mapreduce::OwnedBson;
 
 struct MapReduceFlags {
   std::string coordinator;

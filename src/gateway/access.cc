@@ -101,9 +101,9 @@ std::vector<std::pair<std::string, std::string>> RequiredActions(const mapreduce
   if (r.inline_out) return need;
   const std::string out = r.out_db + "." + r.out_coll;
   need.emplace_back(out, "insert");
-  if (r.job.out_mode == "replace") need.emplace_back(out, "remove");
-  if (r.job.out_mode != "replace") need.emplace_back(out, "update");
-  if (r.job.out_mode == "reduce") need.emplace_back(out, "find");
+  if (r.out_mode == "replace") need.emplace_back(out, "remove");
+  if (r.out_mode != "replace") need.emplace_back(out, "update");
+  if (r.out_mode == "reduce") need.emplace_back(out, "find");
   return need;
 }
 

@@ -7,10 +7,7 @@
 namespace aviary::gateway {
 namespace {
 
-struct BsonDeleter {
-  void operator()(bson_t* b) const { bson_destroy(b); }
-};
-using BsonPtr = std::unique_ptr<bson_t, BsonDeleter>;
+using BsonPtr = mapreduce::OwnedBson;
 
 BsonPtr Json(const std::string& json) {
   bson_error_t e;
@@ -38,7 +35,7 @@ mapreduce::Request Req(const std::string& out_mode, bool inline_out = false) {
   r.inline_out = inline_out;
   r.out_db = "reports";
   r.out_coll = "totals";
-  r.job.out_mode = out_mode;
+  r.out_mode = out_mode;
   return r;
 }
 

@@ -127,7 +127,7 @@ bool ReadOutDocument(bson_iter_t* out_it, Request* r, Error* error) {
   }
   if (mode.empty()) return (*error = BadValue("'out' must name one of replace, merge, reduce or inline"), false);
   r->inline_out = mode == "inline";
-  r->job.out_mode = r->inline_out ? "replace" : mode;
+  r->out_mode = r->inline_out ? "replace" : mode;
   if (r->inline_out && r->out_db_given) return (*error = BadValue("'out.db' makes no sense with inline output"), false);
   return true;
 }
@@ -135,7 +135,7 @@ bool ReadOutDocument(bson_iter_t* out_it, Request* r, Error* error) {
 bool ReadOut(bson_iter_t* it, Request* r, Error* error) {
   if (BSON_ITER_HOLDS_UTF8(it)) {
     r->out_coll = Utf8(it);
-    r->job.out_mode = "replace";
+    r->out_mode = "replace";
     return true;
   }
   if (BSON_ITER_HOLDS_DOCUMENT(it)) return ReadOutDocument(it, r, error);
@@ -223,7 +223,8 @@ void BuildJob(const Parts& p, const Target& target, Request* r) {
   job.params = {"map=" + p.map, "reduce=" + p.reduce};
   if (!p.finalize.empty()) job.params.push_back("finalize=" + p.finalize);
   if (!bson_empty(&p.scope)) job.params.push_back("scope=" + ToJson(&p.scope));
-  if (!bson_empty(&p.query)) job.query = ToJson(&p.query);
+  if (!bson_empty(&p.query)) job.input_options["query"] = ToJson(&p.query);
+  if (!r->inline_out) job.output_options["out-mode"] = r->out_mode;
 }
 
 }  // namespace

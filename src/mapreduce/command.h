@@ -9,10 +9,30 @@
 #include <bson/bson.h>
 
 #include <string>
+#include <utility>
 
 #include "client/submission.h"
 
 namespace aviary::mapreduce {
+
+// Owns a heap bson_t (bson_new, bson_new_from_json). Not a unique_ptr: bson_t's alignment
+// attribute is dropped in template arguments, which GCC warns about.
+class OwnedBson {
+ public:
+  explicit OwnedBson(bson_t* b = nullptr) : b_(b) {}
+  OwnedBson(OwnedBson&& o) noexcept : b_(o.b_) { o.b_ = nullptr; }
+  OwnedBson& operator=(OwnedBson&& o) noexcept {
+    std::swap(b_, o.b_);
+    return *this;
+  }
+  ~OwnedBson() {
+    if (b_ != nullptr) bson_destroy(b_);
+  }
+  bson_t* get() const { return b_; }
+
+ private:
+  bson_t* b_;
+};
 
 // An error as MongoDB reports it: {ok: 0, errmsg, code, codeName}.
 struct Error {
@@ -44,6 +64,7 @@ struct Request {
   std::string out_db, out_coll;  // when !inline_out
   bool out_db_given = false;     // the reply names {db, collection} then, as MongoDB does
   bool verbose = false;
+  std::string out_mode = "replace";  // replace | merge | reduce (when !inline_out)
   client::JobOptions job;        // the `javascript` job that computes it
 };
 

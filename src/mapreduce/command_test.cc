@@ -8,10 +8,7 @@
 namespace aviary::mapreduce {
 namespace {
 
-struct BsonDeleter {
-  void operator()(bson_t* b) const { bson_destroy(b); }
-};
-using BsonPtr = std::unique_ptr<bson_t, BsonDeleter>;
+using BsonPtr = OwnedBson;
 
 BsonPtr Json(const std::string& json) {
   bson_error_t e;
@@ -46,7 +43,8 @@ TEST(ParseCommand, StringFunctionsAndNamedOutputBecomeAReplaceJob) {
   EXPECT_EQ(r.job.job, "javascript");
   EXPECT_EQ(r.job.input, "mongodb://h1:27017,h2:27018/shop.orders?tls=false");
   EXPECT_EQ(r.job.output, "mongodb://h1:27017,h2:27018/shop.totals?tls=false");
-  EXPECT_EQ(r.job.out_mode, "replace");
+  EXPECT_EQ(r.out_mode, "replace");
+  EXPECT_EQ(r.job.output_options.at("out-mode"), "replace");
   EXPECT_TRUE(HasParam(r, "map=function () { emit(this.c, 1); }"));
   EXPECT_TRUE(HasParam(r, "reduce=function (k, v) { return Array.sum(v); }"));
   EXPECT_EQ(r.job.params.size(), 2u);
@@ -74,19 +72,20 @@ TEST(ParseCommand, BsonCodeAndCodeWithScopeAreFunctionsAndTheirScopeJoinsScope) 
   EXPECT_TRUE(HasParam(r, R"(scope={ "factor" : { "$numberInt" : "3" }, "bonus" : { "$numberInt" : "1" } })"));
   EXPECT_TRUE(r.inline_out);
   EXPECT_EQ(r.job.output, "inline");
+  EXPECT_TRUE(r.job.output_options.empty());  // the inline sink takes no out mode
   for (bson_t* b : {cmd, inner, scope, out}) bson_destroy(b);
 }
 
 TEST(ParseCommand, OutModesAndOtherDatabases) {
   Request merge = Parse(R"({"mapReduce": "c", "map": "f", "reduce": "g", "out": {"merge": "m", "db": "reports"}})");
-  EXPECT_EQ(merge.job.out_mode, "merge");
+  EXPECT_EQ(merge.job.output_options.at("out-mode"), "merge");
   EXPECT_EQ(merge.job.output, "mongodb://h1:27017,h2:27018/reports.m?tls=false");
   EXPECT_TRUE(merge.out_db_given);
   Request reduce = Parse(R"({"mapReduce": "c", "map": "f", "reduce": "g", "out": {"reduce": "r", "nonAtomic": true}})");
-  EXPECT_EQ(reduce.job.out_mode, "reduce");
+  EXPECT_EQ(reduce.job.output_options.at("out-mode"), "reduce");
   EXPECT_EQ(reduce.job.output, "mongodb://h1:27017,h2:27018/shop.r?tls=false");
   Request replace = Parse(R"({"mapReduce": "c", "map": "f", "reduce": "g", "out": {"replace": "x"}})");
-  EXPECT_EQ(replace.job.out_mode, "replace");
+  EXPECT_EQ(replace.out_mode, "replace");
 }
 
 TEST(ParseCommand, QueryBecomesExtendedJsonAndDbComesFromDollarDbFirst) {
@@ -95,7 +94,7 @@ TEST(ParseCommand, QueryBecomesExtendedJsonAndDbComesFromDollarDbFirst) {
                         "verbose": true})");
   EXPECT_EQ(r.in_db, "other");
   EXPECT_EQ(r.job.input, "mongodb://h1:27017,h2:27018/other.c?tls=false");
-  EXPECT_EQ(r.job.query, R"({ "status" : "A", "n" : { "$gt" : { "$numberInt" : "5" } } })");
+  EXPECT_EQ(r.job.input_options.at("query"), R"({ "status" : "A", "n" : { "$gt" : { "$numberInt" : "5" } } })");
   EXPECT_TRUE(r.verbose);
 }
 
