@@ -133,14 +133,18 @@ class MongoSortLimitTest(MongoTestCase):
         # Copies of each shard's documents on the next shard, with a ts above every real one: if
         # an orphan were counted it would take the first places.
         names = ["shard0", "shard1", "shard2"]
+        copies = []
+        for i, owner in enumerate(names):  # read every shard before planting anything
+            with self.cluster.shard_client(owner) as src:
+                docs = list(src.test.sl.find().sort("_id", 1).limit(20))
+            for k, c in enumerate(docs):
+                c["ts"] = 1000 + 100 * i + k
+            copies.append(docs)
         planted = 0
-        for i, owner in enumerate(names):
-            with self.cluster.shard_client(owner) as src, self.cluster.shard_client(names[(i + 1) % 3]) as dst:
-                copies = list(src.test.sl.find().sort("_id", 1).limit(20))
-                for k, c in enumerate(copies):
-                    c["ts"] = 1000 + 100 * i + k
-                dst.test.sl.insert_many(copies)
-                planted += len(copies)
+        for i, docs in enumerate(copies):
+            with self.cluster.shard_client(names[(i + 1) % 3]) as dst:
+                dst.test.sl.insert_many(docs)  # same _id as on the owner: left behind by a migration
+                planted += len(docs)
         self.assertEqual(planted, 60)
         expected = first(self.docs, 30, descending=True)
         status, got = self.run_limited("out.sl_orphans", "--sort", '{"ts": -1}', "--limit", "30")

@@ -32,10 +32,10 @@ namespace aviary::mongo {
 struct MongoInputOptions {
   std::string text_field{kDefaultTextField};  // dotted path read into Record::text()
   std::string query_json;           // extended-JSON filter (--query); empty: every document
-  std::string sort_json;            // extended-JSON sort document (--sort); empty: _id order
-  std::string limit;                // --limit as given; empty or "0": every document
   int32_t batch_size = 10000;       // documents per getMore: fewer round trips on long scans
   int timeout_ms = 5000;            // server selection and connect timeout
+  std::string sort_json;            // extended-JSON sort document (--sort); empty: _id order
+  std::string limit;                // --limit as given; empty or "0": every document
 };
 
 // The MongoSplit in a split's payload (empty when it holds none).
