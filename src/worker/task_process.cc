@@ -63,7 +63,8 @@ StatusOr<int> PipeHolding(const std::string& data) {
 
 uint64_t AttemptMemoryLimit(const rpc::TaskSpec& spec) {
   constexpr uint64_t kFloor = 64ull << 20;
-  return spec.memory_budget_bytes() == 0 ? 0 : std::max(kFloor, spec.memory_budget_bytes());
+  constexpr uint64_t kSanitizerMargin = kUnderAddressSanitizer ? 768ull << 20 : 0;
+  return spec.memory_budget_bytes() == 0 ? 0 : std::max(kFloor, spec.memory_budget_bytes()) + kSanitizerMargin;
 }
 
 StatusOr<std::unique_ptr<TaskProcess>> TaskProcess::Launch(Env* env, const std::string& runner_exe,

@@ -32,8 +32,21 @@
 
 namespace aviary::worker {
 
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kUnderAddressSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool kUnderAddressSanitizer = true;
+#else
+inline constexpr bool kUnderAddressSanitizer = false;
+#endif
+#else
+inline constexpr bool kUnderAddressSanitizer = false;
+#endif
+
 // The resident memory an attempt's processes may hold together: its share of the worker's
 // budget (spec.memory_budget_bytes), but never less than the engine's own footprint (64 MiB).
+// Under AddressSanitizer 768 MiB more, for its shadow memory and quarantine.
 uint64_t AttemptMemoryLimit(const rpc::TaskSpec& spec);
 
 class TaskProcess {

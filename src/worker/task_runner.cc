@@ -29,18 +29,6 @@ namespace {
 constexpr int kProgressFd = 3;
 constexpr int kSecretFd = 4;  // reduce attempts: the cluster secret, read and closed before user code
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kAddressSanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kAddressSanitizer = true;
-#else
-constexpr bool kAddressSanitizer = false;
-#endif
-#else
-constexpr bool kAddressSanitizer = false;
-#endif
-
 std::string MemoryLimitError(const rpc::TaskSpec& spec) {
   return "exceeded the memory limit of " + std::to_string(AttemptMemoryLimit(spec) >> 20) + " MB (an allocation failed)";
 }
@@ -298,7 +286,7 @@ std::string TakeSecret() {
 // allocation the daemon's polling would see too late. Not under AddressSanitizer, whose shadow
 // memory is terabytes of address space.
 void SetLimits(const rpc::TaskSpec& spec, uint32_t cpu_limit_seconds) {
-  if (AttemptMemoryLimit(spec) > 0 && !kAddressSanitizer) {
+  if (AttemptMemoryLimit(spec) > 0 && !kUnderAddressSanitizer) {
     const rlim_t data = 2 * AttemptMemoryLimit(spec) + (1ull << 30);
     const struct rlimit limit = {data, data};
     ::setrlimit(RLIMIT_DATA, &limit);

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -23,11 +24,19 @@ extern char** environ;
 
 namespace {
 
-void AppendPid(const std::string& file, pid_t pid) {
-  const std::string line = std::to_string(pid) + "\n";
-  const int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0644);
+// Async-signal-safe (no allocation): forked children of a threaded process call it too.
+void AppendPid(const char* file, pid_t pid) {
+  char line[24];
+  char* end = line + sizeof line;
+  char* p = end;
+  *--p = '\n';
+  do {
+    *--p = static_cast<char>('0' + pid % 10);
+    pid /= 10;
+  } while (pid > 0);
+  const int fd = ::open(file, O_WRONLY | O_APPEND | O_CREAT, 0644);
   if (fd >= 0) {
-    (void)!::write(fd, line.data(), line.size());
+    (void)!::write(fd, p, static_cast<size_t>(end - p));
     ::close(fd);
   }
 }
@@ -110,16 +119,19 @@ class ContainmentProbe : public aviary::Job {
   void Fork() {
     const pid_t child = ::fork();
     if (child == 0) Linger();
-    AppendPid(pidfile_, child);
+    const char* file = pidfile_.c_str();
+    AppendPid(file, child);
     const pid_t runaway = ::fork();
     if (runaway == 0) {
       ::setsid();  // out of the attempt's process group
       const pid_t grandchild = ::fork();
       if (grandchild == 0) Linger();
-      AppendPid(pidfile_, grandchild);
+      AppendPid(file, grandchild);
       ::_exit(0);  // the grandchild is orphaned
     }
-    AppendPid(pidfile_, runaway);
+    AppendPid(file, runaway);
+    int status = 0;
+    ::waitpid(runaway, &status, 0);  // so the grandchild's pid is written before the attempt ends
   }
 
   std::string mode_;
