@@ -4,17 +4,11 @@
 
 #include <filesystem>
 #include <fstream>
-#include <thread>
+
+#include "common/fake_clock_env.h"
 
 namespace aviary::coordinator {
 namespace {
-
-class FakeClockEnv : public EnvWrapper {
- public:
-  FakeClockEnv() : EnvWrapper(Env::Default()) {}
-  int64_t NowMicros() override { return now_us; }
-  int64_t now_us = 1'000'000;
-};
 
 class JobTrackerTest : public ::testing::Test {
  protected:
@@ -134,7 +128,7 @@ TEST_F(JobTrackerTest, DeadWorkerLosesItsMapOutputs) {
   Beat(b, 0, {Success(rb.assignments(0))});
   EXPECT_EQ(State(job), rpc::REDUCING);
   // Worker a goes silent while b keeps beating: a's map output must be redone.
-  env_.now_us += 6'000'000;
+  env_.Advance(6'000'000);
   Beat(b, 0);
   tracker_->Tick();
   EXPECT_EQ(State(job), rpc::MAPPING);
@@ -171,7 +165,7 @@ TEST_F(JobTrackerTest, FirstOfTwoSuccessfulAttemptsWins) {
   auto ra = Beat(a, 1);
   ASSERT_EQ(ra.assignments_size(), 1);
   // The attempt stalls: after the attempt timeout it is re-issued to b.
-  env_.now_us += 21'000'000;
+  env_.Advance(21'000'000);
   Beat(a, 0);
   Beat(b, 0);
   tracker_->Tick();
@@ -218,10 +212,10 @@ TEST_F(JobTrackerTest, LateLostReportDoesNotDiscardAMapOutputRedoneSince) {
   ASSERT_EQ(reduce.assignments(0).kind(), rpc::REDUCE);
   // a's host vanishes: it is declared dead and its map output is redone on b, while the reduce
   // attempt on b still tries to fetch from a.
-  env_.now_us += 6'000'000;
+  env_.Advance(6'000'000);
   Beat(b, 0);
   tracker_->Tick();
-  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  env_.Advance(2'000);  // the redone output ends after the reduce attempt began
   auto redo = Beat(b, 1);
   ASSERT_EQ(redo.assignments_size(), 1);
   EXPECT_EQ(redo.assignments(0).kind(), rpc::MAP);
