@@ -230,6 +230,19 @@ TEST_F(JobTrackerTest, LateLostReportDoesNotDiscardAMapOutputRedoneSince) {
   EXPECT_EQ(State(job), rpc::REDUCING);
 }
 
+TEST_F(JobTrackerTest, TimesAndIdsComeFromTheEnvsWallClock) {
+  std::string w = AddWorker("127.0.0.1:1");
+  std::string job = SubmitJob(1, 1);
+  EXPECT_EQ(job.rfind("job-20270115-080000-", 0), 0u) << job;
+  env_.Advance(3'000'000);
+  auto map = Beat(w, 1);
+  ASSERT_EQ(map.assignments_size(), 1);
+  auto status = tracker_->GetJob(job, true);
+  EXPECT_DOUBLE_EQ(status->submit_unix(), 1'800'000'000.0);
+  EXPECT_DOUBLE_EQ(status->tasks(0).attempts(0).start_unix(), 1'800'000'003.0);
+  EXPECT_DOUBLE_EQ(tracker_->ClusterStatus().workers(0).last_heartbeat_unix(), 1'800'000'003.0);
+}
+
 TEST_F(JobTrackerTest, SubmitRejectsMissingInput) {
   rpc::JobSpec spec;
   spec.set_plugin("wordcount");
