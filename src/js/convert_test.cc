@@ -1,0 +1,206 @@
+// BSON <-> JavaScript conversion: every type round-trips as MongoDB converts it, documents are
+// converted lazily, and what cannot be stored raises a clear error.
+#include <bson/bson.h>
+#include <gtest/gtest.h>
+#include <js/CallAndConstruct.h>
+#include <js/PropertyAndElement.h>
+
+#include "js/bson.h"
+#include "js/from_bson.h"
+#include "js/runtime.h"
+#include "js/to_bson.h"
+
+namespace aviary::js {
+namespace {
+
+std::string Bytes(const bson_t* b) { return std::string(reinterpret_cast<const char*>(bson_get_data(b)), b->len); }
+
+class ConvertTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    rt_ = Runtime::Create(Limits{}, &error);
+    ASSERT_TRUE(rt_) << error;
+  }
+  void TearDown() override { rt_.reset(); }
+
+  JSContext* cx() { return rt_->cx(); }
+
+  // Converts `doc` to a lazy object, runs `fn_source` on it and encodes the result.
+  std::string RunOn(const std::string& doc, const std::string& fn_source) {
+    JS::RootedValue fn(cx()), self(cx()), rval(cx());
+    std::string error;
+    EXPECT_TRUE(rt_->CompileFunction("test", fn_source, &fn, &error)) << error;
+    JS::RootedValueArray<1> args(cx());
+    EXPECT_TRUE(ValueToJs(cx(), bson::kDocument, doc.data(), doc.size(), args[0]));
+    EXPECT_TRUE(rt_->Call("test", fn, self, args, &rval, &error)) << error;
+    EXPECT_TRUE(rval.isObject());
+    JS::RootedObject obj(cx(), &rval.toObject());
+    BsonEncoder encoder(cx());
+    std::string out;
+    EXPECT_TRUE(encoder.EncodeDocument(obj, &out)) << rt_->TakeError("encode");
+    return out;
+  }
+
+  // Evaluates `expr` and encodes it as a top-level value.
+  bool EncodeExpr(const std::string& expr, uint8_t* type, std::string* bytes, std::string* error) {
+    JS::RootedValue v(cx());
+    if (!rt_->Evaluate("expr", expr, &v, error)) return false;
+    BsonEncoder encoder(cx());
+    if (encoder.EncodeValue(v, type, bytes)) return true;
+    *error = rt_->TakeError("encode");
+    return false;
+  }
+
+  std::unique_ptr<Runtime> rt_;
+};
+
+// Every BSON type the conversion knows, and the document MongoDB would write back after a
+// script copied each field: int32 comes back as a double (a JS number), the rest unchanged.
+void AppendAllTypes(bson_t* b, bool int32_as_double) {
+  bson_oid_t oid;
+  bson_oid_init_from_string(&oid, "5f2b5a0e8d1c2a3b4c5d6e7f");
+  const uint8_t bin[] = {1, 2, 3, 250};
+  bson_decimal128_t dec;
+  bson_decimal128_from_string("12.345", &dec);
+  BSON_APPEND_DOUBLE(b, "double", 2.5);
+  BSON_APPEND_DOUBLE(b, "whole_double", 3.0);
+  if (int32_as_double) {
+    BSON_APPEND_DOUBLE(b, "int32", 7);
+  } else {
+    BSON_APPEND_INT32(b, "int32", 7);
+  }
+  BSON_APPEND_INT64(b, "int64", 9007199254740993LL);
+  BSON_APPEND_UTF8(b, "string", "h\xc3\xa9llo \xe2\x82\xac");
+  BSON_APPEND_BOOL(b, "bool", true);
+  BSON_APPEND_NULL(b, "null");
+  BSON_APPEND_OID(b, "oid", &oid);
+  BSON_APPEND_DATE_TIME(b, "date", 1355896877171LL);
+  BSON_APPEND_BINARY(b, "binary", BSON_SUBTYPE_BINARY, bin, sizeof bin);
+  BSON_APPEND_REGEX(b, "regex", "^a.c$", "im");
+  BSON_APPEND_TIMESTAMP(b, "ts", 1600000000, 7);
+  BSON_APPEND_MINKEY(b, "min");
+  BSON_APPEND_MAXKEY(b, "max");
+  BSON_APPEND_DECIMAL128(b, "decimal", &dec);
+  bson_t child;
+  BSON_APPEND_DOCUMENT_BEGIN(b, "doc", &child);
+  BSON_APPEND_UTF8(&child, "city", "Oslo");
+  BSON_APPEND_DOUBLE(&child, "n", 1.5);
+  bson_append_document_end(b, &child);
+  BSON_APPEND_ARRAY_BEGIN(b, "array", &child);
+  BSON_APPEND_DOUBLE(&child, "0", 1);
+  BSON_APPEND_UTF8(&child, "1", "two");
+  bson_t grandchild;
+  BSON_APPEND_DOCUMENT_BEGIN(&child, "2", &grandchild);
+  BSON_APPEND_INT64(&grandchild, "x", 5);
+  bson_append_document_end(&child, &grandchild);
+  bson_append_array_end(b, &child);
+}
+
+TEST_F(ConvertTest, EveryTypeRoundTripsThroughACopyMadeInJavaScript) {
+  bson_t in = BSON_INITIALIZER, expected = BSON_INITIALIZER;
+  AppendAllTypes(&in, false);
+  AppendAllTypes(&expected, true);
+  const std::string out =
+      RunOn(Bytes(&in), "function (d) { var o = {}; for (var k in d) o[k] = d[k]; return o; }");
+  EXPECT_EQ(out, Bytes(&expected));
+  bson_destroy(&in);
+  bson_destroy(&expected);
+}
+
+TEST_F(ConvertTest, UntouchedDocumentIsWrittenBackByteForByte) {
+  bson_t in = BSON_INITIALIZER;
+  AppendAllTypes(&in, false);
+  EXPECT_EQ(RunOn(Bytes(&in), "function (d) { return d; }"), Bytes(&in));
+  bson_destroy(&in);
+}
+
+TEST_F(ConvertTest, JavaScriptSeesTheShellTypes) {
+  bson_t in = BSON_INITIALIZER;
+  AppendAllTypes(&in, false);
+  const std::string out = RunOn(Bytes(&in), R"(function (d) {
+    return {
+      int32: typeof d.int32, double: typeof d.double,
+      int64: d.int64 instanceof NumberLong, int64s: d.int64.toString(),
+      oid: d.oid.str, ts: d.oid.getTimestamp().getTime(),
+      date: d.date instanceof Date, ms: d.date.getTime(),
+      bin: d.binary.base64() + "/" + d.binary.subtype(), re: d.regex.source + "/" + d.regex.flags,
+      stamp: d.ts.t + ":" + d.ts.i, min: tojson(d.min), dec: d.decimal.toString(),
+      nested: d.doc.city, arr: Array.isArray(d.array) && d.array[2].x.toNumber(), nul: d.null === null
+    };
+  })");
+  char* json = bson_as_relaxed_extended_json(bson_new_from_data(reinterpret_cast<const uint8_t*>(out.data()), out.size()), nullptr);
+  EXPECT_STREQ(json,
+               "{ \"int32\" : \"number\", \"double\" : \"number\", \"int64\" : true, "
+               "\"int64s\" : \"NumberLong(\\\"9007199254740993\\\")\", \"oid\" : \"5f2b5a0e8d1c2a3b4c5d6e7f\", "
+               "\"ts\" : 1596676622000.0, \"date\" : true, \"ms\" : 1355896877171.0, \"bin\" : \"AQID+g==/0\", "
+               "\"re\" : \"^a.c$/im\", \"stamp\" : \"1600000000:7\", \"min\" : \"{ \\\"$minKey\\\" : 1 }\", "
+               "\"dec\" : \"NumberDecimal(\\\"12.345\\\")\", \"nested\" : \"Oslo\", \"arr\" : 5.0, \"nul\" : true }");
+  bson_free(json);
+  bson_destroy(&in);
+}
+
+TEST_F(ConvertTest, OnlyTheFieldsReadAreConverted) {
+  bson_t in = BSON_INITIALIZER;
+  AppendAllTypes(&in, false);
+  const std::string doc = Bytes(&in);
+  JS::RootedValue v(cx());
+  ASSERT_TRUE(ValueToJs(cx(), bson::kDocument, doc.data(), doc.size(), &v));
+  JS::RootedObject obj(cx(), &v.toObject());
+  JS::RootedValue field(cx());
+  ASSERT_TRUE(JS_GetProperty(cx(), obj, "string", &field));
+  ASSERT_TRUE(JS_GetProperty(cx(), obj, "oid", &field));
+  const LazyDocument* lazy = GetLazyDocument(obj);
+  ASSERT_NE(lazy, nullptr);
+  int resolved = 0;
+  for (uint8_t s : lazy->state) resolved += s == LazyDocument::kResolved;
+  EXPECT_EQ(resolved, 2);
+  bson_destroy(&in);
+}
+
+TEST_F(ConvertTest, ChangedAddedAndDeletedFieldsAreWritten) {
+  bson_t in = BSON_INITIALIZER, expected = BSON_INITIALIZER;
+  BSON_APPEND_INT32(&in, "a", 1);
+  BSON_APPEND_INT32(&in, "b", 2);
+  BSON_APPEND_INT32(&in, "c", 3);
+  BSON_APPEND_INT32(&expected, "a", 10);  // an int32 field stays int32 while it fits, as in MongoDB
+  BSON_APPEND_INT32(&expected, "c", 3);
+  BSON_APPEND_UTF8(&expected, "d", "new");
+  EXPECT_EQ(RunOn(Bytes(&in), "function (d) { d.a = d.a * 10; delete d.b; d.d = 'new'; return d; }"),
+            Bytes(&expected));
+  bson_destroy(&in);
+  bson_destroy(&expected);
+}
+
+TEST_F(ConvertTest, NumbersAreDoublesUnlessTyped) {
+  uint8_t type;
+  std::string bytes, error;
+  ASSERT_TRUE(EncodeExpr("1", &type, &bytes, &error)) << error;
+  EXPECT_EQ(type, bson::kDouble);
+  EXPECT_EQ(bson::LoadDouble(bytes.data()), 1.0);
+  ASSERT_TRUE(EncodeExpr("NumberInt(5)", &type, &bytes, &error)) << error;
+  EXPECT_EQ(type, bson::kInt32);
+  EXPECT_EQ(bson::LoadInt32(bytes.data()), 5);
+  ASSERT_TRUE(EncodeExpr("NumberLong('-9223372036854775808')", &type, &bytes, &error)) << error;
+  EXPECT_EQ(type, bson::kInt64);
+  EXPECT_EQ(bson::LoadInt64(bytes.data()), INT64_MIN);
+  ASSERT_TRUE(EncodeExpr("'w\\u00f6rd'", &type, &bytes, &error)) << error;
+  EXPECT_EQ(type, bson::kString);
+  EXPECT_EQ(bytes, "w\xc3\xb6rd");  // characters only, as aviary::ValueView holds strings
+  ASSERT_TRUE(EncodeExpr("undefined", &type, &bytes, &error)) << error;
+  EXPECT_EQ(type, bson::kNull);
+}
+
+TEST_F(ConvertTest, ValuesThatCannotBeStoredNameTheField) {
+  uint8_t type;
+  std::string bytes, error;
+  EXPECT_FALSE(EncodeExpr("({a: {f: function () {}}})", &type, &bytes, &error));
+  EXPECT_NE(error.find("cannot store a function (field 'f')"), std::string::npos) << error;
+  EXPECT_FALSE(EncodeExpr("var o = {}; o.self = o; o", &type, &bytes, &error));
+  EXPECT_NE(error.find("nested deeper than 100 levels"), std::string::npos) << error;
+  EXPECT_FALSE(EncodeExpr("({s: Symbol('x')})", &type, &bytes, &error));
+  EXPECT_NE(error.find("symbol"), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace aviary::js
