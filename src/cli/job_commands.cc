@@ -1,98 +1,57 @@
-// submit, status, cancel, and the job flags they share with `run`.
-#include <filesystem>
+// submit, status, cancel, workers, and the job flags `submit` shares with `run`.
 #include <iostream>
+#include <memory>
 
-#include "cli/client.h"
 #include "cli/commands.h"
-#include "plugin/plugin.h"
+#include "cli/exit_codes.h"
+#include "cli/job_flags.h"
+#include "client/coordinator_client.h"
+#include "client/job_report.h"
+#include "client/submission.h"
+#include "coordinator/defaults.h"
 #include "rpc/grpc_util.h"
 
 namespace aviary::cli {
 
-int ExitCodeFor(const Status& status) {
-  switch (status.code()) {
-    case StatusCode::kOk: return kExitOk;
-    case StatusCode::kUnavailable:
-    case StatusCode::kDeadlineExceeded: return kExitUnavailable;
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kNotFound:
-    case StatusCode::kFailedPrecondition:
-    case StatusCode::kAlreadyExists:
-    case StatusCode::kPermissionDenied:
-    case StatusCode::kUnauthenticated: return kExitUsage;
-    default: return kExitJobFailed;
-  }
+void AddJobFlags(CLI::App* cmd, JobFlags* flags) {
+  client::JobOptions* f = &flags->job;
+  cmd->add_option("JOB", f->job, "built-in job name (wordcount, indexer) or path of a plugin .so")->required();
+  cmd->add_option("--input", f->input, "files:GLOB or mongodb://HOST:PORT/DB.COLL")->required();
+  cmd->add_option("--output", f->output, "files:DIR, mongodb://HOST:PORT/DB.COLL or inline")->required();
+  cmd->add_option("--map-tasks", f->map_tasks, "number of map tasks (default: by input size)");
+  cmd->add_option("--reduce-tasks", f->reduce_tasks, "number of reduce partitions (default: worker slots)");
+  cmd->add_option("--param", f->params, "job parameter name=value, repeatable");
+  cmd->add_option("--field", f->field, "document field that built-in jobs read")->capture_default_str();
+  cmd->add_option("--query", f->query, "MongoDB filter (JSON) applied to the input");
+  cmd->add_option("--out-mode", f->out_mode, "MongoDB output: replace, merge or reduce")->capture_default_str();
+  cmd->add_flag("--overwrite", f->overwrite, "replace an existing result in the output directory");
+  cmd->add_option("--max-attempts", f->max_attempts,
+                  "attempts per task before the job fails (default " + std::to_string(coordinator::kDefaultMaxAttempts) + ")");
+  cmd->add_flag("--skip-bad-records", f->skip_bad_records, "count and skip malformed input records");
+  cmd->add_flag("--json", flags->json, "print the final job status as JSON");
 }
 
-int Fail(const Status& status) {
-  std::cerr << "aviary: " << status.message() << std::endl;
-  return ExitCodeFor(status);
-}
-
-// Daemons run in other directories (and on other hosts), so a relative files: path means the
-// client's working directory and is sent absolute.
-std::string AbsoluteFilesUri(const std::string& uri) {
-  constexpr std::string_view kScheme = "files:";
-  if (!uri.starts_with(kScheme) || uri.size() == kScheme.size() || uri[kScheme.size()] == '/') return uri;
-  std::error_code ec;
-  const std::filesystem::path abs = std::filesystem::absolute(uri.substr(kScheme.size()), ec);
-  return ec ? uri : std::string(kScheme) + abs.lexically_normal().string();
-}
-
-StatusOr<rpc::SubmitJobRequest> BuildSubmission(const JobFlags& flags) {
-  rpc::SubmitJobRequest request;
-  rpc::JobSpec& spec = *request.mutable_job();
-  ASSIGN_OR_RETURN(std::string plugin_path, ResolvePlugin(flags.job));
-  RETURN_IF_ERROR(ReadFileToString(Env::Default(), plugin_path, request.mutable_plugin_library()));
-  // Load it here so a library that is not a plugin fails before anything is submitted.
-  ASSIGN_OR_RETURN(auto plugin, Plugin::Open(plugin_path));
-  const bool builtin = flags.job.find('/') == std::string::npos && !flags.job.ends_with(".so");
-  spec.set_plugin(builtin ? flags.job : plugin_path);
-  spec.set_name(std::string(plugin->name()));
-  ASSIGN_OR_RETURN(std::string sha256, Sha256File(plugin_path));
-  spec.set_plugin_sha256(sha256);
-  if (flags.input.empty()) return InvalidArgument("--input is required");
-  if (flags.output.empty()) return InvalidArgument("--output is required");
-  spec.set_input_uri(AbsoluteFilesUri(flags.input));
-  spec.set_output_uri(AbsoluteFilesUri(flags.output));
-  spec.set_map_tasks(flags.map_tasks);
-  spec.set_reduce_tasks(flags.reduce_tasks);
-  for (const std::string& p : flags.params) {
-    const size_t eq = p.find('=');
-    if (eq == std::string::npos || eq == 0) return InvalidArgument("--param '" + p + "' is not of the form name=value");
-    (*spec.mutable_params())[p.substr(0, eq)] = p.substr(eq + 1);
-  }
-  spec.set_text_field(flags.field);
-  spec.set_query_json(flags.query);
-  if (flags.out_mode != "replace" && flags.out_mode != "merge" && flags.out_mode != "reduce") {
-    return InvalidArgument("--out-mode must be replace, merge or reduce, not '" + flags.out_mode + "'");
-  }
-  spec.set_out_mode(flags.out_mode);
-  spec.set_overwrite(flags.overwrite);
-  spec.set_max_attempts(flags.max_attempts);
-  spec.set_skip_bad_records(flags.skip_bad_records);
-  return request;
-}
-
-int ReportFinishedJob(CoordinatorClient& client, const rpc::JobStatus& job, bool json) {
+int ReportFinishedJob(client::CoordinatorClient& client, const rpc::JobStatus& job, bool json) {
   const bool inline_result = job.spec().inline_output() && job.state() == rpc::SUCCEEDED;
   if (inline_result) {
     // stdout carries the result itself; the summary goes to stderr.
     Status s = client.ReadOutput(job.job_id(), stdout);
     if (!s.ok()) return Fail(s.WithContext("reading the inline result"));
-    std::cerr << (json ? ToJson(job) + "\n" : DescribeJob(job, false));
+    std::cerr << (json ? client::ToJson(job) + "\n" : client::DescribeJob(job, false));
   } else if (json) {
-    std::cout << ToJson(job) << std::endl;
+    std::cout << client::ToJson(job) << std::endl;
   } else {
-    std::cout << DescribeJob(job, false);
+    std::cout << client::DescribeJob(job, false);
   }
   if (job.state() == rpc::SUCCEEDED) return kExitOk;
   if (!json) std::cerr << "aviary: job " << job.job_id() << " " << (job.state() == rpc::CANCELLED ? "was cancelled" : "failed") << ": " << job.error() << std::endl;
   return kExitJobFailed;
 }
 
+namespace {
+
 int Submit(const JobFlags& flags, const std::string& coordinator, bool wait) {
-  StatusOr<rpc::SubmitJobRequest> submission = BuildSubmission(flags);
+  StatusOr<rpc::SubmitJobRequest> submission = client::BuildSubmission(flags.job);
   if (!submission.ok()) return Fail(submission.status());
   // gRPC would refuse it with a bare "Sent message larger than max": say what is too large.
   if (const size_t bytes = submission->ByteSizeLong(); bytes > static_cast<size_t>(rpc::kMaxMessageBytes)) {
@@ -102,7 +61,7 @@ int Submit(const JobFlags& flags, const std::string& coordinator, bool wait) {
                                 " MiB); a message to the coordinator may be at most " +
                                 std::to_string(rpc::kMaxMessageBytes >> 20) + " MiB"));
   }
-  CoordinatorClient client(coordinator);
+  client::CoordinatorClient client(coordinator);
   StatusOr<std::string> id = client.Submit(*submission);
   if (!id.ok()) return Fail(id.status());
   if (!wait) {
@@ -116,11 +75,11 @@ int Submit(const JobFlags& flags, const std::string& coordinator, bool wait) {
 }
 
 int ShowStatus(const std::string& job_id, const std::string& coordinator, bool json, bool tasks) {
-  CoordinatorClient client(coordinator);
+  client::CoordinatorClient client(coordinator);
   if (!job_id.empty()) {
     StatusOr<rpc::JobStatus> job = client.GetJob(job_id, tasks || json);
     if (!job.ok()) return Fail(job.status());
-    std::cout << (json ? ToJson(*job) + "\n" : DescribeJob(*job, tasks));
+    std::cout << (json ? client::ToJson(*job) + "\n" : client::DescribeJob(*job, tasks));
     return kExitOk;
   }
   StatusOr<std::vector<rpc::JobStatus>> jobs = client.ListJobs();
@@ -128,16 +87,16 @@ int ShowStatus(const std::string& job_id, const std::string& coordinator, bool j
   if (json) {
     rpc::ListJobsResponse all;
     for (const auto& j : *jobs) *all.add_jobs() = j;
-    std::cout << ToJson(all) << std::endl;
+    std::cout << client::ToJson(all) << std::endl;
     return kExitOk;
   }
   if (jobs->empty()) std::cout << "no jobs" << std::endl;
-  for (const auto& j : *jobs) std::cout << DescribeJob(j, false);
+  for (const auto& j : *jobs) std::cout << client::DescribeJob(j, false);
   return kExitOk;
 }
 
 int Cancel(const std::string& job_id, const std::string& coordinator) {
-  CoordinatorClient client(coordinator);
+  client::CoordinatorClient client(coordinator);
   Status s = client.Cancel(job_id);
   if (!s.ok()) return Fail(s);
   std::cout << "cancelled " << job_id << std::endl;
@@ -145,11 +104,11 @@ int Cancel(const std::string& job_id, const std::string& coordinator) {
 }
 
 int ShowWorkers(const std::string& coordinator, bool json) {
-  CoordinatorClient client(coordinator);
+  client::CoordinatorClient client(coordinator);
   StatusOr<rpc::ClusterStatusResponse> cluster = client.ClusterStatus();
   if (!cluster.ok()) return Fail(cluster.status());
   if (json) {
-    std::cout << ToJson(*cluster) << std::endl;
+    std::cout << client::ToJson(*cluster) << std::endl;
     return kExitOk;
   }
   for (const rpc::WorkerInfo& w : cluster->workers()) {
@@ -158,5 +117,52 @@ int ShowWorkers(const std::string& coordinator, bool json) {
   }
   return kExitOk;
 }
+
+struct SubmitFlags {
+  JobFlags job;
+  std::string coordinator;
+  bool wait = false;
+};
+
+struct StatusFlags {
+  std::string job_id;
+  std::string coordinator;
+  bool json = false;
+  bool tasks = false;
+};
+
+}  // namespace
+
+Adapter DefineSubmit(CLI::App* cmd) {
+  auto f = std::make_shared<SubmitFlags>();
+  AddJobFlags(cmd, &f->job);
+  cmd->add_option("--coordinator", f->coordinator, "coordinator HOST:PORT")->required();
+  cmd->add_flag("--wait", f->wait, "wait for the job to end; exit 0 only if it succeeded");
+  return [f](const GlobalFlags&) { return Submit(f->job, f->coordinator, f->wait); };
+}
+
+Adapter DefineStatus(CLI::App* cmd) {
+  auto f = std::make_shared<StatusFlags>();
+  cmd->add_option("JOB_ID", f->job_id, "job id (default: all jobs)");
+  cmd->add_option("--coordinator", f->coordinator, "coordinator HOST:PORT")->required();
+  cmd->add_flag("--json", f->json, "print JSON");
+  cmd->add_flag("--tasks", f->tasks, "list tasks and their attempts");
+  return [f](const GlobalFlags&) { return ShowStatus(f->job_id, f->coordinator, f->json, f->tasks); };
+}
+
+Adapter DefineCancel(CLI::App* cmd) {
+  auto f = std::make_shared<StatusFlags>();
+  cmd->add_option("JOB_ID", f->job_id, "job id")->required();
+  cmd->add_option("--coordinator", f->coordinator, "coordinator HOST:PORT")->required();
+  return [f](const GlobalFlags&) { return Cancel(f->job_id, f->coordinator); };
+}
+
+Adapter DefineWorkers(CLI::App* cmd) {
+  auto f = std::make_shared<StatusFlags>();
+  cmd->add_option("--coordinator", f->coordinator, "coordinator HOST:PORT")->required();
+  cmd->add_flag("--json", f->json, "print JSON");
+  return [f](const GlobalFlags&) { return ShowWorkers(f->coordinator, f->json); };
+}
+
 
 }  // namespace aviary::cli

@@ -2,12 +2,11 @@
 
 #include <algorithm>
 
+#include "coordinator/defaults.h"
 #include "storage/input.h"
 
 namespace aviary::coordinator {
 namespace {
-
-constexpr uint32_t kDefaultMaxAttempts = 4;
 
 Status ApplyDefaults(rpc::JobSpec& spec, const std::string& job_id, const TrackerOptions& options) {
   if (spec.plugin().empty()) return InvalidArgument("the job names no plugin");

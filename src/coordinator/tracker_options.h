@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "coordinator/defaults.h"
+
 namespace aviary::coordinator {
 
 struct TrackerOptions {
@@ -12,7 +14,7 @@ struct TrackerOptions {
   std::string inline_dir = "/tmp/aviary-inline";  // spool for `--output inline` results
   std::string plugin_dir = "/tmp/aviary-plugins";  // spool for submitted plugin libraries
   int64_t attempt_timeout_us = 30'000'000;  // an attempt without progress this long is re-issued
-  uint32_t max_attempts = 4;                // failed attempts of one task before the job fails
+  uint32_t max_attempts = kDefaultMaxAttempts;  // failed attempts of one task before the job fails
   uint32_t heartbeat_ms = 100;
   int64_t tick_us = 100'000;  // how often the server checks timeouts and commits finished jobs
 };

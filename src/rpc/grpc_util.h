@@ -26,6 +26,8 @@ struct TransportOptions {
 void SetTransportOptions(const TransportOptions& options);
 const TransportOptions& GetTransportOptions();
 
+// The real channel to `address`; clients get it through ChannelFactory::Default()
+// (channel_factory.h), so that tests can substitute a fake network.
 // `window_bytes` > 0 fixes each stream's receive window at that size (no BDP auto-tuning): what
 // the peer may send ahead of the reader, so the memory a bulk stream can take is bounded.
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int window_bytes = 0);

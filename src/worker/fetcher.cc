@@ -11,7 +11,6 @@
 namespace aviary::worker {
 namespace {
 
-constexpr int kTries = 4;
 constexpr int kParallelFetches = 4;
 // Per fetch stream: at 1 MiB ahead of the reader a stream still moves about 2 GB/s at 0.5 ms of
 // round trip, and a reducer's fetches stay within a few MB. Left to tune itself (BDP probing),
@@ -19,10 +18,12 @@ constexpr int kParallelFetches = 4;
 constexpr int kFetchWindowBytes = 1 << 20;
 
 // Sets `*local` when the failure is in storing the data here, not in fetching it.
-Status FetchOnce(Env* env, const rpc::TaskSpec& spec, const rpc::MapOutputLocation& loc, const std::string& path,
-                 uint64_t* bytes, bool* local) {
+Status FetchOnce(Env* env, rpc::ChannelFactory* channels, const rpc::TaskSpec& spec, const rpc::MapOutputLocation& loc,
+                 const std::string& path, uint64_t* bytes, bool* local) {
   *local = true;
-  auto stub = rpc::Worker::NewStub(rpc::MakeChannel(loc.worker_address(), kFetchWindowBytes));
+  rpc::ChannelOptions options;
+  options.window_bytes = kFetchWindowBytes;
+  auto stub = rpc::Worker::NewStub(channels->NewChannel(loc.worker_address(), options));
   grpc::ClientContext context;
   rpc::PrepareContext(&context, std::chrono::minutes(10));
   rpc::FetchPartitionRequest request;
@@ -54,8 +55,8 @@ Status FetchOnce(Env* env, const rpc::TaskSpec& spec, const rpc::MapOutputLocati
 
 }  // namespace
 
-FetchResult FetchPartitions(Env* env, const rpc::TaskSpec& spec, const std::string& dir,
-                            ProgressReporter* progress) {
+FetchResult FetchPartitions(Env* env, const rpc::TaskSpec& spec, const std::string& dir, ProgressReporter* progress,
+                            rpc::ChannelFactory* channels) {
   FetchResult result;
   const int n = spec.map_outputs_size();
   result.segment_files.resize(static_cast<size_t>(n));
@@ -74,14 +75,14 @@ FetchResult FetchPartitions(Env* env, const rpc::TaskSpec& spec, const std::stri
       Status s;
       uint64_t bytes = 0;
       bool local = false;
-      for (int t = 0; t < kTries; ++t) {
+      for (int t = 0; t < kFetchTries; ++t) {
         // The other outputs of a host that vanished are lost too: do not wait for each in turn.
         if (given_up(loc.worker_address())) {
           s = Unavailable("cannot reach " + loc.worker_address() + " (earlier fetches from it failed)");
           break;
         }
-        if (t > 0) env->SleepForMicros(200'000LL << t);  // back off: 0.4 s, 0.8 s, 1.6 s
-        s = FetchOnce(env, spec, loc, path, &bytes, &local);
+        if (t > 0) env->SleepForMicros(FetchBackoffMicros(t));
+        s = FetchOnce(env, channels, spec, loc, path, &bytes, &local);
         // NotFound means the worker is up but lost the file: no point retrying.
         if (s.ok() || local || s.code() == StatusCode::kNotFound) break;
       }

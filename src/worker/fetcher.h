@@ -13,6 +13,7 @@
 #include "common/env.h"
 #include "common/status.h"
 #include "rpc/aviary.pb.h"
+#include "rpc/channel_factory.h"
 #include "worker/task_runner.h"
 
 namespace aviary::worker {
@@ -25,8 +26,15 @@ struct FetchResult {
   Status local_error;                      // first failure to store a fetched output locally
 };
 
-FetchResult FetchPartitions(Env* env, const rpc::TaskSpec& spec, const std::string& dir,
-                            ProgressReporter* progress);
+// Fetches into DIR/segment-M for each map task M. Waits between tries go through `env`
+// (SleepForMicros) and connections through `channels`, so a test can run it on a fake clock
+// against a fake network.
+FetchResult FetchPartitions(Env* env, const rpc::TaskSpec& spec, const std::string& dir, ProgressReporter* progress,
+                            rpc::ChannelFactory* channels = rpc::ChannelFactory::Default());
+
+// Tries per map output before it is reported lost, and the wait before try t (t >= 1).
+inline constexpr int kFetchTries = 4;
+inline constexpr int64_t FetchBackoffMicros(int t) { return 200'000LL << t; }  // 0.4 s, 0.8 s, 1.6 s
 
 }  // namespace aviary::worker
 

@@ -2,25 +2,21 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <vector>
 
-extern char** environ;
+#include "common/subprocess.h"
 
 namespace aviary::worker {
 namespace {
 
 std::string DescribeExit(int wait_status) {
-  if (WIFSIGNALED(wait_status)) {
-    const int sig = WTERMSIG(wait_status);
-    return std::string("task process killed by signal ") + std::to_string(sig) + " (SIG" + sigabbrev_np(sig) + ")";
-  }
-  return "task process exited with code " + std::to_string(WEXITSTATUS(wait_status)) + " without a result";
+  return "task process " + DescribeWaitStatus(wait_status) + (WIFSIGNALED(wait_status) ? "" : " without a result");
 }
 
 }  // namespace
@@ -33,28 +29,20 @@ StatusOr<std::unique_ptr<TaskProcess>> TaskProcess::Launch(Env* env, const std::
 
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return Internal(std::string("pipe: ") + std::strerror(errno));
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
   const std::string log = dir + "/stderr.log";
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 3);  // dup2 clears O_CLOEXEC on fd 3
-
-  std::vector<std::string> args = {runner_exe, "task-runner", "--work-dir", dir};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  const int rc = ::posix_spawn(&pid, runner_exe.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
+  SpawnSpec child;
+  child.argv = {runner_exe, "task-runner", "--work-dir", dir};
+  child.Open(0, "/dev/null", O_RDONLY).Open(1, log, O_WRONLY | O_CREAT | O_TRUNC).Dup(1, 2);
+  child.Dup(pipe_fds[1], 3);  // dup2 clears O_CLOEXEC on fd 3
+  child.name = "task runner " + runner_exe;
+  StatusOr<pid_t> pid = Spawn(child);
   ::close(pipe_fds[1]);
-  if (rc != 0) {
+  if (!pid.ok()) {
     ::close(pipe_fds[0]);
-    return Internal("cannot start task runner " + runner_exe + ": " + std::strerror(rc));
+    return pid.status();
   }
   ::fcntl(pipe_fds[0], F_SETFL, O_NONBLOCK);
-  return std::unique_ptr<TaskProcess>(new TaskProcess(env, spec, pid, pipe_fds[0], stall_timeout_us));
+  return std::unique_ptr<TaskProcess>(new TaskProcess(env, spec, *pid, pipe_fds[0], stall_timeout_us));
 }
 
 TaskProcess::TaskProcess(Env* env, rpc::TaskSpec spec, pid_t pid, int progress_fd, int64_t stall_timeout_us)
@@ -67,8 +55,8 @@ TaskProcess::TaskProcess(Env* env, rpc::TaskSpec spec, pid_t pid, int progress_f
 
 TaskProcess::~TaskProcess() {
   if (!done_) {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
+    SignalProcess(pid_, SIGKILL);
+    (void)WaitForExit(pid_);
   }
   ::close(progress_fd_);
 }
@@ -86,17 +74,15 @@ void TaskProcess::ReadProgress() {
 void TaskProcess::Kill(const std::string& why) {
   if (done_ || !kill_reason_.empty()) return;
   kill_reason_ = why;
-  ::kill(pid_, SIGKILL);
+  SignalProcess(pid_, SIGKILL);
 }
 
 bool TaskProcess::Poll(rpc::TaskResult* result) {
   if (done_) return false;
   ReadProgress();
-  int wait_status = 0;
-  pid_t r = ::waitpid(pid_, &wait_status, WNOHANG);
-  if (r == pid_) {
+  if (const std::optional<int> wait_status = TryWaitForExit(pid_)) {
     done_ = true;
-    *result = Collect(wait_status);
+    *result = Collect(*wait_status);
     return true;
   }
   if (env_->NowMicros() - last_progress_us_ > stall_timeout_us_) {

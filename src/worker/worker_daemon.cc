@@ -11,7 +11,8 @@
 
 namespace aviary::worker {
 
-WorkerDaemon::WorkerDaemon(Env* env, WorkerOptions options) : env_(env), options_(std::move(options)) {}
+WorkerDaemon::WorkerDaemon(Env* env, WorkerOptions options, rpc::ChannelFactory* channels)
+    : env_(env), options_(std::move(options)), channels_(channels) {}
 
 WorkerDaemon::~WorkerDaemon() {
   KillAll("worker shutting down");
@@ -39,18 +40,10 @@ Status WorkerDaemon::Start() {
     host = name;
   }
   address_ = host + ":" + std::to_string(port);
-  for (size_t start = 0; start <= options_.coordinator.size();) {
-    size_t comma = options_.coordinator.find(',', start);
-    if (comma == std::string::npos) comma = options_.coordinator.size();
-    if (comma > start) addresses_.push_back(options_.coordinator.substr(start, comma - start));
-    start = comma + 1;
-  }
-  if (addresses_.empty()) return InvalidArgument("--coordinator names no address");
-  for (const std::string& a : addresses_) stubs_.push_back(rpc::Coordinator::NewStub(rpc::MakeChannel(a)));
+  if (client::ParseAddressList(options_.coordinator).empty()) return InvalidArgument("--coordinator names no address");
+  coordinators_ = std::make_unique<client::CoordinatorPool>(options_.coordinator, channels_);
   return Status::OK();
 }
-
-void WorkerDaemon::NextCoordinator() { current_ = (current_ + 1) % stubs_.size(); }
 
 Status WorkerDaemon::Register(int64_t deadline_us) {
   rpc::RegisterWorkerRequest request;
@@ -74,7 +67,7 @@ Status WorkerDaemon::Register(int64_t deadline_us) {
       return Status::OK();
     }
     if (last.code() == StatusCode::kUnauthenticated) return last;
-    NextCoordinator();
+    coordinators_->Next();
     if (deadline_us > 0 && env_->NowMicros() > deadline_us) return last;
     env_->SleepForMicros(200'000);
   }
@@ -134,7 +127,7 @@ bool WorkerDaemon::HeartbeatOnce() {
   if (s.ok() && response.term() < max_term_) s = Unavailable(coordinator_address() + " is a stale coordinator");
   if (!s.ok()) {
     spdlog::warn("heartbeat failed: {}", s.ToString());
-    NextCoordinator();
+    coordinators_->Next();
     return true;  // keep results; they are sent again next time
   }
   max_term_ = response.term();

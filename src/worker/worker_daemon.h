@@ -16,9 +16,11 @@
 #include <tuple>
 #include <vector>
 
+#include "client/coordinator_pool.h"
 #include "common/env.h"
 #include "common/status.h"
 #include "rpc/aviary.grpc.pb.h"
+#include "rpc/channel_factory.h"
 #include "worker/shuffle_service.h"
 #include "worker/task_process.h"
 
@@ -40,7 +42,8 @@ struct WorkerOptions {
 
 class WorkerDaemon {
  public:
-  WorkerDaemon(Env* env, WorkerOptions options);
+  // `channels` (which must outlive the daemon) reaches the coordinators.
+  WorkerDaemon(Env* env, WorkerOptions options, rpc::ChannelFactory* channels = rpc::ChannelFactory::Default());
   ~WorkerDaemon();
 
   // Prepares the data dir and starts the shuffle server. Fails if the port cannot be bound.
@@ -75,14 +78,12 @@ class WorkerDaemon {
   int64_t last_heartbeat_us_ = 0;
   std::unique_ptr<ShuffleService> shuffle_;
   std::unique_ptr<grpc::Server> server_;
-  // Moves on to the next coordinator address (after a failure or a stale answer).
-  void NextCoordinator();
-  rpc::Coordinator::Stub& coordinator() { return *stubs_[current_]; }
-  const std::string& coordinator_address() const { return addresses_[current_]; }
+  rpc::Coordinator::Stub& coordinator() { return coordinators_->current(); }
+  const std::string& coordinator_address() const { return coordinators_->current_address(); }
 
-  std::vector<std::string> addresses_;
-  std::vector<std::unique_ptr<rpc::Coordinator::Stub>> stubs_;
-  size_t current_ = 0;
+  rpc::ChannelFactory* const channels_;  // not owned
+  // Set by Start(); the worker moves on to the next one after a failure or a stale answer.
+  std::unique_ptr<client::CoordinatorPool> coordinators_;
   uint64_t max_term_ = 0;  // highest coordinator term seen; older terms are ignored (fencing)
   std::map<AttemptKey, std::unique_ptr<TaskProcess>> running_;
   std::vector<rpc::TaskResult> finished_;  // waiting to be acknowledged by a heartbeat

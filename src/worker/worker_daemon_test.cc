@@ -13,6 +13,7 @@
 
 #include "plugin/plugin.h"
 #include "rpc/aviary.grpc.pb.h"
+#include "rpc/fake_network.h"
 
 namespace aviary::worker {
 namespace {
@@ -80,19 +81,15 @@ TEST(WorkerDaemonTest, RefusesAPluginWhoseHashDiffersFromTheJobs) {
   ASSERT_TRUE(claimed_or.ok());
   const std::string claimed = *claimed_or;
   LyingCoordinator coordinator(claimed, "a different library, served in its place");
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&coordinator);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  ASSERT_NE(port, 0);
+  rpc::FakeNetwork network;
+  network.Serve("coordinator:1", &coordinator);
 
   WorkerOptions options;
-  options.coordinator = "127.0.0.1:" + std::to_string(port);
+  options.coordinator = "coordinator:1";
   options.data_dir = (data_dir / "worker").string();
   options.runner_exe = "/nonexistent/aviary";  // nothing may be started anyway
   options.register_timeout_us = 10'000'000;
-  WorkerDaemon daemon(Env::Default(), options);
+  WorkerDaemon daemon(Env::Default(), options, &network);
   ASSERT_TRUE(daemon.Start().ok());
   std::thread runner([&daemon] { EXPECT_TRUE(daemon.Run().ok()); });
 
@@ -103,7 +100,6 @@ TEST(WorkerDaemonTest, RefusesAPluginWhoseHashDiffersFromTheJobs) {
   }
   daemon.Stop();
   runner.join();
-  server->Shutdown();
 
   ASSERT_EQ(finished.size(), 1u);
   EXPECT_EQ(finished[0].job_id(), "job-test-1");
@@ -112,6 +108,60 @@ TEST(WorkerDaemonTest, RefusesAPluginWhoseHashDiffersFromTheJobs) {
   EXPECT_EQ(coordinator.plugin_fetches(), 1);
   // Nothing of the refused library stays where the next task would find it.
   EXPECT_FALSE(std::filesystem::exists(data_dir / "worker" / "plugins" / (claimed + ".so")));
+  std::filesystem::remove_all(data_dir);
+}
+
+// A coordinator that only counts registrations and heartbeats; `active` false makes it a standby,
+// which refuses everything with UNAVAILABLE as the real one does until it holds the lease.
+class CountingCoordinator final : public rpc::Coordinator::Service {
+ public:
+  explicit CountingCoordinator(bool active) : active_(active) {}
+
+  grpc::Status RegisterWorker(grpc::ServerContext*, const rpc::RegisterWorkerRequest*,
+                              rpc::RegisterWorkerResponse* response) override {
+    ++registrations;
+    if (!active_) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "standby coordinator is not active");
+    response->set_worker_id("w1-test");
+    response->set_heartbeat_ms(10);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Heartbeat(grpc::ServerContext*, const rpc::HeartbeatRequest*, rpc::HeartbeatResponse*) override {
+    ++heartbeats;
+    if (!active_) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "standby coordinator is not active");
+    return grpc::Status::OK;
+  }
+
+  std::atomic<int> registrations{0};
+  std::atomic<int> heartbeats{0};
+
+ private:
+  const bool active_;
+};
+
+// The worker goes through the client library's address list: an unreachable coordinator and a
+// standby are passed over, and the active one gets the registration and the heartbeats.
+TEST(WorkerDaemonTest, RegistersWithTheActiveCoordinatorOfTheList) {
+  const std::filesystem::path data_dir =
+      std::filesystem::temp_directory_path() / ("worker-daemon-failover-test-" + std::to_string(::getpid()));
+  CountingCoordinator standby(false), active(true);
+  rpc::FakeNetwork network;
+  network.Serve("standby:1", &standby);
+  network.Serve("active:1", &active);
+  WorkerOptions options;
+  options.coordinator = "gone:1,standby:1,active:1";
+  options.data_dir = (data_dir / "worker").string();
+  options.runner_exe = "/nonexistent/aviary";
+  WorkerDaemon daemon(Env::Default(), options, &network);
+  ASSERT_TRUE(daemon.Start().ok());
+  std::thread runner([&daemon] { EXPECT_TRUE(daemon.Run().ok()); });
+  for (int i = 0; i < 1000 && active.heartbeats < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  daemon.Stop();
+  runner.join();
+  EXPECT_EQ(standby.registrations, 1);
+  EXPECT_EQ(active.registrations, 1);
+  EXPECT_GE(active.heartbeats, 3);
+  EXPECT_EQ(standby.heartbeats, 0);  // the worker stays with the coordinator that answered
   std::filesystem::remove_all(data_dir);
 }
 

@@ -1,4 +1,4 @@
-// Test helpers for the storage tests: scratch directories and an Env that fails on demand
+// Test helpers for the storage tests: test files and an Env that fails on demand
 // (LevelDB's ErrorEnv idea). Not part of any library.
 #ifndef AVIARY_STORAGE_FILES_TEST_UTIL_H_
 #define AVIARY_STORAGE_FILES_TEST_UTIL_H_
@@ -15,31 +15,9 @@
 #include <utility>
 
 #include "common/env.h"
+#include "common/scratch_dir.h"
 
 namespace aviary {
-
-// A fresh empty directory under $TEST_TMPDIR (or /tmp), deleted with everything in it.
-class ScratchDir {
- public:
-  ScratchDir() {
-    const char* base = std::getenv("TEST_TMPDIR");
-    std::string pattern = std::string(base ? base : "/tmp") + "/aviary-test-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) std::abort();
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string Join(std::string_view name) const { return path_ + "/" + std::string(name); }
-
- private:
-  std::string path_;
-};
 
 // Writes `contents` to `path` with the real Env; aborts on failure (test setup must work).
 inline void WriteTestFile(const std::string& path, std::string_view contents) {

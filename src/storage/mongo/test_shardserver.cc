@@ -2,8 +2,6 @@
 
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -13,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-extern char** environ;
+#include "common/subprocess.h"
 
 namespace aviary::mongo::testing {
 namespace {
@@ -37,8 +35,7 @@ bool ReadLine(int fd, int timeout_ms, std::string* line) {
 // Waits up to `timeout_ms` for `pid` to exit.
 bool WaitFor(pid_t pid, int timeout_ms) {
   for (int waited = 0; waited < timeout_ms; waited += 20) {
-    int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid) return true;
+    if (TryWaitForExit(pid)) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return false;
@@ -63,23 +60,18 @@ StatusOr<std::unique_ptr<ShardServer>> ShardServer::Start(const std::string& bin
   if (server->dir_->path().empty()) return Internal("cannot create a temporary directory");
   int out[2];
   if (::pipe(out) != 0) return Internal("pipe failed");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addclose(&actions, out[0]);
+  SpawnSpec child;
   const std::string data_dir = server->dir_->path() + "/data";
-  std::vector<std::string> args = {binary, "--listen", "127.0.0.1:0", "--data-dir", data_dir, "--log-level", "error"};
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const int rc = ::posix_spawn(&server->pid_, binary.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
+  child.argv = {binary, "--listen", "127.0.0.1:0", "--data-dir", data_dir, "--log-level", "error"};
+  child.Dup(out[1], STDOUT_FILENO).Close(out[0]);
+  StatusOr<pid_t> pid = Spawn(child);
   ::close(out[1]);
-  if (rc != 0) {
+  if (!pid.ok()) {
     ::close(out[0]);
     server->pid_ = -1;
-    return Internal("cannot start " + binary + ": " + std::strerror(rc));
+    return pid.status();
   }
+  server->pid_ = *pid;
   std::string line;
   const bool ready = ReadLine(out[0], 60'000, &line);
   ::close(out[0]);
@@ -90,9 +82,9 @@ StatusOr<std::unique_ptr<ShardServer>> ShardServer::Start(const std::string& bin
 
 ShardServer::~ShardServer() {
   if (pid_ <= 0) return;
-  ::kill(pid_, SIGTERM);
+  SignalProcess(pid_, SIGTERM);
   if (!WaitFor(pid_, 10'000)) {
-    ::kill(pid_, SIGKILL);
+    SignalProcess(pid_, SIGKILL);
     WaitFor(pid_, 10'000);
   }
 }

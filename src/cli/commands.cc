@@ -1,0 +1,27 @@
+#include "cli/commands.h"
+
+#include <spdlog/spdlog.h>
+
+namespace aviary::cli {
+
+const std::vector<Command>& Commands() {
+  static const std::vector<Command> commands = {
+      {"coordinator", "run the coordinator", DefineCoordinator},
+      {"worker", "run a worker", DefineWorker},
+      {"submit", "submit a job to a running cluster", DefineSubmit},
+      {"status", "show one job, or all jobs", DefineStatus},
+      {"cancel", "cancel a job", DefineCancel},
+      {"workers", "list the workers registered with a coordinator", DefineWorkers},
+      {"run", "run one job on a private local cluster", DefineRun},
+      {"cluster", "start, inspect or stop a local sharded cluster in a directory", DefineCluster},
+      {"load", "load a file into a sharded collection of a local cluster", DefineLoad},
+      {"demo", "count the words of the King James Bible on a fresh local 3-shard cluster", DefineDemo},
+  };
+  return commands;
+}
+
+void QuietLogs(const GlobalFlags& global) {
+  if (global.log_level == "info") spdlog::set_level(spdlog::level::warn);
+}
+
+}  // namespace aviary::cli

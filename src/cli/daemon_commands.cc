@@ -1,0 +1,134 @@
+// `aviary coordinator` and `aviary worker`: long-running processes that stop cleanly on
+// SIGTERM or SIGINT.
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <climits>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "coordinator/defaults.h"
+#include "coordinator/server.h"
+#include "devcluster/process.h"
+#include "worker/worker_daemon.h"
+
+namespace aviary::cli {
+namespace {
+
+// Blocks SIGTERM/SIGINT in every thread and runs `on_signal` on a dedicated thread when one
+// arrives. Must be called before any other thread starts.
+std::thread WatchSignals(std::function<void()> on_signal) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return std::thread([set, on_signal = std::move(on_signal)] {
+    int sig = 0;
+    sigwait(&set, &sig);
+    spdlog::info("received signal {}; shutting down", sig);
+    on_signal();
+  });
+}
+
+struct CoordinatorFlags {
+  std::string listen;
+  std::string metadata;  // mongodb://HOST:PORT/DB: durable state and leader election
+  double lease_timeout_s = 3;
+  double worker_timeout_s = 5;
+  double task_timeout_s = 30;
+  uint32_t max_attempts = coordinator::kDefaultMaxAttempts;
+};
+
+struct WorkerFlags {
+  std::string coordinator;
+  std::string listen;
+  std::string data_dir;
+  uint32_t slots = 1;
+  uint64_t memory_mb = 1024;
+  std::string shard;
+  std::string shard_uri;
+  double task_timeout_s = 30;
+  bool exit_with_parent = false;
+};
+
+int RunCoordinator(const CoordinatorFlags& flags) {
+  coordinator::TrackerOptions options;
+  options.worker_timeout_us = static_cast<int64_t>(flags.worker_timeout_s * 1e6);
+  options.attempt_timeout_us = static_cast<int64_t>(flags.task_timeout_s * 1e6);
+  options.max_attempts = flags.max_attempts;
+  std::unique_ptr<coordinator::MetadataStore> store;
+  if (!flags.metadata.empty()) {
+    StatusOr<std::unique_ptr<coordinator::MetadataStore>> opened = coordinator::MetadataStore::OpenMongo(flags.metadata);
+    if (!opened.ok()) return Fail(opened.status().WithContext("opening --metadata"));
+    store = std::move(opened).value();
+  }
+  coordinator::LeaseOptions lease;
+  lease.lease_timeout_us = static_cast<int64_t>(flags.lease_timeout_s * 1e6);
+  coordinator::CoordinatorServer server(Env::Default(), options, std::move(store), lease);
+  std::thread watcher = WatchSignals([&server] { server.Stop(); });
+  watcher.detach();
+  Status s = server.Start(flags.listen);
+  if (!s.ok()) return Fail(s);
+  std::cout << "coordinator listening on " << server.address() << std::endl;
+  server.Wait();
+  return kExitOk;
+}
+
+int RunWorker(const WorkerFlags& flags) {
+  if (flags.exit_with_parent) ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+  worker::WorkerOptions options;
+  options.coordinator = flags.coordinator;
+  options.listen = flags.listen;
+  options.data_dir = flags.data_dir;
+  options.slots = flags.slots;
+  options.memory_bytes = flags.memory_mb << 20;
+  options.shard = flags.shard;
+  options.shard_uri = flags.shard_uri;
+  options.stall_timeout_us = static_cast<int64_t>(flags.task_timeout_s * 1e6);
+  options.runner_exe = devcluster::SelfExePath();
+  worker::WorkerDaemon daemon(Env::Default(), options);
+  std::thread watcher = WatchSignals([&daemon] { daemon.Stop(); });
+  watcher.detach();
+  Status s = daemon.Start();
+  if (!s.ok()) return Fail(s);
+  std::cout << "worker serving map outputs on " << daemon.address() << std::endl;
+  s = daemon.Run();
+  if (!s.ok()) return Fail(s.WithContext("cannot register with coordinator " + flags.coordinator));
+  return kExitOk;
+}
+
+}  // namespace
+
+Adapter DefineCoordinator(CLI::App* cmd) {
+  auto f = std::make_shared<CoordinatorFlags>();
+  cmd->add_option("--listen", f->listen, "HOST:PORT to serve on")->required();
+  cmd->add_option("--worker-timeout", f->worker_timeout_s, "seconds without heartbeat before a worker is dead")->capture_default_str();
+  cmd->add_option("--task-timeout", f->task_timeout_s, "seconds without progress before an attempt is re-issued")->capture_default_str();
+  cmd->add_option("--max-attempts", f->max_attempts, "default attempts per task")->capture_default_str();
+  cmd->add_option("--metadata", f->metadata, "mongodb://HOST:PORT/DB keeping the coordinator's state; enables standbys");
+  cmd->add_option("--lease-timeout", f->lease_timeout_s, "seconds before a standby takes over a silent leader")->capture_default_str();
+  return [f](const GlobalFlags&) { return RunCoordinator(*f); };
+}
+
+Adapter DefineWorker(CLI::App* cmd) {
+  auto f = std::make_shared<WorkerFlags>();
+  cmd->add_option("--coordinator", f->coordinator, "coordinator HOST:PORT")->required();
+  cmd->add_option("--listen", f->listen, "HOST:PORT for the shuffle service")->required();
+  cmd->add_option("--data-dir", f->data_dir, "directory for map outputs and spills")->required();
+  cmd->add_option("--slots", f->slots, "tasks run at once")->capture_default_str()->check(CLI::Range(1, 1024));
+  cmd->add_option("--memory", f->memory_mb, "memory budget in MB shared by the slots")->capture_default_str()->check(CLI::Range(1, 1 << 24));
+  cmd->add_option("--shard", f->shard, "name of the shard this worker sits next to");
+  cmd->add_option("--shard-uri", f->shard_uri, "MongoDB URI of that shard");
+  cmd->add_option("--task-timeout", f->task_timeout_s, "seconds without progress before an attempt is killed")->capture_default_str();
+  cmd->add_flag("--exit-with-parent", f->exit_with_parent)->group("");
+  return [f](const GlobalFlags&) { return RunWorker(*f); };
+}
+
+}  // namespace aviary::cli

@@ -1,0 +1,49 @@
+// `aviary run`: the whole system in one command, on a private cluster (devcluster/private_cluster.h).
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/job_flags.h"
+#include "client/coordinator_client.h"
+#include "client/submission.h"
+#include "devcluster/private_cluster.h"
+
+namespace aviary::cli {
+namespace {
+
+struct RunFlags {
+  JobFlags job;
+  devcluster::PrivateClusterOptions local;
+};
+
+int RunLocal(const JobFlags& flags, const devcluster::PrivateClusterOptions& local) {
+  if (local.workers == 0) return Fail(InvalidArgument("--workers must be at least 1"));
+  StatusOr<rpc::SubmitJobRequest> submission = client::BuildSubmission(flags.job);
+  if (!submission.ok()) return Fail(submission.status());
+  StatusOr<std::unique_ptr<devcluster::PrivateCluster>> cluster = devcluster::PrivateCluster::Start(local);
+  if (!cluster.ok()) return Fail(cluster.status());
+  StatusOr<std::string> id = (*cluster)->Submit(*submission);
+  if (!id.ok()) return Fail(id.status());
+  client::CoordinatorClient client((*cluster)->address());
+  StatusOr<rpc::JobStatus> job = client.Wait(*id, /*show_progress=*/!flags.json, /*poll_ms=*/10);
+  return job.ok() ? ReportFinishedJob(client, *job, flags.json) : Fail(job.status());
+}
+
+}  // namespace
+
+Adapter DefineRun(CLI::App* cmd) {
+  auto f = std::make_shared<RunFlags>();
+  AddJobFlags(cmd, &f->job);
+  devcluster::PrivateClusterOptions& local = f->local;
+  cmd->add_option("--workers", local.workers, "worker processes")->capture_default_str()->check(CLI::Range(1, 256));
+  cmd->add_option("--slots", local.slots, "task slots per worker")->capture_default_str()->check(CLI::Range(1, 1024));
+  cmd->add_option("--memory", local.memory_mb, "memory budget per worker in MB")->capture_default_str()->check(CLI::Range(1, 1 << 24));
+  cmd->add_option("--task-timeout", local.task_timeout_s, "seconds without progress before an attempt is killed")->capture_default_str();
+  cmd->add_flag("--keep-temp", local.keep_temp, "keep the workers' data directories");
+  return [f](const GlobalFlags& global) {
+    QuietLogs(global);  // keep `run` output clean
+    return RunLocal(f->job, f->local);
+  };
+}
+
+}  // namespace aviary::cli

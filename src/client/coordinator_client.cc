@@ -1,0 +1,123 @@
+#include "client/coordinator_client.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "client/job_report.h"
+#include "rpc/grpc_util.h"
+
+namespace aviary::client {
+namespace {
+
+constexpr auto kRpcTimeout = std::chrono::seconds(30);
+
+}  // namespace
+
+CoordinatorClient::CoordinatorClient(const std::string& addresses, rpc::ChannelFactory* channels)
+    : address_(addresses), pool_(addresses, channels) {}
+
+StatusOr<std::string> CoordinatorClient::Submit(const rpc::SubmitJobRequest& request) {
+  rpc::SubmitJobResponse response;
+  // Planning a big input takes a while.
+  RETURN_IF_ERROR(pool_.Invoke(std::chrono::minutes(5), [&](rpc::Coordinator::Stub& stub, grpc::ClientContext* ctx) {
+    return stub.SubmitJob(ctx, request, &response);
+  }));
+  return response.job_id();
+}
+
+StatusOr<rpc::JobStatus> CoordinatorClient::GetJob(const std::string& job_id, bool with_tasks) {
+  rpc::GetJobRequest request;
+  request.set_job_id(job_id);
+  request.set_with_tasks(with_tasks);
+  rpc::JobStatus response;
+  RETURN_IF_ERROR(pool_.Invoke(kRpcTimeout, [&](rpc::Coordinator::Stub& stub, grpc::ClientContext* ctx) {
+    return stub.GetJob(ctx, request, &response);
+  }));
+  return response;
+}
+
+StatusOr<std::vector<rpc::JobStatus>> CoordinatorClient::ListJobs() {
+  rpc::ListJobsResponse response;
+  RETURN_IF_ERROR(pool_.Invoke(kRpcTimeout, [&](rpc::Coordinator::Stub& stub, grpc::ClientContext* ctx) {
+    return stub.ListJobs(ctx, rpc::ListJobsRequest(), &response);
+  }));
+  return std::vector<rpc::JobStatus>(response.jobs().begin(), response.jobs().end());
+}
+
+Status CoordinatorClient::Cancel(const std::string& job_id) {
+  rpc::CancelJobRequest request;
+  request.set_job_id(job_id);
+  rpc::CancelJobResponse response;
+  return pool_.Invoke(kRpcTimeout, [&](rpc::Coordinator::Stub& stub, grpc::ClientContext* ctx) {
+    return stub.CancelJob(ctx, request, &response);
+  });
+}
+
+StatusOr<rpc::ClusterStatusResponse> CoordinatorClient::ClusterStatus() {
+  // Ask each coordinator in turn and return the active one's view (or the last answer).
+  StatusOr<rpc::ClusterStatusResponse> last = Unavailable("no coordinator answered at " + address_);
+  for (size_t i = 0; i < pool_.size(); ++i) {
+    grpc::ClientContext context;
+    rpc::PrepareContext(&context, kRpcTimeout);
+    rpc::ClusterStatusResponse response;
+    Status s = rpc::FromGrpc(pool_.stub(i).ClusterStatus(&context, rpc::ClusterStatusRequest(), &response),
+                             "coordinator " + pool_.address(i));
+    if (s.ok() && response.active()) return response;
+    if (s.ok() || !last.ok()) last = s.ok() ? StatusOr<rpc::ClusterStatusResponse>(response) : StatusOr<rpc::ClusterStatusResponse>(s);
+  }
+  return last;
+}
+
+Status CoordinatorClient::ReadOutput(const std::string& job_id, std::FILE* out) {
+  rpc::ReadOutputRequest request;
+  request.set_job_id(job_id);
+  uint64_t written = 0;
+  return pool_.Invoke(std::chrono::hours(1), [&](rpc::Coordinator::Stub& stub, grpc::ClientContext* ctx) {
+    auto reader = stub.ReadOutput(ctx, request);
+    rpc::DataChunk chunk;
+    while (reader->Read(&chunk)) {
+      std::fwrite(chunk.data().data(), 1, chunk.data().size(), out);
+      written += chunk.data().size();
+    }
+    std::fflush(out);
+    grpc::Status s = reader->Finish();
+    // Once lines went out, reading again elsewhere would print them twice: give up instead.
+    if (!s.ok() && written > 0) return grpc::Status(grpc::StatusCode::ABORTED, "result stream broke: " + s.error_message());
+    return s;
+  });
+}
+
+StatusOr<rpc::JobStatus> CoordinatorClient::Wait(const std::string& job_id, bool show_progress, int poll_ms) {
+  const bool tty = show_progress && ::isatty(STDERR_FILENO);
+  std::string last_line;
+  int failures = 0;
+  while (true) {
+    StatusOr<rpc::JobStatus> job = GetJob(job_id, false);
+    if (!job.ok()) {
+      // Ride out a short outage (e.g. a coordinator failover); give up after about a minute.
+      if (++failures > 60 || job.status().code() == StatusCode::kNotFound) return job.status();
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      continue;
+    }
+    failures = 0;
+    if (show_progress) {
+      std::string line = fmt::format("{}: {} | map {}/{} | reduce {}/{}", job_id, StateName(job->state()),
+                                     job->maps_done(), job->maps_total(), job->reduces_done(), job->reduces_total());
+      if (line != last_line) {
+        std::fprintf(stderr, tty ? "\r%s\033[K" : "%s\n", line.c_str());
+        last_line = line;
+      }
+    }
+    if (IsFinal(job->state())) {
+      if (tty) std::fputc('\n', stderr);
+      return GetJob(job_id, /*with_tasks=*/true);  // the final word, with every attempt
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));
+  }
+}
+
+}  // namespace aviary::client

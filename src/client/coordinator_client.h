@@ -1,0 +1,47 @@
+// Client side of the coordinator protocol: submit, poll, cancel, read results, with failover
+// between the coordinators of a cluster (see coordinator_pool.h).
+#ifndef AVIARY_CLIENT_COORDINATOR_CLIENT_H_
+#define AVIARY_CLIENT_COORDINATOR_CLIENT_H_
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "client/coordinator_pool.h"
+#include "common/status.h"
+#include "rpc/aviary.grpc.pb.h"
+#include "rpc/channel_factory.h"
+
+namespace aviary::client {
+
+// Talks to whichever of the given coordinators is active: `addresses` is "HOST:PORT" or a
+// comma-separated list; a call that meets a standby or an unreachable one tries the next.
+//
+// Thread safety: one thread at a time.
+class CoordinatorClient {
+ public:
+  // `channels` must outlive the client.
+  explicit CoordinatorClient(const std::string& addresses,
+                             rpc::ChannelFactory* channels = rpc::ChannelFactory::Default());
+
+  StatusOr<std::string> Submit(const rpc::SubmitJobRequest& request);
+  StatusOr<rpc::JobStatus> GetJob(const std::string& job_id, bool with_tasks);
+  StatusOr<std::vector<rpc::JobStatus>> ListJobs();
+  Status Cancel(const std::string& job_id);
+  StatusOr<rpc::ClusterStatusResponse> ClusterStatus();
+  // Copies a finished inline job's result (JSON lines) to `out`.
+  Status ReadOutput(const std::string& job_id, std::FILE* out);
+
+  // Polls until the job ends, showing progress on stderr. Returns the final status; the job's
+  // own failure is in its state, not in the returned Status (which reports lost contact).
+  StatusOr<rpc::JobStatus> Wait(const std::string& job_id, bool show_progress, int poll_ms = 100);
+
+ private:
+  std::string address_;  // all addresses, for messages
+  CoordinatorPool pool_;
+};
+
+}  // namespace aviary::client
+
+#endif  // AVIARY_CLIENT_COORDINATOR_CLIENT_H_

@@ -1,0 +1,121 @@
+#include "common/subprocess.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <cstring>
+
+extern char** environ;
+
+namespace aviary {
+namespace {
+
+// Owns the posix_spawn structures for one call.
+class SpawnAttributes {
+ public:
+  explicit SpawnAttributes(const SpawnSpec& spec) {
+    posix_spawnattr_init(&attr_);
+    posix_spawn_file_actions_init(&actions_);
+    short flags = 0;
+    if (spec.reset_signals) {
+      sigset_t none;
+      sigemptyset(&none);
+      posix_spawnattr_setsigmask(&attr_, &none);
+      sigset_t defaults;
+      sigemptyset(&defaults);
+      for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2}) sigaddset(&defaults, sig);
+      posix_spawnattr_setsigdefault(&attr_, &defaults);
+      flags |= POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    }
+    if (spec.new_session) {
+      flags |= POSIX_SPAWN_SETSID;
+    } else if (spec.new_process_group) {
+      posix_spawnattr_setpgroup(&attr_, 0);
+      flags |= POSIX_SPAWN_SETPGROUP;
+    }
+    posix_spawnattr_setflags(&attr_, flags);
+    if (!spec.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions_, spec.cwd.c_str());
+    for (const SpawnSpec::FdAction& a : spec.fds) AddFdAction(a);
+    if (spec.close_from >= 0) posix_spawn_file_actions_addclosefrom_np(&actions_, spec.close_from);
+  }
+  ~SpawnAttributes() {
+    posix_spawn_file_actions_destroy(&actions_);
+    posix_spawnattr_destroy(&attr_);
+  }
+  SpawnAttributes(const SpawnAttributes&) = delete;
+  SpawnAttributes& operator=(const SpawnAttributes&) = delete;
+
+  const posix_spawnattr_t* attr() const { return &attr_; }
+  const posix_spawn_file_actions_t* actions() const { return &actions_; }
+
+ private:
+  void AddFdAction(const SpawnSpec::FdAction& a) {
+    switch (a.kind) {
+      case SpawnSpec::FdAction::Kind::kOpen:
+        posix_spawn_file_actions_addopen(&actions_, a.fd, a.path.c_str(), a.flags, 0644);
+        break;
+      case SpawnSpec::FdAction::Kind::kDup:
+        posix_spawn_file_actions_adddup2(&actions_, a.source_fd, a.fd);
+        break;
+      case SpawnSpec::FdAction::Kind::kClose:
+        posix_spawn_file_actions_addclose(&actions_, a.fd);
+        break;
+    }
+  }
+
+  posix_spawnattr_t attr_;
+  posix_spawn_file_actions_t actions_;
+};
+
+// NUL-terminated pointer arrays over `strings` (which must outlive them).
+std::vector<char*> CStrings(const std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (const std::string& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+}  // namespace
+
+StatusOr<pid_t> Spawn(const SpawnSpec& spec) {
+  if (spec.argv.empty()) return InvalidArgument("no program to start");
+  const SpawnAttributes attributes(spec);
+  std::vector<char*> argv = CStrings(spec.argv);
+  std::vector<char*> envp = spec.env ? CStrings(*spec.env) : std::vector<char*>();
+  pid_t pid = 0;
+  const int rc = ::posix_spawn(&pid, argv[0], attributes.actions(), attributes.attr(), argv.data(),
+                               spec.env ? envp.data() : environ);
+  if (rc != 0) return Internal("cannot start " + (spec.name.empty() ? spec.argv[0] : spec.name) + ": " + std::strerror(rc));
+  return pid;
+}
+
+StatusOr<int> WaitForExit(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return Internal("waiting for process " + std::to_string(pid) + ": " + std::strerror(errno));
+  }
+  return status;
+}
+
+std::optional<int> TryWaitForExit(pid_t pid) {
+  int status = 0;
+  if (::waitpid(pid, &status, WNOHANG) == pid) return status;
+  return std::nullopt;
+}
+
+bool SignalProcess(pid_t pid, int signal) { return pid > 0 && ::kill(pid, signal) == 0; }
+
+bool SignalProcessGroup(pid_t pgid, int signal) { return pgid > 0 && ::kill(-pgid, signal) == 0; }
+
+std::string DescribeWaitStatus(int wait_status) {
+  if (WIFSIGNALED(wait_status)) {
+    const int sig = WTERMSIG(wait_status);
+    return "killed by signal " + std::to_string(sig) + " (SIG" + sigabbrev_np(sig) + ")";
+  }
+  return "exited with code " + std::to_string(WEXITSTATUS(wait_status));
+}
+
+}  // namespace aviary

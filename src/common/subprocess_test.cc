@@ -1,0 +1,129 @@
+#include "common/subprocess.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/scratch_dir.h"
+
+namespace aviary {
+namespace {
+
+class SubprocessTest : public ::testing::Test {
+ protected:
+  ScratchDir scratch_;
+  const std::string dir_ = scratch_.path();
+
+  std::string Read(const std::string& name) {
+    std::ifstream in(dir_ + "/" + name);
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+  }
+
+};
+
+TEST_F(SubprocessTest, ArgvEnvCwdAndFileDescriptors) {
+  SpawnSpec spec;
+  spec.argv = {"/bin/sh", "-c", "echo \"$GREETING from $(pwd)\"; echo oops >&2; exit 3", "ignored"};
+  spec.env = std::vector<std::string>{"GREETING=hello", "PATH=/usr/bin:/bin"};
+  spec.cwd = dir_;
+  spec.Open(0, "/dev/null", O_RDONLY).Open(1, dir_ + "/out.log", O_WRONLY | O_CREAT | O_TRUNC).Dup(1, 2);
+  StatusOr<pid_t> pid = Spawn(spec);
+  ASSERT_TRUE(pid.ok()) << pid.status().message();
+  StatusOr<int> status = WaitForExit(*pid);
+  ASSERT_TRUE(status.ok());
+  EXPECT_TRUE(WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status), 3);
+  EXPECT_EQ(DescribeWaitStatus(*status), "exited with code 3");
+  const std::string canonical = std::filesystem::canonical(dir_).string();
+  EXPECT_EQ(Read("out.log"), "hello from " + canonical + "\noops\n");
+}
+
+TEST_F(SubprocessTest, PipeToTheChild) {
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  SpawnSpec spec;
+  spec.argv = {"/bin/sh", "-c", "echo through fd 3 >&3"};
+  spec.Dup(fds[1], 3);
+  StatusOr<pid_t> pid = Spawn(spec);
+  ::close(fds[1]);
+  ASSERT_TRUE(pid.ok());
+  char buf[64] = {};
+  const ssize_t n = ::read(fds[0], buf, sizeof buf - 1);
+  ::close(fds[0]);
+  EXPECT_EQ(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0), "through fd 3\n");
+  ASSERT_TRUE(WaitForExit(*pid).ok());
+}
+
+TEST_F(SubprocessTest, MissingProgramFailsAtSpawn) {
+  SpawnSpec spec;
+  spec.argv = {dir_ + "/no-such-program"};
+  spec.name = "the test program";
+  StatusOr<pid_t> pid = Spawn(spec);
+  ASSERT_FALSE(pid.ok());
+  EXPECT_EQ(pid.status().message().rfind("cannot start the test program: ", 0), 0u) << pid.status().message();
+}
+
+TEST_F(SubprocessTest, KillAndProcessGroups) {
+  SpawnSpec spec;
+  spec.argv = {"/bin/sleep", "600"};
+  spec.new_process_group = true;
+  StatusOr<pid_t> pid = Spawn(spec);
+  ASSERT_TRUE(pid.ok());
+  EXPECT_EQ(::getpgid(*pid), *pid);  // it leads a group of its own
+  EXPECT_FALSE(TryWaitForExit(*pid).has_value());  // still running: nothing to reap
+  EXPECT_TRUE(SignalProcessGroup(*pid, SIGTERM));
+  StatusOr<int> status = WaitForExit(*pid);
+  ASSERT_TRUE(status.ok());
+  EXPECT_TRUE(WIFSIGNALED(*status));
+  EXPECT_EQ(DescribeWaitStatus(*status), "killed by signal 15 (SIGTERM)");
+  EXPECT_FALSE(SignalProcess(*pid, 0));  // reaped: gone
+}
+
+TEST_F(SubprocessTest, NewSession) {
+  SpawnSpec spec;
+  spec.argv = {"/bin/sleep", "600"};
+  spec.new_session = true;
+  StatusOr<pid_t> pid = Spawn(spec);
+  ASSERT_TRUE(pid.ok());
+  EXPECT_EQ(::getsid(*pid), *pid);
+  EXPECT_NE(::getsid(*pid), ::getsid(0));
+  EXPECT_TRUE(SignalProcess(*pid, SIGKILL));
+  ASSERT_TRUE(WaitForExit(*pid).ok());
+}
+
+// This process blocks SIGTERM (as a daemon's signal thread does); the child must not inherit that.
+TEST_F(SubprocessTest, ResetSignalsClearsTheInheritedMask) {
+  sigset_t term, old;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &term, &old), 0);
+  auto blocked_in_child = [&](bool reset) {
+    SpawnSpec spec;
+    spec.argv = {"/bin/grep", "^SigBlk", "/proc/self/status"};
+    spec.reset_signals = reset;
+    spec.Open(1, dir_ + "/out.log", O_WRONLY | O_CREAT | O_TRUNC);
+    StatusOr<pid_t> pid = Spawn(spec);
+    EXPECT_TRUE(pid.ok());
+    if (pid.ok()) {
+      EXPECT_TRUE(WaitForExit(*pid).ok());
+    }
+    return Read("out.log");
+  };
+  const std::string inherited = blocked_in_child(false);
+  const std::string reset = blocked_in_child(true);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  EXPECT_EQ(inherited, "SigBlk:\t0000000000004000\n");  // bit 15 - 1: SIGTERM
+  EXPECT_EQ(reset, "SigBlk:\t0000000000000000\n");
+}
+
+}  // namespace
+}  // namespace aviary

@@ -1,0 +1,82 @@
+#include "devcluster/private_cluster.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "common/subprocess.h"
+#include "devcluster/process.h"
+
+namespace aviary::devcluster {
+namespace {
+
+coordinator::TrackerOptions CoordinatorOptions(const PrivateClusterOptions& options) {
+  coordinator::TrackerOptions tracker;
+  tracker.attempt_timeout_us = static_cast<int64_t>(options.task_timeout_s * 1e6) * 2;
+  // Workers on loopback: frequent heartbeats are cheap, and a task waits for the next one to be
+  // assigned and to report back; at 100 ms that is most of a small job's time.
+  tracker.heartbeat_ms = 20;
+  tracker.tick_us = 10'000;  // commits the finished job (and lets Stop() return) sooner
+  return tracker;
+}
+
+StatusOr<pid_t> SpawnWorker(const std::string& coordinator, const std::string& data_dir,
+                            const PrivateClusterOptions& options) {
+  SpawnSpec child;
+  child.argv = {SelfExePath(), "--log-level", "warn", "worker", "--coordinator", coordinator, "--listen", "127.0.0.1:0",
+                "--data-dir", data_dir, "--slots", std::to_string(options.slots), "--memory",
+                std::to_string(options.memory_mb), "--task-timeout", std::to_string(options.task_timeout_s),
+                "--exit-with-parent"};
+  child.name = "a worker";
+  child.Open(1, "/dev/null", O_WRONLY);
+  return Spawn(child);
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<PrivateCluster>> PrivateCluster::Start(const PrivateClusterOptions& options) {
+  char tmpl[] = "/tmp/aviary-run-XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) return Internal("cannot create a temporary directory under /tmp");
+  std::unique_ptr<PrivateCluster> cluster(new PrivateCluster(options, tmpl));
+  RETURN_IF_ERROR(cluster->server_.Start("127.0.0.1:0"));
+  RETURN_IF_ERROR(cluster->StartWorkers());
+  cluster->WaitForWorkers();
+  return cluster;
+}
+
+PrivateCluster::PrivateCluster(PrivateClusterOptions options, std::string root)
+    : options_(std::move(options)), root_(std::move(root)), server_(Env::Default(), CoordinatorOptions(options_)) {}
+
+// The workers are private to this run and their state is thrown away with the directory, so
+// there is nothing for an orderly shutdown to save: a kill ends them at once (their task
+// processes follow through PR_SET_PDEATHSIG), where a graceful stop could wait on gRPC's teardown.
+PrivateCluster::~PrivateCluster() {
+  for (pid_t pid : workers_) SignalProcess(pid, SIGKILL);
+  for (pid_t pid : workers_) (void)WaitForExit(pid);
+  server_.Stop();
+  if (!options_.keep_temp) {
+    std::error_code ec;
+    std::filesystem::remove_all(root_, ec);
+  }
+}
+
+Status PrivateCluster::StartWorkers() {
+  for (uint32_t i = 0; i < options_.workers; ++i) {
+    ASSIGN_OR_RETURN(pid_t pid, SpawnWorker(server_.address(), root_ + "/worker-" + std::to_string(i), options_));
+    workers_.push_back(pid);
+  }
+  return Status::OK();
+}
+
+void PrivateCluster::WaitForWorkers() {
+  for (int i = 0; i < 1000; ++i) {
+    if (server_.tracker()->ClusterStatus().workers_size() >= static_cast<int>(options_.workers)) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+}  // namespace aviary::devcluster

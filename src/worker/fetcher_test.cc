@@ -1,0 +1,144 @@
+#include "worker/fetcher.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <filesystem>
+#include <mutex>
+#include <vector>
+
+#include "common/scratch_dir.h"
+#include "rpc/aviary.grpc.pb.h"
+#include "rpc/fake_network.h"
+
+namespace aviary::worker {
+namespace {
+
+constexpr char kData[] = "map output partition bytes";
+
+// A worker's shuffle service that fails the first `failures` fetches with `code`, then serves.
+class FlakyShuffle final : public rpc::Worker::Service {
+ public:
+  FlakyShuffle(int failures, grpc::StatusCode code) : failures_(failures), code_(code) {}
+
+  grpc::Status FetchPartition(grpc::ServerContext*, const rpc::FetchPartitionRequest*,
+                              grpc::ServerWriter<rpc::DataChunk>* writer) override {
+    if (tries++ < failures_) return grpc::Status(code_, "injected failure");
+    rpc::DataChunk chunk;
+    chunk.set_data(kData);
+    chunk.set_total_bytes(sizeof kData - 1);
+    writer->Write(chunk);
+    return grpc::Status::OK;
+  }
+
+  std::atomic<int> tries{0};
+
+ private:
+  const int failures_;
+  const grpc::StatusCode code_;
+};
+
+// Real files, fake clock: records each back-off wait instead of sleeping.
+class SleeplessEnv final : public EnvWrapper {
+ public:
+  SleeplessEnv() : EnvWrapper(Env::Default()) {}
+  void SleepForMicros(int64_t micros) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    sleeps_.push_back(micros);
+  }
+  std::vector<int64_t> sleeps() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sleeps_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<int64_t> sleeps_;  // guarded by mu_
+};
+
+class FetcherTest : public ::testing::Test {
+ protected:
+  ScratchDir scratch_;
+  const std::string dir_ = scratch_.path();
+
+  void SetUp() override {
+    spec_.set_job_id("job-1");
+    spec_.set_task(0);
+    rpc::MapOutputLocation* loc = spec_.add_map_outputs();
+    loc->set_map_task(7);
+    loc->set_worker_address("mapper:1");
+  }
+
+  FetchResult Fetch() { return FetchPartitions(&env_, spec_, dir_, &progress_, &network_); }
+
+  rpc::TaskSpec spec_;
+  SleeplessEnv env_;
+  ProgressReporter progress_{&env_, -1};
+  rpc::FakeNetwork network_;
+};
+
+TEST_F(FetcherTest, RetriesWithGrowingBackoffUntilTheMapperServes) {
+  FlakyShuffle mapper(2, grpc::StatusCode::UNAVAILABLE);
+  network_.Serve("mapper:1", &mapper);
+  FetchResult result = Fetch();
+  EXPECT_TRUE(result.error.ok()) << result.error.message();
+  EXPECT_TRUE(result.lost_map_tasks.empty());
+  EXPECT_EQ(mapper.tries, 3);
+  EXPECT_EQ(env_.sleeps(), (std::vector<int64_t>{FetchBackoffMicros(1), FetchBackoffMicros(2)}));
+  EXPECT_EQ(env_.sleeps(), (std::vector<int64_t>{400'000, 800'000}));
+  ASSERT_EQ(result.segment_files.size(), 1u);
+  std::string contents;
+  ASSERT_TRUE(ReadFileToString(&env_, result.segment_files[0], &contents).ok());
+  EXPECT_EQ(contents, kData);
+  EXPECT_EQ(result.bytes, sizeof kData - 1);
+}
+
+TEST_F(FetcherTest, AMapperThatNeverAnswersIsReportedLostAfterEveryTry) {
+  FlakyShuffle mapper(1000, grpc::StatusCode::UNAVAILABLE);
+  network_.Serve("mapper:1", &mapper);
+  FetchResult result = Fetch();
+  EXPECT_EQ(mapper.tries, kFetchTries);
+  EXPECT_EQ(env_.sleeps(), (std::vector<int64_t>{400'000, 800'000, 1'600'000}));
+  EXPECT_EQ(result.lost_map_tasks, (std::vector<uint32_t>{7}));
+  EXPECT_EQ(result.error.code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(result.local_error.ok());
+}
+
+TEST_F(FetcherTest, AnUnreachableHostIsReportedLost) {
+  FetchResult result = Fetch();  // nobody serves mapper:1
+  EXPECT_EQ(env_.sleeps().size(), static_cast<size_t>(kFetchTries - 1));
+  EXPECT_EQ(result.lost_map_tasks, (std::vector<uint32_t>{7}));
+  EXPECT_EQ(result.error.code(), StatusCode::kUnavailable);
+}
+
+// A mapper that is up but lost the file will not find it on a second try.
+TEST_F(FetcherTest, NotFoundIsNotRetried) {
+  FlakyShuffle mapper(1000, grpc::StatusCode::NOT_FOUND);
+  network_.Serve("mapper:1", &mapper);
+  FetchResult result = Fetch();
+  EXPECT_EQ(mapper.tries, 1);
+  EXPECT_TRUE(env_.sleeps().empty());
+  EXPECT_EQ(result.lost_map_tasks, (std::vector<uint32_t>{7}));
+  EXPECT_EQ(result.error.code(), StatusCode::kNotFound);
+}
+
+// Once a host failed every try, its other outputs are lost without waiting on each in turn.
+TEST_F(FetcherTest, OtherOutputsOfAHostThatFailedEveryTryAreNotTriedAgain) {
+  spec_.mutable_map_outputs()->Clear();
+  for (uint32_t m = 0; m < 8; ++m) {
+    rpc::MapOutputLocation* loc = spec_.add_map_outputs();
+    loc->set_map_task(m);
+    loc->set_worker_address("mapper:1");
+  }
+  FlakyShuffle mapper(1000, grpc::StatusCode::UNAVAILABLE);
+  network_.Serve("mapper:1", &mapper);
+  FetchResult result = Fetch();
+  EXPECT_EQ(result.lost_map_tasks.size(), 8u);
+  // Four fetch threads may each be trying when the first gives up; the rest never try.
+  EXPECT_LE(mapper.tries, 4 * kFetchTries);
+  EXPECT_LT(mapper.tries, 8 * kFetchTries);
+}
+
+}  // namespace
+}  // namespace aviary::worker
