@@ -60,10 +60,25 @@ class MapContext {
   virtual ~MapContext() = default;
   virtual void Emit(ValueView key, ValueView value) = 0;
 
-  void Emit(std::string_view key, int64_t value) { Emit(ValueView::String(key), ValueView::Int64(value)); }
   void Emit(std::string_view key, ValueView value) { Emit(ValueView::String(key), value); }
+  // A number or bool value in its exact BSON type (see Scalar in value.h): Emit(w, 1) emits an
+  // int64, Emit(w, 2.5) a double, Emit(w, true) a bool. Types that would narrow (uint64_t, long
+  // double, char) do not compile: convert them explicitly.
+  template <Scalar T> void Emit(std::string_view key, T value) {
+    WithScalarView(value, [&](ValueView v) { Emit(ValueView::String(key), v); });
+  }
+  template <Scalar T> void Emit(ValueView key, T value) {
+    WithScalarView(value, [&](ValueView v) { Emit(key, v); });
+  }
+  template <NarrowingScalar T> void Emit(std::string_view key, T value) = delete;
+  template <NarrowingScalar T> void Emit(ValueView key, T value) = delete;
   // Adds to a named job counter shown by `aviary status`.
   virtual void Count(std::string_view counter, int64_t delta) = 0;
+  // A counter counts whole numbers: Count(name, 2.5) or a uint64_t/size_t delta (which may
+  // not fit) does not compile rather than silently truncate.
+  template <class T>
+    requires(std::is_arithmetic_v<T> && !detail::ExactInt64<T>)
+  void Count(std::string_view counter, T delta) = delete;
 };
 
 // The values of one key, in no particular order.

@@ -10,15 +10,19 @@
 #ifndef AVIARY_VALUE_H_
 #define AVIARY_VALUE_H_
 
+#include <concepts>
 #include <cstdint>
 #include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace aviary {
 
-// BSON type tags; only these are understood by the engine.
+// BSON type tags: every type a BSON document can hold. Plugins build the first group; the second
+// comes only from input documents, and a view of it carries BSON's raw payload (for kSymbol and
+// kCode the int32 length prefix and the trailing NUL included, unlike kString).
 enum class Type : uint8_t {
   kDouble = 0x01,
   kString = 0x02,
@@ -32,6 +36,16 @@ enum class Type : uint8_t {
   kInt32 = 0x10,
   kTimestamp = 0x11,
   kInt64 = 0x12,
+
+  kUndefined = 0x06,      // deprecated; compares equal to null as a key
+  kRegex = 0x0B,          // two cstrings: pattern, options
+  kDbPointer = 0x0C,      // string + 12-byte ObjectId
+  kCode = 0x0D,           // JavaScript code, a BSON string
+  kSymbol = 0x0E,         // deprecated; compares equal to the string as a key
+  kCodeWithScope = 0x0F,  // int32 total size, string, document
+  kDecimal128 = 0x13,     // 16 bytes, IEEE 754-2008 BID
+  kMinKey = 0xFF,
+  kMaxKey = 0x7F,
 };
 
 // Returns a short name such as "string" for error messages.
@@ -49,11 +63,43 @@ inline const char* TypeName(Type type) {
     case Type::kInt32: return "int32";
     case Type::kTimestamp: return "timestamp";
     case Type::kInt64: return "int64";
+    case Type::kUndefined: return "undefined";
+    case Type::kRegex: return "regex";
+    case Type::kDbPointer: return "dbPointer";
+    case Type::kCode: return "javascript";
+    case Type::kSymbol: return "symbol";
+    case Type::kCodeWithScope: return "javascriptWithScope";
+    case Type::kDecimal128: return "decimal";
+    case Type::kMinKey: return "minKey";
+    case Type::kMaxKey: return "maxKey";
   }
   return "unknown";
 }
 
 class DocumentView;
+
+namespace detail {
+// Character types are not numbers here: Emit("k", 'x') is almost surely a mistake.
+template <class T>
+concept CharType = std::same_as<T, char> || std::same_as<T, wchar_t> || std::same_as<T, char8_t> ||
+                   std::same_as<T, char16_t> || std::same_as<T, char32_t>;
+// Integer types whose every value an int64 holds exactly (so not uint64_t, which may not fit).
+template <class T>
+concept ExactInt64 = std::is_integral_v<T> && !std::same_as<T, bool> && !CharType<T> &&
+                     (std::is_signed_v<T> ? sizeof(T) <= 8 : sizeof(T) < 8);
+// Types whose every value a double holds exactly.
+template <class T>
+concept ExactDouble = std::same_as<T, double> || std::same_as<T, float> || (ExactInt64<T> && sizeof(T) <= 4);
+}  // namespace detail
+
+// The arithmetic types a plugin may pass where a number is expected: each maps to the one BSON
+// type that holds all its values (bool -> kBool, integers up to int64/uint32 -> kInt64, float and
+// double -> kDouble). Others (uint64_t, long double, char) are deleted overloads, so a call that
+// would narrow does not compile instead of silently truncating.
+template <class T>
+concept Scalar = std::same_as<T, bool> || detail::ExactInt64<T> || std::same_as<T, double> || std::same_as<T, float>;
+template <class T>
+concept NarrowingScalar = std::is_arithmetic_v<T> && !Scalar<T>;
 
 class ValueView {
  public:
@@ -75,6 +121,11 @@ class ValueView {
   static ValueView Bool(const bool& v) {
     return ValueView(Type::kBool, reinterpret_cast<const char*>(&v), 1);
   }
+  // A view of another type would point at a converted temporary that dies at the end of the
+  // statement: refused at compile time. Use Value::Int64(x) etc., which own their bytes.
+  template <class T> static ValueView Int64(const T&) = delete;
+  template <class T> static ValueView Double(const T&) = delete;
+  template <class T> static ValueView Bool(const T&) = delete;
 
   Type type() const { return type_; }
   // The raw bytes: characters for strings, the whole BSON document for documents and arrays,
@@ -115,15 +166,46 @@ class ValueView {
 };
 static_assert(sizeof(ValueView) == 16, "ValueView must stay two registers wide");
 
+// Calls `f` with a view of `v` in its BSON type (see Scalar); the view points at a local that
+// lives until `f` returns. No allocation: Emit(word, 1) stays as cheap as a view of an int64.
+template <Scalar T, class F>
+[[gnu::always_inline]] inline decltype(auto) WithScalarView(T v, F&& f) {
+  if constexpr (std::same_as<T, bool>) {
+    const bool x = v;
+    return f(ValueView::Bool(x));
+  } else if constexpr (std::is_floating_point_v<T>) {
+    const double x = v;
+    return f(ValueView::Double(x));
+  } else {
+    const int64_t x = v;
+    return f(ValueView::Int64(x));
+  }
+}
+
 // Owns one value. Cheap for scalars and short strings (small-string storage, no heap).
 class Value {
  public:
   Value() : type_(Type::kNull) {}
   explicit Value(ValueView view) : type_(view.type()), bytes_(view.data(), view.size()) {}
 
-  static Value Int64(int64_t v) { return Value(ValueView::Int64(v)); }
-  static Value Double(double v) { return Value(ValueView::Double(v)); }
-  static Value Bool(bool v) { return Value(ValueView::Bool(v)); }
+  // Exact for every argument type allowed; a narrowing one (Int64(2.5), Double(int64_t),
+  // Bool(1)) does not compile.
+  template <detail::ExactInt64 T> static Value Int64(T v) {
+    const int64_t wide = v;
+    return Value(ValueView::Int64(wide));
+  }
+  template <detail::ExactDouble T> static Value Double(T v) {
+    const double wide = static_cast<double>(v);
+    return Value(ValueView::Double(wide));
+  }
+  template <std::same_as<bool> T> static Value Bool(T v) {
+    const bool b = v;
+    return Value(ValueView::Bool(b));
+  }
+  // The Value of a Scalar in its BSON type (see Scalar).
+  template <Scalar T> static Value Of(T v) {
+    return WithScalarView(v, [](ValueView view) { return Value(view); });
+  }
   static Value String(std::string_view s) { return Value(ValueView::String(s)); }
   static Value Null() { return Value(); }
   // REQUIRES: `bson` is a complete BSON document (as produced by the builders).
@@ -244,6 +326,30 @@ inline int64_t PayloadSize(Type type, const char* p, const char* end) {
       int32_t n = LoadInt32(p);
       return n >= 0 ? need(5 + int64_t{n}) : -1;
     }
+    case Type::kUndefined: case Type::kMinKey: case Type::kMaxKey: return 0;
+    case Type::kDecimal128: return need(16);
+    case Type::kCode: case Type::kSymbol: {
+      if (avail < 4) return -1;
+      int32_t n = LoadInt32(p);
+      return n >= 1 ? need(4 + int64_t{n}) : -1;
+    }
+    case Type::kDbPointer: {
+      if (avail < 4) return -1;
+      int32_t n = LoadInt32(p);
+      return n >= 1 ? need(4 + int64_t{n} + 12) : -1;
+    }
+    case Type::kCodeWithScope: {
+      if (avail < 4) return -1;
+      int32_t n = LoadInt32(p);
+      return n >= 14 ? need(n) : -1;  // size, string (>= 5 bytes), document (>= 5 bytes)
+    }
+    case Type::kRegex: {
+      const void* pattern_end = std::memchr(p, 0, static_cast<size_t>(avail));
+      if (pattern_end == nullptr) return -1;
+      const char* options = static_cast<const char*>(pattern_end) + 1;
+      const void* options_end = std::memchr(options, 0, static_cast<size_t>(end - options));
+      return options_end ? static_cast<const char*>(options_end) + 1 - p : -1;
+    }
   }
   return -1;
 }
@@ -278,8 +384,14 @@ inline int64_t ValueView::as_int_unchecked() const {
 
 inline int64_t ValueView::as_int() const {
   if (type_ == Type::kInt64 || type_ == Type::kInt32) return as_int_unchecked();
-  if (type_ == Type::kDouble) return static_cast<int64_t>(as_double());
-  return 0;
+  if (type_ != Type::kDouble) return 0;
+  // Truncated toward zero, saturated at the int64 range, NaN as 0: a plain cast of an
+  // out-of-range double is undefined behaviour.
+  const double d = as_double();
+  if (!(d == d)) return 0;
+  if (d >= 9223372036854775808.0) return INT64_MAX;
+  if (d < -9223372036854775808.0) return INT64_MIN;
+  return static_cast<int64_t>(d);
 }
 
 inline double ValueView::as_double() const {
@@ -317,11 +429,20 @@ class DocumentBuilder {
     ++count_;
     return *this;
   }
-  DocumentBuilder& Append(std::string_view name, int64_t v) { return Append(name, ValueView::Int64(v)); }
-  DocumentBuilder& Append(std::string_view name, double v) { return Append(name, ValueView::Double(v)); }
+  // A number or bool in its BSON type (see Scalar): Append("n", 1) is an int64, Append("x", 2.5f)
+  // a double, Append("b", true) a bool.
+  template <Scalar T> DocumentBuilder& Append(std::string_view name, T v) {
+    return WithScalarView(v, [&](ValueView view) -> DocumentBuilder& { return Append(name, view); });
+  }
+  template <NarrowingScalar T> DocumentBuilder& Append(std::string_view name, T v) = delete;
   DocumentBuilder& Append(std::string_view name, std::string_view s) { return Append(name, ValueView::String(s)); }
   // For arrays: appends under the next index.
   DocumentBuilder& Push(ValueView value) { return Append(std::to_string(count_), value); }
+  template <Scalar T> DocumentBuilder& Push(T v) {
+    return WithScalarView(v, [&](ValueView view) -> DocumentBuilder& { return Push(view); });
+  }
+  template <NarrowingScalar T> DocumentBuilder& Push(T v) = delete;
+  DocumentBuilder& Push(std::string_view s) { return Push(ValueView::String(s)); }
 
   size_t count() const { return count_; }
 
@@ -345,6 +466,12 @@ class ArrayBuilder {
     doc_.Push(value);
     return *this;
   }
+  template <Scalar T> ArrayBuilder& Push(T v) {
+    doc_.Push(v);
+    return *this;
+  }
+  template <NarrowingScalar T> ArrayBuilder& Push(T v) = delete;
+  ArrayBuilder& Push(std::string_view s) { return Push(ValueView::String(s)); }
   size_t size() const { return doc_.count(); }
   Value Finish() { return doc_.Finish(); }
 

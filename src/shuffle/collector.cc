@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "shuffle/canonical_key.h"
+#include "shuffle/existing_result.h"
 #include "shuffle/fold.h"
 #include "shuffle/format.h"
 #include "shuffle/hash.h"
@@ -39,7 +41,7 @@ Collector::Collector(Env* env, Job* job, const MapOutputOptions& options)
     : env_(env),
       job_(job),
       options_(options),
-      combiner_(job->combiner()),
+      combiner_(options.existing_results ? Combiner::kNone : job->combiner()),
       custom_partitioner_(job->has_partitioner()),
       inline_sums_(combiner_ == Combiner::kSum && !custom_partitioner_),
       initial_capacity_(InitialCapacity(options.memory_budget_bytes)),
@@ -128,11 +130,25 @@ void Collector::EmitGeneral(ValueView key, ValueView value) {
   if (!status_.ok()) return;
   if (!IsWellFormed(key, value)) return FailMalformed(key, value);
   ++records_emitted_;
-  int64_t wide;
-  if (key.type() == Type::kInt32) {  // 5 and 5L are one key
-    wide = key.as_int();
-    key = ValueView::Int64(wide);
+  // MongoDB's key equality (5, 5L and 5.0 are one key): every key in its canonical form, so
+  // the table, the partition hash and the run order can compare bytes. Strings always are.
+  if (key.type() != Type::kString) key = CanonicalKey(key, &key_scratch_);
+  EmitCanonical(key, value);
+}
+
+void Collector::EmitExisting(const DocumentView& document) {
+  if (!status_.ok()) return;
+  const std::optional<ValueView> id = document.Get("_id");
+  if (!id) return;
+  const ValueView value(kExistingResultType, document.data(), document.size());
+  if (!HasValidSize(*id) || id->size() >= kMaxRecordBytes || document.size() >= kMaxRecordBytes) {
+    return FailMalformed(*id, value);
   }
+  ++records_emitted_;
+  EmitCanonical(CanonicalKey(*id, &key_scratch_), value);
+}
+
+void Collector::EmitCanonical(ValueView key, ValueView value) {
   const uint64_t hash = TableHash(key);
   if (inline_sums_ && KeyTable::FitsInline(key)) {
     if (value.type() == Type::kInt64) {  // IsWellFormed() checked the size

@@ -35,6 +35,7 @@ class Collector final : public MapOutputCollector {
   ~Collector() override;  // removes spill runs that Finish() did not get to
 
   void Emit(ValueView key, ValueView value) override;
+  void EmitExisting(const DocumentView& document) override;
   void Count(std::string_view counter, int64_t delta) override;
   const Status& status() const override { return status_; }
   Status Finish(const std::string& output_path, MapOutputStats* stats) override;
@@ -45,6 +46,7 @@ class Collector final : public MapOutputCollector {
     return HasValidSize(key) && HasValidSize(value) && key.size() < kMaxRecordBytes && value.size() < kMaxRecordBytes;
   }
   void EmitGeneral(ValueView key, ValueView value);
+  void EmitCanonical(ValueView key, ValueView value);  // REQUIRES: key canonical, pair well-formed
   void FailMalformed(ValueView key, ValueView value);
 
   // The common emit (kSum, short key, int64 value) into a large table is pipelined: Emit() hashes
@@ -105,6 +107,7 @@ class Collector final : public MapOutputCollector {
   Arena arena_;
   KeyTable table_;
   std::vector<ValueView> pair_;  // kReduce's {accumulated, new} argument
+  std::string key_scratch_;      // an emitted key's canonical form, when it differs
   Pending pending_[kPipelineDepth];
   size_t pending_first_ = 0;  // index of the oldest queued pair
   size_t pending_count_ = 0;

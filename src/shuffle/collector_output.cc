@@ -116,7 +116,7 @@ Status Collector::MergeRuns(const std::string& path, std::vector<SegmentRange>* 
   }
   table_.Clear(16);  // the merge needs neither table nor arena: give their memory back first
   arena_.Release();
-  RunMerger merger(env_, job_, options_.num_partitions, options_.compress);
+  RunMerger merger(env_, job_, combiner_, options_.num_partitions, options_.compress);
   while (runs_.size() > kMaxFanIn) RETURN_IF_ERROR(MergePass(&merger).WithContext("merging spill runs"));
   return merger.Merge(runs_, path, &records_out_, index);
 }

@@ -24,7 +24,7 @@
 
 namespace aviary::shuffle {
 
-// The hash of a key given as a view. REQUIRES: not kInt32 (widen it to int64 first, key.h).
+// The hash of a key given as a view. REQUIRES: the key in its canonical form (canonical_key.h).
 inline uint64_t HashKey(ValueView key) {
   return XXH3_64bits_withSeed(key.data(), key.size(), static_cast<uint8_t>(key.type()));
 }

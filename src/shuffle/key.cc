@@ -25,6 +25,8 @@ std::string DescribeKey(std::string_view key) {
     }
     case Type::kInt64: return std::to_string(v.as_int());
     case Type::kDouble: return fmt::format("{}", v.as_double());
+    case Type::kNull: return "null";
+    case Type::kBool: return v.as_bool() ? "true" : "false";
     default: return fmt::format("<{} key of {} bytes>", TypeName(v.type()), v.size());
   }
 }

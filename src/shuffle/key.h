@@ -1,8 +1,9 @@
 // Encoded keys and values as the shuffle stores them, and the key order.
 //
 // Encoding: 1 type byte (aviary::Type) followed by ValueView::data() (strings: the characters
-// only). An int32 key is widened to int64 when encoded, so Emit(5) and Emit(5L) meet as one key.
-// Values keep their type as emitted.
+// only). Keys are encoded in their canonical form (canonical_key.h: the collector converts every
+// emitted key), so equal bytes mean equal keys in MongoDB's sense: Emit(5), Emit(5L) and
+// Emit(5.0) meet as one key. Values keep their type as emitted.
 //
 // Key order, a total order used by runs, segments and so the final output:
 //   1. by type byte (double < string < document < array < binary < objectId < bool < date <
@@ -32,12 +33,16 @@ inline constexpr int8_t kBadTag = -2;
 inline constexpr std::array<int8_t, 256> kWidth = [] {
   std::array<int8_t, 256> w{};
   w.fill(kBadTag);
-  for (Type t : {Type::kString, Type::kDocument, Type::kArray, Type::kBinary}) w[static_cast<uint8_t>(t)] = kAnyWidth;
+  for (Type t : {Type::kString, Type::kDocument, Type::kArray, Type::kBinary, Type::kRegex, Type::kDbPointer,
+                 Type::kCode, Type::kSymbol, Type::kCodeWithScope}) {
+    w[static_cast<uint8_t>(t)] = kAnyWidth;
+  }
   for (Type t : {Type::kDouble, Type::kDateTime, Type::kTimestamp, Type::kInt64}) w[static_cast<uint8_t>(t)] = 8;
   w[static_cast<uint8_t>(Type::kInt32)] = 4;
   w[static_cast<uint8_t>(Type::kBool)] = 1;
-  w[static_cast<uint8_t>(Type::kNull)] = 0;
+  for (Type t : {Type::kNull, Type::kUndefined, Type::kMinKey, Type::kMaxKey}) w[static_cast<uint8_t>(t)] = 0;
   w[static_cast<uint8_t>(Type::kObjectId)] = 12;
+  w[static_cast<uint8_t>(Type::kDecimal128)] = 16;
   return w;
 }();
 }  // namespace detail

@@ -22,6 +22,9 @@ struct MapOutputOptions {
   uint64_t memory_budget_bytes = 256ull << 20;
   std::string spill_dir;  // private to the attempt; spill runs go here
   bool compress = true;   // LZ4 blocks in spills and the output file
+  // Out mode "reduce": this attempt reads the existing target through EmitExisting() only, and
+  // its values are never combined (the reduce side tells old from new, see existing_result.h).
+  bool existing_results = false;
 };
 
 struct MapOutputStats {
@@ -37,6 +40,11 @@ class MapOutputCollector : public MapContext {
  public:
   // `job` is borrowed and must outlive the collector.
   static StatusOr<std::unique_ptr<MapOutputCollector>> Create(Env* env, Job* job, const MapOutputOptions& options);
+
+  // Emits a document of the existing target of out mode "reduce" under its _id (canonical, like
+  // every key), tagged so the reduce side knows it is no new value. A document without _id is
+  // skipped. REQUIRES: MapOutputOptions::existing_results.
+  virtual void EmitExisting(const DocumentView& document) = 0;
 
   // The first error hit inside Emit() (a failed spill, a Reduce() that threw). Emit() ignores
   // further pairs after an error; the map loop checks this and stops.

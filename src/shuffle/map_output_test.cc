@@ -157,6 +157,40 @@ TEST(MapOutputTest, Int32AndInt64KeysAreOneKey) {
   EXPECT_EQ(ShowEncoded(all[0].second), "i:2");
 }
 
+// MongoDB's key equality: 3, NumberLong(3), 3.0 and {a: 1} / {a: 1.0} are one key each, in one
+// partition whichever number of partitions (the partition hash is of the canonical bytes).
+TEST(MapOutputTest, NumericKeysOfEveryTypeAreOneKey) {
+  for (uint32_t partitions : {1u, 2u, 7u}) {
+    ScratchDir dir;
+    WordCountJob job;
+    auto collector = NewCollector(&job, Options(dir, partitions));
+    const int32_t three32 = 3;
+    const int64_t three64 = 3;
+    const double three_double = 3.0, minus_zero = -0.0;
+    const int64_t zero = 0;
+    collector->Emit(ValueView(Type::kInt32, reinterpret_cast<const char*>(&three32), 4), ValueView::Int64(three64));
+    collector->Emit(ValueView::Int64(three64), ValueView::Int64(three64));
+    collector->Emit(ValueView::Double(three_double), ValueView::Int64(three64));
+    collector->Emit(ValueView::Double(minus_zero), ValueView::Int64(three64));
+    collector->Emit(ValueView::Int64(zero), ValueView::Int64(three64));
+    collector->Emit(DocumentBuilder().Append("a", 1).Finish(), ValueView::Int64(three64));
+    collector->Emit(DocumentBuilder().Append("a", 1.0).Finish(), ValueView::Int64(three64));
+    MapOutputStats stats;
+    ASSERT_TRUE(collector->Finish(dir.File("map.out"), &stats).ok());
+    EXPECT_EQ(stats.records_out, 3u) << partitions;
+    std::map<std::string, std::string> sums;
+    for (const Pairs& p : ReadMapOutput(dir.File("map.out"), partitions)) {
+      for (const auto& [k, v] : p) sums[k] = ShowEncoded(v);
+    }
+    ASSERT_EQ(sums.size(), 3u);
+    std::string three_key(9, '\0'), zero_key(9, '\0');
+    three_key.resize(EncodeKey(ValueView::Int64(three64), three_key.data()));
+    zero_key.resize(EncodeKey(ValueView::Int64(zero), zero_key.data()));
+    EXPECT_EQ(sums[three_key], "i:9");
+    EXPECT_EQ(sums[zero_key], "i:6");
+  }
+}
+
 // Sends keys starting with 'a' to partition 0 and the rest to 1; "bad" gets `bad_partition`.
 class FirstLetterJob : public WordCountJob {
  public:

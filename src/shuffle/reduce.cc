@@ -1,7 +1,9 @@
 #include "shuffle/reduce.h"
 
 #include <memory>
+#include <optional>
 
+#include "shuffle/existing_result.h"
 #include "shuffle/fold.h"
 #include "shuffle/key.h"
 #include "shuffle/merger.h"
@@ -14,15 +16,27 @@ namespace {
 constexpr uint64_t kProgressEvery = 4096;
 
 // Turns each merged group into one result: Reduce() (skipped for a single value, as MongoDB
-// does), Finalize(), then the output writer.
+// does), Finalize(), then the output writer. Existing target documents (out mode "reduce",
+// existing_result.h) are folded in after the new values; a key with no new value writes nothing.
 class GroupReducer {
  public:
   GroupReducer(Job* job, OutputWriter* out) : job_(job), out_(out), combiner_(job->combiner()),
                                               finalize_(job->has_finalize()) {}
 
-  Status Reduce(const GroupIterator& group) {
+  // Sets `*wrote` when the group produced an output document.
+  Status Reduce(const GroupIterator& group, bool* wrote) {
     views_.clear();
-    for (std::string_view v : group.values()) views_.push_back(DecodeValue(v));
+    std::optional<DocumentView> existing;
+    for (std::string_view v : group.values()) {
+      const ValueView view = DecodeValue(v);
+      if (view.type() != kExistingResultType) {
+        views_.push_back(view);
+      } else if (!existing) {  // two target documents of one key: only on a server without
+        existing = DocumentView(view.data(), view.size());  // MongoDB's _id order; keep the first
+      }
+    }
+    *wrote = !views_.empty();
+    if (views_.empty()) return Status::OK();  // the target's document stays as it is
     const std::string_view key = group.key();
     ValueView result = views_[0];
     Value folded;
@@ -30,10 +44,18 @@ class GroupReducer {
       RETURN_IF_ERROR(FoldValues(job_, combiner_, key, views_, &folded));
       result = folded.view();
     }
-    if (!finalize_) return out_->Write(DecodeValue(key), result);
+    Value with_old;
+    if (const std::optional<ValueView> old = existing ? existing->Get("value") : std::nullopt) {
+      pair_ = {*old, result};
+      RETURN_IF_ERROR(FoldValues(job_, combiner_, key, pair_, &with_old));
+      result = with_old.view();
+    }
+    // Under the target's own _id, so its type stays and the commit's upsert finds it.
+    const ValueView id = existing ? existing->Get("_id").value_or(DecodeValue(key)) : DecodeValue(key);
+    if (!finalize_) return out_->Write(id, result);
     Value final_value;
     RETURN_IF_ERROR(CallPlugin("Finalize", key, [&] { final_value = job_->Finalize(DecodeValue(key), result); }));
-    return out_->Write(DecodeValue(key), final_value.view());
+    return out_->Write(id, final_value.view());
   }
 
  private:
@@ -42,6 +64,7 @@ class GroupReducer {
   const Combiner combiner_;
   const bool finalize_;
   std::vector<ValueView> views_;
+  std::vector<ValueView> pair_;
 };
 
 StatusOr<std::vector<std::unique_ptr<SegmentReader>>> OpenSegments(Env* env, const std::vector<std::string>& files) {
@@ -72,8 +95,9 @@ Status RunReduce(Env* env, Job* job, const std::vector<std::string>& segment_fil
     bool found = false;
     RETURN_IF_ERROR(groups.Next(&found));
     if (!found) break;
-    RETURN_IF_ERROR(reducer.Reduce(groups));
-    ++stats->keys_out;
+    bool wrote = false;
+    RETURN_IF_ERROR(reducer.Reduce(groups, &wrote));
+    if (wrote) ++stats->keys_out;
     stats->records_in += groups.values().size();
     if (progress != nullptr && stats->records_in >= next_progress) {
       progress(progress_arg, stats->records_in);

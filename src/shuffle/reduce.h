@@ -18,7 +18,7 @@ namespace aviary::shuffle {
 struct ReduceStats {
   uint64_t records_in = 0;   // values read from the segments
   uint64_t bytes_in = 0;
-  uint64_t keys_out = 0;
+  uint64_t keys_out = 0;     // documents written (keys with only an existing document write none)
 };
 
 // Called every so many records so the runner can report progress (and prove it is not stuck).

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "shuffle/existing_result.h"
 #include "shuffle/key.h"
 #include "shuffle/map_output.h"
 #include "shuffle/test_util.h"
@@ -204,6 +205,118 @@ TEST_F(DamagedSegmentTest, OutputErrorStopsTheReduce) {
   out.fail_writes = true;
   const Status s = RunReduce(Env::Default(), &job_, files_, &out, nullptr);
   EXPECT_EQ(s.message(), "disk full");
+}
+
+}  // namespace
+}  // namespace aviary::shuffle
+
+namespace aviary::shuffle {
+namespace {
+
+// kSum with a finalize that counts its calls and marks its result.
+class SumFinalizeJob : public testing::WordCountJob {
+ public:
+  bool has_finalize() const override { return true; }
+  Value Finalize(ValueView, ValueView reduced) override {
+    ++finalize_calls;
+    return DocumentBuilder().Append("total", reduced).Finish();
+  }
+  int finalize_calls = 0;
+};
+
+// Out mode "reduce": map task 0 emits new values, map task 1 reads the existing target.
+class ExistingResultTest : public ::testing::Test {
+ protected:
+  void MapNew(Job* job, const std::vector<std::pair<Value, Value>>& pairs) {
+    auto collector = Collector(job, false, "new");
+    for (const auto& [k, v] : pairs) collector->Emit(k.view(), v.view());
+    ASSERT_TRUE(collector->Finish(dir_.File("new.out"), nullptr).ok());
+  }
+  void MapExisting(Job* job, const std::vector<Value>& documents) {
+    auto collector = Collector(job, true, "old");
+    for (const Value& d : documents) collector->EmitExisting(d.view().as_document());
+    ASSERT_TRUE(collector->status().ok()) << collector->status().ToString();
+    ASSERT_TRUE(collector->Finish(dir_.File("old.out"), nullptr).ok());
+  }
+  std::unique_ptr<MapOutputCollector> Collector(Job* job, bool existing, const std::string& name) {
+    MapOutputOptions options;
+    options.num_partitions = 2;
+    options.spill_dir = dir_.File("spill_" + name);
+    options.existing_results = existing;
+    auto c = MapOutputCollector::Create(Env::Default(), job, options);
+    EXPECT_TRUE(c.ok());
+    return std::move(c).value();
+  }
+  Status Reduce(Job* job, FakeOutput* out, uint64_t* keys_out) {
+    *keys_out = 0;
+    for (uint32_t p = 0; p < 2; ++p) {
+      std::vector<std::string> files;
+      for (const char* m : {"new", "old"}) {
+        files.push_back(dir_.File(std::string(m) + std::to_string(p)));
+        ExtractSegment(dir_.File(std::string(m) + ".out"), p, files.back());
+      }
+      ReduceStats stats;
+      RETURN_IF_ERROR(RunReduce(Env::Default(), job, files, out, &stats));
+      *keys_out += stats.keys_out;
+    }
+    return Status::OK();
+  }
+  ScratchDir dir_;
+};
+
+Value Doc(DocumentBuilder b) { return b.Finish(); }
+
+TEST_F(ExistingResultTest, OldValuesAreReducedUnderTheirIdAndUntouchedKeysWriteNothing) {
+  SumFinalizeJob job;
+  const int32_t seven32 = 7;
+  MapNew(&job, {{Value::Int64(1), Value::Int64(1)},
+                {Value::Int64(2), Value::Int64(5)},
+                {Value::Double(3.0), Value::Int64(1)},
+                {Value::Int64(3), Value::Int64(1)}});
+  MapExisting(&job, {
+                        // as MongoDB's JavaScript mapReduce writes it: doubles
+                        Doc(DocumentBuilder().Append("_id", 1.0).Append("value", 100.0)),
+                        // no new result: must stay exactly as it is, so nothing is written
+                        Doc(DocumentBuilder()
+                                .Append("_id", ValueView(Type::kInt32, reinterpret_cast<const char*>(&seven32), 4))
+                                .Append("value", 9)
+                                .Append("extra", "x")),
+                        // no value field: neither an error nor folded in
+                        Doc(DocumentBuilder().Append("_id", 2).Append("other", "no value")),
+                        Doc(DocumentBuilder().Append("value", 1)),  // no _id: skipped
+                    });
+  FakeOutput out;
+  uint64_t keys_out = 0;
+  ASSERT_TRUE(Reduce(&job, &out, &keys_out).ok());
+  // Show() prints documents by type only; check the finalized totals through the rows' keys and
+  // the finalize count, and the values through a second job without finalize below.
+  EXPECT_EQ(keys_out, 3u);
+  EXPECT_EQ(job.finalize_calls, 3);
+  std::map<std::string, std::string> ids = out.AsMap();
+  EXPECT_EQ(ids.count("d:1.000000"), 1u) << "the target's own double _id is kept";
+  EXPECT_EQ(ids.count("i:2"), 1u);
+  EXPECT_EQ(ids.count("i:3"), 1u);
+  EXPECT_EQ(ids.count("i:7"), 0u);
+}
+
+TEST_F(ExistingResultTest, SumsReachTheOldValue) {
+  testing::WordCountJob job;
+  MapNew(&job, {{Value::Int64(1), Value::Int64(1)}, {Value::String("w"), Value::Int64(2)}});
+  MapExisting(&job, {Doc(DocumentBuilder().Append("_id", 1.0).Append("value", 100.0)),
+                     Doc(DocumentBuilder().Append("_id", "w").Append("value", 40)),
+                     Doc(DocumentBuilder().Append("_id", "old").Append("value", 1))});
+  FakeOutput out;
+  uint64_t keys_out = 0;
+  ASSERT_TRUE(Reduce(&job, &out, &keys_out).ok());
+  EXPECT_EQ(out.AsMap(), (std::map<std::string, std::string>{{"d:1.000000", "d:101.000000"}, {"w", "i:42"}}));
+}
+
+TEST_F(ExistingResultTest, PluginsCannotEmitTheExistingTag) {
+  testing::WordCountJob job;
+  auto collector = Collector(&job, false, "p");
+  const std::string doc = "\x05\0\0\0\0";  // an empty document
+  collector->Emit(ValueView::String("k"), ValueView(kExistingResultType, doc.data(), doc.size()));
+  EXPECT_FALSE(collector->status().ok());
 }
 
 }  // namespace

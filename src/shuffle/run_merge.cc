@@ -10,8 +10,8 @@
 
 namespace aviary::shuffle {
 
-RunMerger::RunMerger(Env* env, Job* job, uint32_t num_partitions, bool compress)
-    : env_(env), job_(job), combiner_(job->combiner()), num_partitions_(num_partitions), compress_(compress) {}
+RunMerger::RunMerger(Env* env, Job* job, Combiner combiner, uint32_t num_partitions, bool compress)
+    : env_(env), job_(job), combiner_(combiner), num_partitions_(num_partitions), compress_(compress) {}
 
 Status RunMerger::Merge(const std::vector<std::string>& inputs, const std::string& output, uint64_t* keys,
                         std::vector<SegmentRange>* index) {

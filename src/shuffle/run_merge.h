@@ -21,8 +21,8 @@ class GroupIterator;
 // Thread safety: not thread-safe.
 class RunMerger {
  public:
-  // `env` and `job` are borrowed.
-  RunMerger(Env* env, Job* job, uint32_t num_partitions, bool compress);
+  // `env` and `job` are borrowed; `combiner` folds a key's values (the job's, or kNone).
+  RunMerger(Env* env, Job* job, Combiner combiner, uint32_t num_partitions, bool compress);
 
   // Merges the runs at `inputs` into a new file at `output` (not deleting the inputs). Sets
   // `*keys` to the number of distinct keys written and `*index` to the segment ranges.

@@ -34,27 +34,19 @@ class SpecParams : public Params {
   const rpc::JobSpec& job_;
 };
 
-// Emits existing {_id, value} result documents as they are (out mode "reduce").
+// Hands the existing target's documents to the shuffle whole (out mode "reduce"); the reduce
+// side folds them into keys with new results and leaves the others alone (existing_result.h).
 class PassthroughSink : public RecordSink {
  public:
   explicit PassthroughSink(shuffle::MapOutputCollector* collector) : collector_(collector) {}
   bool OnRecord(const Record& record) override {
-    const DocumentView* doc = record.document();
-    std::optional<ValueView> id = doc ? doc->Get("_id") : std::nullopt;
-    std::optional<ValueView> value = doc ? doc->Get("value") : std::nullopt;
-    if (!id || !value) {
-      status_ = InvalidArgument("existing output document in " + std::string(record.source().collection) +
-                                " lacks _id or value");
-      return false;
-    }
-    collector_->Emit(*id, *value);
+    if (record.document() != nullptr) collector_->EmitExisting(*record.document());
     return collector_->status().ok();
   }
-  const Status& status() const override { return status_.ok() ? collector_->status() : status_; }
+  const Status& status() const override { return collector_->status(); }
 
  private:
   shuffle::MapOutputCollector* collector_;
-  Status status_;
 };
 
 // Feeds records to the plugin's Map, turning its exceptions into a status.
@@ -140,6 +132,7 @@ Status RunMap(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress, r
   const uint64_t resident = ResidentBytes();
   options.memory_budget_bytes = std::max(budget / 4, budget > resident ? budget - resident : 0);
   options.spill_dir = spec.work_dir() + "/spill";
+  options.existing_results = spec.split().mongo().passthrough();
   RETURN_IF_ERROR(env->CreateDirs(options.spill_dir));
   ASSIGN_OR_RETURN(auto collector, shuffle::MapOutputCollector::Create(env, job.get(), options));
 

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include <bson/bson.h>
+
 namespace aviary {
 namespace {
 
@@ -166,6 +168,35 @@ void AppendTimestamp(ValueView v, std::string* out) {
   out->append("}}");
 }
 
+// Types only input documents hold (regex, code, decimal128, ...), in MongoDB's relaxed Extended
+// JSON as libbson writes it ({"$regularExpression": ...}, {"$numberDecimal": "1.1"}); null when
+// the bytes are malformed. Rare, so the one-field document and libbson's allocation are fine.
+void AppendOtherType(ValueView v, std::string* out) {
+  std::string doc(4, '\0');
+  doc.push_back(static_cast<char>(v.type()));
+  doc.append("v", 2);  // the name and its NUL
+  doc.append(v.data(), v.size());
+  doc.push_back('\0');
+  const auto n = static_cast<int32_t>(doc.size());
+  std::memcpy(doc.data(), &n, 4);
+  bson_t b;
+  size_t length = 0;
+  char* json = nullptr;
+  if (bson_init_static(&b, reinterpret_cast<const uint8_t*>(doc.data()), doc.size()) &&
+      bson_validate(&b, BSON_VALIDATE_NONE, nullptr)) {
+    json = bson_as_relaxed_extended_json(&b, &length);
+  }
+  const std::string_view text = json ? std::string_view(json, length) : std::string_view();
+  // `{ "v" : VALUE }`: keep VALUE.
+  const size_t start = text.find(':');
+  if (start == std::string_view::npos || text.size() < start + 4) {
+    out->append("null");
+  } else {
+    out->append(text.substr(start + 2, text.size() - start - 4));
+  }
+  bson_free(json);
+}
+
 void AppendContainer(ValueView v, std::string* out) {
   const bool array = v.is_array();
   out->push_back(array ? '[' : '{');
@@ -223,7 +254,16 @@ void AppendJson(ValueView v, std::string* out) {
     case Type::kDateTime: AppendDate(v.as_datetime_ms(), out); return;
     case Type::kTimestamp: AppendTimestamp(v, out); return;
     case Type::kBinary: AppendBinary(v, out); return;
-    case Type::kNull: break;
+    case Type::kNull:
+    case Type::kUndefined: break;
+    case Type::kRegex:
+    case Type::kDbPointer:
+    case Type::kCode:
+    case Type::kSymbol:
+    case Type::kCodeWithScope:
+    case Type::kDecimal128:
+    case Type::kMinKey:
+    case Type::kMaxKey: AppendOtherType(v, out); return;
   }
   out->append("null");
 }

@@ -131,3 +131,31 @@ TEST(JsonWriterTest, LibbsonReadsBackTheSameDocument) {
 
 }  // namespace
 }  // namespace aviary
+
+namespace aviary {
+namespace {
+
+// Types only input documents hold: MongoDB's Extended JSON, and no field after them is lost.
+TEST(JsonWriterTest, EveryOtherBsonTypeAsExtendedJson) {
+  EXPECT_EQ(Json(Raw(Type::kRegex, std::string("^a\0i\0", 5))),
+            R"({ "$regularExpression" : { "pattern" : "^a", "options" : "i" } })");
+  EXPECT_EQ(Json(Raw(Type::kCode, std::string("\x03\0\0\0f(\0", 7))), R"({ "$code" : "f(" })");
+  EXPECT_EQ(Json(Raw(Type::kMinKey, "")), R"({ "$minKey" : 1 })");
+  EXPECT_EQ(Json(Raw(Type::kMaxKey, "")), R"({ "$maxKey" : 1 })");
+  EXPECT_EQ(Json(Raw(Type::kUndefined, "")), "null");
+  bson_decimal128_t dec;
+  ASSERT_TRUE(bson_decimal128_from_string("1.10", &dec));
+  std::string dec_bytes(16, '\0');
+  std::memcpy(dec_bytes.data(), &dec.low, 8);
+  std::memcpy(dec_bytes.data() + 8, &dec.high, 8);
+  EXPECT_EQ(Json(Raw(Type::kDecimal128, dec_bytes)), R"({ "$numberDecimal" : "1.10" })");
+  // A regex before the key field hides nothing.
+  std::string doc = std::string("\0\0\0\0", 4) + std::string("\x0Br\0x\0\0", 6) + std::string("\x02k\0\x02\0\0\0v\0", 9) + '\0';
+  const auto n = static_cast<int32_t>(doc.size());
+  std::memcpy(doc.data(), &n, 4);
+  EXPECT_EQ(Json(Raw(Type::kDocument, doc)), R"({"r": { "$regularExpression" : { "pattern" : "x", "options" : "" } }, "k": "v"})");
+  EXPECT_EQ(Json(Raw(Type::kRegex, std::string("unterminated", 12))), "null");
+}
+
+}  // namespace
+}  // namespace aviary

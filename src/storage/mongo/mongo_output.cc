@@ -198,6 +198,9 @@ Status MongoOutput::SwapIn(Client* client, const std::string& job_id) {
 }
 
 Status MongoOutput::MergeInto(Client* client, const std::vector<CommittedPartition>& winners) {
+  // As MongoDB, the target exists after the job even when no document had to be written.
+  ASSIGN_OR_RETURN(const bool target_exists, CollectionExists(client, db(), target()));
+  if (!target_exists) RETURN_IF_ERROR(CreateCollection(client, db(), target()));
   for (const CommittedPartition& w : winners) {
     RETURN_IF_ERROR(CopyCollection(client, db(), w.location, target(), true, options_.batch_size));
   }
@@ -214,7 +217,9 @@ Status MongoOutput::CommitJob(const std::string& job_id, const std::vector<Commi
   ASSIGN_OR_RETURN(std::unique_ptr<Client> client, Connect());
   std::vector<CommittedPartition> sorted = winners;
   std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.partition < b.partition; });
-  if (mode_ == OutMode::kMerge) {
+  if (mode_ != OutMode::kReplace) {
+    // reduce: the winners hold only keys with new results, already reduced with the target's
+    // old value and under its _id; every other target document must stay exactly as it is.
     RETURN_IF_ERROR(MergeInto(client.get(), sorted));
   } else {
     bool done = false;
@@ -271,6 +276,18 @@ StatusOr<std::unique_ptr<OutputFormat>> NewMongoOutput(const std::string& uri, M
     mode = OutMode::kReduce;
   } else {
     return InvalidArgument("--out-mode must be replace, merge or reduce, not '" + options.out_mode + "'");
+  }
+  // MongoDB refuses mapReduce output into its system databases; on a local cluster `config`
+  // holds the chunk table, so writing there could break the cluster itself.
+  for (const char* system : {"admin", "config", "local"}) {
+    if (parsed.database == system) {
+      return InvalidArgument("cannot write the output to database '" + parsed.database +
+                             "': admin, config and local are MongoDB's own databases (mapReduce refuses them too)");
+    }
+  }
+  if (parsed.collection.starts_with("system.")) {
+    return InvalidArgument("cannot write the output to " + parsed.database + "." + parsed.collection +
+                           ": system.* collections are MongoDB's own");
   }
   if (parsed.collection.starts_with("aviary_tmp_")) {
     return InvalidArgument("output collection " + parsed.collection + " uses the prefix of Aviary's temporary collections");

@@ -2,18 +2,20 @@
 // modes (JobSpec.out_mode):
 //   replace (default)  the target becomes exactly the job's result, swapped in at commit;
 //   merge              result documents overwrite target documents with the same _id, others stay;
-//   reduce             like replace, but the job's input also reads the existing target
-//                      (ExtraInputSplits: one passthrough split), so its reduce already combined
-//                      old and new values per _id; keys only in the old result are kept.
+//   reduce             the job's input also reads the existing target (ExtraInputSplits: one
+//                      passthrough split), so its reduce folds each key's new result with the
+//                      target's old value (shuffle/existing_result.h), under the old _id; the
+//                      commit then upserts like merge: target documents of keys without a new
+//                      result are not touched at all.
 //
 // Each reduce attempt writes {_id: key, value: value} into its own temporary collection
 // aviary_tmp_<job>_p<P>_a<A> in the target's database (unordered bulk inserts in batches), so a
 // retried attempt can add no duplicate and lose nothing: only winners are promoted.
-// CommitJob (replace, reduce): the first winner's collection is renamed to aviary_tmp_<job>_result,
+// CommitJob (replace): the first winner's collection is renamed to aviary_tmp_<job>_result,
 // the others are copied in, and the result is renamed over the target (one atomic
 // renameCollection with dropTarget on MongoDB; on FerretDB, which lacks dropTarget, the old target
 // is first renamed aside to aviary_tmp_<job>_old, so readers may briefly find no target but never
-// a partial one). CommitJob (merge): upserts by _id, not atomic (as in MongoDB). Afterwards every
+// a partial one). CommitJob (merge, reduce): upserts by _id, not atomic (as in MongoDB). Afterwards every
 // aviary_tmp_<job>_* collection is dropped. AbortJob drops them too and leaves the target as it
 // was (restoring it from _old if a commit was interrupted mid-swap).
 //

@@ -4,10 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
 #include "storage/mongo/mongo_input.h"
+#include "storage/mongo/mongo_writer.h"
+#include "storage/mongo/queries.h"
 #include "storage/mongo/test_cluster.h"
 
 namespace aviary::mongo {
@@ -165,6 +168,63 @@ TEST_F(MongoOutputTest, ReduceIncrementalRun) {
   EXPECT_EQ(t[R"({ "_id" : "c" })"], Row("c", 5));
 }
 
+TEST_F(MongoOutputTest, MergeAndReduceOfNothingStillCreateTheTarget) {
+  for (const char* mode : {"merge", "reduce"}) {
+    auto out = Output(mode);
+    const std::string job = std::string("job-empty-") + mode;
+    ASSERT_TRUE(out->SetupJob(job).ok());
+    ASSERT_TRUE(out->CommitJob(job, {WriteAttempt(out.get(), job, 0, 1, {})}).ok()) << mode;
+    std::vector<std::string> names = Collections(server_->uri(), "out");
+    EXPECT_NE(std::find(names.begin(), names.end(), "counts"), names.end()) << mode;
+    EXPECT_TRUE(Target().empty());
+    ASSERT_TRUE(DropCollection(testing::MustConnect(server_->uri()).get(), "out", "counts").ok());
+  }
+}
+
+// The reduce side writes only keys with new results (shuffle/existing_result.h): the commit must
+// leave every other target document exactly as it is, extra fields and _id type included.
+TEST_F(MongoOutputTest, ReduceCommitLeavesOtherTargetDocumentsUntouched) {
+  auto first = Output("merge");
+  ASSERT_TRUE(first->SetupJob("job-u1").ok());
+  StatusOr<std::unique_ptr<OutputWriter>> w = first->OpenTaskWriter("job-u1", 0, 1);
+  ASSERT_TRUE(w.ok());
+  // Not {_id, value} alone: as another tool (or MongoDB with extra fields) may have left it.
+  const int64_t nine = 9;
+  ASSERT_TRUE((*w)->Write(ValueView::String("old"), DocumentBuilder().Append("n", nine).Finish()).ok());
+  ASSERT_TRUE((*w)->Close().ok());
+  ASSERT_TRUE(first->CommitJob("job-u1", {{0, 1, (*w)->location()}}).ok());
+  const std::map<std::string, std::string> before = Target();
+
+  auto second = Output("reduce");
+  ASSERT_TRUE(second->SetupJob("job-u2").ok());
+  ASSERT_TRUE(second->CommitJob("job-u2", {WriteAttempt(second.get(), "job-u2", 0, 1, {{"new", 5}})}).ok());
+  std::map<std::string, std::string> t = Target();
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t[R"({ "_id" : "old" })"], before.at(R"({ "_id" : "old" })"));
+  EXPECT_EQ(t[R"({ "_id" : "new" })"], Row("new", 5));
+}
+
+// MongoDB's 16 MiB document limit, checked before the server sees the document.
+TEST_F(MongoOutputTest, DocumentsOver16MiBFailNamingTheKey) {
+  auto out = Output("replace");
+  StatusOr<std::unique_ptr<OutputWriter>> w = out->OpenTaskWriter("job-big", 0, 1);
+  ASSERT_TRUE(w.ok());
+  // {_id: "k", value: "xxx..."}: 4 + (1 + 4 + 4 + 2) + (1 + 6 + 4 + n + 1) + 1 bytes.
+  const size_t fixed = 4 + 11 + 12 + 1;
+  const std::string at_limit(kMaxBsonDocumentBytes - fixed, 'x');
+  EXPECT_TRUE((*w)->Write(ValueView::String("k"), ValueView::String(at_limit)).ok());
+  const std::string over(kMaxBsonDocumentBytes - fixed + 1, 'x');
+  Status s = (*w)->Write(ValueView::String("huge"), ValueView::String(over));
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("BSONObjectTooLarge"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find(R"(key "huge")"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("16777220 bytes"), std::string::npos) << s.message();
+  const std::string huge_key(kMaxBsonDocumentBytes, 'k');
+  EXPECT_NE((*w)->Write(ValueView::String(huge_key), ValueView::Null()).message().find("BSONObjectTooLarge"),
+            std::string::npos);
+  EXPECT_TRUE(out->AbortJob("job-big").ok());
+}
+
 TEST_F(MongoOutputTest, OnlyTheWinningAttemptLands) {
   auto out = Output("replace");
   ASSERT_TRUE(out->SetupJob("job-retry").ok());
@@ -262,6 +322,17 @@ TEST(MongoOutputErrors, UnreachableServerAndBadOptions) {
   EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument);
   out = NewMongoOutput("mongodb://h:1/d b.c", {});
   EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument);
+  // MongoDB's own databases, refused as mapReduce refuses them (on the local cluster `config`
+  // holds the chunk table).
+  for (const char* db : {"admin", "config", "local"}) {
+    out = NewMongoOutput(std::string("mongodb://h:1/") + db + ".mr_out", {});
+    EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument) << db;
+    EXPECT_NE(out.status().message().find(std::string("database '") + db + "'"), std::string::npos)
+        << out.status().message();
+  }
+  EXPECT_TRUE(NewMongoOutput("mongodb://h:1/configs.out", {}).ok());
+  EXPECT_EQ(NewMongoOutput("mongodb://h:1/db.system.js", {}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(NewMongoOutput("mongodb://h:1/Admin2.out", {}).ok());
 }
 
 }  // namespace

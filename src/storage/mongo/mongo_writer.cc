@@ -88,6 +88,12 @@ Status MongoWriter::Write(ValueView key, ValueView value) {
   AppendRawElement(&doc_, "_id", key);
   AppendRawElement(&doc_, "value", value);
   FinishDocument(&doc_);
+  // MongoDB's limit, checked here rather than left to the server (FerretDB stores larger ones).
+  if (doc_.size() > kMaxBsonDocumentBytes) {
+    return InvalidArgument("BSONObjectTooLarge: the output document of key " + KeyJson(key) + " is " +
+                           std::to_string(doc_.size()) + " bytes, over MongoDB's limit of " +
+                           std::to_string(kMaxBsonDocumentBytes) + " bytes (16 MiB)");
+  }
   BsonView doc(doc_);
   bson_error_t error;
   if (!doc.ok() || !mongoc_bulk_operation_insert_with_opts(bulk_.get(), doc.get(), nullptr, &error)) {

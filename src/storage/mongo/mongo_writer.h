@@ -14,6 +14,9 @@
 
 namespace aviary::mongo {
 
+// The largest document MongoDB stores (maxBsonObjectSize, 16 MiB).
+inline constexpr size_t kMaxBsonDocumentBytes = 16 * 1024 * 1024;
+
 // OK when MongoDB (and FerretDB) can store {_id: key, value: value}; otherwise InvalidArgument
 // naming the key and the reason: an array _id, a field name containing '.' or starting with '$',
 // or an array directly inside an array.
