@@ -34,12 +34,15 @@ def generate(path, megabytes, seed=1):
     rng = random.Random(seed)
     vocabulary = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9)))
                   for _ in range(20000)]
-    weights = [1.0 / (r + 1) for r in range(len(vocabulary))]  # Zipf-like
+    cum, total = [], 0.0
+    for r in range(len(vocabulary)):  # Zipf-like
+        total += 1.0 / (r + 1)
+        cum.append(total)
     n = 0
     with open(path + ".tmp", "w") as f:
         size = 0
         while size < megabytes * 1_000_000:
-            text = " ".join(rng.choices(vocabulary, weights, k=rng.randint(8, 16)))
+            text = " ".join(rng.choices(vocabulary, cum_weights=cum, k=rng.randint(8, 16)))
             line = json.dumps({"_id": n, "text": text, "key": "k%d" % rng.randrange(1000),
                                "value": round(rng.uniform(0, 100), 3)}) + "\n"
             f.write(line)

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cstdio>
 
 #include "coordinator/assignments.h"
 #include "coordinator/commit.h"
@@ -53,7 +52,7 @@ rpc::RegisterWorkerResponse JobTracker::RegisterWorker(const rpc::RegisterWorker
   worker->last_heartbeat_us = env_->NowMicros();
   worker->last_heartbeat_unix = NowUnix();
   spdlog::info("worker {} registered at {} with {} slots{}", worker->id, request.address(), request.slots(),
-               request.shard().empty() ? "" : " next to shard " + request.shard());
+               request.location().empty() ? "" : " next to " + request.location());
   rpc::RegisterWorkerResponse response;
   response.set_worker_id(worker->id);
   response.set_heartbeat_ms(options_.heartbeat_ms);
@@ -180,24 +179,13 @@ std::vector<rpc::JobStatus> JobTracker::ListJobs() {
 }
 
 StatusOr<std::vector<std::string>> JobTracker::InlineOutputFiles(const std::string& job_id) {
-  std::string dir;
-  uint32_t partitions = 0;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    const Job* job = state_.FindJob(job_id);
-    if (job == nullptr) return NotFound("no job " + job_id + " on this coordinator");
-    if (!job->spec.inline_output()) return FailedPrecondition("job " + job_id + " did not write --output inline");
-    if (job->phase != JobPhase::kSucceeded) return FailedPrecondition("job " + job_id + " has not succeeded");
-    dir = options_.inline_dir + "/" + job_id;
-    partitions = static_cast<uint32_t>(job->reduces.size());
-  }
-  std::vector<std::string> files;
-  for (uint32_t p = 0; p < partitions; ++p) {
-    char name[32];
-    std::snprintf(name, sizeof name, "/part-%05u.jsonl", p);
-    files.push_back(dir + name);
-  }
-  return files;
+  std::lock_guard<std::mutex> lock(mu_);
+  const Job* job = state_.FindJob(job_id);
+  if (job == nullptr) return NotFound("no job " + job_id + " on this coordinator");
+  if (!job->spec.inline_output()) return FailedPrecondition("job " + job_id + " did not write --output inline");
+  if (job->phase != JobPhase::kSucceeded) return FailedPrecondition("job " + job_id + " has not succeeded");
+  if (!job->output) return FailedPrecondition("job " + job_id + " has no output open on this coordinator");
+  return job->output->LocalResultFiles(static_cast<uint32_t>(job->reduces.size()));
 }
 
 rpc::ClusterStatusResponse JobTracker::ClusterStatus() {

@@ -45,7 +45,7 @@ TEST(PersistenceTest, AJobRoundTripsThroughItsRecord) {
   ASSERT_EQ(j.reduces.size(), 2u);
   EXPECT_EQ(j.maps_done, 1u);
   EXPECT_EQ(j.maps[0].winner, 0);
-  EXPECT_EQ(j.maps[0].split.preferred_shard(), "shardA");
+  EXPECT_EQ(j.maps[0].split.location(), "shardA");
   const Attempt& a = j.maps[0].attempts[0];
   EXPECT_EQ(a.state, AttemptState::kSucceeded);
   EXPECT_EQ(a.worker_id, "w1");
@@ -104,7 +104,7 @@ TEST(PersistenceTest, AWorkerRoundTripsWithAGracePeriod) {
   w.alive = false;
   std::unique_ptr<Worker> back = FromRecord(ToRecord(w), 42, 7.5);
   EXPECT_EQ(back->id, "w1");
-  EXPECT_EQ(back->info.shard(), "shardA");
+  EXPECT_EQ(back->info.location(), "shardA");
   EXPECT_EQ(back->info.slots(), 3u);
   EXPECT_FALSE(back->alive);
   EXPECT_EQ(back->last_heartbeat_us, 42);

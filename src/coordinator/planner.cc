@@ -11,22 +11,17 @@ namespace {
 Status ApplyDefaults(rpc::JobSpec& spec, const std::string& job_id, const TrackerOptions& options) {
   if (spec.plugin().empty()) return InvalidArgument("the job names no plugin");
   if (spec.max_attempts() == 0) spec.set_max_attempts(options.max_attempts ? options.max_attempts : kDefaultMaxAttempts);
-  if (spec.text_field().empty()) spec.set_text_field("text");
   if (spec.output_uri() == "inline") {
     // Spool the result next to the coordinator; clients stream it back with ReadOutput.
     spec.set_inline_output(true);
-    spec.set_output_uri("files:" + options.inline_dir + "/" + job_id);
+    spec.set_output_uri("inline:" + options.inline_dir + "/" + job_id);
   }
   return Status::OK();
 }
 
 StatusOr<std::vector<rpc::InputSplit>> PlanInput(const rpc::JobSpec& spec, uint32_t live_slots, Env* env) {
   ASSIGN_OR_RETURN(auto input, InputFormat::ForJob(spec, env));
-  ASSIGN_OR_RETURN(std::vector<rpc::InputSplit> splits, input->PlanSplits(spec.map_tasks()));
-  if (spec.map_tasks() == 0 && !splits.empty() && splits[0].files_size() > 0) {
-    ASSIGN_OR_RETURN(splits, input->PlanSplits(DefaultMapTasks(splits, live_slots)));
-  }
-  return splits;
+  return input->PlanSplits({spec.map_tasks(), live_slots});
 }
 
 void AddTasks(Job& job, std::vector<rpc::InputSplit> splits) {
@@ -67,19 +62,6 @@ StatusOr<std::unique_ptr<Job>> PlanJob(rpc::JobSpec spec, const std::string& job
   // An empty input has nothing to map: go straight to reducing (empty partitions).
   job->SetPhase(job->maps.empty() ? JobPhase::kReducing : JobPhase::kMapping);
   return job;
-}
-
-uint32_t DefaultMapTasks(const std::vector<rpc::InputSplit>& splits, uint32_t live_slots) {
-  // Whole rounds of equal tasks keep every slot busy to the end (5 tasks on 2 slots would leave
-  // one idle for the last round); tasks of at most 128 MiB bound the work a failure repeats,
-  // and at least 1 MiB each keeps tiny inputs from being shredded.
-  constexpr uint64_t kTargetTaskBytes = 128ull << 20;
-  uint64_t total = 0;
-  for (const auto& split : splits) total += split.estimated_bytes();
-  const uint64_t slots = std::max<uint32_t>(1, live_slots);
-  const uint64_t rounds = std::max<uint64_t>(1, (total + slots * kTargetTaskBytes - 1) / (slots * kTargetTaskBytes));
-  const uint64_t want = std::min<uint64_t>(rounds * slots, std::max<uint64_t>(1, total >> 20));
-  return static_cast<uint32_t>(std::max<uint64_t>(want, 1));
 }
 
 }  // namespace aviary::coordinator

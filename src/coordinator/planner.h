@@ -17,13 +17,10 @@ namespace aviary::coordinator {
 
 // Fills in the spec's defaults, plans the input into splits and sets up the output. Errors (no
 // plugin, missing input, an output that already holds a result, a bad URI) come back before
-// anything runs. `live_slots` sizes the default map and reduce counts. The job is returned in
+// anything runs. `live_slots` sizes the default map and reduce counts (the input source picks its own). The job is returned in
 // kMapping, or in kReducing when the input is empty; its submit time is left to the caller.
 StatusOr<std::unique_ptr<Job>> PlanJob(rpc::JobSpec spec, const std::string& job_id, uint32_t live_slots,
                                        const TrackerOptions& options, Env* env);
-
-// The map count used for file inputs when the user gave none.
-uint32_t DefaultMapTasks(const std::vector<rpc::InputSplit>& splits, uint32_t live_slots);
 
 }  // namespace aviary::coordinator
 

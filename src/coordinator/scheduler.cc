@@ -8,7 +8,7 @@ LiveWorkers::LiveWorkers(const std::map<std::string, std::unique_ptr<Worker>>& w
   for (const auto& [id, w] : workers) {  // std::map: ids come sorted
     if (!w->alive) continue;
     ids_.push_back(id);
-    by_shard_[w->info.shard()].push_back(id);
+    by_shard_[w->info.location()].push_back(id);
   }
 }
 
@@ -43,8 +43,8 @@ Task* PickMap(Job& job, const Worker& worker, const LiveWorkers& live) {
   Task* fallback = nullptr;
   for (Task& t : job.maps) {
     if (!Eligible(t, worker, live)) continue;
-    const std::string& shard = t.split.preferred_shard();
-    if (!shard.empty() && shard == worker.info.shard()) return &t;
+    const std::string& shard = t.split.location();
+    if (!shard.empty() && shard == worker.info.location()) return &t;
     // Elsewhere only when no live worker next to the shard can take it (none, or all failed it).
     if (fallback == nullptr && (shard.empty() || !live.ShardHasUsable(shard, t))) fallback = &t;
   }

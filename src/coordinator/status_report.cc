@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "storage/mongo/mongo_client.h"
+#include "storage/registry.h"
 
 namespace aviary::coordinator {
 namespace {
@@ -11,8 +11,8 @@ void FillJobFields(const Job& job, rpc::JobStatus* out) {
   out->set_job_id(job.id);
   *out->mutable_spec() = job.spec;
   // Status is shown to anyone who can ask: never the passwords inside MongoDB URIs.
-  out->mutable_spec()->set_input_uri(mongo::RedactUri(job.spec.input_uri()));
-  out->mutable_spec()->set_output_uri(mongo::RedactUri(job.spec.output_uri()));
+  out->mutable_spec()->set_input_uri(FormatRegistry::Default().RedactUri(job.spec.input_uri()));
+  out->mutable_spec()->set_output_uri(FormatRegistry::Default().RedactUri(job.spec.output_uri()));
   out->set_state(PublicState(job.phase));
   out->set_error(job.error);
   out->set_submit_unix(job.submit_unix);
@@ -26,7 +26,7 @@ void FillJobFields(const Job& job, rpc::JobStatus* out) {
 
 // Adds a winning map attempt's reading of its shard to that shard's report.
 void AddToShardReport(const Task& map, const rpc::TaskResult& r, std::map<std::string, rpc::ShardReport>& shards) {
-  const std::string& shard = map.split.mongo().shard();
+  const std::string& shard = map.split.location();
   if (shard.empty()) return;
   rpc::ShardReport& report = shards[shard];
   if (report.shard().empty()) {
@@ -59,7 +59,7 @@ void FillTask(const Task& task, rpc::TaskStatus* ts) {
   ts->set_kind(task.kind);
   ts->set_task(task.index);
   ts->set_state(task.state);
-  if (task.kind == rpc::MAP) ts->set_input(DescribeSplit(task.split));
+  if (task.kind == rpc::MAP) ts->set_input(task.split.description());
   for (const Attempt& a : task.attempts) {
     rpc::AttemptStatus* as = ts->add_attempts();
     FillAttemptFields(a, as);
@@ -68,7 +68,7 @@ void FillTask(const Task& task, rpc::TaskStatus* ts) {
     as->set_bytes_in(a.result.bytes_in());
     as->set_read_locally(a.result.read_locally());
     as->set_orphans_skipped(a.result.orphans_skipped());
-    as->set_shard(task.split.mongo().shard());
+    as->set_shard(task.split.location());
   }
 }
 
@@ -106,19 +106,10 @@ void FillWorkerInfo(const Worker& w, rpc::WorkerInfo* out) {
   out->set_worker_id(w.id);
   out->set_address(w.info.address());
   out->set_slots(w.info.slots());
-  out->set_shard(w.info.shard());
+  out->set_shard(w.info.location());
   out->set_alive(w.alive);
   out->set_last_heartbeat_unix(w.last_heartbeat_unix);
   out->set_pid(w.info.pid());
-}
-
-std::string DescribeSplit(const rpc::InputSplit& split) {
-  if (!split.mongo().shard().empty()) return "shard " + split.mongo().shard();
-  if (split.files_size() == 0) return "";
-  const auto& first = split.files(0);
-  std::string s = first.path() + "@" + std::to_string(first.start()) + "+" + std::to_string(first.end() - first.start());
-  if (split.files_size() > 1) s += " and " + std::to_string(split.files_size() - 1) + " more";
-  return s;
 }
 
 }  // namespace aviary::coordinator

@@ -19,9 +19,6 @@ void FillAttemptFields(const Attempt& attempt, rpc::AttemptStatus* out);
 
 void FillWorkerInfo(const Worker& worker, rpc::WorkerInfo* out);
 
-// A short description of a split for `aviary status --tasks`.
-std::string DescribeSplit(const rpc::InputSplit& split);
-
 }  // namespace aviary::coordinator
 
 #endif  // AVIARY_COORDINATOR_STATUS_REPORT_H_

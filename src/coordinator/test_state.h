@@ -17,7 +17,7 @@ inline Worker& AddWorker(ClusterState& state, const std::string& id, const std::
   w->id = id;
   w->info.set_address(id + ":1");
   w->info.set_slots(slots);
-  w->info.set_shard(shard);
+  w->info.set_location(shard);
   Worker& ref = *w;
   state.workers[id] = std::move(w);
   return ref;
@@ -35,8 +35,7 @@ inline Job& AddJob(ClusterState& state, const std::string& id, const std::vector
     t.kind = rpc::MAP;
     t.index = i;
     t.split.set_index(i);
-    t.split.set_preferred_shard(shards[i]);
-    if (!shards[i].empty()) t.split.mutable_mongo()->set_shard(shards[i]);
+    t.split.set_location(shards[i]);
     job->maps.push_back(std::move(t));
   }
   for (uint32_t r = 0; r < reduces; ++r) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <js/CallAndConstruct.h>
 #include <js/PropertyAndElement.h>
+#include <js/String.h>
 
 #include "js/bson.h"
 #include "js/from_bson.h"
@@ -129,7 +130,9 @@ TEST_F(ConvertTest, JavaScriptSeesTheShellTypes) {
       nested: d.doc.city, arr: Array.isArray(d.array) && d.array[2].x.toNumber(), nul: d.null === null
     };
   })");
-  char* json = bson_as_relaxed_extended_json(bson_new_from_data(reinterpret_cast<const uint8_t*>(out.data()), out.size()), nullptr);
+  bson_t* result = bson_new_from_data(reinterpret_cast<const uint8_t*>(out.data()), out.size());
+  char* json = bson_as_relaxed_extended_json(result, nullptr);
+  bson_destroy(result);
   EXPECT_STREQ(json,
                "{ \"int32\" : \"number\", \"double\" : \"number\", \"int64\" : true, "
                "\"int64s\" : \"NumberLong(\\\"9007199254740993\\\")\", \"oid\" : \"5f2b5a0e8d1c2a3b4c5d6e7f\", "
@@ -150,11 +153,9 @@ TEST_F(ConvertTest, OnlyTheFieldsReadAreConverted) {
   JS::RootedValue field(cx());
   ASSERT_TRUE(JS_GetProperty(cx(), obj, "string", &field));
   ASSERT_TRUE(JS_GetProperty(cx(), obj, "oid", &field));
-  const LazyDocument* lazy = GetLazyDocument(obj);
-  ASSERT_NE(lazy, nullptr);
-  int resolved = 0;
-  for (uint8_t s : lazy->state) resolved += s == LazyDocument::kResolved;
-  EXPECT_EQ(resolved, 2);
+  const std::optional<LazyDocument> lazy = GetLazyDocument(obj);
+  ASSERT_TRUE(lazy.has_value());
+  EXPECT_EQ(lazy->CountResolved(), 2u);
   bson_destroy(&in);
 }
 
@@ -189,6 +190,17 @@ TEST_F(ConvertTest, NumbersAreDoublesUnlessTyped) {
   EXPECT_EQ(bytes, "w\xc3\xb6rd");  // characters only, as aviary::ValueView holds strings
   ASSERT_TRUE(EncodeExpr("undefined", &type, &bytes, &error)) << error;
   EXPECT_EQ(type, bson::kNull);
+}
+
+TEST_F(ConvertTest, EngineViewsOfSymbolsCarryTheirLengthPrefix) {
+  std::string payload;
+  AppendBsonString("sym", &payload);
+  JS::RootedValue v(cx());
+  ASSERT_TRUE(ValueToJs(cx(), bson::kSymbol, payload.data(), payload.size(), &v));
+  ASSERT_TRUE(v.isString());
+  bool equal = false;
+  ASSERT_TRUE(JS_StringEqualsLiteral(cx(), v.toString(), "sym", &equal));
+  EXPECT_TRUE(equal);
 }
 
 TEST_F(ConvertTest, ValuesThatCannotBeStoredNameTheField) {

@@ -10,11 +10,14 @@
 #include <js/RegExpFlags.h>
 
 #include <cstring>
+#include <new>
+#include <vector>
+#include <js/MemoryFunctions.h>
 
 #include "js/bson.h"
 #include "js/natives.h"
 #include "js/runtime.h"
-#include "js/strings.h"
+#include "js/utf8.h"
 
 namespace aviary::js {
 namespace {
@@ -29,22 +32,75 @@ const JSClassOps kLazyOps = {
     LazyAddProperty, LazyDelProperty, nullptr, LazyEnumerate, LazyResolve, nullptr, LazyFinalize, nullptr, nullptr,
     nullptr,
 };
-// Named "Object" so that Object.prototype.toString and error messages read as for {...}.
-const JSClass kLazyClass = {"Object", JSCLASS_HAS_RESERVED_SLOTS(1) | JSCLASS_FOREGROUND_FINALIZE, &kLazyOps,
-                              nullptr, nullptr, nullptr};
 
-LazyDocument* Lazy(JSObject* obj) { return JS::GetMaybePtrFromReservedSlot<LazyDocument>(obj, 0); }
+// Reserved slots of a lazy document object.
+enum Slot {
+  kOwner,     // PrivateValue(Bytes*), one reference
+  kOffset,    // Int32: the document's offset in the owner
+  kSize,      // Int32: its size
+  kResolved,  // Int32: bit i set when field i (i < 32) was converted
+  kDeleted,   // Int32: bit i set when field i (i < 32) was deleted
+  kFlags,     // Int32: kResolving | kHasExtra | kAccounted
+  kOverflow,  // PrivateValue(std::vector<uint8_t>*) with the states of fields 32 and up, or undefined
+  kSlots
+};
+enum Flag { kResolving = 1, kHasExtra = 2, kAccounted = 4 };
+
+// Named "Object" so that Object.prototype.toString and error messages read as for {...}.
+const JSClass kLazyClass = {"Object", JSCLASS_HAS_RESERVED_SLOTS(kSlots) | JSCLASS_FOREGROUND_FINALIZE, &kLazyOps,
+                            nullptr, nullptr, nullptr};
+
+int32_t IntSlot(JSObject* obj, Slot s) { return JS::GetReservedSlot(obj, s).toInt32(); }
+void SetIntSlot(JSObject* obj, Slot s, int32_t v) { JS::SetReservedSlot(obj, s, JS::Int32Value(v)); }
+Bytes* OwnerOf(JSObject* obj) { return JS::GetMaybePtrFromReservedSlot<Bytes>(obj, kOwner); }
+std::vector<uint8_t>* OverflowOf(JSObject* obj) {
+  return JS::GetMaybePtrFromReservedSlot<std::vector<uint8_t>>(obj, kOverflow);
+}
+
+uint8_t StateOf(JSObject* obj, size_t i) {
+  if (i < 32) {
+    const uint32_t bit = 1u << i;
+    if (static_cast<uint32_t>(IntSlot(obj, kDeleted)) & bit) return LazyDocument::kDeleted;
+    return (static_cast<uint32_t>(IntSlot(obj, kResolved)) & bit) ? LazyDocument::kResolved : LazyDocument::kUntouched;
+  }
+  const std::vector<uint8_t>* overflow = OverflowOf(obj);
+  return overflow && i - 32 < overflow->size() ? (*overflow)[i - 32] : uint8_t{LazyDocument::kUntouched};
+}
+
+void MarkField(JSObject* obj, size_t i, uint8_t state) {
+  if (i < 32) {
+    const Slot s = state == LazyDocument::kDeleted ? kDeleted : kResolved;
+    SetIntSlot(obj, s, static_cast<int32_t>(static_cast<uint32_t>(IntSlot(obj, s)) | (1u << i)));
+    return;
+  }
+  std::vector<uint8_t>* overflow = OverflowOf(obj);
+  if (overflow == nullptr) {
+    overflow = new std::vector<uint8_t>();
+    JS::SetReservedSlot(obj, kOverflow, JS::PrivateValue(overflow));
+  }
+  if (overflow->size() <= i - 32) overflow->resize(i - 31, LazyDocument::kUntouched);
+  (*overflow)[i - 32] = state;
+}
+
+bool HasFlag(JSObject* obj, Flag f) { return (IntSlot(obj, kFlags) & f) != 0; }
+void SetFlag(JSObject* obj, Flag f, bool on) {
+  const int32_t flags = IntSlot(obj, kFlags);
+  SetIntSlot(obj, kFlags, on ? flags | f : flags & ~f);
+}
+
+const char* DataOf(JSObject* obj) { return OwnerOf(obj)->data() + IntSlot(obj, kOffset); }
 
 void LazyFinalize(JS::GCContext*, JSObject* obj) {
-  LazyDocument* doc = Lazy(obj);
-  if (doc == nullptr) return;
-  doc->owner->Unref();
-  delete doc;
+  Bytes* owner = OwnerOf(obj);
+  if (owner == nullptr) return;
+  if (HasFlag(obj, kAccounted)) JS::RemoveAssociatedMemory(obj, owner->size(), JS::MemoryUse::Embedding1);
+  owner->Unref();
+  delete OverflowOf(obj);
 }
 
 // The index and element of the field named `name`, if the document has one.
-bool FindField(const LazyDocument& doc, std::string_view name, size_t* index, Element* e) {
-  ElementReader reader(doc.data, doc.size);
+bool FindField(JSObject* obj, std::string_view name, size_t* index, Element* e) {
+  ElementReader reader(DataOf(obj), static_cast<size_t>(IntSlot(obj, kSize)));
   for (size_t i = 0; reader.Next(e); ++i) {
     if (e->name == name) {
       *index = i;
@@ -54,40 +110,33 @@ bool FindField(const LazyDocument& doc, std::string_view name, size_t* index, El
   return false;
 }
 
-void MarkField(LazyDocument* doc, size_t index, uint8_t state) {
-  if (doc->state.size() <= index) doc->state.resize(index + 1, LazyDocument::kUntouched);
-  doc->state[index] = state;
-}
-
 bool LazyResolve(JSContext* cx, JS::HandleObject obj, JS::HandleId id, bool* resolved) {
   *resolved = false;
-  LazyDocument* doc = Lazy(obj);
-  if (doc == nullptr || id.isSymbol()) return true;
+  if (OwnerOf(obj) == nullptr || id.isSymbol()) return true;
   std::string name;
   if (!KeyName(cx, id, &name)) return false;
   size_t index;
   Element e;
-  if (!FindField(*doc, name, &index, &e) || doc->FieldStateAt(index) == LazyDocument::kDeleted) return true;
+  if (!FindField(obj, name, &index, &e) || StateOf(obj, index) == LazyDocument::kDeleted) return true;
   JS::RootedValue value(cx);
-  if (!BsonToJs(cx, e.type, e.payload, e.size, doc->owner, &value)) return false;
-  doc->resolving = true;
+  if (!BsonToJs(cx, e.type, e.payload, e.size, OwnerOf(obj), &value)) return false;
+  SetFlag(obj, kResolving, true);
   const bool ok = JS_DefinePropertyById(cx, obj, id, value, JSPROP_ENUMERATE);
-  doc->resolving = false;
+  SetFlag(obj, kResolving, false);
   if (!ok) return false;
-  MarkField(doc, index, LazyDocument::kResolved);
+  MarkField(obj, index, LazyDocument::kResolved);
   *resolved = true;
   return true;
 }
 
 // Field names in document order; SpiderMonkey then adds the properties the script defined.
 bool LazyEnumerate(JSContext* cx, JS::HandleObject obj, JS::MutableHandleIdVector properties, bool) {
-  LazyDocument* doc = Lazy(obj);
-  if (doc == nullptr) return true;
-  ElementReader reader(doc->data, doc->size);
+  if (OwnerOf(obj) == nullptr) return true;
+  ElementReader reader(DataOf(obj), static_cast<size_t>(IntSlot(obj, kSize)));
   Element e;
   JS::RootedId id(cx);
   for (size_t i = 0; reader.Next(&e); ++i) {
-    if (doc->FieldStateAt(i) == LazyDocument::kDeleted) continue;
+    if (StateOf(obj, i) == LazyDocument::kDeleted) continue;
     JS::RootedString s(cx, NewUtf8String(cx, e.name));
     if (!s || !JS_StringToId(cx, s, &id) || !properties.append(id)) return false;
   }
@@ -95,19 +144,17 @@ bool LazyEnumerate(JSContext* cx, JS::HandleObject obj, JS::MutableHandleIdVecto
 }
 
 bool LazyAddProperty(JSContext*, JS::HandleObject obj, JS::HandleId, JS::HandleValue) {
-  LazyDocument* doc = Lazy(obj);
-  if (doc != nullptr && !doc->resolving) doc->has_extra = true;
+  if (OwnerOf(obj) != nullptr && !HasFlag(obj, kResolving)) SetFlag(obj, kHasExtra, true);
   return true;
 }
 
 bool LazyDelProperty(JSContext* cx, JS::HandleObject obj, JS::HandleId id, JS::ObjectOpResult& result) {
-  LazyDocument* doc = Lazy(obj);
-  if (doc != nullptr && !id.isSymbol()) {
+  if (OwnerOf(obj) != nullptr && !id.isSymbol()) {
     std::string name;
     if (!KeyName(cx, id, &name)) return false;
     size_t index;
     Element e;
-    if (FindField(*doc, name, &index, &e)) MarkField(doc, index, LazyDocument::kDeleted);
+    if (FindField(obj, name, &index, &e)) MarkField(obj, index, LazyDocument::kDeleted);
   }
   return result.succeed();
 }
@@ -213,14 +260,48 @@ bool ScalarToJs(JSContext* cx, uint8_t type, const char* p, size_t size, JS::Mut
 
 }  // namespace
 
-LazyDocument* GetLazyDocument(JSObject* obj) { return JS::GetClass(obj) == &kLazyClass ? Lazy(obj) : nullptr; }
+Bytes* Bytes::Copy(const char* data, size_t size) {
+  void* block = ::operator new(sizeof(Bytes) + size);
+  auto* bytes = new (block) Bytes(size);
+  std::memcpy(reinterpret_cast<char*>(bytes + 1), data, size);
+  return bytes;
+}
+
+void Bytes::Unref() {
+  if (--refs_ == 0) {
+    this->~Bytes();
+    ::operator delete(this);
+  }
+}
+
+std::optional<LazyDocument> LazyDocument::Of(JSObject* obj) {
+  if (JS::GetClass(obj) != &kLazyClass || OwnerOf(obj) == nullptr) return std::nullopt;
+  return LazyDocument(obj);
+}
+const char* LazyDocument::data() const { return DataOf(obj_); }
+size_t LazyDocument::size() const { return static_cast<size_t>(IntSlot(obj_, kSize)); }
+Bytes* LazyDocument::owner() const { return OwnerOf(obj_); }
+uint8_t LazyDocument::FieldStateAt(size_t i) const { return StateOf(obj_, i); }
+bool LazyDocument::has_extra() const { return HasFlag(obj_, kHasExtra); }
+size_t LazyDocument::CountResolved() const {
+  size_t n = 0;
+  for (size_t i = 0; i < 32 + (OverflowOf(obj_) ? OverflowOf(obj_)->size() : 0); ++i) n += StateOf(obj_, i) == kResolved;
+  return n;
+}
 
 JSObject* NewLazyDocument(JSContext* cx, Bytes* owner, const char* data, size_t size) {
   JSObject* obj = JS_NewObject(cx, &kLazyClass);
   if (!obj) return nullptr;
   owner->Ref();
-  auto* doc = new LazyDocument{owner, data, static_cast<uint32_t>(size), {}, false, false};
-  JS::SetReservedSlot(obj, 0, JS::PrivateValue(doc));
+  const bool root = data == owner->data();  // the document that owns the bytes accounts for them
+  JS::SetReservedSlot(obj, kOwner, JS::PrivateValue(owner));
+  SetIntSlot(obj, kOffset, static_cast<int32_t>(data - owner->data()));
+  SetIntSlot(obj, kSize, static_cast<int32_t>(size));
+  SetIntSlot(obj, kResolved, 0);
+  SetIntSlot(obj, kDeleted, 0);
+  SetIntSlot(obj, kFlags, root ? kAccounted : 0);
+  // Tell the GC about the bytes, so documents kept by nobody are collected as they pile up.
+  if (root) JS::AddAssociatedMemory(obj, owner->size(), JS::MemoryUse::Embedding1);
   return obj;
 }
 
@@ -247,6 +328,10 @@ bool BsonToJs(JSContext* cx, uint8_t type, const char* p, size_t size, Bytes* ow
 }
 
 bool ValueToJs(JSContext* cx, uint8_t type, const char* payload, size_t size, JS::MutableHandleValue out) {
+  if ((type == bson::kCode || type == bson::kSymbol) && size >= 5) {
+    // The engine's views of these carry BSON's length prefix and NUL (include/aviary/value.h).
+    return BsonToJs(cx, type, payload + 4, size - 5, nullptr, out);
+  }
   if (type != bson::kDocument && type != bson::kArray) return BsonToJs(cx, type, payload, size, nullptr, out);
   Bytes* owner = Bytes::Copy(payload, size);
   owner->Ref();  // held across the conversion, which takes references of its own

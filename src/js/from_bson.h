@@ -13,43 +13,49 @@
 #include <jsapi.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
-#include <vector>
 
 namespace aviary::js {
 
-// Immutable BSON bytes shared by the lazy objects that point into them. Single-threaded.
+// Immutable BSON bytes shared by the lazy objects that point into them: one allocation holding
+// a reference count and the bytes. Single-threaded.
 class Bytes {
  public:
-  static Bytes* Copy(const char* data, size_t size) { return new Bytes(std::string(data, size)); }
-  static Bytes* Adopt(std::string bytes) { return new Bytes(std::move(bytes)); }
+  static Bytes* Copy(const char* data, size_t size);
   void Ref() { ++refs_; }
-  void Unref() {
-    if (--refs_ == 0) delete this;
-  }
-  const char* data() const { return bytes_.data(); }
-  size_t size() const { return bytes_.size(); }
+  void Unref();
+  const char* data() const { return reinterpret_cast<const char*>(this + 1); }
+  size_t size() const { return size_; }
 
  private:
-  explicit Bytes(std::string bytes) : bytes_(std::move(bytes)) {}
+  explicit Bytes(size_t size) : size_(size) {}
   int refs_ = 0;
-  std::string bytes_;
+  size_t size_;
 };
 
-// The state behind one lazy document object.
-struct LazyDocument {
+// The state of a lazy document object, kept in the object's reserved slots (so a document
+// costs SpiderMonkey one object and the engine one allocation, its bytes).
+class LazyDocument {
+ public:
   enum FieldState : uint8_t { kUntouched = 0, kResolved = 1, kDeleted = 2 };
-  Bytes* owner;      // holds a reference
-  const char* data;  // the document, inside owner
-  uint32_t size;
-  std::vector<uint8_t> state;  // FieldState per field index; empty until a field is touched
-  bool resolving = false;      // inside our own resolve hook
-  bool has_extra = false;      // the script added properties that are not fields
-  uint8_t FieldStateAt(size_t i) const { return i < state.size() ? state[i] : uint8_t{kUntouched}; }
+  // Empty unless `obj` is a lazy document object.
+  static std::optional<LazyDocument> Of(JSObject* obj);
+
+  const char* data() const;
+  size_t size() const;
+  Bytes* owner() const;
+  uint8_t FieldStateAt(size_t i) const;
+  // The script added properties that are not fields.
+  bool has_extra() const;
+  size_t CountResolved() const;
+
+ private:
+  explicit LazyDocument(JSObject* obj) : obj_(obj) {}
+  JSObject* obj_;  // not owned; the caller keeps it rooted
 };
 
-// The lazy state of `obj`, or nullptr if it is not a lazy document.
-LazyDocument* GetLazyDocument(JSObject* obj);
+inline std::optional<LazyDocument> GetLazyDocument(JSObject* obj) { return LazyDocument::Of(obj); }
 
 // A lazy object for the document at [data, data+size) inside `owner`.
 JSObject* NewLazyDocument(JSContext* cx, Bytes* owner, const char* data, size_t size);
@@ -58,8 +64,8 @@ JSObject* NewLazyDocument(JSContext* cx, Bytes* owner, const char* data, size_t 
 // `owner`. false with a pending exception on failure.
 bool BsonToJs(JSContext* cx, uint8_t type, const char* payload, size_t size, Bytes* owner, JS::MutableHandleValue out);
 
-// Converts a top-level value that is not inside any Bytes (a key, a reduce value): documents
-// are copied once into a new owner.
+// Converts a top-level value as the engine hands it over (a key, a reduce value; code and symbol
+// views with their BSON length prefix): documents are copied once into a new owner.
 bool ValueToJs(JSContext* cx, uint8_t type, const char* payload, size_t size, JS::MutableHandleValue out);
 
 }  // namespace aviary::js

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "js/runtime.h"
-#include "js/strings.h"
+#include "js/utf8.h"
 
 namespace aviary::js {
 namespace {

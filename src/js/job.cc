@@ -12,7 +12,7 @@
 #include "js/bag.h"
 #include "js/bson.h"
 #include "js/from_bson.h"
-#include "js/strings.h"
+#include "js/utf8.h"
 
 namespace aviary::js {
 namespace {

@@ -11,12 +11,13 @@
 #include <js/PropertyAndElement.h>
 #include <js/SourceText.h>
 #include <js/Stack.h>
-#include <malloc.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <chrono>
+#include <cstdio>
 #include <mutex>
 
 #include "js/natives.h"
@@ -53,10 +54,16 @@ int64_t NowMicros() {
       .count();
 }
 
-// Bytes handed out by malloc (SpiderMonkey's array elements, strings and buffers live there).
-uint64_t MallocBytes() {
-  const struct mallinfo2 info = ::mallinfo2();
-  return info.uordblks + info.hblkhd;
+// The process's resident memory: SpiderMonkey keeps array elements, long strings and buffers
+// outside its GC heap (in malloc), which JSGC_MAX_BYTES does not bound. Resident memory counts
+// them whatever the allocator (glibc's, or a sanitizer's).
+uint64_t ResidentBytes() {
+  uint64_t pages = 0, resident = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%lu %lu", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  return resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
 }
 
 bool InterruptCallback(JSContext* cx) {
@@ -212,7 +219,7 @@ bool Runtime::OnInterrupt() {
   if (seq != measured_seq_) {  // the first poke of this call: it has run for at least a tick
     measured_seq_ = seq;
     first_poke_us_ = now;
-    malloc_base_ = MallocBytes();
+    resident_base_ = ResidentBytes();
   }
   const int64_t elapsed_ms = (now - first_poke_us_) / 1000 + watchdog_->tick_ms();
   if (elapsed_ms >= limits_.call_ms) {
@@ -220,7 +227,7 @@ bool Runtime::OnInterrupt() {
     return false;
   }
   const uint64_t limit = limits_.memory_bytes;
-  bool over = MallocBytes() > malloc_base_ + limit;
+  bool over = ResidentBytes() > resident_base_ + limit;
   if (!over && JS_GetGCParameter(cx_, JSGC_BYTES) >= limit / 10 * 9) {
     JS_GC(cx_);
     over = JS_GetGCParameter(cx_, JSGC_BYTES) >= limit / 4 * 3;

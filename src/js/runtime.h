@@ -8,8 +8,8 @@
 //
 // Limits: each outermost Call() is watched by a thread that wakes every tick; a call still
 // running on the next tick gets the interrupt callback, which measures it and ends it (an
-// uncatchable termination) past the time limit, or when the GC heap or the malloc'ed memory
-// it grew exceeds the memory limit.
+// uncatchable termination) past the time limit, or when the GC heap, or the resident memory the
+// call grew, exceeds the memory limit.
 #ifndef AVIARY_JS_RUNTIME_H_
 #define AVIARY_JS_RUNTIME_H_
 
@@ -24,7 +24,7 @@ namespace aviary::js {
 
 struct Limits {
   int64_t call_ms = 60'000;          // wall time of one map/reduce/finalize call
-  uint64_t memory_bytes = 1ull << 30;  // GC heap, and malloc'ed memory grown within one call
+  uint64_t memory_bytes = 1ull << 30;  // GC heap, and resident memory grown within one call
 };
 
 // The MongoDB shell types that have no JavaScript counterpart; each is a JSClass of its own so
@@ -101,7 +101,7 @@ class Runtime {
   // Measurements of the watched call, on this thread only.
   uint64_t measured_seq_ = 0;
   int64_t first_poke_us_ = 0;
-  uint64_t malloc_base_ = 0;
+  uint64_t resident_base_ = 0;
   std::string abort_;  // why the current call was ended, if it was
 };
 

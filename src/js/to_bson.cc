@@ -19,7 +19,7 @@
 #include "js/bson.h"
 #include "js/from_bson.h"
 #include "js/natives.h"
-#include "js/strings.h"
+#include "js/utf8.h"
 
 namespace aviary::js {
 namespace {
@@ -103,7 +103,7 @@ bool BsonEncoder::EncodeDocument(JS::HandleObject obj, std::string* bytes) {
   bytes->clear();
   unreadable_ = 0;
   field_.clear();
-  return GetLazyDocument(obj) != nullptr ? AppendLazy(obj, bytes, 0) : AppendProperties(obj, bytes, 0);
+  return GetLazyDocument(obj).has_value() ? AppendLazy(obj, bytes, 0) : AppendProperties(obj, bytes, 0);
 }
 
 bool BsonEncoder::Append(JS::HandleValue v, std::string* out, uint8_t* type, int depth) {
@@ -147,7 +147,7 @@ bool BsonEncoder::AppendObject(JS::HandleObject obj, std::string* out, uint8_t* 
                        field_.c_str());
     return false;
   }
-  if (GetLazyDocument(obj) != nullptr) {
+  if (GetLazyDocument(obj).has_value()) {
     *type = bson::kDocument;
     return AppendLazy(obj, out, depth + 1);
   }
@@ -228,10 +228,10 @@ bool BsonEncoder::AppendArray(JS::HandleObject obj, std::string* out, int depth)
 // Untouched fields are copied as they are; fields the script read are written from their
 // current value (it may have changed them); deleted ones are left out; added ones follow.
 bool BsonEncoder::AppendLazy(JS::HandleObject obj, std::string* out, int depth) {
-  LazyDocument* lazy = GetLazyDocument(obj);
+  const std::optional<LazyDocument> lazy = GetLazyDocument(obj);
   DocWriter doc(out);
   JS::RootedValue v(cx_);
-  ElementReader reader(lazy->data, lazy->size);
+  ElementReader reader(lazy->data(), lazy->size());
   Element e;
   for (size_t i = 0; reader.Next(&e); ++i) {
     const uint8_t state = lazy->FieldStateAt(i);
@@ -255,7 +255,7 @@ bool BsonEncoder::AppendLazy(JS::HandleObject obj, std::string* out, int depth) 
     doc.SetType(at, type);
     Note(type);
   }
-  if (lazy->has_extra) {
+  if (lazy->has_extra()) {
     JS::Rooted<JS::IdVector> ids(cx_, JS::IdVector(cx_));
     if (!JS_Enumerate(cx_, obj, &ids)) return false;
     JS::RootedId id(cx_);
@@ -264,7 +264,7 @@ bool BsonEncoder::AppendLazy(JS::HandleObject obj, std::string* out, int depth) 
       id = ids[i];
       if (id.isSymbol() || !KeyName(cx_, id, &name)) continue;
       bool is_field = false;
-      ElementReader fields(lazy->data, lazy->size);
+      ElementReader fields(lazy->data(), lazy->size());
       while (!is_field && fields.Next(&e)) is_field = e.name == name;
       if (is_field) continue;
       if (!JS_GetPropertyById(cx_, obj, id, &v)) return false;

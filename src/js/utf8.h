@@ -1,6 +1,6 @@
 // UTF-8 <-> JavaScript strings and property names, with a copy-free path for ASCII.
-#ifndef AVIARY_JS_STRINGS_H_
-#define AVIARY_JS_STRINGS_H_
+#ifndef AVIARY_JS_UTF8_H_
+#define AVIARY_JS_UTF8_H_
 
 #include <jsapi.h>
 
@@ -20,4 +20,4 @@ JSString* NewUtf8String(JSContext* cx, std::string_view utf8);
 
 }  // namespace aviary::js
 
-#endif  // AVIARY_JS_STRINGS_H_
+#endif  // AVIARY_JS_UTF8_H_
