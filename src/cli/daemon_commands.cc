@@ -55,6 +55,7 @@ struct WorkerFlags {
   std::string shard;
   std::string shard_uri;
   double task_timeout_s = 30;
+  uint32_t task_cpu_limit_s = 0;
   bool exit_with_parent = false;
 };
 
@@ -83,6 +84,10 @@ int RunCoordinator(const CoordinatorFlags& flags) {
 
 int RunWorker(const WorkerFlags& flags) {
   if (flags.exit_with_parent) ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+  // Containment (docs/reliability.md): processes an attempt leaves behind become our children, to
+  // be killed; and task processes (same user) cannot read our memory or /proc/PID/environ.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  ::prctl(PR_SET_DUMPABLE, 0);
   worker::WorkerOptions options;
   options.coordinator = flags.coordinator;
   options.listen = flags.listen;
@@ -92,6 +97,8 @@ int RunWorker(const WorkerFlags& flags) {
   options.location = flags.shard;  // --shard-uri is accepted but not needed: splits say where to read
   options.stall_timeout_us = static_cast<int64_t>(flags.task_timeout_s * 1e6);
   options.runner_exe = devcluster::SelfExePath();
+  options.cpu_limit_seconds = flags.task_cpu_limit_s;
+  options.reap_orphans = true;
   worker::WorkerDaemon daemon(Env::Default(), options);
   std::thread watcher = WatchSignals([&daemon] { daemon.Stop(); });
   watcher.detach();
@@ -126,6 +133,7 @@ Adapter DefineWorker(CLI::App* cmd) {
   cmd->add_option("--shard", f->shard, "name of the shard this worker sits next to");
   cmd->add_option("--shard-uri", f->shard_uri, "MongoDB URI of that shard");
   cmd->add_option("--task-timeout", f->task_timeout_s, "seconds without progress before an attempt is killed")->capture_default_str();
+  cmd->add_option("--task-cpu-limit", f->task_cpu_limit_s, "CPU seconds an attempt may use (0: no limit)")->capture_default_str();
   cmd->add_flag("--exit-with-parent", f->exit_with_parent)->group("");
   return [f](const GlobalFlags&) { return RunWorker(*f); };
 }

@@ -28,6 +28,8 @@ void AddJobFlags(CLI::App* cmd, JobFlags* flags) {
   };
   option("field", &f->input_options, "document field that built-in jobs read")->default_str(std::string(kDefaultTextField));
   option("query", &f->input_options, "MongoDB filter (JSON) applied to the input");
+  option("sort", &f->input_options, "MongoDB input: sort (JSON, e.g. '{\"ts\": -1}') that --limit follows");
+  option("limit", &f->input_options, "MongoDB input: read only the first N documents (in --sort order; 0: all)");
   option("out-mode", &f->output_options, "MongoDB output: replace, merge or reduce")->default_str("replace");
   cmd->add_flag("--overwrite", f->overwrite, "replace an existing result in the output directory");
   cmd->add_option("--max-attempts", f->max_attempts,

@@ -14,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "client/plugin_check.h"
 #include "rpc/grpc_util.h"
 #include "worker/task_runner.h"
 
@@ -38,8 +39,8 @@ bool LoadSecret(const std::string& secret_file) {
     transport.secret = env;
   }
   rpc::SetTransportOptions(transport);
-  // Task runners (child processes) fetch shuffle data and must present the same secret.
-  if (!transport.secret.empty()) ::setenv("AVIARY_SECRET", transport.secret.c_str(), 1);
+  // Never exported to children: a reduce attempt's task process gets the secret on a pipe and
+  // drops it before user code runs (worker/task_process.h).
   return true;
 }
 
@@ -51,10 +52,13 @@ void SetUpLogging(const std::string& log_level) {
 
 int Main(int argc, char** argv) {
   // The task runner is started by workers only; keep its path free of CLI parsing surprises.
-  if (argc == 4 && std::string(argv[1]) == "task-runner" && std::string(argv[2]) == "--work-dir") {
-    if (!LoadSecret("")) return kExitUsage;
-    return worker::TaskRunnerMain(argv[3]);
+  if ((argc == 4 || argc == 6) && std::string(argv[1]) == "task-runner" && std::string(argv[2]) == "--work-dir") {
+    const bool cpu = argc == 6 && std::string(argv[4]) == "--cpu-limit";
+    // It takes the secret from its daemon, never from the environment.
+    return worker::TaskRunnerMain(argv[3], cpu ? static_cast<uint32_t>(std::strtoul(argv[5], nullptr, 10)) : 0);
   }
+  // Hidden too: the client checks a plugin in a child running this (client/plugin_check.h).
+  if (argc == 3 && std::string(argv[1]) == "check-plugin") return client::CheckPluginMain(argv[2]);
 
   CLI::App app{"Aviary: MapReduce next to your MongoDB shards"};
   app.require_subcommand(1);

@@ -1,5 +1,6 @@
 #include "client/submission.h"
 
+#include "client/plugin_check.h"
 #include "common/env.h"
 #include "plugin/plugin.h"
 #include "storage/registry.h"
@@ -11,11 +12,12 @@ StatusOr<rpc::SubmitJobRequest> BuildSubmission(const JobOptions& flags) {
   rpc::JobSpec& spec = *request.mutable_job();
   ASSIGN_OR_RETURN(std::string plugin_path, ResolvePlugin(flags.job));
   RETURN_IF_ERROR(ReadFileToString(Env::Default(), plugin_path, request.mutable_plugin_library()));
-  // Load it here so a library that is not a plugin fails before anything is submitted.
-  ASSIGN_OR_RETURN(auto plugin, Plugin::Open(plugin_path));
+  // Check it here so a library that is not a plugin fails before anything is submitted; in a
+  // child process, since loading runs the library's code.
+  ASSIGN_OR_RETURN(std::string name, CheckPluginInChild(plugin_path));
   const bool builtin = flags.job.find('/') == std::string::npos && !flags.job.ends_with(".so");
   spec.set_plugin(builtin ? flags.job : plugin_path);
-  spec.set_name(std::string(plugin->name()));
+  spec.set_name(name);
   ASSIGN_OR_RETURN(std::string sha256, Sha256File(plugin_path));
   spec.set_plugin_sha256(sha256);
   if (flags.input.empty()) return InvalidArgument("--input is required");

@@ -5,8 +5,13 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
 
 extern char** environ;
 
@@ -104,6 +109,53 @@ std::optional<int> TryWaitForExit(pid_t pid) {
   int status = 0;
   if (::waitpid(pid, &status, WNOHANG) == pid) return status;
   return std::nullopt;
+}
+
+bool HasEnded(pid_t pid) {
+  siginfo_t info{};
+  return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid;
+}
+
+std::vector<pid_t> ChildrenOf(pid_t pid) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::ifstream children(task.path() / "children");
+    for (pid_t child; children >> child;) out.push_back(child);
+  }
+  return out;
+}
+
+std::vector<pid_t> DescendantsOf(pid_t pid) {
+  std::vector<pid_t> out;
+  std::vector<pid_t> todo = {pid};
+  // Bounded: a fork bomb must not keep us here; what is missed is found on the next call.
+  while (!todo.empty() && out.size() < 4096) {
+    const pid_t parent = todo.back();
+    todo.pop_back();
+    for (pid_t child : ChildrenOf(parent)) {
+      out.push_back(child);
+      todo.push_back(child);
+    }
+  }
+  return out;
+}
+
+uint64_t ResidentBytesOf(pid_t pid) {
+  uint64_t pages = 0, resident = 0;
+  std::ifstream statm("/proc/" + std::to_string(pid) + "/statm");
+  if (!(statm >> pages >> resident)) return 0;
+  return resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+std::vector<std::string> EnvironmentWithout(const std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry(*e);
+    const std::string name = entry.substr(0, entry.find('='));
+    if (std::find(names.begin(), names.end(), name) == names.end()) out.push_back(entry);
+  }
+  return out;
 }
 
 bool SignalProcess(pid_t pid, int signal) { return pid > 0 && ::kill(pid, signal) == 0; }

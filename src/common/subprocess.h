@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -67,6 +68,20 @@ StatusOr<int> WaitForExit(pid_t pid);
 // The wait status of child `pid` if it has ended (reaping it), else nullopt (also when it is not
 // a child of this process).
 std::optional<int> TryWaitForExit(pid_t pid);
+
+// True once child `pid` has ended, without reaping it: its pid (and so its process group id) stays
+// reserved until TryWaitForExit, so the group can still be signalled safely.
+bool HasEnded(pid_t pid);
+
+// The children of `pid` (from /proc/PID/task/*/children; zombies included).
+std::vector<pid_t> ChildrenOf(pid_t pid);
+// Its children, their children, and so on (at most a few thousand: a fork bomb is cut off).
+std::vector<pid_t> DescendantsOf(pid_t pid);
+// Resident memory of process `pid` in bytes; 0 when it is gone.
+uint64_t ResidentBytesOf(pid_t pid);
+
+// This process's environment without the variables named (a child must not see, say, the secret).
+std::vector<std::string> EnvironmentWithout(const std::vector<std::string>& names);
 
 // Sends `signal` to `pid`; false when there is no such process.
 bool SignalProcess(pid_t pid, int signal);

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -98,6 +99,36 @@ TEST_F(SubprocessTest, NewSession) {
   EXPECT_NE(::getsid(*pid), ::getsid(0));
   EXPECT_TRUE(SignalProcess(*pid, SIGKILL));
   ASSERT_TRUE(WaitForExit(*pid).ok());
+}
+
+TEST_F(SubprocessTest, DescendantsHasEndedAndResidentMemory) {
+  SpawnSpec spec;
+  // A shell with a child of its own; the shell waits for it, so both stay until killed.
+  spec.argv = {"/bin/sh", "-c", "/bin/sleep 600 & echo started > " + dir_ + "/started; wait"};
+  StatusOr<pid_t> pid = Spawn(spec);
+  ASSERT_TRUE(pid.ok());
+  while (Read("started").empty()) ::usleep(1000);
+  const std::vector<pid_t> descendants = DescendantsOf(*pid);
+  ASSERT_EQ(descendants.size(), 1u);
+  EXPECT_EQ(ChildrenOf(*pid), descendants);
+  EXPECT_GT(ResidentBytesOf(*pid), 0u);
+  EXPECT_FALSE(HasEnded(*pid));
+  EXPECT_TRUE(SignalProcess(descendants[0], SIGKILL));
+  EXPECT_TRUE(SignalProcess(*pid, SIGKILL));
+  while (!HasEnded(*pid)) ::usleep(1000);
+  EXPECT_TRUE(SignalProcess(*pid, 0));  // ended but not reaped: the pid is still reserved
+  ASSERT_TRUE(WaitForExit(*pid).ok());
+  EXPECT_EQ(ResidentBytesOf(*pid), 0u);
+}
+
+TEST_F(SubprocessTest, EnvironmentWithoutDropsOnlyTheNamedVariables) {
+  ::setenv("AVIARY_TEST_KEEP", "1", 1);
+  ::setenv("AVIARY_TEST_DROP", "2", 1);
+  const std::vector<std::string> env = EnvironmentWithout({"AVIARY_TEST_DROP"});
+  EXPECT_NE(std::find(env.begin(), env.end(), "AVIARY_TEST_KEEP=1"), env.end());
+  EXPECT_EQ(std::find(env.begin(), env.end(), "AVIARY_TEST_DROP=2"), env.end());
+  ::unsetenv("AVIARY_TEST_KEEP");
+  ::unsetenv("AVIARY_TEST_DROP");
 }
 
 // This process blocks SIGTERM (as a daemon's signal thread does); the child must not inherit that.

@@ -10,6 +10,7 @@
 
 #include "common/subprocess.h"
 #include "devcluster/process.h"
+#include "rpc/grpc_util.h"
 
 namespace aviary::devcluster {
 namespace {
@@ -32,6 +33,9 @@ StatusOr<pid_t> SpawnWorker(const std::string& coordinator, const std::string& d
                 std::to_string(options.memory_mb), "--task-timeout", std::to_string(options.task_timeout_s),
                 "--exit-with-parent"};
   child.name = "a worker";
+  // The secret is never exported by this process: the worker, a daemon of ours, gets it here.
+  child.env = EnvironmentWithout({"AVIARY_SECRET"});
+  if (const std::string& secret = rpc::GetTransportOptions().secret; !secret.empty()) child.env->push_back("AVIARY_SECRET=" + secret);
   child.Open(1, "/dev/null", O_WRONLY);
   return Spawn(child);
 }

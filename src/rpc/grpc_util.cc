@@ -1,5 +1,7 @@
 #include "rpc/grpc_util.h"
 
+#include <openssl/crypto.h>
+
 #include <string>
 
 namespace aviary::rpc {
@@ -28,6 +30,13 @@ Status FromGrpc(const grpc::Status& status, const std::string& peer) {
 
 void SetTransportOptions(const TransportOptions& options) { MutableOptions() = options; }
 const TransportOptions& GetTransportOptions() { return MutableOptions(); }
+
+void ForgetSecret() {
+  std::string& secret = MutableOptions().secret;
+  OPENSSL_cleanse(secret.data(), secret.size());
+  secret.clear();
+  secret.shrink_to_fit();
+}
 
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int window_bytes) {
   grpc::ChannelArguments args;

@@ -25,6 +25,9 @@ struct TransportOptions {
 // Process-wide transport settings; set once at startup, before any channel or server exists.
 void SetTransportOptions(const TransportOptions& options);
 const TransportOptions& GetTransportOptions();
+// Overwrites the secret's bytes and clears it: a task runner calls it once it has fetched its
+// inputs, before it loads user code (docs/reliability.md, "User code is contained").
+void ForgetSecret();
 
 // The real channel to `address`; clients get it through ChannelFactory::Default()
 // (channel_factory.h), so that tests can substitute a fake network.

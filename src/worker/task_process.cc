@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -15,50 +16,115 @@
 namespace aviary::worker {
 namespace {
 
+constexpr int kSecretFd = 4;
+// Descriptors of this process that are handed to the child are moved above the child's fixed
+// ones first, so that setting up fd 1-4 in the child never overwrites one still to be copied.
+constexpr int kFirstHighFd = 10;
+// The output pipe's capacity: large, so a chatty task rarely waits for the daemon's next poll.
+constexpr int kOutputPipeBytes = 1 << 20;
+constexpr int64_t kMemoryCheckUs = 20'000;
+
 std::string DescribeExit(int wait_status) {
   return "task process " + DescribeWaitStatus(wait_status) + (WIFSIGNALED(wait_status) ? "" : " without a result");
 }
 
+std::string Megabytes(uint64_t bytes) { return std::to_string(bytes >> 20) + " MB"; }
+
+// A pipe whose two ends are close-on-exec and numbered at least kFirstHighFd.
+Status HighPipe(int fds[2]) {
+  int raw[2];
+  if (::pipe2(raw, O_CLOEXEC) != 0) return Internal(std::string("pipe: ") + std::strerror(errno));
+  for (int i = 0; i < 2; ++i) {
+    fds[i] = ::fcntl(raw[i], F_DUPFD_CLOEXEC, kFirstHighFd);
+    ::close(raw[i]);
+  }
+  if (fds[0] < 0 || fds[1] < 0) {
+    for (int i = 0; i < 2; ++i) if (fds[i] >= 0) ::close(fds[i]);
+    return Internal(std::string("fcntl: ") + std::strerror(errno));
+  }
+  return Status::OK();
+}
+
+// The read end of a pipe that already holds `data` and is closed for writing.
+StatusOr<int> PipeHolding(const std::string& data) {
+  if (data.size() > 4096) return InvalidArgument("the cluster secret is longer than 4096 bytes");
+  int fds[2];
+  RETURN_IF_ERROR(HighPipe(fds));
+  const bool written = ::write(fds[1], data.data(), data.size()) == static_cast<ssize_t>(data.size());
+  ::close(fds[1]);
+  if (!written) {
+    ::close(fds[0]);
+    return Internal(std::string("writing the secret pipe: ") + std::strerror(errno));
+  }
+  return fds[0];
+}
+
 }  // namespace
 
+uint64_t AttemptMemoryLimit(const rpc::TaskSpec& spec) {
+  constexpr uint64_t kFloor = 64ull << 20;
+  constexpr uint64_t kSanitizerMargin = kUnderAddressSanitizer ? 768ull << 20 : 0;
+  return spec.memory_budget_bytes() == 0 ? 0 : std::max(kFloor, spec.memory_budget_bytes()) + kSanitizerMargin;
+}
+
 StatusOr<std::unique_ptr<TaskProcess>> TaskProcess::Launch(Env* env, const std::string& runner_exe,
-                                                           const rpc::TaskSpec& spec, int64_t stall_timeout_us) {
+                                                           const rpc::TaskSpec& spec, int64_t stall_timeout_us,
+                                                           const std::string& secret, uint32_t cpu_limit_seconds) {
   const std::string& dir = spec.work_dir();
   RETURN_IF_ERROR(env->CreateDirs(dir));
   RETURN_IF_ERROR(WriteFileAtomically(env, dir + "/spec.pb", spec.SerializeAsString()));
 
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return Internal(std::string("pipe: ") + std::strerror(errno));
-  const std::string log = dir + "/stderr.log";
+  int progress[2], output[2];
+  RETURN_IF_ERROR(HighPipe(progress));
+  if (Status s = HighPipe(output); !s.ok()) {
+    ::close(progress[0]);
+    ::close(progress[1]);
+    return s;
+  }
+  StatusOr<int> secret_fd = secret.empty() ? StatusOr<int>(-1) : PipeHolding(secret);
+  ::fcntl(output[0], F_SETPIPE_SZ, kOutputPipeBytes);  // best effort: the default 64 KiB works too
   SpawnSpec child;
   child.argv = {runner_exe, "task-runner", "--work-dir", dir};
-  child.Open(0, "/dev/null", O_RDONLY).Open(1, log, O_WRONLY | O_CREAT | O_TRUNC).Dup(1, 2);
-  child.Dup(pipe_fds[1], 3);  // dup2 clears O_CLOEXEC on fd 3
+  if (cpu_limit_seconds > 0) child.argv.insert(child.argv.end(), {"--cpu-limit", std::to_string(cpu_limit_seconds)});
+  child.env = EnvironmentWithout({"AVIARY_SECRET"});
+  child.Open(0, "/dev/null", O_RDONLY).Dup(output[1], 1).Dup(output[1], 2).Dup(progress[1], 3);
+  if (secret_fd.ok() && *secret_fd >= 0) child.Dup(*secret_fd, kSecretFd);
+  child.close_from = secret_fd.ok() && *secret_fd >= 0 ? kSecretFd + 1 : kSecretFd;
+  child.new_process_group = true;  // so that Kill() reaches what the attempt forks
   child.name = "task runner " + runner_exe;
-  StatusOr<pid_t> pid = Spawn(child);
-  ::close(pipe_fds[1]);
+  StatusOr<pid_t> pid = secret_fd.ok() ? Spawn(child) : StatusOr<pid_t>(secret_fd.status());
+  ::close(progress[1]);
+  ::close(output[1]);
+  if (secret_fd.ok() && *secret_fd >= 0) ::close(*secret_fd);
   if (!pid.ok()) {
-    ::close(pipe_fds[0]);
+    ::close(progress[0]);
+    ::close(output[0]);
     return pid.status();
   }
-  ::fcntl(pipe_fds[0], F_SETFL, O_NONBLOCK);
-  return std::unique_ptr<TaskProcess>(new TaskProcess(env, spec, *pid, pipe_fds[0], stall_timeout_us));
+  ::fcntl(progress[0], F_SETFL, O_NONBLOCK);
+  ::fcntl(output[0], F_SETFL, O_NONBLOCK);
+  return std::unique_ptr<TaskProcess>(new TaskProcess(env, spec, *pid, progress[0], output[0], stall_timeout_us,
+                                                      cpu_limit_seconds));
 }
 
-TaskProcess::TaskProcess(Env* env, rpc::TaskSpec spec, pid_t pid, int progress_fd, int64_t stall_timeout_us)
+TaskProcess::TaskProcess(Env* env, rpc::TaskSpec spec, pid_t pid, int progress_fd, int output_fd,
+                         int64_t stall_timeout_us, uint32_t cpu_limit_seconds)
     : env_(env),
       spec_(std::move(spec)),
       pid_(pid),
       progress_fd_(progress_fd),
+      output_fd_(output_fd),
       stall_timeout_us_(stall_timeout_us),
+      cpu_limit_seconds_(cpu_limit_seconds),
       last_progress_us_(env->NowMicros()) {}
 
 TaskProcess::~TaskProcess() {
   if (!done_) {
-    SignalProcess(pid_, SIGKILL);
+    KillEverything();
     (void)WaitForExit(pid_);
   }
   ::close(progress_fd_);
+  ::close(output_fd_);
 }
 
 void TaskProcess::ReadProgress() {
@@ -71,20 +137,57 @@ void TaskProcess::ReadProgress() {
   }
 }
 
+void TaskProcess::ReadOutput() {
+  char buffer[64 << 10];
+  // Bounded per call, so one flooding task cannot starve the daemon's loop; the pipe holds the rest.
+  for (int i = 0; i < 64; ++i) {
+    const ssize_t n = ::read(output_fd_, buffer, sizeof buffer);
+    if (n <= 0) return;
+    output_.Append(std::string_view(buffer, static_cast<size_t>(n)));
+  }
+}
+
+void TaskProcess::CheckMemory() {
+  const uint64_t limit = AttemptMemoryLimit(spec_);
+  const int64_t now = env_->NowMicros();
+  if (limit == 0 || now - last_memory_check_us_ < kMemoryCheckUs) return;
+  last_memory_check_us_ = now;
+  uint64_t resident = ResidentBytesOf(pid_);
+  for (pid_t p : DescendantsOf(pid_)) resident += ResidentBytesOf(p);
+  if (resident > limit) {
+    Kill("exceeded the memory limit of " + Megabytes(limit) + " (its processes held " + Megabytes(resident) + ")");
+  }
+}
+
+void TaskProcess::KillEverything() {
+  // Descendants first (those that left the group by setsid() are still below the runner, a
+  // subreaper), then the group. The runner's pid is not reaped yet, so the group id is still ours.
+  for (pid_t p : DescendantsOf(pid_)) SignalProcess(p, SIGKILL);
+  SignalProcess(pid_, SIGKILL);
+  SignalProcessGroup(pid_, SIGKILL);
+}
+
 void TaskProcess::Kill(const std::string& why) {
   if (done_ || !kill_reason_.empty()) return;
   kill_reason_ = why;
-  SignalProcess(pid_, SIGKILL);
+  KillEverything();
 }
 
 bool TaskProcess::Poll(rpc::TaskResult* result) {
   if (done_) return false;
   ReadProgress();
-  if (const std::optional<int> wait_status = TryWaitForExit(pid_)) {
+  ReadOutput();
+  if (HasEnded(pid_)) {
+    // Whatever the attempt forked ends with it. (Orphans that already moved to the daemon, a
+    // subreaper too, are swept by the daemon.)
+    SignalProcessGroup(pid_, SIGKILL);
+    const std::optional<int> wait_status = TryWaitForExit(pid_);
+    ReadOutput();
     done_ = true;
-    *result = Collect(*wait_status);
+    *result = Collect(wait_status.value_or(0));
     return true;
   }
+  CheckMemory();
   if (env_->NowMicros() - last_progress_us_ > stall_timeout_us_) {
     Kill("no progress for " + std::to_string(stall_timeout_us_ / 1000000) + " s (user code stuck?)");
   }
@@ -92,7 +195,11 @@ bool TaskProcess::Poll(rpc::TaskResult* result) {
 }
 
 rpc::TaskResult TaskProcess::Collect(int wait_status) {
-  if (!kill_reason_.empty()) return FailedResult("attempt stopped: " + kill_reason_);
+  if (!kill_reason_.empty()) return FailedResult("attempt stopped: " + kill_reason_ + OutputTail());
+  if (WIFSIGNALED(wait_status) && WTERMSIG(wait_status) == SIGXCPU) {
+    return FailedResult("attempt stopped: exceeded the CPU-time limit of " + std::to_string(cpu_limit_seconds_) +
+                        " s" + OutputTail());
+  }
   std::string bytes;
   rpc::TaskResult result;
   const bool exited_cleanly = WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0;
@@ -100,7 +207,7 @@ rpc::TaskResult TaskProcess::Collect(int wait_status) {
       result.ParseFromString(bytes)) {
     return result;
   }
-  return FailedResult(DescribeExit(wait_status) + StderrTail());
+  return FailedResult(DescribeExit(wait_status) + OutputTail());
 }
 
 rpc::TaskResult TaskProcess::FailedResult(const std::string& error) const {
@@ -114,13 +221,15 @@ rpc::TaskResult TaskProcess::FailedResult(const std::string& error) const {
   return result;
 }
 
-std::string TaskProcess::StderrTail() const {
-  std::string log;
-  if (!ReadFileToString(env_, spec_.work_dir() + "/stderr.log", &log).ok() || log.empty()) return "";
+std::string TaskProcess::OutputTail() const {
   constexpr size_t kTail = 1500;
-  if (log.size() > kTail) log = "..." + log.substr(log.size() - kTail);
+  std::string log = output_.Tail(kTail);
+  if (log.empty()) return "";
+  if (output_.total_bytes() > log.size()) log = "..." + log;
   while (!log.empty() && (log.back() == '\n' || log.back() == ' ')) log.pop_back();
-  return "; stderr: " + log;
+  std::string dropped;
+  if (output_.dropped_bytes() > 0) dropped = " (" + std::to_string(output_.dropped_bytes()) + " bytes of output not kept)";
+  return "; stderr" + dropped + ": " + log;
 }
 
 }  // namespace aviary::worker

@@ -1,5 +1,7 @@
 #include "worker/task_runner.h"
 
+#include <fcntl.h>
+#include <openssl/crypto.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -8,19 +10,28 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <functional>
+#include <new>
 #include <mutex>
 
 #include "plugin/plugin.h"
+#include "rpc/grpc_util.h"
 #include "shuffle/map_output.h"
 #include "shuffle/reduce.h"
 #include "storage/input.h"
 #include "storage/output.h"
 #include "worker/fetcher.h"
+#include "worker/task_process.h"
 
 namespace aviary::worker {
 namespace {
 
 constexpr int kProgressFd = 3;
+constexpr int kSecretFd = 4;  // reduce attempts: the cluster secret, read and closed before user code
+
+std::string MemoryLimitError(const rpc::TaskSpec& spec) {
+  return "exceeded the memory limit of " + std::to_string(AttemptMemoryLimit(spec) >> 20) + " MB (an allocation failed)";
+}
 
 class SpecParams : public Params {
  public:
@@ -52,12 +63,15 @@ class PassthroughSink : public RecordSink {
 // Feeds records to the plugin's Map, turning its exceptions into a status.
 class MapSink : public RecordSink {
  public:
-  MapSink(Job* job, shuffle::MapOutputCollector* collector, ProgressReporter* progress)
-      : job_(job), collector_(collector), progress_(progress) {}
+  MapSink(Job* job, shuffle::MapOutputCollector* collector, ProgressReporter* progress, std::string limit_error)
+      : job_(job), collector_(collector), progress_(progress), limit_error_(std::move(limit_error)) {}
 
   bool OnRecord(const Record& record) override {
     try {
       job_->Map(record, *collector_);
+    } catch (const std::bad_alloc&) {
+      status_ = ResourceExhausted(limit_error_);
+      return false;
     } catch (const std::exception& e) {
       status_ = Internal(std::string("plugin threw in Map: ") + e.what() + Where(record));
       return false;
@@ -83,6 +97,7 @@ class MapSink : public RecordSink {
   Job* job_;
   shuffle::MapOutputCollector* collector_;
   ProgressReporter* progress_;
+  std::string limit_error_;
   Status status_;
   uint64_t records_ = 0;
 };
@@ -120,7 +135,9 @@ StatusOr<JobPtr> StartJob(const rpc::TaskSpec& spec, std::unique_ptr<Plugin>* pl
   return job;
 }
 
-Status RunMap(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress, rpc::TaskResult* result) {
+Status RunMap(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress, rpc::TaskResult* result,
+              const std::function<void()>& before_user_code) {
+  if (before_user_code) before_user_code();
   std::unique_ptr<Plugin> plugin;
   ASSIGN_OR_RETURN(JobPtr job, StartJob(spec, &plugin));
   ASSIGN_OR_RETURN(auto input, InputFormat::ForSplit(spec.job(), spec.split(), env));
@@ -136,7 +153,7 @@ Status RunMap(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress, r
   RETURN_IF_ERROR(env->CreateDirs(options.spill_dir));
   ASSIGN_OR_RETURN(auto collector, shuffle::MapOutputCollector::Create(env, job.get(), options));
 
-  MapSink map_sink(job.get(), collector.get(), progress);
+  MapSink map_sink(job.get(), collector.get(), progress, MemoryLimitError(spec));
   PassthroughSink passthrough_sink(collector.get());
   RecordSink* sink = spec.split().passthrough() ? static_cast<RecordSink*>(&passthrough_sink) : &map_sink;
   InputStats stats;
@@ -175,9 +192,8 @@ Status RunMap(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress, r
 
 void ReportProgress(void* arg, uint64_t records) { static_cast<ProgressReporter*>(arg)->Report(records); }
 
-Status RunReduceTask(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress, rpc::TaskResult* result) {
-  std::unique_ptr<Plugin> plugin;
-  ASSIGN_OR_RETURN(JobPtr job, StartJob(spec, &plugin));
+Status RunReduceTask(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress, rpc::TaskResult* result,
+                     const std::function<void()>& before_user_code) {
   ASSIGN_OR_RETURN(auto output, OutputFormat::ForJob(spec.job(), env));
   const std::string dir = spec.work_dir() + "/segments";
   RETURN_IF_ERROR(env->CreateDirs(dir));
@@ -187,6 +203,10 @@ Status RunReduceTask(Env* env, const rpc::TaskSpec& spec, ProgressReporter* prog
     for (uint32_t m : fetched.lost_map_tasks) result->add_lost_map_tasks(m);
     return fetched.error;
   }
+  // The fetch was the only use of the cluster secret: it is gone before the plugin is loaded.
+  if (before_user_code) before_user_code();
+  std::unique_ptr<Plugin> plugin;
+  ASSIGN_OR_RETURN(JobPtr job, StartJob(spec, &plugin));
   ASSIGN_OR_RETURN(auto writer, output->OpenTaskWriter(spec.job_id(), spec.task(), spec.attempt()));
   shuffle::ReduceStats stats;
   RETURN_IF_ERROR(shuffle::RunReduce(env, job.get(), fetched.segment_files, writer.get(), &stats, ReportProgress,
@@ -216,7 +236,8 @@ void ProgressReporter::ReportNow(uint64_t progress) {
   if (fd_ >= 0) (void)!::write(fd_, &progress, sizeof progress);
 }
 
-rpc::TaskResult RunTask(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress) {
+rpc::TaskResult RunTask(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress,
+                        const std::function<void()>& before_user_code) {
   rpc::TaskResult result;
   result.set_job_id(spec.job_id());
   result.set_kind(spec.kind());
@@ -224,7 +245,10 @@ rpc::TaskResult RunTask(Env* env, const rpc::TaskSpec& spec, ProgressReporter* p
   result.set_attempt(spec.attempt());
   Status s;
   try {
-    s = spec.kind() == rpc::MAP ? RunMap(env, spec, progress, &result) : RunReduceTask(env, spec, progress, &result);
+    s = spec.kind() == rpc::MAP ? RunMap(env, spec, progress, &result, before_user_code)
+                                : RunReduceTask(env, spec, progress, &result, before_user_code);
+  } catch (const std::bad_alloc&) {
+    s = ResourceExhausted(MemoryLimitError(spec));
   } catch (const std::exception& e) {
     s = Internal(std::string("uncaught exception: ") + e.what());
   }
@@ -234,10 +258,50 @@ rpc::TaskResult RunTask(Env* env, const rpc::TaskSpec& spec, ProgressReporter* p
   return result;
 }
 
-int TaskRunnerMain(const std::string& work_dir) {
+namespace {
+
+// The secret the daemon left on fd 4 (reduce attempts), or "" when there is none; fd 4 is closed.
+std::string TakeSecret() {
+  if (::fcntl(kSecretFd, F_GETFD) < 0) return "";
+  std::string secret;
+  char buffer[4096];
+  for (ssize_t n; (n = ::read(kSecretFd, buffer, sizeof buffer)) > 0;) secret.append(buffer, static_cast<size_t>(n));
+  OPENSSL_cleanse(buffer, sizeof buffer);
+  ::close(kSecretFd);
+  return secret;
+}
+
+// Limits the kernel enforces on this process and on what it forks (hard limits, so user code
+// cannot raise them). The daemon watches resident memory too; this backstop refuses the huge
+// allocation the daemon's polling would see too late. Not under AddressSanitizer, whose shadow
+// memory is terabytes of address space.
+void SetLimits(const rpc::TaskSpec& spec, uint32_t cpu_limit_seconds) {
+  if (AttemptMemoryLimit(spec) > 0 && !kUnderAddressSanitizer) {
+    const rlim_t data = 2 * AttemptMemoryLimit(spec) + (1ull << 30);
+    const struct rlimit limit = {data, data};
+    ::setrlimit(RLIMIT_DATA, &limit);
+  }
+  if (cpu_limit_seconds > 0) {
+    // SIGXCPU at the limit (the daemon names it), SIGKILL shortly after for a task that ignores it.
+    const struct rlimit limit = {cpu_limit_seconds, cpu_limit_seconds + 2};
+    ::setrlimit(RLIMIT_CPU, &limit);
+  }
+}
+
+}  // namespace
+
+int TaskRunnerMain(const std::string& work_dir, uint32_t cpu_limit_seconds) {
   // Die with the worker daemon: an orphaned attempt would only waste a core.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() == 1) return 3;
+  // What user code forks stays below us even after setsid(), where the daemon finds and kills it.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  std::string secret = TakeSecret();
+  rpc::TransportOptions transport;
+  transport.secret = secret;
+  rpc::SetTransportOptions(transport);
+  OPENSSL_cleanse(secret.data(), secret.size());
+  OPENSSL_cleanse(transport.secret.data(), transport.secret.size());
   Env* env = Env::Default();
   std::string bytes;
   rpc::TaskSpec spec;
@@ -245,9 +309,10 @@ int TaskRunnerMain(const std::string& work_dir) {
     std::fprintf(stderr, "cannot read task spec in %s\n", work_dir.c_str());
     return 2;
   }
+  SetLimits(spec, cpu_limit_seconds);
   ProgressReporter progress(env, kProgressFd);
   progress.ReportNow(0);
-  rpc::TaskResult result = RunTask(env, spec, &progress);
+  rpc::TaskResult result = RunTask(env, spec, &progress, [] { rpc::ForgetSecret(); });
   if (!result.ok()) {
     // A failed attempt's scratch is useless. Free it first, so that a full disk neither swallows
     // the result (and the error in it) nor fails the attempts that come after this one.

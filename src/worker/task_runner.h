@@ -5,6 +5,7 @@
 #define AVIARY_WORKER_TASK_RUNNER_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "common/env.h"
@@ -29,10 +30,14 @@ class ProgressReporter {
 };
 
 // Runs the attempt described by `spec`. Never throws; failures come back in the result.
-rpc::TaskResult RunTask(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress);
+// `before_user_code`, if set, runs once before the plugin is loaded (after a reducer's fetch):
+// the task process drops the cluster secret there.
+rpc::TaskResult RunTask(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress,
+                        const std::function<void()>& before_user_code = {});
 
-// Entry point of `aviary task-runner`: reads spec.pb from `work_dir`, runs it, writes result.pb.
-int TaskRunnerMain(const std::string& work_dir);
+// Entry point of `aviary task-runner --work-dir DIR [--cpu-limit N]`: reads spec.pb from
+// `work_dir`, runs it under its limits, writes result.pb.
+int TaskRunnerMain(const std::string& work_dir, uint32_t cpu_limit_seconds = 0);
 
 }  // namespace aviary::worker
 

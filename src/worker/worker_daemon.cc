@@ -3,8 +3,12 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <signal.h>
+
+#include <algorithm>
 #include <climits>
 
+#include "common/subprocess.h"
 #include "plugin/plugin.h"
 #include "rpc/grpc_util.h"
 #include "worker/layout.h"
@@ -154,12 +158,15 @@ void WorkerDaemon::Launch(rpc::TaskSpec spec) {
   }
   spec.set_work_dir(AttemptDir(options_.data_dir, spec.job_id(), spec.kind(), spec.task(), spec.attempt()));
   spec.set_memory_budget_bytes(options_.memory_bytes / options_.slots);
+  // Only a reducer calls other workers; a map attempt never holds the secret.
+  const std::string secret = spec.kind() == rpc::REDUCE ? rpc::GetTransportOptions().secret : "";
   spec.set_worker_id(worker_id_);
   spec.set_worker_location(options_.location);
   StatusOr<std::string> plugin = EnsurePlugin(spec.job());
   StatusOr<std::unique_ptr<TaskProcess>> process =
       plugin.ok() ? (spec.set_plugin_path(*plugin),
-                     TaskProcess::Launch(env_, options_.runner_exe, spec, options_.stall_timeout_us))
+                     TaskProcess::Launch(env_, options_.runner_exe, spec, options_.stall_timeout_us, secret,
+                                         options_.cpu_limit_seconds))
                   : StatusOr<std::unique_ptr<TaskProcess>>(plugin.status());
   if (!process.ok()) {
     failure.set_error(process.status().message());
@@ -217,12 +224,33 @@ bool WorkerDaemon::PollTasks() {
       ++it;
     }
   }
+  if (some_finished) SweepOrphans();
   return some_finished;
 }
 
 void WorkerDaemon::KillAll(const std::string& why) {
   for (auto& [key, process] : running_) process->Kill(why);
   running_.clear();  // destructors reap the children
+  SweepOrphans();
+}
+
+void WorkerDaemon::SweepOrphans() {
+  if (!options_.reap_orphans) return;
+  std::set<pid_t> runners;
+  for (const auto& [key, process] : running_) runners.insert(process->pid());
+  // Killing an orphan hands its own children to us in turn; a few rounds catch those.
+  for (int round = 0; round < 8; ++round) {
+    std::vector<pid_t> orphans;
+    for (pid_t child : ChildrenOf(::getpid())) {
+      if (!runners.count(child)) orphans.push_back(child);
+    }
+    if (orphans.empty()) return;
+    for (pid_t orphan : orphans) {
+      SignalProcess(orphan, SIGKILL);
+      (void)WaitForExit(orphan);
+    }
+    spdlog::info("killed {} process(es) left behind by ended attempts", orphans.size());
+  }
 }
 
 void WorkerDaemon::DeleteJob(const std::string& job_id) {
@@ -235,6 +263,7 @@ void WorkerDaemon::DeleteJob(const std::string& job_id) {
       ++it;
     }
   }
+  SweepOrphans();
   Status s = env_->DeleteRecursively(JobDir(options_.data_dir, job_id));
   if (!s.ok()) spdlog::warn("cleaning up job {}: {}", job_id, s.ToString());
 }

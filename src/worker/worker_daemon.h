@@ -37,7 +37,13 @@ struct WorkerOptions {
   int64_t stall_timeout_us = 30'000'000;
   int64_t register_timeout_us = 30'000'000;  // give up at startup if the coordinator never answers
   std::string runner_exe;           // the aviary binary that runs `task-runner`
+  uint32_t cpu_limit_seconds = 0;   // per attempt; 0: none
+  // This process is a child subreaper (PR_SET_CHILD_SUBREAPER): every child of it that is not a
+  // running task process was left behind by an ended attempt and is killed. Off in tests that
+  // run the daemon inside a process with children of its own.
+  bool reap_orphans = false;
 };
+
 
 class WorkerDaemon {
  public:
@@ -65,6 +71,7 @@ class WorkerDaemon {
   StatusOr<std::string> EnsurePlugin(const rpc::JobSpec& job);
   bool PollTasks();  // true if a task finished
   void KillAll(const std::string& why);
+  void SweepOrphans();
   void DeleteJob(const std::string& job_id);
   static AttemptKey KeyOf(const rpc::TaskSpec& spec);
 

@@ -18,12 +18,24 @@ std::string Option(const FormatArgs& args, const std::string& name) {
   return it == args.options.end() ? std::string() : it->second;
 }
 
-StatusOr<std::unique_ptr<InputFormat>> OpenMongoInput(const FormatArgs& args) {
+mongo::MongoInputOptions InputOptions(const FormatOptions& given) {
+  auto get = [&given](const std::string& name) {
+    auto it = given.find(name);
+    return it == given.end() ? std::string() : it->second;
+  };
   mongo::MongoInputOptions options;
-  if (std::string field = Option(args, "field"); !field.empty()) options.text_field = std::move(field);
-  options.query_json = Option(args, "query");
-  return mongo::NewMongoInput(args.uri, std::move(options));
+  if (std::string field = get("field"); !field.empty()) options.text_field = std::move(field);
+  options.query_json = get("query");
+  options.sort_json = get("sort");
+  options.limit = get("limit");
+  return options;
 }
+
+StatusOr<std::unique_ptr<InputFormat>> OpenMongoInput(const FormatArgs& args) {
+  return mongo::NewMongoInput(args.uri, InputOptions(args.options));
+}
+
+Status CheckInputOptions(const FormatOptions& options) { return mongo::CheckMongoInputOptions(InputOptions(options)); }
 
 StatusOr<std::unique_ptr<OutputFormat>> OpenMongoOutput(const FormatArgs& args) {
   mongo::MongoOutputOptions options;
@@ -50,7 +62,8 @@ Kind MongoKind(std::vector<std::string> options) {
 }  // namespace
 
 void RegisterMongoFormats(FormatRegistry& registry) {
-  InputKind in = MongoKind<InputKind>({"field", "query"});
+  InputKind in = MongoKind<InputKind>({"field", "query", "sort", "limit"});
+  in.check_options = CheckInputOptions;
   in.open = OpenMongoInput;
   CheckRegistered(registry.AddInput(std::move(in)));
 

@@ -1,5 +1,7 @@
 #include "storage/mongo/mongo_input.h"
 
+#include <algorithm>
+#include <map>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -9,6 +11,7 @@
 #include "storage/mongo/mongo_client.h"
 #include "storage/mongo/ownership.h"
 #include "storage/mongo/queries.h"
+#include "storage/mongo/sort_limit.h"
 #include "storage/mongo/split_plan.h"
 #include "storage/mongo/topology.h"
 
@@ -68,6 +71,46 @@ void BuildFilter(const MongoSplit& m, const SplitFilters& f, ScopedBson* filter)
   bson_append_array_end(filter->get(), &all);
 }
 
+// {$and: [filter, {_id: {$in: selected}}]}: a limited split reads only the chosen documents.
+void RestrictToSelected(const MongoSplit& m, ScopedBson* filter) {
+  ScopedBson restricted;
+  bson_t all, item, id, in;
+  bson_append_array_begin(restricted.get(), "$and", -1, &all);
+  bson_append_document(&all, "0", -1, filter->get());
+  bson_append_document_begin(&all, "1", -1, &item);
+  bson_append_document_begin(&item, "_id", -1, &id);
+  bson_append_array_begin(&id, "$in", -1, &in);
+  for (int i = 0; i < m.selected_size(); ++i) {
+    const std::string key = std::to_string(i);
+    BsonView value(m.selected(i));
+    bson_iter_t it;
+    if (bson_iter_init_find(&it, value.get(), "_id")) bson_append_iter(&in, key.c_str(), -1, &it);
+  }
+  bson_append_array_end(&id, &in);
+  bson_append_document_end(&item, &id);
+  bson_append_document_end(&all, &item);
+  bson_append_array_end(restricted.get(), &all);
+  filter->Reset();
+  bson_concat(filter->get(), restricted.get());
+}
+
+// The fields a planning read projects: sort key, _id and shard key, without a path that another
+// one contains (MongoDB refuses a projection with colliding paths).
+std::string PlanningProjection(const SortSpec& sort, const KeyPattern& key) {
+  std::vector<std::string> paths = sort.fields;
+  paths.push_back("_id");
+  paths.insert(paths.end(), key.fields.begin(), key.fields.end());
+  std::sort(paths.begin(), paths.end());
+  ScopedBson doc;
+  std::string last;
+  for (const std::string& p : paths) {
+    if (!last.empty() && (p == last || (p.size() > last.size() && p.compare(0, last.size(), last) == 0 && p[last.size()] == '.'))) continue;
+    BSON_APPEND_INT32(doc.get(), p.c_str(), 1);
+    last = p;
+  }
+  return std::string(doc.bytes());
+}
+
 // The generic split around a payload: located at its shard.
 rpc::InputSplit Wrap(const MongoSplit& m) {
   rpc::InputSplit split;
@@ -95,8 +138,8 @@ std::string_view TextField(const char* data, size_t size, std::string_view path)
 
 class MongoInput : public InputFormat {
  public:
-  MongoInput(CollectionUri uri, std::string query, MongoInputOptions options)
-      : uri_(std::move(uri)), query_(std::move(query)), options_(std::move(options)) {}
+  MongoInput(CollectionUri uri, std::string query, SortSpec sort, int64_t limit, MongoInputOptions options)
+      : uri_(std::move(uri)), query_(std::move(query)), sort_(std::move(sort)), limit_(limit), options_(std::move(options)) {}
 
   StatusOr<std::vector<rpc::InputSplit>> PlanSplits(const PlanContext& context) override;
   Status ReadSplit(const rpc::InputSplit& split, RecordSink* sink, InputStats* stats) override;
@@ -106,12 +149,18 @@ class MongoInput : public InputFormat {
   MongoSplit NewSplit(const std::string& shard, const std::string& shard_uri) const;
   std::vector<rpc::InputSplit> PlanSharded(const Topology& topology, uint32_t desired) const;
   StatusOr<std::vector<rpc::InputSplit>> PlanUnsharded(Client* entry, const Topology& topology) const;
+  // --limit: chooses the documents and narrows every split to its shard's chosen ones.
+  Status SelectLimited(std::vector<rpc::InputSplit>* splits) const;
+  // A shard's first limit_ owned documents matching the query in sort order (projected).
+  StatusOr<std::vector<std::string>> ShardFirstDocuments(const MongoSplit& m) const;
   // The hot loop: every document of the cursor through the filters into the sink.
   Status ReadDocuments(mongoc_cursor_t* cursor, SplitFilters* filters, const RecordSource& source, RecordSink* sink,
                        InputStats* stats) const;
 
   const CollectionUri uri_;
   const std::string query_;  // BSON; empty: no filter
+  const SortSpec sort_;      // no fields: _id order
+  const int64_t limit_;      // 0: every document
   const MongoInputOptions options_;
 };
 
@@ -179,8 +228,70 @@ StatusOr<std::vector<rpc::InputSplit>> MongoInput::PlanUnsharded(Client* entry, 
 StatusOr<std::vector<rpc::InputSplit>> MongoInput::PlanSplits(const PlanContext& context) {
   ASSIGN_OR_RETURN(std::unique_ptr<Client> entry, Client::Connect(uri_.server_uri, options_.timeout_ms));
   ASSIGN_OR_RETURN(Topology topology, ReadTopology(entry.get(), uri_.database, uri_.collection));
-  if (!topology.sharded) return PlanUnsharded(entry.get(), topology);
-  return PlanSharded(topology, context.map_tasks);
+  std::vector<rpc::InputSplit> splits;
+  if (topology.sharded) {
+    splits = PlanSharded(topology, context.map_tasks);
+  } else {
+    ASSIGN_OR_RETURN(splits, PlanUnsharded(entry.get(), topology));
+  }
+  if (limit_ > 0) RETURN_IF_ERROR(SelectLimited(&splits));
+  return splits;
+}
+
+StatusOr<std::vector<std::string>> MongoInput::ShardFirstDocuments(const MongoSplit& m) const {
+  MongoSplit whole = m;
+  whole.set_num_parts(1);  // the shard's chunks, not one part's
+  whole.set_part(0);
+  ASSIGN_OR_RETURN(SplitFilters filters, MakeFilters(whole, /*passthrough=*/false));
+  const std::string server = !m.shard_uri().empty() ? m.shard_uri() : uri_.server_uri;
+  ASSIGN_OR_RETURN(std::unique_ptr<Client> client, Client::Connect(server, options_.timeout_ms));
+  ScopedBson filter, opts;
+  BsonView query(query_);
+  if (!query_.empty()) bson_concat(filter.get(), query.get());
+  const std::string sort = SortDocument(sort_), projection = PlanningProjection(sort_, filters.key);
+  BsonView sort_view(sort), projection_view(projection);
+  bson_append_document(opts.get(), "sort", -1, sort_view.get());
+  bson_append_document(opts.get(), "projection", -1, projection_view.get());
+  BSON_APPEND_INT32(opts.get(), "batchSize", static_cast<int32_t>(std::min<int64_t>(limit_ + 1, options_.batch_size)));
+  CollectionPtr collection(mongoc_client_get_collection(client->get(), uri_.database.c_str(), uri_.collection.c_str()));
+  CursorPtr cursor(mongoc_collection_find_with_opts(collection.get(), filter.get(), opts.get(), nullptr));
+  // No server-side limit: the shard's orphans come out of the cursor too and must not count.
+  ShardFirst first(&sort_, limit_);
+  const bson_t* doc = nullptr;
+  while (!first.Done() && mongoc_cursor_next(cursor.get(), &doc)) {
+    const char* data = reinterpret_cast<const char*>(bson_get_data(doc));
+    if (filters.shard && !filters.shard->Owns(data, doc->len)) continue;  // an orphan
+    first.Add(std::string(data, doc->len));
+  }
+  bson_error_t error;
+  if (mongoc_cursor_error(cursor.get(), &error)) {
+    return StatusFromBsonError(error, "choosing the first " + std::to_string(limit_) + " documents of " + ns() + " on " +
+                                          client->redacted_uri());
+  }
+  return first.Take();
+}
+
+Status MongoInput::SelectLimited(std::vector<rpc::InputSplit>* splits) const {
+  // One planning read per shard (its first split stands for all its parts).
+  std::map<std::string, size_t> shard_index;
+  std::vector<MongoSplit> payloads;
+  std::vector<Candidate> candidates;
+  for (const rpc::InputSplit& split : *splits) {
+    MongoSplit m = MongoPayload(split);
+    if (!shard_index.emplace(m.shard(), payloads.size()).second) continue;
+    ASSIGN_OR_RETURN(std::vector<std::string> docs, ShardFirstDocuments(m));
+    for (std::string& d : docs) candidates.push_back({std::move(d), payloads.size()});
+    payloads.push_back(std::move(m));
+  }
+  std::vector<std::vector<std::string>> chosen(payloads.size());
+  for (Candidate& c : FirstInOrder(sort_, std::move(candidates), limit_)) chosen[c.shard].push_back(std::move(c.doc));
+  for (rpc::InputSplit& split : *splits) {
+    MongoSplit m = MongoPayload(split);
+    m.set_limited(true);
+    for (const std::string& d : chosen[shard_index.at(m.shard())]) m.add_selected(d);
+    split.set_payload(m.SerializeAsString());
+  }
+  return Status::OK();
 }
 
 Status MongoInput::ReadSplit(const rpc::InputSplit& split, RecordSink* sink, InputStats* stats) {
@@ -193,8 +304,10 @@ Status MongoInput::ReadSplit(const rpc::InputSplit& split, RecordSink* sink, Inp
   ASSIGN_OR_RETURN(SplitFilters filters, MakeFilters(m, split.passthrough()));
   ASSIGN_OR_RETURN(std::unique_ptr<Client> client, Client::Connect(server, options_.timeout_ms));
 
+  if (m.limited() && m.selected_size() == 0 && !split.passthrough()) return Status::OK();  // none chosen here
   ScopedBson filter, opts;
   BuildFilter(m, filters, &filter);
+  if (m.limited() && !split.passthrough()) RestrictToSelected(m, &filter);
   BSON_APPEND_INT32(opts.get(), "batchSize", options_.batch_size);
   CollectionPtr collection(
       mongoc_client_get_collection(client->get(), ns.substr(0, dot).c_str(), ns.substr(dot + 1).c_str()));
@@ -235,19 +348,48 @@ MongoSplit MongoPayload(const rpc::InputSplit& split) {
   return m;
 }
 
+namespace {
+
+// Extended JSON to BSON bytes; InvalidArgument naming `flag` when it does not parse.
+StatusOr<std::string> JsonDocument(const std::string& json, const std::string& flag) {
+  bson_error_t error;
+  BsonPtr doc(bson_new_from_json(reinterpret_cast<const uint8_t*>(json.data()), static_cast<ssize_t>(json.size()), &error));
+  if (!doc) return InvalidArgument(flag + " is not a valid JSON document: " + std::string(error.message));
+  return std::string(BsonBytes(doc.get()));
+}
+
+struct ParsedOptions {
+  std::string query;  // BSON; empty: none
+  SortSpec sort;
+  int64_t limit = 0;
+};
+
+StatusOr<ParsedOptions> ParseOptions(const MongoInputOptions& options) {
+  ParsedOptions parsed;
+  if (!options.query_json.empty()) {
+    ASSIGN_OR_RETURN(parsed.query, JsonDocument(options.query_json, "--query"));
+  }
+  if (!options.sort_json.empty()) {
+    ASSIGN_OR_RETURN(const std::string sort, JsonDocument(options.sort_json, "--sort"));
+    ASSIGN_OR_RETURN(parsed.sort, ParseSort(sort));
+  }
+  if (!options.limit.empty()) {
+    ASSIGN_OR_RETURN(parsed.limit, ParseLimit(options.limit));
+  }
+  return parsed;
+}
+
+}  // namespace
+
+Status CheckMongoInputOptions(const MongoInputOptions& options) { return ParseOptions(options).status(); }
+
 StatusOr<std::unique_ptr<InputFormat>> NewMongoInput(const std::string& uri, MongoInputOptions options) {
   ASSIGN_OR_RETURN(CollectionUri parsed, ParseCollectionUri(uri));
-  std::string query;
-  if (!options.query_json.empty()) {
-    bson_error_t error;
-    BsonPtr doc(bson_new_from_json(reinterpret_cast<const uint8_t*>(options.query_json.data()),
-                                   static_cast<ssize_t>(options.query_json.size()), &error));
-    if (!doc) return InvalidArgument("--query is not a valid JSON document: " + std::string(error.message));
-    query.assign(BsonBytes(doc.get()));
-  }
+  ASSIGN_OR_RETURN(ParsedOptions o, ParseOptions(options));
   if (options.text_field.empty()) options.text_field = kDefaultTextField;
   if (options.batch_size <= 0) options.batch_size = 10000;
-  return std::unique_ptr<InputFormat>(new MongoInput(std::move(parsed), std::move(query), std::move(options)));
+  return std::unique_ptr<InputFormat>(
+      new MongoInput(std::move(parsed), std::move(o.query), std::move(o.sort), o.limit, std::move(options)));
 }
 
 }  // namespace aviary::mongo

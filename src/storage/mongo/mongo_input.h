@@ -12,7 +12,9 @@
 // lies outside the shard's chunks are orphans, skipped and counted. Record::text() is the string
 // at the text field (dotted path) or empty; Record::document() views the driver's buffer (no
 // copy); Record::source() is {shard, "db.coll"}. Passthrough splits (out mode "reduce") read
-// without ownership filtering.
+// without ownership filtering, and are never limited.
+// With --limit N (N > 0), planning chooses the first N documents of the collection in --sort
+// order (sort_limit.h) and each shard's splits read exactly the chosen ones it owns.
 //
 // Thread safety: not thread-safe; one object per thread.
 #ifndef AVIARY_STORAGE_MONGO_MONGO_INPUT_H_
@@ -32,12 +34,18 @@ struct MongoInputOptions {
   std::string query_json;           // extended-JSON filter (--query); empty: every document
   int32_t batch_size = 10000;       // documents per getMore: fewer round trips on long scans
   int timeout_ms = 5000;            // server selection and connect timeout
+  std::string sort_json;            // extended-JSON sort document (--sort); empty: _id order
+  std::string limit;                // --limit as given; empty or "0": every document
 };
 
 // The MongoSplit in a split's payload (empty when it holds none).
 MongoSplit MongoPayload(const rpc::InputSplit& split);
 
-// InvalidArgument for a malformed URI or query (naming --query); no server is contacted here.
+// InvalidArgument for a malformed query, sort or limit (naming the flag).
+Status CheckMongoInputOptions(const MongoInputOptions& options);
+
+// InvalidArgument for a malformed URI, query, sort or limit (naming the flag); no server is
+// contacted here.
 StatusOr<std::unique_ptr<InputFormat>> NewMongoInput(const std::string& uri, MongoInputOptions options);
 
 }  // namespace aviary::mongo

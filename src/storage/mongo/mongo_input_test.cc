@@ -169,7 +169,7 @@ TEST_F(MongoInputTest, QueryFilter) {
   ReadResult r = PlanAndRead(in.get(), 0);
   EXPECT_EQ(r.keys, Range(40, 60));
 
-  StatusOr<std::unique_ptr<InputFormat>> bad = NewMongoInput(cluster_.config_uri() + "shop.items", {"text", "{k: ", 100, 1000});
+  StatusOr<std::unique_ptr<InputFormat>> bad = NewMongoInput(cluster_.config_uri() + "shop.items", {"text", "{k: ", 100, 1000, "", ""});
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(bad.status().message().find("--query"), std::string::npos) << bad.status().message();
