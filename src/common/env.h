@@ -1,6 +1,6 @@
 // Env: every file and clock access that tests need to break goes through here (LevelDB's idea).
-// Env::Default() is the real POSIX file system and monotonic clock; tests wrap it to fail writes,
-// lose files or move time by hand.
+// Env::Default() is the real POSIX file system and clocks; tests wrap it to fail writes, lose
+// files or move either clock by hand.
 //
 // Thread safety: Env implementations are safe for concurrent use; file objects are not.
 #ifndef AVIARY_COMMON_ENV_H_
@@ -64,6 +64,9 @@ class Env {
 
   // Monotonic microseconds, for timeouts and durations.
   virtual int64_t NowMicros() = 0;
+  // Wall-clock microseconds since the Unix epoch, for times shown to people and stored ids.
+  // Not monotonic: never measure a duration with it.
+  virtual int64_t NowUnixMicros() = 0;
   virtual void SleepForMicros(int64_t micros) = 0;
 };
 
@@ -83,6 +86,7 @@ class EnvWrapper : public Env {
   StatusOr<std::vector<std::string>> GetChildren(const std::string& d) override { return target_->GetChildren(d); }
   StatusOr<std::vector<std::string>> Glob(const std::string& p) override { return target_->Glob(p); }
   int64_t NowMicros() override { return target_->NowMicros(); }
+  int64_t NowUnixMicros() override { return target_->NowUnixMicros(); }
   void SleepForMicros(int64_t m) override { target_->SleepForMicros(m); }
 
  private:

@@ -215,6 +215,12 @@ class PosixEnv : public Env {
         .count();
   }
 
+  int64_t NowUnixMicros() override {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
   void SleepForMicros(int64_t micros) override { std::this_thread::sleep_for(std::chrono::microseconds(micros)); }
 
  private:

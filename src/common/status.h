@@ -1,5 +1,5 @@
 // Status and StatusOr: the result of every fallible call at a module boundary. Codes map
-// one-to-one onto gRPC status codes (see rpc/status_conversion.h).
+// one-to-one onto gRPC status codes (rpc::ToGrpc and rpc::FromGrpc in rpc/grpc_util.h).
 #ifndef AVIARY_COMMON_STATUS_H_
 #define AVIARY_COMMON_STATUS_H_
 

@@ -4,17 +4,11 @@
 
 #include <filesystem>
 #include <fstream>
-#include <thread>
+
+#include "common/fake_clock_env.h"
 
 namespace aviary::coordinator {
 namespace {
-
-class FakeClockEnv : public EnvWrapper {
- public:
-  FakeClockEnv() : EnvWrapper(Env::Default()) {}
-  int64_t NowMicros() override { return now_us; }
-  int64_t now_us = 1'000'000;
-};
 
 class JobTrackerTest : public ::testing::Test {
  protected:
@@ -134,7 +128,7 @@ TEST_F(JobTrackerTest, DeadWorkerLosesItsMapOutputs) {
   Beat(b, 0, {Success(rb.assignments(0))});
   EXPECT_EQ(State(job), rpc::REDUCING);
   // Worker a goes silent while b keeps beating: a's map output must be redone.
-  env_.now_us += 6'000'000;
+  env_.Advance(6'000'000);
   Beat(b, 0);
   tracker_->Tick();
   EXPECT_EQ(State(job), rpc::MAPPING);
@@ -171,7 +165,7 @@ TEST_F(JobTrackerTest, FirstOfTwoSuccessfulAttemptsWins) {
   auto ra = Beat(a, 1);
   ASSERT_EQ(ra.assignments_size(), 1);
   // The attempt stalls: after the attempt timeout it is re-issued to b.
-  env_.now_us += 21'000'000;
+  env_.Advance(21'000'000);
   Beat(a, 0);
   Beat(b, 0);
   tracker_->Tick();
@@ -218,10 +212,10 @@ TEST_F(JobTrackerTest, LateLostReportDoesNotDiscardAMapOutputRedoneSince) {
   ASSERT_EQ(reduce.assignments(0).kind(), rpc::REDUCE);
   // a's host vanishes: it is declared dead and its map output is redone on b, while the reduce
   // attempt on b still tries to fetch from a.
-  env_.now_us += 6'000'000;
+  env_.Advance(6'000'000);
   Beat(b, 0);
   tracker_->Tick();
-  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  env_.Advance(2'000);  // the redone output ends after the reduce attempt began
   auto redo = Beat(b, 1);
   ASSERT_EQ(redo.assignments_size(), 1);
   EXPECT_EQ(redo.assignments(0).kind(), rpc::MAP);
@@ -234,6 +228,19 @@ TEST_F(JobTrackerTest, LateLostReportDoesNotDiscardAMapOutputRedoneSince) {
   EXPECT_EQ(again.assignments(0).kind(), rpc::REDUCE);
   EXPECT_EQ(again.assignments(0).attempt(), 2u);
   EXPECT_EQ(State(job), rpc::REDUCING);
+}
+
+TEST_F(JobTrackerTest, TimesAndIdsComeFromTheEnvsWallClock) {
+  std::string w = AddWorker("127.0.0.1:1");
+  std::string job = SubmitJob(1, 1);
+  EXPECT_EQ(job.rfind("job-20270115-080000-", 0), 0u) << job;
+  env_.Advance(3'000'000);
+  auto map = Beat(w, 1);
+  ASSERT_EQ(map.assignments_size(), 1);
+  auto status = tracker_->GetJob(job, true);
+  EXPECT_DOUBLE_EQ(status->submit_unix(), 1'800'000'000.0);
+  EXPECT_DOUBLE_EQ(status->tasks(0).attempts(0).start_unix(), 1'800'000'003.0);
+  EXPECT_DOUBLE_EQ(tracker_->ClusterStatus().workers(0).last_heartbeat_unix(), 1'800'000'003.0);
 }
 
 TEST_F(JobTrackerTest, SubmitRejectsMissingInput) {

@@ -1,0 +1,136 @@
+// The coordinator's state: jobs, their tasks and attempts, and the workers, with the lifecycle of
+// a job and of an attempt as explicit state machines. Every change of a job's phase or of an
+// attempt's state goes through SetPhase / SetState, which crash on an illegal transition: a
+// coordinator with a broken invariant is better dead (its standby takes over) than wrong.
+//
+// Thread safety: none here; JobTracker guards all of it with its mutex.
+#ifndef AVIARY_COORDINATOR_JOB_STATE_H_
+#define AVIARY_COORDINATOR_JOB_STATE_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "rpc/aviary.pb.h"
+#include "storage/output.h"
+
+namespace aviary::coordinator {
+
+// A job's life. Clients see it through PublicState (rpc::JobState).
+enum class JobPhase {
+  kPlanning,        // being planned by Submit; not yet visible
+  kMapping,         // map tasks to run (again, after a lost map output)
+  kReducing,        // every map has a winner; reduce tasks to run
+  kCommitting,      // every partition has a winner; the output is to be committed
+  kCommitUnderway,  // the commit is running now (a successor redoes it from kCommitting)
+  kFailing,         // failed; the temporary output is to be removed, then kFailed
+  kCancelling,      // cancelled; the temporary output is to be removed, then kCancelled
+  kSucceeded,
+  kFailed,
+  kCancelled,
+};
+
+enum class AttemptState { kRunning, kSucceeded, kFailed, kKilled, kLost };
+
+const char* PhaseName(JobPhase phase);
+std::optional<JobPhase> PhaseFromName(const std::string& name);
+const char* AttemptStateName(AttemptState state);
+std::optional<AttemptState> AttemptStateFromName(const std::string& name);
+// The state reported to clients: both commit phases are COMMITTING, both abort phases ABORTING.
+rpc::JobState PublicState(JobPhase phase);
+// Whether `from` -> `to` is a step the lifecycle allows.
+bool IsLegalTransition(JobPhase from, JobPhase to);
+bool IsLegalTransition(AttemptState from, AttemptState to);
+
+struct Attempt {
+  uint32_t number = 0;
+  std::string worker_id;
+  std::string worker_address;
+  AttemptState state = AttemptState::kRunning;
+  int64_t start_us = 0;          // monotonic
+  int64_t last_progress_us = 0;  // monotonic
+  uint64_t progress = 0;
+  double start_unix = 0;
+  double end_unix = 0;
+  std::string error;
+  rpc::TaskResult result;
+
+  // Crashes unless IsLegalTransition(state, to).
+  void SetState(AttemptState to);
+};
+
+struct Task {
+  rpc::TaskKind kind = rpc::MAP;
+  uint32_t index = 0;
+  rpc::TaskState state = rpc::IDLE;
+  std::vector<Attempt> attempts;
+  uint32_t failures = 0;
+  int winner = -1;  // index into attempts of the attempt whose output counts
+  std::set<std::string> failed_on;
+  rpc::InputSplit split;  // map tasks only
+
+  Attempt* FindAttempt(uint32_t number);
+  bool HasRunningAttempt() const;
+  // REQUIRES: winner >= 0.
+  const Attempt& Winner() const { return attempts[static_cast<size_t>(winner)]; }
+  // A running task whose last attempt ended is up for grabs again.
+  void ReleaseIfNoneRunning();
+  std::string Name() const;  // "map task 3"
+};
+
+struct Job {
+  std::string id;
+  rpc::JobSpec spec;
+  JobPhase phase = JobPhase::kPlanning;
+  std::string error;
+  std::vector<Task> maps;
+  std::vector<Task> reduces;
+  std::unique_ptr<OutputFormat> output;
+  double submit_unix = 0;
+  double end_unix = 0;
+  uint32_t maps_done = 0;
+  uint32_t reduces_done = 0;
+
+  // Crashes unless IsLegalTransition(phase, to).
+  void SetPhase(JobPhase to);
+  // No task of it runs any more: it succeeded, failed or was cancelled, or is being aborted.
+  bool finished() const;
+  std::vector<Task>& tasks(rpc::TaskKind kind) { return kind == rpc::MAP ? maps : reduces; }
+  // The task `kind`/`index`, or null when there is no such task.
+  Task* FindTask(rpc::TaskKind kind, uint32_t index);
+};
+
+struct Worker {
+  std::string id;
+  rpc::RegisterWorkerRequest info;
+  bool alive = true;
+  int64_t last_heartbeat_us = 0;  // monotonic
+  double last_heartbeat_unix = 0;
+  std::set<std::string> cleaned_jobs;  // finished jobs the worker was told to delete
+};
+
+// Everything JobTracker keeps under its mutex, with the lists of what changed since the last
+// write to the metadata store.
+struct ClusterState {
+  std::map<std::string, std::unique_ptr<Job>> jobs;
+  std::vector<std::string> job_order;  // submission order
+  std::map<std::string, std::unique_ptr<Worker>> workers;
+  uint64_t next_worker = 1;
+  uint64_t next_job = 1;
+  bool track_changes = false;  // set when there is a store to write changes to
+  std::set<std::string> dirty_jobs;
+  std::set<std::string> dirty_workers;
+
+  void MarkDirty(const Job& job);
+  void MarkDirty(const Worker& worker);
+  Job* FindJob(const std::string& id);
+  uint32_t LiveSlots() const;
+};
+
+}  // namespace aviary::coordinator
+
+#endif  // AVIARY_COORDINATOR_JOB_STATE_H_

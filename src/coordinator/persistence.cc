@@ -1,0 +1,121 @@
+#include "coordinator/persistence.h"
+
+#include "coordinator/status_report.h"
+
+namespace aviary::coordinator {
+namespace {
+
+void ToRecord(const Task& t, rpc::TaskRecord* tr) {
+  tr->set_kind(t.kind);
+  tr->set_index(t.index);
+  tr->set_state(t.state);
+  tr->set_failures(t.failures);
+  tr->set_winner(t.winner);
+  for (const std::string& w : t.failed_on) tr->add_failed_on(w);
+  if (t.kind == rpc::MAP) *tr->mutable_split() = t.split;
+  for (const Attempt& a : t.attempts) {
+    rpc::AttemptRecord* ar = tr->add_attempts();
+    FillAttemptFields(a, ar->mutable_status());
+    ar->set_progress(a.progress);
+    *ar->mutable_result() = a.result;
+  }
+}
+
+StatusOr<Attempt> FromRecord(const rpc::AttemptRecord& ar, int64_t now_us) {
+  const rpc::AttemptStatus& s = ar.status();
+  std::optional<AttemptState> state = AttemptStateFromName(s.state());
+  if (!state) return DataLoss("attempt " + std::to_string(s.attempt()) + " has an unknown state " + s.state());
+  Attempt a;
+  a.number = s.attempt();
+  a.worker_id = s.worker_id();
+  a.worker_address = s.worker_address();
+  a.state = *state;
+  a.error = s.error();
+  a.start_unix = s.start_unix();
+  a.end_unix = s.end_unix();
+  a.progress = ar.progress();
+  a.result = ar.result();
+  a.start_us = a.last_progress_us = now_us;  // give running attempts a full timeout again
+  return a;
+}
+
+StatusOr<Task> FromRecord(const rpc::TaskRecord& tr, int64_t now_us) {
+  Task t;
+  t.kind = tr.kind();
+  t.index = tr.index();
+  t.state = tr.state();
+  t.failures = tr.failures();
+  t.winner = tr.winner();
+  t.failed_on.insert(tr.failed_on().begin(), tr.failed_on().end());
+  t.split = tr.split();
+  for (const rpc::AttemptRecord& ar : tr.attempts()) {
+    ASSIGN_OR_RETURN(Attempt a, FromRecord(ar, now_us));
+    t.attempts.push_back(std::move(a));
+  }
+  if (t.winner >= static_cast<int>(t.attempts.size())) return DataLoss(t.Name() + " names a winner it does not have");
+  return t;
+}
+
+// Brings a restored job back to a phase this coordinator can carry on from.
+void ResumePhase(Job& job) {
+  if (job.phase == JobPhase::kCommitUnderway) job.SetPhase(JobPhase::kCommitting);
+  if (job.phase == JobPhase::kReducing && job.maps_done < job.maps.size()) job.SetPhase(JobPhase::kMapping);
+}
+
+}  // namespace
+
+rpc::JobRecord ToRecord(const Job& job) {
+  rpc::JobRecord r;
+  r.set_job_id(job.id);
+  *r.mutable_spec() = job.spec;
+  r.set_state(PublicState(job.phase));
+  r.set_phase(PhaseName(job.phase));
+  r.set_error(job.error);
+  r.set_submit_unix(job.submit_unix);
+  r.set_end_unix(job.end_unix);
+  for (const Task& t : job.maps) ToRecord(t, r.add_maps());
+  for (const Task& t : job.reduces) ToRecord(t, r.add_reduces());
+  return r;
+}
+
+StatusOr<std::unique_ptr<Job>> FromRecord(const rpc::JobRecord& r, int64_t now_us) {
+  std::optional<JobPhase> phase = PhaseFromName(r.phase());
+  if (!phase) return DataLoss("job " + r.job_id() + " has an unknown phase \"" + r.phase() + "\"");
+  auto job = std::make_unique<Job>();
+  job->id = r.job_id();
+  job->spec = r.spec();
+  job->phase = *phase;
+  job->error = r.error();
+  job->submit_unix = r.submit_unix();
+  job->end_unix = r.end_unix();
+  for (const auto* records : {&r.maps(), &r.reduces()}) {
+    for (const rpc::TaskRecord& tr : *records) {
+      ASSIGN_OR_RETURN(Task t, FromRecord(tr, now_us));
+      if (t.state == rpc::DONE && t.winner < 0) return DataLoss("job " + job->id + ": " + t.Name() + " is done without a winner");
+      (t.kind == rpc::MAP ? job->maps_done : job->reduces_done) += t.state == rpc::DONE;
+      job->tasks(t.kind).push_back(std::move(t));
+    }
+  }
+  ResumePhase(*job);
+  return job;
+}
+
+rpc::WorkerRecord ToRecord(const Worker& w) {
+  rpc::WorkerRecord r;
+  r.set_worker_id(w.id);
+  *r.mutable_info() = w.info;
+  r.set_alive(w.alive);
+  return r;
+}
+
+std::unique_ptr<Worker> FromRecord(const rpc::WorkerRecord& record, int64_t now_us, double now_unix) {
+  auto w = std::make_unique<Worker>();
+  w->id = record.worker_id();
+  w->info = record.info();
+  w->alive = record.alive();
+  w->last_heartbeat_us = now_us;  // a grace period: live workers heartbeat us within it
+  w->last_heartbeat_unix = now_unix;
+  return w;
+}
+
+}  // namespace aviary::coordinator

@@ -1,0 +1,125 @@
+#include "coordinator/scheduler.h"
+
+#include <gtest/gtest.h>
+
+#include "coordinator/test_state.h"
+
+namespace aviary::coordinator {
+namespace {
+
+using test_state::AddJob;
+using test_state::AddWorker;
+using test_state::RunAttempt;
+using test_state::Win;
+
+Task* Pick(ClusterState& state, Job& job, const std::string& worker) {
+  return PickTask(job, *state.workers[worker], LiveWorkers(state.workers));
+}
+
+TEST(SchedulerTest, AShardsSplitGoesToTheWorkerNextToIt) {
+  ClusterState state;
+  AddWorker(state, "wa", "shardA");
+  AddWorker(state, "wb", "shardB");
+  Job& job = AddJob(state, "j", {"shardA", "shardB"});
+  Task* t = Pick(state, job, "wb");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->index, 1u);
+  t = Pick(state, job, "wa");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->index, 0u);
+}
+
+TEST(SchedulerTest, AShardsSplitGoesAnywhereWhenTheWorkerNextToItIsDead) {
+  ClusterState state;
+  AddWorker(state, "wa", "shardA").alive = false;
+  AddWorker(state, "wb", "shardB");
+  Job& job = AddJob(state, "j", {"shardA"});
+  Task* t = Pick(state, job, "wb");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->index, 0u);
+}
+
+TEST(SchedulerTest, AShardWithoutAnyWorkerHasItsSplitRunAnywhere) {
+  ClusterState state;
+  AddWorker(state, "wb", "shardB");
+  Job& job = AddJob(state, "j", {"shardC", ""});
+  Task* t = Pick(state, job, "wb");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->index, 0u);
+}
+
+TEST(SchedulerTest, ABusyWorkerNextToTheShardKeepsItsSplitsWaiting) {
+  ClusterState state;
+  Worker& wa = AddWorker(state, "wa", "shardA", 1);
+  AddWorker(state, "wb", "shardB");
+  Job& job = AddJob(state, "j", {"shardA", "shardA"});
+  RunAttempt(job.maps[0], wa);  // wa's only slot is taken
+  // The other split waits for wa rather than being read remotely by wb.
+  EXPECT_EQ(Pick(state, job, "wb"), nullptr);
+  Task* t = Pick(state, job, "wa");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->index, 1u);
+}
+
+TEST(SchedulerTest, ASplitThatFailedNextToItsShardGoesElsewhere) {
+  ClusterState state;
+  AddWorker(state, "wa", "shardA");
+  AddWorker(state, "wb", "shardB");
+  Job& job = AddJob(state, "j", {"shardA"});
+  job.maps[0].failed_on.insert("wa");
+  job.maps[0].failures = 1;
+  EXPECT_EQ(Pick(state, job, "wa"), nullptr);  // another worker can take it
+  Task* t = Pick(state, job, "wb");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->index, 0u);
+}
+
+TEST(SchedulerTest, AFailedTaskReturnsToItsWorkerWhenNoOtherIsLive) {
+  ClusterState state;
+  AddWorker(state, "wa", "shardA");
+  AddWorker(state, "wb", "shardB").alive = false;
+  Job& job = AddJob(state, "j", {"shardA"});
+  job.maps[0].failed_on.insert("wa");
+  Task* t = Pick(state, job, "wa");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->index, 0u);
+}
+
+TEST(SchedulerTest, ReducesOnlyAfterEveryMapHasAWinner) {
+  ClusterState state;
+  Worker& w = AddWorker(state, "w");
+  Job& job = AddJob(state, "j", {"", ""}, 2);
+  RunAttempt(job.maps[0], w);
+  Win(job, job.maps[0]);
+  RunAttempt(job.maps[1], w);
+  EXPECT_EQ(Pick(state, job, "w"), nullptr);  // the last map is running: no reduce yet
+  Win(job, job.maps[1]);
+  job.SetPhase(JobPhase::kReducing);
+  Task* t = Pick(state, job, "w");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->kind, rpc::REDUCE);
+}
+
+TEST(SchedulerTest, NothingIsPickedFromAJobBeingCommittedOrAborted) {
+  ClusterState state;
+  AddWorker(state, "w");
+  Job& job = AddJob(state, "j", {""});
+  job.SetPhase(JobPhase::kCancelling);
+  EXPECT_EQ(Pick(state, job, "w"), nullptr);
+}
+
+TEST(SchedulerTest, AssignTasksFillsTheFreeSlotsInSubmissionOrder) {
+  ClusterState state;
+  Worker& w = AddWorker(state, "w", "", 3);
+  AddJob(state, "first", {""});
+  AddJob(state, "second", {"", ""});
+  std::vector<std::string> got;
+  AssignTasks(state, w, 2, [&](Job& job, Task& task) {
+    got.push_back(job.id + "/" + std::to_string(task.index));
+    RunAttempt(task, w);
+  });
+  EXPECT_EQ(got, (std::vector<std::string>{"first/0", "second/0"}));
+}
+
+}  // namespace
+}  // namespace aviary::coordinator

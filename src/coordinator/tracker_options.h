@@ -1,0 +1,24 @@
+// The coordinator's knobs, shared by the tracker and its parts.
+#ifndef AVIARY_COORDINATOR_TRACKER_OPTIONS_H_
+#define AVIARY_COORDINATOR_TRACKER_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "coordinator/defaults.h"
+
+namespace aviary::coordinator {
+
+struct TrackerOptions {
+  int64_t worker_timeout_us = 5'000'000;    // a worker silent this long is dead
+  std::string inline_dir = "/tmp/aviary-inline";  // spool for `--output inline` results
+  std::string plugin_dir = "/tmp/aviary-plugins";  // spool for submitted plugin libraries
+  int64_t attempt_timeout_us = 30'000'000;  // an attempt without progress this long is re-issued
+  uint32_t max_attempts = kDefaultMaxAttempts;  // failed attempts of one task before the job fails
+  uint32_t heartbeat_ms = 100;
+  int64_t tick_us = 100'000;  // how often the server checks timeouts and commits finished jobs
+};
+
+}  // namespace aviary::coordinator
+
+#endif  // AVIARY_COORDINATOR_TRACKER_OPTIONS_H_

@@ -1,0 +1,152 @@
+#include "coordinator/worker_reports.h"
+
+#include <spdlog/spdlog.h>
+
+namespace aviary::coordinator {
+namespace {
+
+// The attempt `number` of task `kind`/`index` of job `job_id`, with its job and task; all null
+// when any of them is unknown.
+struct Found {
+  Job* job = nullptr;
+  Task* task = nullptr;
+  Attempt* attempt = nullptr;
+};
+
+Found FindAttempt(ClusterState& state, const std::string& job_id, rpc::TaskKind kind, uint32_t index,
+                  uint32_t number) {
+  Job* job = state.FindJob(job_id);
+  Task* task = job ? job->FindTask(kind, index) : nullptr;
+  Attempt* attempt = task ? task->FindAttempt(number) : nullptr;
+  if (attempt == nullptr) return {};
+  return {job, task, attempt};
+}
+
+void HandleRunning(ClusterState& state, const Worker& worker, const rpc::RunningAttempt& running, int64_t now_us,
+                   rpc::HeartbeatResponse* response) {
+  Found f = FindAttempt(state, running.job_id(), running.kind(), running.task(), running.attempt());
+  const bool wanted = f.attempt && f.attempt->state == AttemptState::kRunning && !f.job->finished() &&
+                      f.task->state != rpc::DONE && f.attempt->worker_id == worker.id;
+  if (!wanted) {
+    rpc::AttemptRef* kill = response->add_kill();
+    kill->set_job_id(running.job_id());
+    kill->set_kind(running.kind());
+    kill->set_task(running.task());
+    kill->set_attempt(running.attempt());
+    return;
+  }
+  if (running.records_in() != f.attempt->progress) {
+    f.attempt->progress = running.records_in();
+    f.attempt->last_progress_us = now_us;
+  }
+}
+
+// A reducer could not fetch some map outputs: not the task's fault. Re-run those maps, then retry.
+void HandleLostInputs(Job& job, Task& task, Attempt& attempt, const rpc::TaskResult& result) {
+  attempt.SetState(AttemptState::kLost);
+  attempt.error = result.error();
+  for (uint32_t m : result.lost_map_tasks()) {
+    // Only the output this attempt was sent can be lost: one redone since (its worker was
+    // declared dead meanwhile, say) is another, and fine.
+    if (m < job.maps.size() && job.maps[m].winner >= 0 && job.maps[m].Winner().end_unix > attempt.start_unix) {
+      continue;
+    }
+    MarkMapOutputLost(job, m, result.error());
+  }
+  task.ReleaseIfNoneRunning();
+}
+
+void HandleFailure(Job& job, Task& task, Attempt& attempt, const rpc::TaskResult& result) {
+  if (result.lost_map_tasks_size() > 0) {
+    HandleLostInputs(job, task, attempt, result);
+    return;
+  }
+  attempt.SetState(AttemptState::kFailed);
+  attempt.error = result.error();
+  task.failures++;
+  task.failed_on.insert(attempt.worker_id);
+  spdlog::warn("job {}: {} attempt {} failed on {}: {}", job.id, task.Name(), attempt.number, attempt.worker_id,
+               result.error());
+  if (task.state == rpc::DONE) return;
+  if (task.failures >= job.spec.max_attempts()) {
+    FailJob(job, task.Name() + " failed " + std::to_string(task.failures) + " times; last error: " + result.error());
+    return;
+  }
+  if (!task.HasRunningAttempt()) task.state = rpc::IDLE;
+}
+
+void HandleSuccess(Job& job, Task& task, Attempt& attempt, rpc::HeartbeatResponse* response) {
+  attempt.SetState(AttemptState::kSucceeded);
+  if (task.state == rpc::DONE) return;  // a duplicate attempt already won
+  task.state = rpc::DONE;
+  task.winner = static_cast<int>(&attempt - task.attempts.data());
+  if (task.kind == rpc::MAP) {
+    if (++job.maps_done == job.maps.size() && job.phase == JobPhase::kMapping) job.SetPhase(JobPhase::kReducing);
+  } else if (++job.reduces_done == job.reduces.size()) {
+    job.SetPhase(JobPhase::kCommitting);
+  }
+  // Stop duplicates of the task still running elsewhere (a worker ignores attempts it does not run).
+  for (const Attempt& other : task.attempts) {
+    if (other.state == AttemptState::kRunning) AddKill(job, task, other.number, response);
+  }
+}
+
+}  // namespace
+
+void ApplyHeartbeat(ClusterState& state, Worker& worker, const rpc::HeartbeatRequest& request, int64_t now_us,
+                    double now_unix, rpc::HeartbeatResponse* response) {
+  worker.last_heartbeat_us = now_us;
+  worker.last_heartbeat_unix = now_unix;
+  for (const rpc::TaskResult& result : request.finished()) HandleResult(state, worker, result, now_unix, response);
+  for (const rpc::RunningAttempt& running : request.running()) HandleRunning(state, worker, running, now_us, response);
+}
+
+void HandleResult(ClusterState& state, Worker& worker, const rpc::TaskResult& result, double now_unix,
+                  rpc::HeartbeatResponse* response) {
+  Found f = FindAttempt(state, result.job_id(), result.kind(), result.task(), result.attempt());
+  if (f.attempt == nullptr || f.attempt->state != AttemptState::kRunning || f.attempt->worker_id != worker.id) return;
+  state.MarkDirty(*f.job);
+  f.attempt->end_unix = now_unix;
+  f.attempt->result = result;
+  if (f.job->finished()) {
+    f.attempt->SetState(AttemptState::kKilled);
+  } else if (!result.ok()) {
+    HandleFailure(*f.job, *f.task, *f.attempt, result);
+  } else {
+    HandleSuccess(*f.job, *f.task, *f.attempt, response);
+  }
+}
+
+void MarkMapOutputLost(Job& job, uint32_t map_task, const std::string& why) {
+  if (map_task >= job.maps.size()) return;
+  Task& map = job.maps[map_task];
+  if (map.state != rpc::DONE) return;
+  Attempt& winner = map.attempts[static_cast<size_t>(map.winner)];
+  winner.SetState(AttemptState::kLost);
+  winner.error = "output lost: " + why;
+  map.state = map.HasRunningAttempt() ? rpc::RUNNING : rpc::IDLE;
+  map.winner = -1;
+  job.maps_done--;
+  if (job.phase == JobPhase::kReducing) job.SetPhase(JobPhase::kMapping);
+  spdlog::info("job {}: re-executing map task {} ({})", job.id, map_task, why);
+}
+
+void FailJob(Job& job, const std::string& error) {
+  if (job.phase == JobPhase::kCommitUnderway) {
+    spdlog::warn("job {}: {}; ignored, its output is being committed", job.id, error);
+    return;
+  }
+  spdlog::error("job {} failed: {}", job.id, error);
+  job.error = error;
+  job.SetPhase(JobPhase::kFailing);
+}
+
+void AddKill(const Job& job, const Task& task, uint32_t number, rpc::HeartbeatResponse* response) {
+  rpc::AttemptRef* kill = response->add_kill();
+  kill->set_job_id(job.id);
+  kill->set_kind(task.kind);
+  kill->set_task(task.index);
+  kill->set_attempt(number);
+}
+
+}  // namespace aviary::coordinator
