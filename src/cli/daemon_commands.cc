@@ -89,8 +89,7 @@ int RunWorker(const WorkerFlags& flags) {
   options.data_dir = flags.data_dir;
   options.slots = flags.slots;
   options.memory_bytes = flags.memory_mb << 20;
-  options.shard = flags.shard;
-  options.shard_uri = flags.shard_uri;
+  options.location = flags.shard;  // --shard-uri is accepted but not needed: splits say where to read
   options.stall_timeout_us = static_cast<int64_t>(flags.task_timeout_s * 1e6);
   options.runner_exe = devcluster::SelfExePath();
   worker::WorkerDaemon daemon(Env::Default(), options);

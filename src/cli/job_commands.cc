@@ -10,20 +10,25 @@
 #include "client/submission.h"
 #include "coordinator/defaults.h"
 #include "rpc/grpc_util.h"
+#include "storage/registry.h"
 
 namespace aviary::cli {
 
 void AddJobFlags(CLI::App* cmd, JobFlags* flags) {
   client::JobOptions* f = &flags->job;
   cmd->add_option("JOB", f->job, "built-in job name (wordcount, indexer, average, javascript) or path of a plugin .so")->required();
-  cmd->add_option("--input", f->input, "files:GLOB or mongodb://HOST:PORT/DB.COLL")->required();
-  cmd->add_option("--output", f->output, "files:DIR, mongodb://HOST:PORT/DB.COLL or inline")->required();
+  cmd->add_option("--input", f->input, FormatRegistry::Default().InputUsage())->required();
+  cmd->add_option("--output", f->output, FormatRegistry::Default().OutputUsage())->required();
   cmd->add_option("--map-tasks", f->map_tasks, "number of map tasks (default: by input size)");
   cmd->add_option("--reduce-tasks", f->reduce_tasks, "number of reduce partitions (default: worker slots)");
   cmd->add_option("--param", f->params, "job parameter name=value, repeatable");
-  cmd->add_option("--field", f->field, "document field that built-in jobs read")->capture_default_str();
-  cmd->add_option("--query", f->query, "MongoDB filter (JSON) applied to the input");
-  cmd->add_option("--out-mode", f->out_mode, "MongoDB output: replace, merge or reduce")->capture_default_str();
+  // Only options the user gives reach the source or sink, which refuses those it does not take.
+  auto option = [cmd](const std::string& flag, std::map<std::string, std::string>* to, const std::string& help) {
+    return cmd->add_option_function<std::string>("--" + flag, [to, flag](const std::string& v) { (*to)[flag] = v; }, help);
+  };
+  option("field", &f->input_options, "document field that built-in jobs read")->default_str(std::string(kDefaultTextField));
+  option("query", &f->input_options, "MongoDB filter (JSON) applied to the input");
+  option("out-mode", &f->output_options, "MongoDB output: replace, merge or reduce")->default_str("replace");
   cmd->add_flag("--overwrite", f->overwrite, "replace an existing result in the output directory");
   cmd->add_option("--max-attempts", f->max_attempts,
                   "attempts per task before the job fails (default " + std::to_string(coordinator::kDefaultMaxAttempts) + ")");

@@ -1,21 +1,10 @@
 #include "client/submission.h"
 
-#include <filesystem>
-
 #include "common/env.h"
 #include "plugin/plugin.h"
+#include "storage/registry.h"
 
 namespace aviary::client {
-
-// Daemons run in other directories (and on other hosts), so a relative files: path means the
-// client's working directory and is sent absolute.
-std::string AbsoluteFilesUri(const std::string& uri) {
-  constexpr std::string_view kScheme = "files:";
-  if (!uri.starts_with(kScheme) || uri.size() == kScheme.size() || uri[kScheme.size()] == '/') return uri;
-  std::error_code ec;
-  const std::filesystem::path abs = std::filesystem::absolute(uri.substr(kScheme.size()), ec);
-  return ec ? uri : std::string(kScheme) + abs.lexically_normal().string();
-}
 
 StatusOr<rpc::SubmitJobRequest> BuildSubmission(const JobOptions& flags) {
   rpc::SubmitJobRequest request;
@@ -31,8 +20,10 @@ StatusOr<rpc::SubmitJobRequest> BuildSubmission(const JobOptions& flags) {
   spec.set_plugin_sha256(sha256);
   if (flags.input.empty()) return InvalidArgument("--input is required");
   if (flags.output.empty()) return InvalidArgument("--output is required");
-  spec.set_input_uri(AbsoluteFilesUri(flags.input));
-  spec.set_output_uri(AbsoluteFilesUri(flags.output));
+  // Each kind makes its URI mean on the cluster what it means here (files: paths become absolute).
+  const FormatRegistry& formats = FormatRegistry::Default();
+  spec.set_input_uri(formats.ClientUri(flags.input));
+  spec.set_output_uri(formats.ClientUri(flags.output));
   spec.set_map_tasks(flags.map_tasks);
   spec.set_reduce_tasks(flags.reduce_tasks);
   for (const std::string& p : flags.params) {
@@ -40,12 +31,9 @@ StatusOr<rpc::SubmitJobRequest> BuildSubmission(const JobOptions& flags) {
     if (eq == std::string::npos || eq == 0) return InvalidArgument("--param '" + p + "' is not of the form name=value");
     (*spec.mutable_params())[p.substr(0, eq)] = p.substr(eq + 1);
   }
-  spec.set_text_field(flags.field);
-  spec.set_query_json(flags.query);
-  if (flags.out_mode != "replace" && flags.out_mode != "merge" && flags.out_mode != "reduce") {
-    return InvalidArgument("--out-mode must be replace, merge or reduce, not '" + flags.out_mode + "'");
-  }
-  spec.set_out_mode(flags.out_mode);
+  *spec.mutable_input_options() = {flags.input_options.begin(), flags.input_options.end()};
+  *spec.mutable_output_options() = {flags.output_options.begin(), flags.output_options.end()};
+  RETURN_IF_ERROR(formats.CheckJobOptions(spec));
   spec.set_overwrite(flags.overwrite);
   spec.set_max_attempts(flags.max_attempts);
   spec.set_skip_bad_records(flags.skip_bad_records);

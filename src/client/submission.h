@@ -4,6 +4,7 @@
 #define AVIARY_CLIENT_SUBMISSION_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,20 +21,18 @@ struct JobOptions {
   uint32_t map_tasks = 0;
   uint32_t reduce_tasks = 0;
   std::vector<std::string> params;  // name=value
-  std::string field = "text";
-  std::string query;
-  std::string out_mode = "replace";
+  // The source's and the sink's settings the user gave (--field, --query, --out-mode), by flag
+  // name without dashes; each source or sink checks its own (storage/registry.h).
+  std::map<std::string, std::string> input_options;
+  std::map<std::string, std::string> output_options;
   bool overwrite = false;
   uint32_t max_attempts = 0;  // 0: the coordinator's default
   bool skip_bad_records = false;
 };
 
-// A relative files: URI made absolute against this process's working directory (daemons run
-// elsewhere); other URIs unchanged.
-std::string AbsoluteFilesUri(const std::string& uri);
-
 // Validates the options (resolving and loading the plugin to check it) and builds the
-// submission. InvalidArgument for malformed options; the plugin loader's errors otherwise.
+// submission: each URI as its kind sends it (files: paths made absolute), the options checked by
+// their source and sink. InvalidArgument for malformed options; the plugin loader's errors otherwise.
 StatusOr<rpc::SubmitJobRequest> BuildSubmission(const JobOptions& flags);
 
 }  // namespace aviary::client

@@ -5,12 +5,16 @@
 
 #include <filesystem>
 
+#include "storage/registry.h"
+
 namespace aviary::client {
 namespace {
 
-// Daemons run elsewhere: a relative files: path is sent as this directory's absolute path.
+// Daemons run elsewhere: a relative files: path is sent as this directory's absolute path (the
+// files kind's client_uri, which BuildSubmission applies to both URIs).
 TEST(AbsoluteFilesUri, MakesRelativeFilesPathsAbsoluteOnly) {
   const std::string cwd = std::filesystem::current_path().string();
+  auto AbsoluteFilesUri = [](const std::string& uri) { return FormatRegistry::Default().ClientUri(uri); };
   EXPECT_EQ(AbsoluteFilesUri("files:in/*.txt"), "files:" + cwd + "/in/*.txt");
   EXPECT_EQ(AbsoluteFilesUri("files:./out/../res"), "files:" + cwd + "/res");
   EXPECT_EQ(AbsoluteFilesUri("files:/abs/dir"), "files:/abs/dir");

@@ -8,7 +8,7 @@
 #include <random>
 
 #include "storage/input.h"
-#include "storage/mongo/mongo_client.h"
+#include "storage/registry.h"
 
 namespace aviary::coordinator {
 
@@ -97,15 +97,6 @@ std::string TaskName(rpc::TaskKind kind, uint32_t index) {
   return std::string(kind == rpc::MAP ? "map" : "reduce") + " task " + std::to_string(index);
 }
 
-std::string DescribeSplit(const rpc::InputSplit& split) {
-  if (!split.mongo().shard().empty()) return "shard " + split.mongo().shard();
-  if (split.files_size() == 0) return "";
-  const auto& first = split.files(0);
-  std::string s = first.path() + "@" + std::to_string(first.start()) + "+" + std::to_string(first.end() - first.start());
-  if (split.files_size() > 1) s += " and " + std::to_string(split.files_size() - 1) + " more";
-  return s;
-}
-
 }  // namespace
 
 JobTracker::JobTracker(Env* env, TrackerOptions options, MetadataStore* store, uint64_t term)
@@ -142,7 +133,6 @@ std::string JobTracker::NewWorkerId() {
 StatusOr<std::string> JobTracker::Submit(rpc::JobSpec spec) {
   if (spec.plugin().empty()) return InvalidArgument("the job names no plugin");
   if (spec.max_attempts() == 0) spec.set_max_attempts(options_.max_attempts ? options_.max_attempts : kDefaultMaxAttempts);
-  if (spec.text_field().empty()) spec.set_text_field("text");
   std::string job_id;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -151,13 +141,10 @@ StatusOr<std::string> JobTracker::Submit(rpc::JobSpec spec) {
   if (spec.output_uri() == "inline") {
     // Spool the result next to the coordinator; clients stream it back with ReadOutput.
     spec.set_inline_output(true);
-    spec.set_output_uri("files:" + options_.inline_dir + "/" + job_id);
+    spec.set_output_uri("inline:" + options_.inline_dir + "/" + job_id);
   }
   ASSIGN_OR_RETURN(auto input, InputFormat::ForJob(spec, env_));
-  ASSIGN_OR_RETURN(std::vector<rpc::InputSplit> splits, input->PlanSplits(spec.map_tasks()));
-  if (spec.map_tasks() == 0 && !splits.empty() && splits[0].files_size() > 0) {
-    ASSIGN_OR_RETURN(splits, input->PlanSplits(DefaultMapTasks(splits)));
-  }
+  ASSIGN_OR_RETURN(std::vector<rpc::InputSplit> splits, input->PlanSplits({spec.map_tasks(), TotalLiveSlots()}));
   ASSIGN_OR_RETURN(auto output, OutputFormat::ForJob(spec, env_));
   ASSIGN_OR_RETURN(std::vector<rpc::InputSplit> extra, output->ExtraInputSplits());
   for (auto& split : extra) splits.push_back(std::move(split));
@@ -204,19 +191,6 @@ StatusOr<std::string> JobTracker::Submit(rpc::JobSpec spec) {
   return id;
 }
 
-uint32_t JobTracker::DefaultMapTasks(const std::vector<rpc::InputSplit>& splits) const {
-  // Whole rounds of equal tasks keep every slot busy to the end (5 tasks on 2 slots would leave
-  // one idle for the last round); tasks of at most 128 MiB bound the work a failure repeats,
-  // and at least 1 MiB each keeps tiny inputs from being shredded.
-  constexpr uint64_t kTargetTaskBytes = 128ull << 20;
-  uint64_t total = 0;
-  for (const auto& split : splits) total += split.estimated_bytes();
-  const uint64_t slots = std::max<uint32_t>(1, TotalLiveSlots());
-  const uint64_t rounds = std::max<uint64_t>(1, (total + slots * kTargetTaskBytes - 1) / (slots * kTargetTaskBytes));
-  const uint64_t want = std::min<uint64_t>(rounds * slots, std::max<uint64_t>(1, total >> 20));
-  return static_cast<uint32_t>(std::max<uint64_t>(want, 1));
-}
-
 uint32_t JobTracker::TotalLiveSlotsLocked() const {
   uint32_t slots = 0;
   for (const auto& [id, w] : workers_) {
@@ -238,7 +212,7 @@ rpc::RegisterWorkerResponse JobTracker::RegisterWorker(const rpc::RegisterWorker
   worker->last_heartbeat_us = env_->NowMicros();
   worker->last_heartbeat_unix = NowUnix();
   spdlog::info("worker {} registered at {} with {} slots{}", worker->id, request.address(), request.slots(),
-               request.shard().empty() ? "" : " next to shard " + request.shard());
+               request.location().empty() ? "" : " next to " + request.location());
   rpc::RegisterWorkerResponse response;
   response.set_worker_id(worker->id);
   response.set_heartbeat_ms(options_.heartbeat_ms);
@@ -417,7 +391,7 @@ void JobTracker::MarkMapOutputLost(Job& job, uint32_t map_task, const std::strin
 
 bool JobTracker::ShardHasUsableWorker(const std::string& shard, const Task& task) const {
   for (const auto& [id, w] : workers_) {
-    if (w->alive && w->info.shard() == shard && !task.failed_on.count(id)) return true;
+    if (w->alive && w->info.location() == shard && !task.failed_on.count(id)) return true;
   }
   return false;
 }
@@ -440,8 +414,8 @@ JobTracker::Task* JobTracker::PickTask(Job& job, const Worker& worker) {
     Task* fallback = nullptr;
     for (Task& t : job.maps) {
       if (!eligible(t)) continue;
-      const std::string& shard = t.split.preferred_shard();
-      if (!shard.empty() && shard == worker.info.shard()) return &t;
+      const std::string& shard = t.split.location();
+      if (!shard.empty() && shard == worker.info.location()) return &t;
       // Elsewhere only when no live worker next to the shard can take it (none, or all failed it).
       if (fallback == nullptr && (shard.empty() || !ShardHasUsableWorker(shard, t))) fallback = &t;
     }
@@ -683,25 +657,14 @@ std::vector<rpc::JobStatus> JobTracker::ListJobs() {
 }
 
 StatusOr<std::vector<std::string>> JobTracker::InlineOutputFiles(const std::string& job_id) {
-  std::string dir;
-  uint32_t partitions = 0;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = jobs_.find(job_id);
-    if (it == jobs_.end()) return NotFound("no job " + job_id + " on this coordinator");
-    const Job& job = *it->second;
-    if (!job.spec.inline_output()) return FailedPrecondition("job " + job_id + " did not write --output inline");
-    if (job.state != rpc::SUCCEEDED) return FailedPrecondition("job " + job_id + " has not succeeded");
-    dir = options_.inline_dir + "/" + job_id;
-    partitions = static_cast<uint32_t>(job.reduces.size());
-  }
-  std::vector<std::string> files;
-  for (uint32_t p = 0; p < partitions; ++p) {
-    char name[32];
-    std::snprintf(name, sizeof name, "/part-%05u.jsonl", p);
-    files.push_back(dir + name);
-  }
-  return files;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return NotFound("no job " + job_id + " on this coordinator");
+  const Job& job = *it->second;
+  if (!job.spec.inline_output()) return FailedPrecondition("job " + job_id + " did not write --output inline");
+  if (job.state != rpc::SUCCEEDED) return FailedPrecondition("job " + job_id + " has not succeeded");
+  if (!job.output) return FailedPrecondition("job " + job_id + " has no output open on this coordinator");
+  return job.output->LocalResultFiles(static_cast<uint32_t>(job.reduces.size()));
 }
 
 rpc::ClusterStatusResponse JobTracker::ClusterStatus() {
@@ -713,7 +676,7 @@ rpc::ClusterStatusResponse JobTracker::ClusterStatus() {
     info->set_worker_id(id);
     info->set_address(w->info.address());
     info->set_slots(w->info.slots());
-    info->set_shard(w->info.shard());
+    info->set_shard(w->info.location());
     info->set_alive(w->alive);
     info->set_last_heartbeat_unix(w->last_heartbeat_unix);
     info->set_pid(w->info.pid());
@@ -725,8 +688,8 @@ void JobTracker::FillStatus(const Job& job, bool with_tasks, rpc::JobStatus* out
   out->set_job_id(job.id);
   *out->mutable_spec() = job.spec;
   // Status is shown to anyone who can ask: never the passwords inside MongoDB URIs.
-  out->mutable_spec()->set_input_uri(mongo::RedactUri(job.spec.input_uri()));
-  out->mutable_spec()->set_output_uri(mongo::RedactUri(job.spec.output_uri()));
+  out->mutable_spec()->set_input_uri(FormatRegistry::Default().RedactUri(job.spec.input_uri()));
+  out->mutable_spec()->set_output_uri(FormatRegistry::Default().RedactUri(job.spec.output_uri()));
   out->set_state(job.state);
   out->set_error(job.error);
   out->set_submit_unix(job.submit_unix);
@@ -746,7 +709,7 @@ void JobTracker::FillStatus(const Job& job, bool with_tasks, rpc::JobStatus* out
         if (task.kind == rpc::MAP) {
           out->set_input_records(out->input_records() + r.records_in());
           out->set_input_bytes(out->input_bytes() + r.bytes_in());
-          const std::string& shard = task.split.mongo().shard();
+          const std::string& shard = task.split.location();
           if (!shard.empty()) {
             rpc::ShardReport& report = shards[shard];
             if (report.shard().empty()) {
@@ -769,7 +732,7 @@ void JobTracker::FillStatus(const Job& job, bool with_tasks, rpc::JobStatus* out
       ts->set_kind(task.kind);
       ts->set_task(task.index);
       ts->set_state(task.state);
-      if (task.kind == rpc::MAP) ts->set_input(DescribeSplit(task.split));
+      if (task.kind == rpc::MAP) ts->set_input(task.split.description());
       for (const Attempt& a : task.attempts) {
         rpc::AttemptStatus* as = ts->add_attempts();
         as->set_attempt(a.number);
@@ -784,7 +747,7 @@ void JobTracker::FillStatus(const Job& job, bool with_tasks, rpc::JobStatus* out
         as->set_bytes_in(a.result.bytes_in());
         as->set_read_locally(a.result.read_locally());
         as->set_orphans_skipped(a.result.orphans_skipped());
-        as->set_shard(task.split.mongo().shard());
+        as->set_shard(task.split.location());
       }
     }
   }

@@ -97,7 +97,6 @@ class JobTracker {
   bool ShardHasUsableWorker(const std::string& shard, const Task& task) const;
   double NowUnix() const;
   uint32_t TotalLiveSlots() const;
-  uint32_t DefaultMapTasks(const std::vector<rpc::InputSplit>& splits) const;
   uint32_t TotalLiveSlotsLocked() const;  // REQUIRES: mu_ held
   void FillStatus(const Job& job, bool with_tasks, rpc::JobStatus* out) const;
   std::string NewJobId();

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <js/CallAndConstruct.h>
 #include <js/PropertyAndElement.h>
+#include <js/String.h>
 
 #include "js/bson.h"
 #include "js/from_bson.h"
@@ -189,6 +190,17 @@ TEST_F(ConvertTest, NumbersAreDoublesUnlessTyped) {
   EXPECT_EQ(bytes, "w\xc3\xb6rd");  // characters only, as aviary::ValueView holds strings
   ASSERT_TRUE(EncodeExpr("undefined", &type, &bytes, &error)) << error;
   EXPECT_EQ(type, bson::kNull);
+}
+
+TEST_F(ConvertTest, EngineViewsOfSymbolsCarryTheirLengthPrefix) {
+  std::string payload;
+  AppendBsonString("sym", &payload);
+  JS::RootedValue v(cx());
+  ASSERT_TRUE(ValueToJs(cx(), bson::kSymbol, payload.data(), payload.size(), &v));
+  ASSERT_TRUE(v.isString());
+  bool equal = false;
+  ASSERT_TRUE(JS_StringEqualsLiteral(cx(), v.toString(), "sym", &equal));
+  EXPECT_TRUE(equal);
 }
 
 TEST_F(ConvertTest, ValuesThatCannotBeStoredNameTheField) {

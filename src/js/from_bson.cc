@@ -328,6 +328,10 @@ bool BsonToJs(JSContext* cx, uint8_t type, const char* p, size_t size, Bytes* ow
 }
 
 bool ValueToJs(JSContext* cx, uint8_t type, const char* payload, size_t size, JS::MutableHandleValue out) {
+  if ((type == bson::kCode || type == bson::kSymbol) && size >= 5) {
+    // The engine's views of these carry BSON's length prefix and NUL (include/aviary/value.h).
+    return BsonToJs(cx, type, payload + 4, size - 5, nullptr, out);
+  }
   if (type != bson::kDocument && type != bson::kArray) return BsonToJs(cx, type, payload, size, nullptr, out);
   Bytes* owner = Bytes::Copy(payload, size);
   owner->Ref();  // held across the conversion, which takes references of its own

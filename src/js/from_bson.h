@@ -64,8 +64,8 @@ JSObject* NewLazyDocument(JSContext* cx, Bytes* owner, const char* data, size_t 
 // `owner`. false with a pending exception on failure.
 bool BsonToJs(JSContext* cx, uint8_t type, const char* payload, size_t size, Bytes* owner, JS::MutableHandleValue out);
 
-// Converts a top-level value that is not inside any Bytes (a key, a reduce value): documents
-// are copied once into a new owner.
+// Converts a top-level value as the engine hands it over (a key, a reduce value; code and symbol
+// views with their BSON length prefix): documents are copied once into a new owner.
 bool ValueToJs(JSContext* cx, uint8_t type, const char* payload, size_t size, JS::MutableHandleValue out);
 
 }  // namespace aviary::js

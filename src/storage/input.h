@@ -1,5 +1,6 @@
 // Input formats: how a job's input is cut into map splits (on the coordinator) and read back as
-// records (in the task runner). One implementation per URI scheme: files:GLOB, mongodb://...
+// records (in the task runner). One implementation per kind of source, found by URI prefix in the
+// registry (storage/registry.h): files:GLOB, mongodb://..., seq:N/K.
 //
 // Thread safety: an InputFormat is used by one thread at a time.
 #ifndef AVIARY_STORAGE_INPUT_H_
@@ -8,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "aviary/job.h"
@@ -30,24 +32,37 @@ class RecordSink {
   }
 };
 
+// The field that Record::text() reads from documents unless the job names another (--field).
+inline constexpr std::string_view kDefaultTextField = "text";
+
+// What a source may use to decide how to cut its input.
+struct PlanContext {
+  uint32_t map_tasks = 0;   // the job's --map-tasks; 0: the source chooses
+  uint32_t live_slots = 0;  // task slots of the live workers now (0 when none has registered)
+};
+
 struct InputStats {
   uint64_t records = 0;
   uint64_t bytes = 0;
   uint64_t bad_records = 0;      // skipped with --skip-bad-records
   uint64_t orphans_skipped = 0;  // MongoDB: documents in chunks the shard does not own
-  bool read_locally = true;
 };
 
 class InputFormat {
  public:
   virtual ~InputFormat() = default;
 
-  // The format for `job.input_uri()`, or InvalidArgument naming the URI and what is wrong.
+  // The format for `job.input_uri()` with the job's input options, from the default registry;
+  // InvalidArgument naming the URI or option and what is wrong.
   static StatusOr<std::unique_ptr<InputFormat>> ForJob(const rpc::JobSpec& job, Env* env);
+  // The format that reads `split`: the job's input, or the split's own source_uri (a sink's
+  // extra input), which is opened without the job's input options.
+  static StatusOr<std::unique_ptr<InputFormat>> ForSplit(const rpc::JobSpec& job, const rpc::InputSplit& split, Env* env);
 
-  // Cuts the input into splits; `desired` is the requested number of map tasks (0: choose).
-  // Fails with a clear message when the input does not exist or cannot be read.
-  virtual StatusOr<std::vector<rpc::InputSplit>> PlanSplits(uint32_t desired) = 0;
+  // Cuts the input into splits (index, payload, and the generic fields the source knows:
+  // location, estimated_bytes, description). Fails with a clear message when the input does not
+  // exist or cannot be read.
+  virtual StatusOr<std::vector<rpc::InputSplit>> PlanSplits(const PlanContext& context) = 0;
 
   // Reads every record of `split` into `sink`.
   virtual Status ReadSplit(const rpc::InputSplit& split, RecordSink* sink, InputStats* stats) = 0;

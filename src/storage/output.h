@@ -43,7 +43,8 @@ class OutputFormat {
  public:
   virtual ~OutputFormat() = default;
 
-  // The format for `job.output_uri()`, or InvalidArgument naming the URI and what is wrong.
+  // The format for `job.output_uri()` with the job's output options, from the default registry;
+  // InvalidArgument naming the URI or option and what is wrong.
   static StatusOr<std::unique_ptr<OutputFormat>> ForJob(const rpc::JobSpec& job, Env* env);
 
   // Checks the destination can be written and prepares it. Fails (and changes nothing) when
@@ -58,6 +59,9 @@ class OutputFormat {
   // result collection as a passthrough split, so old and new values meet in the reduce.
   // Called once by the coordinator at submission.
   virtual StatusOr<std::vector<rpc::InputSplit>> ExtraInputSplits() { return std::vector<rpc::InputSplit>(); }
+  // The committed result as files on this host, in partition order, for a result the coordinator
+  // streams back itself (`--output inline`); empty for a sink that keeps no such files.
+  virtual std::vector<std::string> LocalResultFiles(uint32_t /*partitions*/) const { return {}; }
   // Human-readable place of the final result, for status and the CLI.
   virtual std::string Describe() const = 0;
 };

@@ -123,7 +123,7 @@ StatusOr<JobPtr> StartJob(const rpc::TaskSpec& spec, std::unique_ptr<Plugin>* pl
 Status RunMap(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress, rpc::TaskResult* result) {
   std::unique_ptr<Plugin> plugin;
   ASSIGN_OR_RETURN(JobPtr job, StartJob(spec, &plugin));
-  ASSIGN_OR_RETURN(auto input, InputFormat::ForJob(spec.job(), env));
+  ASSIGN_OR_RETURN(auto input, InputFormat::ForSplit(spec.job(), spec.split(), env));
   shuffle::MapOutputOptions options;
   options.num_partitions = spec.num_partitions();
   // The budget is the whole task process's: what it holds already (code, libraries, the
@@ -132,20 +132,17 @@ Status RunMap(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress, r
   const uint64_t resident = ResidentBytes();
   options.memory_budget_bytes = std::max(budget / 4, budget > resident ? budget - resident : 0);
   options.spill_dir = spec.work_dir() + "/spill";
-  options.existing_results = spec.split().mongo().passthrough();
+  options.existing_results = spec.split().passthrough();
   RETURN_IF_ERROR(env->CreateDirs(options.spill_dir));
   ASSIGN_OR_RETURN(auto collector, shuffle::MapOutputCollector::Create(env, job.get(), options));
 
   MapSink map_sink(job.get(), collector.get(), progress);
   PassthroughSink passthrough_sink(collector.get());
-  RecordSink* sink = spec.split().mongo().passthrough() ? static_cast<RecordSink*>(&passthrough_sink) : &map_sink;
+  RecordSink* sink = spec.split().passthrough() ? static_cast<RecordSink*>(&passthrough_sink) : &map_sink;
   InputStats stats;
   Status read = input->ReadSplit(spec.split(), sink, &stats);
   RETURN_IF_ERROR(sink->status());
   RETURN_IF_ERROR(read);
-  if (!spec.split().mongo().shard().empty()) {
-    stats.read_locally = spec.split().mongo().shard() == spec.worker_shard();
-  }
 
   const std::string output = spec.work_dir() + "/output";
   shuffle::MapOutputStats out_stats;
@@ -157,7 +154,7 @@ Status RunMap(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress, r
   result->set_records_out(out_stats.records_out);
   result->set_spills(out_stats.spills);
   result->set_orphans_skipped(stats.orphans_skipped);
-  result->set_read_locally(stats.read_locally);
+  result->set_read_locally(spec.split().location().empty() || spec.split().location() == spec.worker_location());
   for (const auto& [name, value] : out_stats.counters) {
     rpc::Counter* c = result->add_counters();
     c->set_name(name);

@@ -49,8 +49,7 @@ Status WorkerDaemon::Register(int64_t deadline_us) {
   rpc::RegisterWorkerRequest request;
   request.set_address(address_);
   request.set_slots(options_.slots);
-  request.set_shard(options_.shard);
-  request.set_shard_uri(options_.shard_uri);
+  request.set_location(options_.location);
   request.set_pid(::getpid());
   Status last;
   while (!stopping_) {
@@ -156,7 +155,7 @@ void WorkerDaemon::Launch(rpc::TaskSpec spec) {
   spec.set_work_dir(AttemptDir(options_.data_dir, spec.job_id(), spec.kind(), spec.task(), spec.attempt()));
   spec.set_memory_budget_bytes(options_.memory_bytes / options_.slots);
   spec.set_worker_id(worker_id_);
-  spec.set_worker_shard(options_.shard);
+  spec.set_worker_location(options_.location);
   StatusOr<std::string> plugin = EnsurePlugin(spec.job());
   StatusOr<std::unique_ptr<TaskProcess>> process =
       plugin.ok() ? (spec.set_plugin_path(*plugin),

@@ -33,8 +33,7 @@ struct WorkerOptions {
   std::string data_dir;
   uint32_t slots = 1;
   uint64_t memory_bytes = 1ull << 30;  // shared by all slots
-  std::string shard;                // shard this worker sits next to
-  std::string shard_uri;
+  std::string location;             // where this worker sits (the shard next to it), if anywhere
   int64_t stall_timeout_us = 30'000'000;
   int64_t register_timeout_us = 30'000'000;  // give up at startup if the coordinator never answers
   std::string runner_exe;           // the aviary binary that runs `task-runner`

@@ -72,6 +72,18 @@ class BadInputTest(AviaryTestCase):
                 self.assertEqual(proc.returncode, 2, proc.stderr)
                 self.assertTrue(proc.stderr.strip())
 
+    def test_an_option_the_source_or_sink_does_not_take_is_refused(self):
+        for extra, needle in ((["--query", "{}"], "files: input does not take --query"),
+                              (["--out-mode", "merge"], "files: output does not take --out-mode")):
+            with self.subTest(extra=extra):
+                proc, out = self.run_wordcount("files:/etc/hostname", None, *extra)
+                self.assertCleanFailure(proc, out, needle)
+        # A value the sink refuses, caught before anything starts (no server at port 1).
+        proc = run_cli("run", "wordcount", "--input", "files:/etc/hostname", "--output", "mongodb://127.0.0.1:1/db.out",
+                       "--out-mode", "append")
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertIn("--out-mode must be replace, merge or reduce, not 'append'", proc.stderr)
+
     def test_unsupported_uri(self):
         proc, out = self.run_wordcount("ftp://example/x")
         self.assertCleanFailure(proc, out, "ftp://example/x")

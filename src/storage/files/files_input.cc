@@ -33,13 +33,13 @@ class FilesInput : public InputFormat {
   FilesInput(std::string glob, FilesInputOptions options, Env* env)
       : glob_(std::move(glob)), options_(std::move(options)), env_(env) {}
 
-  StatusOr<std::vector<rpc::InputSplit>> PlanSplits(uint32_t desired) override;
+  StatusOr<std::vector<rpc::InputSplit>> PlanSplits(const PlanContext& context) override;
   Status ReadSplit(const rpc::InputSplit& split, RecordSink* sink, InputStats* stats) override;
 
  private:
   StatusOr<InputFile> CheckFile(const std::string& path);
   // Reads one range; sets `*stopped` when the sink asked to stop.
-  Status ReadRange(const rpc::FileRange& range, RecordSink* sink, InputStats* stats, bool* stopped);
+  Status ReadRange(const files::FileRange& range, RecordSink* sink, InputStats* stats, bool* stopped);
   // Hands one JSON line to the sink as a record; false when the sink asks to stop.
   StatusOr<bool> DeliverJson(std::string_view line, const RecordSource& source, RecordSink* sink, InputStats* stats);
   Status MalformedLine(const RecordSource& source) const;
@@ -52,7 +52,7 @@ class FilesInput : public InputFormat {
   std::string json_error_;
 };
 
-StatusOr<std::vector<rpc::InputSplit>> FilesInput::PlanSplits(uint32_t desired) {
+StatusOr<std::vector<rpc::InputSplit>> FilesInput::PlanSplits(const PlanContext& context) {
   ASSIGN_OR_RETURN(std::vector<std::string> paths, env_->Glob(glob_));
   if (paths.empty()) return NotFound("no input files match " + glob_);
   std::vector<InputFile> files;
@@ -62,6 +62,7 @@ StatusOr<std::vector<rpc::InputSplit>> FilesInput::PlanSplits(uint32_t desired) 
     total += file.size;
     files.push_back(std::move(file));
   }
+  const uint32_t desired = context.map_tasks != 0 ? context.map_tasks : DefaultMapTasks(total, context.live_slots);
   return CutIntoSplits(files, SplitCount(total, desired));
 }
 
@@ -79,7 +80,8 @@ StatusOr<InputFile> FilesInput::CheckFile(const std::string& path) {
 
 Status FilesInput::ReadSplit(const rpc::InputSplit& split, RecordSink* sink, InputStats* stats) {
   if (!scratch_) scratch_.reset(new char[options_.read_size]);
-  for (const rpc::FileRange& range : split.files()) {
+  const files::FileSplit ranges = FileRanges(split);
+  for (const files::FileRange& range : ranges.ranges()) {
     bool stopped = false;
     RETURN_IF_ERROR(ReadRange(range, sink, stats, &stopped));
     if (stopped) return sink->status();
@@ -87,7 +89,7 @@ Status FilesInput::ReadSplit(const rpc::InputSplit& split, RecordSink* sink, Inp
   return Status::OK();
 }
 
-Status FilesInput::ReadRange(const rpc::FileRange& range, RecordSink* sink, InputStats* stats, bool* stopped) {
+Status FilesInput::ReadRange(const files::FileRange& range, RecordSink* sink, InputStats* stats, bool* stopped) {
   ASSIGN_OR_RETURN(std::unique_ptr<SequentialFile> file, env_->NewSequentialFile(range.path()));
   stats->bytes += range.end() - range.start();
   LineReader reader(file.get(), range.start(), range.end(), scratch_.get(), options_.read_size);
@@ -133,7 +135,7 @@ Status FilesInput::MalformedLine(const RecordSource& source) const {
 }  // namespace
 
 std::unique_ptr<InputFormat> NewFilesInput(std::string glob, FilesInputOptions options, Env* env) {
-  if (options.text_field.empty()) options.text_field = "text";
+  if (options.text_field.empty()) options.text_field = kDefaultTextField;
   if (options.read_size == 0) options.read_size = 1;
   return std::make_unique<FilesInput>(std::move(glob), std::move(options), env);
 }

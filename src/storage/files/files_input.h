@@ -2,7 +2,8 @@
 // one JSON document per line for files named *.jsonl.
 //
 // Splits: the matched files, in glob order, are one virtual byte stream cut into contiguous byte
-// ranges (see split_planner.h); a line belongs to the split holding its first byte. An input
+// ranges (see split_planner.h); a line belongs to the split holding its first byte. Without a
+// requested count the split count is DefaultMapTasks (whole rounds of the live slots). An input
 // whose files are all empty has zero splits (the job then succeeds with an empty result).
 //
 // Records: a text line is Record(text = line, document = nullptr); empty lines are records too.
@@ -24,7 +25,7 @@ namespace aviary {
 
 struct FilesInputOptions {
   // Dotted path of the field that Record::text() reads from JSON documents.
-  std::string text_field = "text";
+  std::string text_field{kDefaultTextField};
   // Count malformed JSON lines in InputStats::bad_records instead of failing the split.
   bool skip_bad_records = false;
   // Size of each read; tests make it tiny so lines cross chunk boundaries.

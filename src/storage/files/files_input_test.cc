@@ -5,6 +5,7 @@
 
 #include <random>
 
+#include "storage/files/split_planner.h"
 #include "storage/files/test_util.h"
 
 namespace aviary {
@@ -55,7 +56,7 @@ class FilesInputTest : public ::testing::Test {
 
   // Plans `desired` splits and reads them all into `sink`, checking each call succeeds.
   void ReadAll(InputFormat* input, uint32_t desired, CollectingSink* sink, InputStats* stats, size_t* num_splits = nullptr) {
-    StatusOr<std::vector<rpc::InputSplit>> splits = input->PlanSplits(desired);
+    StatusOr<std::vector<rpc::InputSplit>> splits = input->PlanSplits({desired});
     ASSERT_TRUE(splits.ok()) << splits.status().ToString();
     if (num_splits) *num_splits = splits->size();
     for (const rpc::InputSplit& split : *splits) {
@@ -69,14 +70,14 @@ class FilesInputTest : public ::testing::Test {
 };
 
 TEST_F(FilesInputTest, GlobMatchingNothing) {
-  StatusOr<std::vector<rpc::InputSplit>> splits = Input(dir_.Join("*.txt"))->PlanSplits(4);
+  StatusOr<std::vector<rpc::InputSplit>> splits = Input(dir_.Join("*.txt"))->PlanSplits({4});
   ASSERT_EQ(splits.status().code(), StatusCode::kNotFound);
   EXPECT_EQ(splits.status().message(), "no input files match " + dir_.Join("*.txt"));
 }
 
 TEST_F(FilesInputTest, DirectoryIsRefused) {
   ::mkdir(dir_.Join("sub").c_str(), 0755);
-  StatusOr<std::vector<rpc::InputSplit>> splits = Input(dir_.Join("*"))->PlanSplits(1);
+  StatusOr<std::vector<rpc::InputSplit>> splits = Input(dir_.Join("*"))->PlanSplits({1});
   ASSERT_EQ(splits.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(splits.status().message().find(dir_.Join("sub") + " is a directory"), std::string::npos)
       << splits.status().message();
@@ -86,7 +87,7 @@ TEST_F(FilesInputTest, UnreadableFileIsNamedAtPlanning) {
   WriteTestFile(dir_.Join("a.txt"), "x\n");
   WriteTestFile(dir_.Join("b.txt"), "y\n");
   env_.unreadable = "b.txt";
-  StatusOr<std::vector<rpc::InputSplit>> splits = Input(dir_.Join("*.txt"))->PlanSplits(1);
+  StatusOr<std::vector<rpc::InputSplit>> splits = Input(dir_.Join("*.txt"))->PlanSplits({1});
   ASSERT_EQ(splits.status().code(), StatusCode::kPermissionDenied);
   EXPECT_NE(splits.status().message().find(dir_.Join("b.txt")), std::string::npos) << splits.status().message();
 }
@@ -94,7 +95,7 @@ TEST_F(FilesInputTest, UnreadableFileIsNamedAtPlanning) {
 TEST_F(FilesInputTest, EmptyInputHasNoSplits) {
   WriteTestFile(dir_.Join("a.txt"), "");
   WriteTestFile(dir_.Join("b.txt"), "");
-  StatusOr<std::vector<rpc::InputSplit>> splits = Input(dir_.Join("*.txt"))->PlanSplits(0);
+  StatusOr<std::vector<rpc::InputSplit>> splits = Input(dir_.Join("*.txt"))->PlanSplits({0});
   ASSERT_TRUE(splits.ok()) << splits.status().ToString();
   EXPECT_TRUE(splits->empty());
 }
@@ -180,7 +181,7 @@ TEST_F(FilesInputTest, MalformedJsonNamesFileAndLine) {
   WriteTestFile(dir_.Join("a.jsonl"), JsonLinesWithBadLine(0, 5));
   WriteTestFile(dir_.Join("b.jsonl"), JsonLinesWithBadLine(37, 50));
   std::unique_ptr<InputFormat> input = Input(dir_.Join("*.jsonl"));
-  StatusOr<std::vector<rpc::InputSplit>> splits = input->PlanSplits(7);
+  StatusOr<std::vector<rpc::InputSplit>> splits = input->PlanSplits({7});
   ASSERT_TRUE(splits.ok());
   int failures = 0;
   for (const rpc::InputSplit& split : *splits) {
@@ -193,7 +194,8 @@ TEST_F(FilesInputTest, MalformedJsonNamesFileAndLine) {
     const std::string prefix = dir_.Join("b.jsonl") + ":37: malformed JSON: ";
     EXPECT_EQ(s.message().substr(0, prefix.size()), prefix) << s.message();
     EXPECT_GT(s.message().size(), prefix.size());
-    for (const rpc::FileRange& range : split.files()) {
+    const files::FileSplit ranges = FileRanges(split);
+    for (const files::FileRange& range : ranges.ranges()) {
       if (range.path() == dir_.Join("b.jsonl")) {
         EXPECT_GT(range.start(), 0u);  // so the line number needed counting
       }
@@ -217,7 +219,7 @@ TEST_F(FilesInputTest, SkipBadRecordsCountsThem) {
 TEST_F(FilesInputTest, SinkStopsTheRead) {
   WriteTestFile(dir_.Join("a.txt"), "1\n2\n3\n4\n5\n");
   std::unique_ptr<InputFormat> input = Input(dir_.Join("a.txt"));
-  StatusOr<std::vector<rpc::InputSplit>> splits = input->PlanSplits(1);
+  StatusOr<std::vector<rpc::InputSplit>> splits = input->PlanSplits({1});
   ASSERT_TRUE(splits.ok());
   CollectingSink sink;
   sink.stop_after = 2;
@@ -241,7 +243,7 @@ TEST_F(FilesInputTest, ReadErrorFailsTheSplit) {
   FilesInputOptions options;
   options.read_size = 64;
   std::unique_ptr<InputFormat> input = Input(dir_.Join("a.txt"), options);
-  StatusOr<std::vector<rpc::InputSplit>> splits = input->PlanSplits(1);
+  StatusOr<std::vector<rpc::InputSplit>> splits = input->PlanSplits({1});
   ASSERT_TRUE(splits.ok());
   env_.fail_reads_after_bytes = 1000;
   CollectingSink sink;

@@ -73,6 +73,11 @@ class FilesOutput : public OutputFormat {
                                                          uint32_t attempt) override;
   Status CommitJob(const std::string& job_id, const std::vector<CommittedPartition>& winners) override;
   Status AbortJob(const std::string& job_id) override;
+  std::vector<std::string> LocalResultFiles(uint32_t partitions) const override {
+    std::vector<std::string> files;
+    for (uint32_t p = 0; p < partitions; ++p) files.push_back(FinalPath(p));
+    return files;
+  }
   std::string Describe() const override { return "files:" + dir_; }
 
  private:

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <string>
 
 namespace aviary {
 namespace {
@@ -11,7 +12,32 @@ uint64_t Boundary(uint64_t total, uint64_t i, uint64_t count) {
   return static_cast<uint64_t>(static_cast<unsigned __int128>(total) * i / count);
 }
 
+std::string Describe(const files::FileSplit& ranges) {
+  if (ranges.ranges_size() == 0) return "";
+  const files::FileRange& first = ranges.ranges(0);
+  std::string s = first.path() + "@" + std::to_string(first.start()) + "+" + std::to_string(first.end() - first.start());
+  if (ranges.ranges_size() > 1) s += " and " + std::to_string(ranges.ranges_size() - 1) + " more";
+  return s;
+}
+
 }  // namespace
+
+uint32_t DefaultMapTasks(uint64_t total_bytes, uint32_t live_slots) {
+  // Whole rounds of equal tasks keep every slot busy to the end (5 tasks on 2 slots would leave
+  // one idle for the last round); tasks of at most 128 MiB bound the work a failure repeats,
+  // and at least 1 MiB each keeps tiny inputs from being shredded.
+  constexpr uint64_t kTargetTaskBytes = 128ull << 20;
+  const uint64_t slots = std::max<uint32_t>(1, live_slots);
+  const uint64_t rounds = std::max<uint64_t>(1, (total_bytes + slots * kTargetTaskBytes - 1) / (slots * kTargetTaskBytes));
+  const uint64_t want = std::min<uint64_t>(rounds * slots, std::max<uint64_t>(1, total_bytes >> 20));
+  return static_cast<uint32_t>(std::max<uint64_t>(want, 1));
+}
+
+files::FileSplit FileRanges(const rpc::InputSplit& split) {
+  files::FileSplit ranges;
+  if (!ranges.ParseFromString(split.payload())) ranges.Clear();
+  return ranges;
+}
 
 uint64_t SplitCount(uint64_t total_bytes, uint32_t desired) {
   uint64_t count = desired;
@@ -32,12 +58,13 @@ std::vector<rpc::InputSplit> CutIntoSplits(const std::vector<InputFile>& files, 
     rpc::InputSplit& split = splits[i];
     split.set_index(static_cast<uint32_t>(i));
     split.set_estimated_bytes(hi - lo);
+    files::FileSplit ranges;
     while (file < files.size()) {
       const uint64_t file_end = file_base + files[file].size;
       const uint64_t start = std::max(lo, file_base);
       const uint64_t end = std::min(hi, file_end);
       if (start < end) {
-        rpc::FileRange* range = split.add_files();
+        files::FileRange* range = ranges.add_ranges();
         range->set_path(files[file].path);
         range->set_start(start - file_base);
         range->set_end(end - file_base);
@@ -46,6 +73,8 @@ std::vector<rpc::InputSplit> CutIntoSplits(const std::vector<InputFile>& files, 
       file_base = file_end;
       ++file;
     }
+    split.set_description(Describe(ranges));
+    split.set_payload(ranges.SerializeAsString());
   }
   return splits;
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "rpc/aviary.pb.h"
+#include "storage/files/files_split.pb.h"
 
 namespace aviary {
 
@@ -23,11 +24,19 @@ inline constexpr uint64_t kDefaultSplitBytes = uint64_t{64} << 20;
 // `desired` is 0; never more than there are bytes, so no split is empty. 0 for an empty input.
 uint64_t SplitCount(uint64_t total_bytes, uint32_t desired);
 
+// The default number of map tasks for `total_bytes` on `live_slots` slots: whole rounds of equal
+// tasks (a multiple of the slots), each at most 128 MiB and at least 1 MiB.
+uint32_t DefaultMapTasks(uint64_t total_bytes, uint32_t live_slots);
+
 // Cuts the files into `count` splits of (nearly) equal size. Split i covers bytes
 // [i*T/count, (i+1)*T/count) of the concatenation (T = total size) as one FileRange per file it
-// touches. Empty files appear in no split.
+// touches, in the split's payload (a files::FileSplit); empty files appear in no split. Each split
+// also gets its estimated_bytes and a description ("PATH@START+LENGTH and N more").
 // REQUIRES: 1 <= count <= total size, or count == 0.
 std::vector<rpc::InputSplit> CutIntoSplits(const std::vector<InputFile>& files, uint64_t count);
+
+// The ranges in a files: split's payload (none when it holds no FileSplit).
+files::FileSplit FileRanges(const rpc::InputSplit& split);
 
 }  // namespace aviary
 

@@ -19,33 +19,44 @@ TEST(SplitCountTest, FollowsDesiredButNeverExceedsBytes) {
   EXPECT_EQ(SplitCount(10 * kDefaultSplitBytes, 0), 10u);
 }
 
+// Whole rounds of the live slots, at most 128 MiB and at least 1 MiB a task.
+TEST(DefaultMapTasksTest, WholeRoundsOfTheLiveSlots) {
+  constexpr uint64_t kMiB = uint64_t{1} << 20;
+  EXPECT_EQ(DefaultMapTasks(0, 4), 1u);
+  EXPECT_EQ(DefaultMapTasks(10 * kMiB, 4), 4u);
+  EXPECT_EQ(DefaultMapTasks(2 * kMiB, 4), 2u);    // no task under 1 MiB
+  EXPECT_EQ(DefaultMapTasks(600 * kMiB, 2), 6u);  // three rounds of two
+  EXPECT_EQ(DefaultMapTasks(100 * kMiB, 0), 1u);  // no worker yet: as if one slot
+}
+
 TEST(CutIntoSplitsTest, SingleFile) {
   std::vector<rpc::InputSplit> splits = CutIntoSplits({{"a", 10}}, 3);
   ASSERT_EQ(splits.size(), 3u);
   const uint64_t expected[][2] = {{0, 3}, {3, 6}, {6, 10}};
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(splits[i].index(), static_cast<uint32_t>(i));
-    ASSERT_EQ(splits[i].files_size(), 1);
-    EXPECT_EQ(splits[i].files(0).path(), "a");
-    EXPECT_EQ(splits[i].files(0).start(), expected[i][0]);
-    EXPECT_EQ(splits[i].files(0).end(), expected[i][1]);
+    ASSERT_EQ(FileRanges(splits[i]).ranges_size(), 1);
+    EXPECT_EQ(FileRanges(splits[i]).ranges(0).path(), "a");
+    EXPECT_EQ(FileRanges(splits[i]).ranges(0).start(), expected[i][0]);
+    EXPECT_EQ(FileRanges(splits[i]).ranges(0).end(), expected[i][1]);
     EXPECT_EQ(splits[i].estimated_bytes(), expected[i][1] - expected[i][0]);
   }
+  EXPECT_EQ(splits[1].description(), "a@3+3");
 }
 
 TEST(CutIntoSplitsTest, SplitSpansFilesAndSkipsEmptyOnes) {
   std::vector<rpc::InputSplit> splits = CutIntoSplits({{"a", 4}, {"empty", 0}, {"b", 4}}, 2);
   ASSERT_EQ(splits.size(), 2u);
-  ASSERT_EQ(splits[0].files_size(), 1);
-  EXPECT_EQ(splits[0].files(0).path(), "a");
-  ASSERT_EQ(splits[1].files_size(), 1);
-  EXPECT_EQ(splits[1].files(0).path(), "b");
+  ASSERT_EQ(FileRanges(splits[0]).ranges_size(), 1);
+  EXPECT_EQ(FileRanges(splits[0]).ranges(0).path(), "a");
+  ASSERT_EQ(FileRanges(splits[1]).ranges_size(), 1);
+  EXPECT_EQ(FileRanges(splits[1]).ranges(0).path(), "b");
 
   splits = CutIntoSplits({{"a", 4}, {"empty", 0}, {"b", 4}}, 1);
   ASSERT_EQ(splits.size(), 1u);
-  ASSERT_EQ(splits[0].files_size(), 2);
-  EXPECT_EQ(splits[0].files(1).path(), "b");
-  EXPECT_EQ(splits[0].files(1).end(), 4u);
+  ASSERT_EQ(FileRanges(splits[0]).ranges_size(), 2);
+  EXPECT_EQ(FileRanges(splits[0]).ranges(1).path(), "b");
+  EXPECT_EQ(FileRanges(splits[0]).ranges(1).end(), 4u);
 }
 
 TEST(CutIntoSplitsTest, NoSplitsForNoBytes) {
@@ -80,7 +91,8 @@ TEST(CutIntoSplitsTest, RandomInputsAreCoveredExactlyOnce) {
     uint64_t min_size = UINT64_MAX, max_size = 0;
     for (const rpc::InputSplit& split : splits) {
       uint64_t bytes = 0;
-      for (const rpc::FileRange& r : split.files()) {
+      const files::FileSplit ranges = FileRanges(split);
+      for (const files::FileRange& r : ranges.ranges()) {
         EXPECT_EQ(r.start(), next[r.path()]) << r.path();
         EXPECT_LT(r.start(), r.end());
         next[r.path()] = r.end();

@@ -27,9 +27,9 @@ struct SplitFilters {
   bool count_orphans = true;
 };
 
-StatusOr<SplitFilters> MakeFilters(const rpc::MongoSplit& m) {
+StatusOr<SplitFilters> MakeFilters(const MongoSplit& m, bool passthrough) {
   SplitFilters f;
-  if (m.passthrough() || m.shard_key().empty()) return f;
+  if (passthrough || m.shard_key().empty()) return f;
   ASSIGN_OR_RETURN(f.key, ParseKeyPattern(m.shard_key()));
   std::vector<ChunkBounds> owned;
   for (const std::string& chunk : m.owned_chunks()) {
@@ -49,7 +49,7 @@ StatusOr<SplitFilters> MakeFilters(const rpc::MongoSplit& m) {
 }
 
 // The split's query, narrowed to the part's key ranges when that helps.
-void BuildFilter(const rpc::MongoSplit& m, const SplitFilters& f, ScopedBson* filter) {
+void BuildFilter(const MongoSplit& m, const SplitFilters& f, ScopedBson* filter) {
   ScopedBson range;
   const bool ranged = f.part.has_value() && AppendRangeFilter(f.key, f.part_chunks, range.get());
   BsonView query(m.query());
@@ -66,6 +66,15 @@ void BuildFilter(const rpc::MongoSplit& m, const SplitFilters& f, ScopedBson* fi
   bson_append_document(&all, "0", -1, query.get());
   bson_append_document(&all, "1", -1, range.get());
   bson_append_array_end(filter->get(), &all);
+}
+
+// The generic split around a payload: located at its shard.
+rpc::InputSplit Wrap(const MongoSplit& m) {
+  rpc::InputSplit split;
+  split.set_location(m.shard());
+  split.set_description(m.shard().empty() ? "" : "shard " + m.shard());
+  split.set_payload(m.SerializeAsString());
+  return split;
 }
 
 // {min, max} of a chunk, as MongoSplit.owned_chunks carries it.
@@ -89,12 +98,12 @@ class MongoInput : public InputFormat {
   MongoInput(CollectionUri uri, std::string query, MongoInputOptions options)
       : uri_(std::move(uri)), query_(std::move(query)), options_(std::move(options)) {}
 
-  StatusOr<std::vector<rpc::InputSplit>> PlanSplits(uint32_t desired) override;
+  StatusOr<std::vector<rpc::InputSplit>> PlanSplits(const PlanContext& context) override;
   Status ReadSplit(const rpc::InputSplit& split, RecordSink* sink, InputStats* stats) override;
 
  private:
   std::string ns() const { return uri_.database + "." + uri_.collection; }
-  rpc::InputSplit NewSplit(const std::string& shard, const std::string& shard_uri) const;
+  MongoSplit NewSplit(const std::string& shard, const std::string& shard_uri) const;
   std::vector<rpc::InputSplit> PlanSharded(const Topology& topology, uint32_t desired) const;
   StatusOr<std::vector<rpc::InputSplit>> PlanUnsharded(Client* entry, const Topology& topology) const;
   // The hot loop: every document of the cursor through the filters into the sink.
@@ -106,16 +115,14 @@ class MongoInput : public InputFormat {
   const MongoInputOptions options_;
 };
 
-rpc::InputSplit MongoInput::NewSplit(const std::string& shard, const std::string& shard_uri) const {
-  rpc::InputSplit split;
-  split.set_preferred_shard(shard);
-  rpc::MongoSplit* m = split.mutable_mongo();
-  m->set_shard(shard);
-  m->set_shard_uri(shard_uri);
-  m->set_namespace_(ns());
-  m->set_query(query_);
-  m->set_entry_uri(uri_.server_uri);
-  return split;
+MongoSplit MongoInput::NewSplit(const std::string& shard, const std::string& shard_uri) const {
+  MongoSplit m;
+  m.set_shard(shard);
+  m.set_shard_uri(shard_uri);
+  m.set_namespace_(ns());
+  m.set_query(query_);
+  m.set_entry_uri(uri_.server_uri);
+  return m;
 }
 
 std::vector<rpc::InputSplit> MongoInput::PlanSharded(const Topology& topology, uint32_t desired) const {
@@ -131,21 +138,20 @@ std::vector<rpc::InputSplit> MongoInput::PlanSharded(const Topology& topology, u
   const uint32_t wanted = owners.empty() ? 1 : (desired + static_cast<uint32_t>(owners.size()) - 1) / static_cast<uint32_t>(owners.size());
   std::vector<rpc::InputSplit> splits;
   for (const ShardInfo* shard : owners) {
-    rpc::InputSplit base = NewSplit(shard->name, ShardUri(shard->host, uri_.server_uri));
-    rpc::MongoSplit* m = base.mutable_mongo();
-    m->set_shard_key(topology.key.bson);
-    m->set_hashed(topology.key.hashed());
+    MongoSplit m = NewSplit(shard->name, ShardUri(shard->host, uri_.server_uri));
+    m.set_shard_key(topology.key.bson);
+    m.set_hashed(topology.key.hashed());
     size_t num_chunks = 0;
     for (const Chunk& c : topology.chunks) {
       if (c.shard != shard->name) continue;
-      m->add_owned_chunks(ChunkDocument(c));
+      m.add_owned_chunks(ChunkDocument(c));
       ++num_chunks;
     }
     const uint32_t parts = PossibleParts(topology.key, num_chunks, wanted);
     for (uint32_t part = 0; part < parts; ++part) {
-      splits.push_back(base);
-      splits.back().mutable_mongo()->set_part(part);
-      splits.back().mutable_mongo()->set_num_parts(parts);
+      m.set_part(part);
+      m.set_num_parts(parts);
+      splits.push_back(Wrap(m));
     }
   }
   return splits;
@@ -166,24 +172,25 @@ StatusOr<std::vector<rpc::InputSplit>> MongoInput::PlanUnsharded(Client* entry, 
   ASSIGN_OR_RETURN(const bool exists, CollectionExists(reader, uri_.database, uri_.collection));
   if (!exists) return NotFound("collection " + ns() + " does not exist on " + RedactUri(read_uri));
   std::vector<rpc::InputSplit> splits;
-  splits.push_back(NewSplit(primary != nullptr ? primary->name : "", read_uri));
+  splits.push_back(Wrap(NewSplit(primary != nullptr ? primary->name : "", read_uri)));
   return splits;
 }
 
-StatusOr<std::vector<rpc::InputSplit>> MongoInput::PlanSplits(uint32_t desired) {
+StatusOr<std::vector<rpc::InputSplit>> MongoInput::PlanSplits(const PlanContext& context) {
   ASSIGN_OR_RETURN(std::unique_ptr<Client> entry, Client::Connect(uri_.server_uri, options_.timeout_ms));
   ASSIGN_OR_RETURN(Topology topology, ReadTopology(entry.get(), uri_.database, uri_.collection));
   if (!topology.sharded) return PlanUnsharded(entry.get(), topology);
-  return PlanSharded(topology, desired);
+  return PlanSharded(topology, context.map_tasks);
 }
 
 Status MongoInput::ReadSplit(const rpc::InputSplit& split, RecordSink* sink, InputStats* stats) {
-  const rpc::MongoSplit& m = split.mongo();
+  MongoSplit m;
+  if (!m.ParseFromString(split.payload())) return InvalidArgument("split " + std::to_string(split.index()) + " carries no MongoDB payload");
   const std::string& ns = m.namespace_().empty() ? this->ns() : m.namespace_();
   const size_t dot = ns.find('.');
   if (dot == std::string::npos) return InvalidArgument("split names no collection: '" + ns + "'");
   const std::string server = !m.shard_uri().empty() ? m.shard_uri() : !m.entry_uri().empty() ? m.entry_uri() : uri_.server_uri;
-  ASSIGN_OR_RETURN(SplitFilters filters, MakeFilters(m));
+  ASSIGN_OR_RETURN(SplitFilters filters, MakeFilters(m, split.passthrough()));
   ASSIGN_OR_RETURN(std::unique_ptr<Client> client, Client::Connect(server, options_.timeout_ms));
 
   ScopedBson filter, opts;
@@ -222,6 +229,12 @@ Status MongoInput::ReadDocuments(mongoc_cursor_t* cursor, SplitFilters* filters,
 
 }  // namespace
 
+MongoSplit MongoPayload(const rpc::InputSplit& split) {
+  MongoSplit m;
+  if (!m.ParseFromString(split.payload())) m.Clear();
+  return m;
+}
+
 StatusOr<std::unique_ptr<InputFormat>> NewMongoInput(const std::string& uri, MongoInputOptions options) {
   ASSIGN_OR_RETURN(CollectionUri parsed, ParseCollectionUri(uri));
   std::string query;
@@ -232,7 +245,7 @@ StatusOr<std::unique_ptr<InputFormat>> NewMongoInput(const std::string& uri, Mon
     if (!doc) return InvalidArgument("--query is not a valid JSON document: " + std::string(error.message));
     query.assign(BsonBytes(doc.get()));
   }
-  if (options.text_field.empty()) options.text_field = "text";
+  if (options.text_field.empty()) options.text_field = kDefaultTextField;
   if (options.batch_size <= 0) options.batch_size = 10000;
   return std::unique_ptr<InputFormat>(new MongoInput(std::move(parsed), std::move(query), std::move(options)));
 }

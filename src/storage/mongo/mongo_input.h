@@ -2,7 +2,7 @@
 //
 // Splits (PlanSplits, on the coordinator): the topology is read through the URI (a mongos, or the
 // config server of Aviary's local cluster; see topology.h).
-//   - sharded: one split per shard that owns chunks, preferred_shard = the shard's name, read
+//   - sharded: one split per shard that owns chunks, location = the shard's name, read
 //     directly from the shard; with more map tasks wanted than shards, each shard's chunks are cut
 //     into parts (split_plan.h).
 //   - unsharded: one split, read through the URI; when the URI is a config server that names the
@@ -23,15 +23,19 @@
 #include <string>
 
 #include "storage/input.h"
+#include "storage/mongo/mongo_split.pb.h"
 
 namespace aviary::mongo {
 
 struct MongoInputOptions {
-  std::string text_field = "text";  // dotted path read into Record::text()
+  std::string text_field{kDefaultTextField};  // dotted path read into Record::text()
   std::string query_json;           // extended-JSON filter (--query); empty: every document
   int32_t batch_size = 10000;       // documents per getMore: fewer round trips on long scans
   int timeout_ms = 5000;            // server selection and connect timeout
 };
+
+// The MongoSplit in a split's payload (empty when it holds none).
+MongoSplit MongoPayload(const rpc::InputSplit& split);
 
 // InvalidArgument for a malformed URI or query (naming --query); no server is contacted here.
 StatusOr<std::unique_ptr<InputFormat>> NewMongoInput(const std::string& uri, MongoInputOptions options);

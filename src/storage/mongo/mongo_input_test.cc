@@ -55,7 +55,7 @@ struct ReadResult {
 // Plans with `desired` map tasks and reads every split.
 ReadResult PlanAndRead(InputFormat* in, uint32_t desired) {
   ReadResult r;
-  StatusOr<std::vector<rpc::InputSplit>> splits = in->PlanSplits(desired);
+  StatusOr<std::vector<rpc::InputSplit>> splits = in->PlanSplits({desired});
   EXPECT_TRUE(splits.ok()) << splits.status().ToString();
   if (!splits.ok()) return r;
   r.splits = *splits;
@@ -65,8 +65,8 @@ ReadResult PlanAndRead(InputFormat* in, uint32_t desired) {
     EXPECT_TRUE(s.ok()) << s.ToString();
     for (int64_t k : sink.keys) r.keys.insert(k);
     if (!sink.keys.empty()) {
-      EXPECT_EQ(sink.shards, std::set<std::string>{split.mongo().shard()});
-      EXPECT_EQ(sink.collection, split.mongo().namespace_());
+      EXPECT_EQ(sink.shards, std::set<std::string>{MongoPayload(split).shard()});
+      EXPECT_EQ(sink.collection, MongoPayload(split).namespace_());
     }
   }
   return r;
@@ -96,11 +96,11 @@ TEST_F(MongoInputTest, RangedKeySkipsOrphans) {
   auto in = Input(cluster_.config_uri() + "shop.items");
   ReadResult r = PlanAndRead(in.get(), 0);
   ASSERT_EQ(r.splits.size(), 2u);
-  EXPECT_EQ(r.splits[0].preferred_shard(), "s0");
-  EXPECT_EQ(r.splits[0].mongo().shard_uri(), cluster_.shard_uri(0));
-  EXPECT_EQ(r.splits[1].preferred_shard(), "s1");
-  EXPECT_EQ(r.splits[0].mongo().owned_chunks_size(), 1);
-  EXPECT_FALSE(r.splits[0].mongo().hashed());
+  EXPECT_EQ(r.splits[0].location(), "s0");
+  EXPECT_EQ(MongoPayload(r.splits[0]).shard_uri(), cluster_.shard_uri(0));
+  EXPECT_EQ(r.splits[1].location(), "s1");
+  EXPECT_EQ(MongoPayload(r.splits[0]).owned_chunks_size(), 1);
+  EXPECT_FALSE(MongoPayload(r.splits[0]).hashed());
   EXPECT_EQ(r.keys, Range(0, 1000));  // each document exactly once
   EXPECT_EQ(r.stats.records, 1000u);
   EXPECT_EQ(r.stats.orphans_skipped, 70u);
@@ -127,15 +127,15 @@ TEST_F(MongoInputTest, HashedKeyAndParts) {
   auto in = Input(cluster_.config_uri() + "shop.events");
   ReadResult one = PlanAndRead(in.get(), 2);
   ASSERT_EQ(one.splits.size(), 2u);
-  EXPECT_TRUE(one.splits[0].mongo().hashed());
+  EXPECT_TRUE(MongoPayload(one.splits[0]).hashed());
   EXPECT_EQ(one.keys, Range(0, 2000));
   EXPECT_EQ(one.stats.orphans_skipped, static_cast<uint64_t>(orphans));
 
   // Six map tasks over two shards: each shard's hash range is cut into three parts.
   ReadResult parts = PlanAndRead(in.get(), 6);
   ASSERT_EQ(parts.splits.size(), 6u);
-  EXPECT_EQ(parts.splits[4].mongo().part(), 1u);
-  EXPECT_EQ(parts.splits[4].mongo().num_parts(), 3u);
+  EXPECT_EQ(MongoPayload(parts.splits[4]).part(), 1u);
+  EXPECT_EQ(MongoPayload(parts.splits[4]).num_parts(), 3u);
   EXPECT_EQ(parts.keys, Range(0, 2000));
   EXPECT_EQ(parts.stats.orphans_skipped, static_cast<uint64_t>(orphans));  // counted once, by part 0
 }
@@ -184,21 +184,21 @@ TEST_F(MongoInputTest, UnshardedOnPrimaryShardAndPlainServer) {
   auto in = Input(cluster_.config_uri() + "crm.people");
   ReadResult r = PlanAndRead(in.get(), 8);
   ASSERT_EQ(r.splits.size(), 1u);
-  EXPECT_EQ(r.splits[0].preferred_shard(), "s1");
+  EXPECT_EQ(r.splits[0].location(), "s1");
   EXPECT_EQ(r.keys, Range(0, 10));
 
   // A plain server (no config database): one split, read where we are, no preference.
   auto plain = Input(cluster_.shard_uri(1) + "crm.people");
   r = PlanAndRead(plain.get(), 8);
   ASSERT_EQ(r.splits.size(), 1u);
-  EXPECT_EQ(r.splits[0].preferred_shard(), "");
-  EXPECT_EQ(r.splits[0].mongo().shard_key(), "");
+  EXPECT_EQ(r.splits[0].location(), "");
+  EXPECT_EQ(MongoPayload(r.splits[0]).shard_key(), "");
   EXPECT_EQ(r.keys, Range(0, 10));
 }
 
 TEST_F(MongoInputTest, MissingCollection) {
   auto in = Input(cluster_.shard_uri(0) + "nowhere.nothing");
-  StatusOr<std::vector<rpc::InputSplit>> splits = in->PlanSplits(1);
+  StatusOr<std::vector<rpc::InputSplit>> splits = in->PlanSplits({1});
   ASSERT_FALSE(splits.ok());
   EXPECT_EQ(splits.status().code(), StatusCode::kNotFound);
   EXPECT_EQ(splits.status().message(), "collection nowhere.nothing does not exist on " + cluster_.shard_uri(0));
@@ -210,7 +210,7 @@ TEST_F(MongoInputTest, TextFieldAndEarlyStop) {
   MongoInputOptions options;
   StatusOr<std::unique_ptr<InputFormat>> in = NewMongoInput(cluster_.shard_uri(0) + "t.docs", options);
   ASSERT_TRUE(in.ok());
-  auto splits = (*in)->PlanSplits(1);
+  auto splits = (*in)->PlanSplits({1});
   ASSERT_TRUE(splits.ok()) << splits.status().ToString();
   CollectingSink sink;
   InputStats stats;
@@ -229,10 +229,12 @@ TEST_F(MongoInputTest, TextFieldAndEarlyStop) {
 TEST_F(MongoInputTest, PassthroughSplitKeepsEverything) {
   // Out mode "reduce" reads the previous result this way; no ownership filter applies.
   Insert(cluster_.shard_uri(0), "out.result", {R"({"_id": "a", "value": 1, "k": 1})", R"({"_id": "b", "value": 2, "k": 2})"});
+  MongoSplit m;
+  m.set_shard_uri(cluster_.shard_uri(0));
+  m.set_namespace_("out.result");
   rpc::InputSplit split;
-  split.mutable_mongo()->set_shard_uri(cluster_.shard_uri(0));
-  split.mutable_mongo()->set_namespace_("out.result");
-  split.mutable_mongo()->set_passthrough(true);
+  split.set_payload(m.SerializeAsString());
+  split.set_passthrough(true);
   auto in = Input(cluster_.shard_uri(0) + "out.result");
   CollectingSink sink;
   InputStats stats;
@@ -242,14 +244,16 @@ TEST_F(MongoInputTest, PassthroughSplitKeepsEverything) {
 
 TEST(MongoInputErrors, UnreachableServer) {
   auto in = Input("mongodb://u:secret@127.0.0.1:1/db.coll");
-  StatusOr<std::vector<rpc::InputSplit>> splits = in->PlanSplits(1);
+  StatusOr<std::vector<rpc::InputSplit>> splits = in->PlanSplits({1});
   ASSERT_FALSE(splits.ok());
   EXPECT_EQ(splits.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(splits.status().message().find("cannot reach mongodb://u:***@127.0.0.1:1/"), std::string::npos)
       << splits.status().message();
+  MongoSplit m;
+  m.set_shard_uri("mongodb://127.0.0.1:1/");
+  m.set_namespace_("db.coll");
   rpc::InputSplit split;
-  split.mutable_mongo()->set_shard_uri("mongodb://127.0.0.1:1/");
-  split.mutable_mongo()->set_namespace_("db.coll");
+  split.set_payload(m.SerializeAsString());
   CollectingSink sink;
   InputStats stats;
   Status s = in->ReadSplit(split, &sink, &stats);

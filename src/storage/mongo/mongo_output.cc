@@ -9,6 +9,7 @@
 
 #include "storage/mongo/handles.h"
 #include "storage/mongo/mongo_client.h"
+#include "storage/mongo/mongo_split.pb.h"
 #include "storage/mongo/mongo_writer.h"
 #include "storage/mongo/queries.h"
 
@@ -247,12 +248,15 @@ StatusOr<std::vector<rpc::InputSplit>> MongoOutput::ExtraInputSplits() {
   ASSIGN_OR_RETURN(std::unique_ptr<Client> client, Connect());
   ASSIGN_OR_RETURN(const bool has_documents, CollectionHasDocuments(client.get(), db(), target()));
   if (!has_documents) return splits;
+  MongoSplit m;
+  m.set_shard_uri(parsed_.server_uri);
+  m.set_entry_uri(parsed_.server_uri);
+  m.set_namespace_(db() + "." + target());
   rpc::InputSplit split;
-  rpc::MongoSplit* m = split.mutable_mongo();
-  m->set_shard_uri(parsed_.server_uri);
-  m->set_entry_uri(parsed_.server_uri);
-  m->set_namespace_(db() + "." + target());
-  m->set_passthrough(true);
+  split.set_payload(m.SerializeAsString());
+  split.set_passthrough(true);
+  split.set_source_uri(uri_);  // read by the MongoDB source, whatever the job's input is
+  split.set_description("previous result " + m.namespace_());
   splits.push_back(std::move(split));
   return splits;
 }
@@ -265,6 +269,11 @@ std::string TempCollectionName(const std::string& job_id, uint32_t partition, ui
   return TempPrefix(job_id) + "p" + std::to_string(partition) + "_a" + std::to_string(attempt);
 }
 
+Status CheckOutMode(const std::string& out_mode) {
+  if (out_mode.empty() || out_mode == "replace" || out_mode == "merge" || out_mode == "reduce") return Status::OK();
+  return InvalidArgument("--out-mode must be replace, merge or reduce, not '" + out_mode + "'");
+}
+
 StatusOr<std::unique_ptr<OutputFormat>> NewMongoOutput(const std::string& uri, MongoOutputOptions options) {
   ASSIGN_OR_RETURN(CollectionUri parsed, ParseCollectionUri(uri));
   OutMode mode;
@@ -275,7 +284,7 @@ StatusOr<std::unique_ptr<OutputFormat>> NewMongoOutput(const std::string& uri, M
   } else if (options.out_mode == "reduce") {
     mode = OutMode::kReduce;
   } else {
-    return InvalidArgument("--out-mode must be replace, merge or reduce, not '" + options.out_mode + "'");
+    return CheckOutMode(options.out_mode);
   }
   // MongoDB refuses mapReduce output into its system databases; on a local cluster `config`
   // holds the chunk table, so writing there could break the cluster itself.

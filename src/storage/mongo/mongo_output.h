@@ -1,5 +1,5 @@
 // The output format for `--output mongodb://HOST:PORT/DB.COLL`, with MongoDB mapReduce's out
-// modes (JobSpec.out_mode):
+// modes (the output option "out-mode", `--out-mode`):
 //   replace (default)  the target becomes exactly the job's result, swapped in at commit;
 //   merge              result documents overwrite target documents with the same _id, others stay;
 //   reduce             the job's input also reads the existing target (ExtraInputSplits: one
@@ -38,6 +38,9 @@ struct MongoOutputOptions {
 
 // The temporary collection of one reduce attempt.
 std::string TempCollectionName(const std::string& job_id, uint32_t partition, uint32_t attempt);
+
+// InvalidArgument naming --out-mode unless `out_mode` is replace, merge, reduce or empty.
+Status CheckOutMode(const std::string& out_mode);
 
 // InvalidArgument for a malformed URI or an unknown out mode; no server is contacted here.
 StatusOr<std::unique_ptr<OutputFormat>> NewMongoOutput(const std::string& uri, MongoOutputOptions options);

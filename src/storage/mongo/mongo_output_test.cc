@@ -151,10 +151,10 @@ TEST_F(MongoOutputTest, ReduceIncrementalRun) {
   extra = second->ExtraInputSplits();
   ASSERT_TRUE(extra.ok());
   ASSERT_EQ(extra->size(), 1u);
-  const rpc::MongoSplit& m = (*extra)[0].mongo();
-  EXPECT_TRUE(m.passthrough());
+  const MongoSplit m = MongoPayload((*extra)[0]);
+  EXPECT_TRUE((*extra)[0].passthrough());
   EXPECT_EQ(m.namespace_(), "out.counts");
-  EXPECT_EQ((*extra)[0].preferred_shard(), "");
+  EXPECT_EQ((*extra)[0].location(), "");
   std::map<std::string, int64_t> combined = ReadPassthrough(uri(), (*extra)[0]);
   combined["b"] += 10;
   combined["c"] += 5;
