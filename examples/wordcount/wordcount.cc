@@ -1,7 +1,7 @@
 // wordcount: how often each word occurs. A word is a maximal run of ASCII letters, case kept.
 //
 // Emits (word, 1) per occurrence; the kSum combiner adds the counts up in place on the map side,
-// so Reduce only runs on the reduce side, over the partial sums of different map tasks.
+// and the reduce side adds the map tasks' partial sums the same way: Reduce is never called.
 #include <cstdint>
 
 #include "../tokenizer.h"

@@ -17,7 +17,7 @@ struct AviaryPluginInfo {
   uint32_t abi_version;     // AVIARY_PLUGIN_ABI_VERSION at the plugin's build
   uint32_t info_size;       // sizeof(AviaryPluginInfo), a second guard against mismatched headers
   const char* name;         // short job name, e.g. "wordcount"
-  const char* description;  // one line for `aviary jobs`
+  const char* description;  // one line describing the job, for people reading the plugin
   aviary::Job* (*create)();
   void (*destroy)(aviary::Job*);
 };

@@ -16,7 +16,7 @@ namespace aviary::cli {
 
 void AddJobFlags(CLI::App* cmd, JobFlags* flags) {
   client::JobOptions* f = &flags->job;
-  cmd->add_option("JOB", f->job, "built-in job name (wordcount, indexer) or path of a plugin .so")->required();
+  cmd->add_option("JOB", f->job, "built-in job name (wordcount, indexer, average, javascript) or path of a plugin .so")->required();
   cmd->add_option("--input", f->input, FormatRegistry::Default().InputUsage())->required();
   cmd->add_option("--output", f->output, FormatRegistry::Default().OutputUsage())->required();
   cmd->add_option("--map-tasks", f->map_tasks, "number of map tasks (default: by input size)");

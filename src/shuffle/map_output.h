@@ -60,7 +60,7 @@ struct SegmentRange {
 };
 
 // Where partition `partition`'s segment lies in the finished map output file at `path`. The bytes
-// of that range form a self-contained segment that ReduceRunner can read.
+// of that range form a self-contained segment that the reduce side (shuffle/reduce.h) can read.
 StatusOr<SegmentRange> LocatePartition(Env* env, const std::string& path, uint32_t partition);
 
 }  // namespace aviary::shuffle
