@@ -11,7 +11,7 @@ if [[ "${1:-}" == "--sanitize" ]]; then
   dir=build-asan
   shift
   # Let crashing test plugins die by their own signal; report every UB finding as an error.
-  export ASAN_OPTIONS="handle_segv=0:handle_abort=0:detect_leaks=0:abort_on_error=0"
+  export ASAN_OPTIONS="handle_segv=0:handle_sigbus=0:handle_abort=0:detect_leaks=0:abort_on_error=0"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 fi
 
