@@ -2,6 +2,7 @@
 
 #include <bson/bson.h>
 #include <js/Array.h>
+#include <js/GCAPI.h>
 #include <js/PropertyAndElement.h>
 #include <js/ValueArray.h>
 
@@ -172,6 +173,13 @@ void JavascriptJob::Map(const Record& record, MapContext& ctx) {
   rt_->set_emitter(nullptr);
   ctx_ = nullptr;
   if (!ok) Fail("map function " + error + WhereDocument(record));
+  // A collection every 1024 documents. Lazy documents have a finalizer, so SpiderMonkey
+  // allocates them tenured, and the strings a map reads from them are promoted with them; its
+  // own major-GC triggers did not fire in a map loop (JSGC_NUMBER stayed 0 over 150,000
+  // documents), so the malloc heap grew by ~11 KB a document until the memory limit, and
+  // faulting in fresh pages cost more than the map itself. Measured: a 20 MB word count
+  // 9.5 s -> 3.0 s; a full GC of the small live heap costs about 1 us a document.
+  if ((++maps_ & 1023) == 0) JS_GC(cx);
   // mapReduce's counts.emit and counts.reduce (the combiner's calls happen inside emit).
   if (emits_ != 0) ctx.Count("emit", std::exchange(emits_, 0));
   if (reduce_calls_ != 0) ctx.Count("reduce", std::exchange(reduce_calls_, 0));
