@@ -144,6 +144,20 @@ void Job::SetPhase(JobPhase to) {
   phase = to;
 }
 
+void Job::StopOpenTasks(const std::string& why, double now_unix) {
+  for (auto* list : {&maps, &reduces}) {
+    for (Task& task : *list) {
+      for (Attempt& a : task.attempts) {
+        if (a.state != AttemptState::kRunning) continue;
+        a.SetState(AttemptState::kKilled);
+        a.error = why;
+        a.end_unix = now_unix;
+      }
+      task.ReleaseIfNoneRunning();
+    }
+  }
+}
+
 bool Job::finished() const {
   const rpc::JobState s = PublicState(phase);
   return s == rpc::SUCCEEDED || s == rpc::FAILED || s == rpc::CANCELLED || s == rpc::ABORTING;

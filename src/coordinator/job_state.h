@@ -97,6 +97,11 @@ struct Job {
 
   // Crashes unless IsLegalTransition(phase, to).
   void SetPhase(JobPhase to);
+  // Ends what still runs of a job that no longer needs it (cancelled, failed, or with every
+  // partition done): running attempts become kKilled (their workers are told to kill them on
+  // their next heartbeat, and later reports of them are ignored) and unfinished tasks IDLE
+  // (never run to the end), so no ghost of the job shows as running.
+  void StopOpenTasks(const std::string& why, double now_unix);
   // No task of it runs any more: it succeeded, failed or was cancelled, or is being aborted.
   bool finished() const;
   std::vector<Task>& tasks(rpc::TaskKind kind) { return kind == rpc::MAP ? maps : reduces; }

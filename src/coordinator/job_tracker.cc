@@ -116,6 +116,7 @@ Status JobTracker::CancelLocked(const std::string& job_id) {
   }
   job->SetPhase(JobPhase::kCancelling);
   job->error = "cancelled by user";
+  job->StopOpenTasks("job cancelled", NowUnix());
   state_.MarkDirty(*job);
   return Status::OK();
 }

@@ -263,6 +263,105 @@ TEST_F(JobTrackerTest, CancelStopsAssigningAndAborts) {
   EXPECT_FALSE(std::filesystem::exists(dir_ / "out" / "_SUCCESS"));
 }
 
+// Issue #10 item 6: after a cancel, no task or attempt of the job may still show as running,
+// its workers are told to kill what they still run, and a late report revives nothing.
+TEST_F(JobTrackerTest, CancelEndsRunningAttemptsAndLateReportsDoNotReviveThem) {
+  std::string w = AddWorker("127.0.0.1:1");
+  std::string job = SubmitJob(2, 1);
+  auto r = Beat(w, 2);
+  ASSERT_EQ(r.assignments_size(), 2);
+  ASSERT_TRUE(tracker_->Cancel(job).ok());
+  auto status = tracker_->GetJob(job, true);
+  for (const auto& t : status->tasks()) {
+    EXPECT_NE(t.state(), rpc::RUNNING) << t.ShortDebugString();
+    if (t.kind() == rpc::MAP) EXPECT_EQ(t.state(), rpc::IDLE);
+    for (const auto& a : t.attempts()) EXPECT_EQ(a.state(), "killed") << t.ShortDebugString();
+  }
+  // The worker still runs map 0 and reports it: it is told to kill it.
+  rpc::HeartbeatRequest running;
+  running.set_worker_id(w);
+  rpc::RunningAttempt* ra = running.add_running();
+  ra->set_job_id(job);
+  ra->set_kind(rpc::MAP);
+  ra->set_task(r.assignments(0).task());
+  ra->set_attempt(r.assignments(0).attempt());
+  auto killed = tracker_->Heartbeat(running);
+  ASSERT_EQ(killed.kill_size(), 1);
+  EXPECT_EQ(killed.kill(0).job_id(), job);
+  // Map 1 finishes after all: nothing is revived.
+  Beat(w, 2, {Success(r.assignments(1))});
+  tracker_->Tick();
+  status = tracker_->GetJob(job, true);
+  EXPECT_EQ(status->state(), rpc::CANCELLED);
+  EXPECT_EQ(status->maps_done(), 0u);
+  for (const auto& t : status->tasks()) {
+    EXPECT_NE(t.state(), rpc::RUNNING);
+    for (const auto& a : t.attempts()) EXPECT_EQ(a.state(), "killed");
+  }
+}
+
+// A job failing (one task out of attempts) ends the attempts of its other tasks too.
+TEST_F(JobTrackerTest, FailedJobEndsItsOtherRunningAttempts) {
+  options_.max_attempts = 1;
+  tracker_ = std::make_unique<JobTracker>(&env_, options_);
+  std::string w = AddWorker("127.0.0.1:1");
+  std::string job = SubmitJob(2, 1);
+  auto r = Beat(w, 2);
+  ASSERT_EQ(r.assignments_size(), 2);
+  Beat(w, 1, {Failure(r.assignments(0), "boom")});
+  tracker_->Tick();
+  auto status = tracker_->GetJob(job, true);
+  EXPECT_EQ(status->state(), rpc::FAILED);
+  for (const auto& t : status->tasks()) {
+    EXPECT_NE(t.state(), rpc::RUNNING) << t.ShortDebugString();
+    for (const auto& a : t.attempts()) EXPECT_NE(a.state(), "running") << t.ShortDebugString();
+  }
+  // The worker that loses the other attempt afterwards changes nothing.
+  env_.Advance(6'000'000);
+  tracker_->Tick();
+  EXPECT_EQ(tracker_->GetJob(job, true)->state(), rpc::FAILED);
+}
+
+// A speculative duplicate still running when the job's last partition is done is ended, and a
+// coordinator restoring a cancelled job's record does not bring its attempts back as running.
+TEST_F(JobTrackerTest, DuplicateAttemptEndsWithTheJobAndRestoreKeepsItEnded) {
+  auto store = MetadataStore::NewInMemory();
+  UseStore(store.get(), 1);
+  std::string a = AddWorker("127.0.0.1:1");
+  std::string b = AddWorker("127.0.0.1:2");
+  std::string job = SubmitJob(1, 1);
+  auto map = Beat(a, 1);
+  ASSERT_EQ(map.assignments_size(), 1);
+  auto reduce = Beat(a, 1, {Success(map.assignments(0))});
+  ASSERT_EQ(reduce.assignments_size(), 1);
+  env_.Advance(21'000'000);
+  Beat(a, 0);
+  Beat(b, 0);
+  tracker_->Tick();  // the reduce is silent: re-issued to b
+  auto dup = Beat(b, 1);
+  ASSERT_EQ(dup.assignments_size(), 1);
+  Beat(b, 0, {Success(dup.assignments(0))});
+  tracker_->Tick();
+  auto status = tracker_->GetJob(job, true);
+  EXPECT_EQ(status->state(), rpc::SUCCEEDED);
+  for (const auto& t : status->tasks()) {
+    for (const auto& att : t.attempts()) EXPECT_NE(att.state(), "running") << t.ShortDebugString();
+  }
+
+  std::string cancelled = SubmitJob(2, 1);
+  ASSERT_EQ(Beat(b, 2).assignments_size(), 2);
+  ASSERT_TRUE(tracker_->Cancel(cancelled).ok());
+  tracker_->Tick();
+  UseStore(store.get(), 2);
+  ASSERT_TRUE(tracker_->Restore().ok());
+  status = tracker_->GetJob(cancelled, true);
+  EXPECT_EQ(status->state(), rpc::CANCELLED);
+  for (const auto& t : status->tasks()) {
+    EXPECT_NE(t.state(), rpc::RUNNING);
+    for (const auto& att : t.attempts()) EXPECT_EQ(att.state(), "killed");
+  }
+}
+
 // The in-memory store, with saves that fail while `down` is set (a metadata server cut off).
 class UnreachableStore : public MetadataStore {
  public:

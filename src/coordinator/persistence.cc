@@ -60,6 +60,9 @@ StatusOr<Task> FromRecord(const rpc::TaskRecord& tr, int64_t now_us) {
 void ResumePhase(Job& job) {
   if (job.phase == JobPhase::kCommitUnderway) job.SetPhase(JobPhase::kCommitting);
   if (job.phase == JobPhase::kReducing && job.maps_done < job.maps.size()) job.SetPhase(JobPhase::kMapping);
+  // A record written before its job's attempts were ended (by an older coordinator) must not
+  // bring them back as running.
+  if (job.finished() || job.phase == JobPhase::kCommitting) job.StopOpenTasks("job ended", job.end_unix);
 }
 
 }  // namespace

@@ -56,7 +56,7 @@ void HandleLostInputs(Job& job, Task& task, Attempt& attempt, const rpc::TaskRes
   task.ReleaseIfNoneRunning();
 }
 
-void HandleFailure(Job& job, Task& task, Attempt& attempt, const rpc::TaskResult& result) {
+void HandleFailure(Job& job, Task& task, Attempt& attempt, const rpc::TaskResult& result, double now_unix) {
   if (result.lost_map_tasks_size() > 0) {
     HandleLostInputs(job, task, attempt, result);
     return;
@@ -69,13 +69,14 @@ void HandleFailure(Job& job, Task& task, Attempt& attempt, const rpc::TaskResult
                result.error());
   if (task.state == rpc::DONE) return;
   if (task.failures >= job.spec.max_attempts()) {
-    FailJob(job, task.Name() + " failed " + std::to_string(task.failures) + " times; last error: " + result.error());
+    FailJob(job, task.Name() + " failed " + std::to_string(task.failures) + " times; last error: " + result.error(),
+            now_unix);
     return;
   }
   if (!task.HasRunningAttempt()) task.state = rpc::IDLE;
 }
 
-void HandleSuccess(Job& job, Task& task, Attempt& attempt, rpc::HeartbeatResponse* response) {
+void HandleSuccess(Job& job, Task& task, Attempt& attempt, double now_unix, rpc::HeartbeatResponse* response) {
   attempt.SetState(AttemptState::kSucceeded);
   if (task.state == rpc::DONE) return;  // a duplicate attempt already won
   task.state = rpc::DONE;
@@ -84,10 +85,16 @@ void HandleSuccess(Job& job, Task& task, Attempt& attempt, rpc::HeartbeatRespons
     if (++job.maps_done == job.maps.size() && job.phase == JobPhase::kMapping) job.SetPhase(JobPhase::kReducing);
   } else if (++job.reduces_done == job.reduces.size()) {
     job.SetPhase(JobPhase::kCommitting);
+    // A map being redone for a reducer that has since finished anyway is not needed any more.
+    job.StopOpenTasks("not needed: every partition is done", now_unix);
   }
   // Stop duplicates of the task still running elsewhere (a worker ignores attempts it does not run).
-  for (const Attempt& other : task.attempts) {
-    if (other.state == AttemptState::kRunning) AddKill(job, task, other.number, response);
+  for (Attempt& other : task.attempts) {
+    if (other.state != AttemptState::kRunning) continue;
+    other.SetState(AttemptState::kKilled);
+    other.error = "another attempt finished first";
+    other.end_unix = now_unix;
+    AddKill(job, task, other.number, response);
   }
 }
 
@@ -111,9 +118,9 @@ void HandleResult(ClusterState& state, Worker& worker, const rpc::TaskResult& re
   if (f.job->finished()) {
     f.attempt->SetState(AttemptState::kKilled);
   } else if (!result.ok()) {
-    HandleFailure(*f.job, *f.task, *f.attempt, result);
+    HandleFailure(*f.job, *f.task, *f.attempt, result, now_unix);
   } else {
-    HandleSuccess(*f.job, *f.task, *f.attempt, response);
+    HandleSuccess(*f.job, *f.task, *f.attempt, now_unix, response);
   }
 }
 
@@ -131,7 +138,7 @@ void MarkMapOutputLost(Job& job, uint32_t map_task, const std::string& why) {
   spdlog::info("job {}: re-executing map task {} ({})", job.id, map_task, why);
 }
 
-void FailJob(Job& job, const std::string& error) {
+void FailJob(Job& job, const std::string& error, double now_unix) {
   if (job.phase == JobPhase::kCommitUnderway) {
     spdlog::warn("job {}: {}; ignored, its output is being committed", job.id, error);
     return;
@@ -139,6 +146,7 @@ void FailJob(Job& job, const std::string& error) {
   spdlog::error("job {} failed: {}", job.id, error);
   job.error = error;
   job.SetPhase(JobPhase::kFailing);
+  job.StopOpenTasks("job failed", now_unix);
 }
 
 void AddKill(const Job& job, const Task& task, uint32_t number, rpc::HeartbeatResponse* response) {

@@ -30,7 +30,7 @@ void MarkMapOutputLost(Job& job, uint32_t map_task, const std::string& why);
 
 // Fails `job` with `error`: it stops running tasks and its output is aborted by the commit step.
 // A commit already under way is left to finish: every partition has its winner by then.
-void FailJob(Job& job, const std::string& error);
+void FailJob(Job& job, const std::string& error, double now_unix);
 
 // Adds a kill order for attempt `number` of `task` to `response`.
 void AddKill(const Job& job, const Task& task, uint32_t number, rpc::HeartbeatResponse* response);
