@@ -207,13 +207,14 @@ std::optional<Failure> ReadStages(const bson_t* command, std::vector<Stage>* sta
 // {$match: {_id: {$nin: [orphans of `shard`]}}}, or "" when the shard has none. Scans what the
 // pipeline's leading $match selects, with only the shard key and _id.
 StatusOr<std::string> OrphanExclusion(Context& ctx, size_t shard, const std::vector<Stage>& stages, int* code) {
-  std::string_view first_match;
-  BsonView first(stages.empty() ? std::string_view() : std::string_view(stages[0].doc));
-  if (!stages.empty() && stages[0].name == "$match") first_match = SubDocument(first.get(), "$match");
-  BsonView filter(first_match);
+  const bool leading_match = !stages.empty() && stages[0].name == "$match";
+  BsonView first(leading_match ? std::string_view(stages[0].doc) : std::string_view("\x05\0\0\0\0", 5));
+  BsonView filter(SubDocument(first.get(), "$match"));
   ScopedBson opts, proj, all;
   BSON_APPEND_INT32(proj.get(), "_id", 1);
-  for (const std::string& f : ctx.route.KeyTopFields()) BSON_APPEND_INT32(proj.get(), f.c_str(), 1);
+  for (const std::string& f : ctx.route.KeyTopFields()) {
+    if (f != "_id") BSON_APPEND_INT32(proj.get(), f.c_str(), 1);  // a repeated field makes FerretDB panic
+  }
   BSON_APPEND_DOCUMENT(opts.get(), "projection", proj.get());
   // Every match of this shard, owned or not: the owned ones are dropped below.
   ASSIGN_OR_RETURN(PooledClient client, ctx.clients.Get(ctx.ShardUri(shard)));

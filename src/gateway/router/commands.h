@@ -54,7 +54,7 @@ Status ScanOwned(Context& ctx, size_t shard, const bson_t* filter, const bson_t*
 // Runs `command` on database ctx.db of shard `shard`; the server's reply in `*out`.
 Status RunOnShard(Context& ctx, size_t shard, const bson_t* command, bson_t* out, int* code);
 
-// The field `name` of `doc` as a document's bytes (empty when missing or not a document).
+// The field `name` of `doc` as a document's bytes ({} when missing or not a document).
 std::string_view SubDocument(const bson_t* doc, const char* name);
 // The command's field `name` as an array of documents, or the request's document sequence of
 // that name (OP_MSG kind 1).

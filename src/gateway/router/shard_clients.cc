@@ -1,32 +1,35 @@
 #include "gateway/router/shard_clients.h"
 
-#include "storage/mongo/handles.h"
-#include "storage/mongo/mongo_client.h"
-
 namespace aviary::gateway::router {
+namespace {
 
-ShardClients::~ShardClients() {
-  for (auto& [uri, pool] : pools_) mongoc_client_pool_destroy(pool);
+constexpr size_t kMaxIdlePerServer = 16;
+constexpr int kConnectMs = 5000;
+
+}  // namespace
+
+PooledClient::~PooledClient() {
+  if (client_ != nullptr) owner_->Give(uri_, std::move(client_));
 }
 
 StatusOr<PooledClient> ShardClients::Get(const std::string& uri) {
-  mongo::InitDriver();
-  mongoc_client_pool_t* pool = nullptr;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = pools_.find(uri);
-    if (it == pools_.end()) {
-      bson_error_t error;
-      mongo::UriPtr parsed(mongoc_uri_new_with_error(uri.c_str(), &error));
-      if (!parsed) return InvalidArgument("bad server URI " + mongo::RedactUri(uri) + ": " + error.message);
-      mongoc_uri_set_option_as_int32(parsed.get(), MONGOC_URI_SERVERSELECTIONTIMEOUTMS, 5000);
-      pool = mongoc_client_pool_new(parsed.get());
-      mongoc_client_pool_set_error_api(pool, MONGOC_ERROR_API_VERSION_2);
-      it = pools_.emplace(uri, pool).first;
+    std::vector<std::unique_ptr<mongo::Client>>& idle = idle_[uri];
+    if (!idle.empty()) {
+      std::unique_ptr<mongo::Client> c = std::move(idle.back());
+      idle.pop_back();
+      return PooledClient(this, uri, std::move(c));
     }
-    pool = it->second;
   }
-  return PooledClient(pool, mongoc_client_pool_pop(pool));
+  ASSIGN_OR_RETURN(std::unique_ptr<mongo::Client> c, mongo::Client::Connect(uri, kConnectMs));
+  return PooledClient(this, uri, std::move(c));
+}
+
+void ShardClients::Give(const std::string& uri, std::unique_ptr<mongo::Client> client) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::unique_ptr<mongo::Client>>& idle = idle_[uri];
+  if (idle.size() < kMaxIdlePerServer) idle.push_back(std::move(client));
 }
 
 }  // namespace aviary::gateway::router

@@ -11,42 +11,50 @@
 #include <mutex>
 #include <string>
 
+#include <memory>
+#include <vector>
+
 #include "common/status.h"
+#include "storage/mongo/mongo_client.h"
 
 namespace aviary::gateway::router {
 
 class ShardClients;
 
-// A client popped from a pool, pushed back when this goes away.
+// A client taken from ShardClients, given back when this goes away.
 class PooledClient {
  public:
-  PooledClient(mongoc_client_pool_t* pool, mongoc_client_t* client) : pool_(pool), client_(client) {}
-  PooledClient(PooledClient&& o) noexcept : pool_(o.pool_), client_(o.client_) { o.client_ = nullptr; }
+  PooledClient(ShardClients* owner, std::string uri, std::unique_ptr<mongo::Client> client)
+      : owner_(owner), uri_(std::move(uri)), client_(std::move(client)) {}
+  PooledClient(PooledClient&&) = default;
   PooledClient(const PooledClient&) = delete;
   PooledClient& operator=(const PooledClient&) = delete;
-  ~PooledClient() {
-    if (client_ != nullptr) mongoc_client_pool_push(pool_, client_);
-  }
-  mongoc_client_t* get() const { return client_; }
+  ~PooledClient();
+  mongoc_client_t* get() const { return client_->get(); }
 
  private:
-  mongoc_client_pool_t* pool_;  // not owned: ShardClients keeps it
-  mongoc_client_t* client_;
+  ShardClients* owner_;  // not owned; outlives this
+  std::string uri_;
+  std::unique_ptr<mongo::Client> client_;
 };
 
+// Idle single-threaded clients per URI. Not mongoc_client_pool_t: a pool monitors its servers
+// with streaming (awaitable) hello, which FerretDB v1.24 answers with a panic.
 class ShardClients {
  public:
   ShardClients() = default;
   ShardClients(const ShardClients&) = delete;
   ShardClients& operator=(const ShardClients&) = delete;
-  ~ShardClients();
 
-  // A client of `uri`'s pool (created on first use). InvalidArgument for a bad URI.
+  // An idle client of `uri`, or a new connection. Unavailable when the server does not answer.
   StatusOr<PooledClient> Get(const std::string& uri);
 
  private:
+  friend class PooledClient;
+  void Give(const std::string& uri, std::unique_ptr<mongo::Client> client);
+
   std::mutex mu_;
-  std::map<std::string, mongoc_client_pool_t*> pools_;  // guarded by mu_; owned
+  std::map<std::string, std::vector<std::unique_ptr<mongo::Client>>> idle_;  // guarded by mu_
 };
 
 }  // namespace aviary::gateway::router

@@ -60,8 +60,11 @@ Status RunOnShard(Context& ctx, size_t shard, const bson_t* command, bson_t* out
 }
 
 std::string_view SubDocument(const bson_t* doc, const char* name) {
+  static constexpr char kEmpty[5] = {5, 0, 0, 0, 0};
   bson_iter_t it;
-  if (!bson_iter_init_find(&it, doc, name) || !(BSON_ITER_HOLDS_DOCUMENT(&it) || BSON_ITER_HOLDS_ARRAY(&it))) return {};
+  if (!bson_iter_init_find(&it, doc, name) || !(BSON_ITER_HOLDS_DOCUMENT(&it) || BSON_ITER_HOLDS_ARRAY(&it))) {
+    return std::string_view(kEmpty, sizeof kEmpty);
+  }
   uint32_t len = 0;
   const uint8_t* data = nullptr;
   if (BSON_ITER_HOLDS_DOCUMENT(&it)) {

@@ -122,7 +122,9 @@ std::string WithId(std::string_view doc) {
 Status OwnedIds(Context& ctx, size_t shard, const bson_t* query, bool first_only, bson_t* ids, size_t* n, int* code) {
   ScopedBson opts, proj;
   BSON_APPEND_INT32(proj.get(), "_id", 1);
-  for (const std::string& f : ctx.route.KeyTopFields()) BSON_APPEND_INT32(proj.get(), f.c_str(), 1);
+  for (const std::string& f : ctx.route.KeyTopFields()) {
+    if (f != "_id") BSON_APPEND_INT32(proj.get(), f.c_str(), 1);  // a repeated field makes FerretDB panic
+  }
   BSON_APPEND_DOCUMENT(opts.get(), "projection", proj.get());
   return ScanOwned(ctx, shard, query, opts.get(), code, [&](std::string_view doc) {
     if (first_only && *n > 0) return;
