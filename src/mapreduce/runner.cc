@@ -26,13 +26,17 @@ StatusOr<std::string> ReadInline(client::CoordinatorClient& coordinator, const s
 }
 
 // Between leases (a failover) every coordinator refuses with UNAVAILABLE for up to the lease
-// timeout (3 s by default): try again, a bounded number of times, rather than fail the command.
+// timeout (3 s by default), and one that steps down while recording the job answers ABORTED
+// (the job was not recorded under its term): try again, a bounded number of times, rather
+// than fail the command.
 constexpr int kSubmitAttempts = 20;
 constexpr auto kSubmitRetryDelay = std::chrono::milliseconds(500);
 
+bool BetweenLeases(const Status& s) { return s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kAborted; }
+
 StatusOr<std::string> SubmitRetrying(client::CoordinatorClient& coordinator, const rpc::SubmitJobRequest& submission) {
   StatusOr<std::string> id = coordinator.Submit(submission);
-  for (int attempt = 1; attempt < kSubmitAttempts && !id.ok() && id.status().code() == StatusCode::kUnavailable; ++attempt) {
+  for (int attempt = 1; attempt < kSubmitAttempts && !id.ok() && BetweenLeases(id.status()); ++attempt) {
     std::this_thread::sleep_for(kSubmitRetryDelay);
     id = coordinator.Submit(submission);
   }
