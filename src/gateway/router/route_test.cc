@@ -25,7 +25,8 @@ std::shared_ptr<const mongo::Topology> MakeTopology(const std::string& pattern, 
 int ShardOfJson(Route& r, const std::string& json) { return r.ShardOf(Bson(json)); }
 
 int ShardOfQueryJson(Route& r, const std::string& json) {
-  mongo::BsonView q(Bson(json));
+  const std::string bytes = Bson(json);  // outlives the view
+  mongo::BsonView q(bytes);
   return r.ShardOfQuery(q.get());
 }
 
