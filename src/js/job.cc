@@ -2,6 +2,7 @@
 
 #include <bson/bson.h>
 #include <js/Array.h>
+#include <js/GCAPI.h>
 #include <js/PropertyAndElement.h>
 #include <js/ValueArray.h>
 
@@ -110,6 +111,7 @@ bool JavascriptJob::SetupOrFail(const Params& params, std::string* error) {
       !rt_->CompileFunction("reduce", reduce, reduce_.get(), error)) {
     return false;
   }
+  sum_ = RecogniseSumReduce(reduce);
   const std::string_view finalize = params.Get("finalize");
   return finalize.empty() || rt_->CompileFunction("finalize", finalize, finalize_.get(), error);
 }
@@ -171,6 +173,13 @@ void JavascriptJob::Map(const Record& record, MapContext& ctx) {
   rt_->set_emitter(nullptr);
   ctx_ = nullptr;
   if (!ok) Fail("map function " + error + WhereDocument(record));
+  // A collection every 1024 documents. Lazy documents have a finalizer, so SpiderMonkey
+  // allocates them tenured, and the strings a map reads from them are promoted with them; its
+  // own major-GC triggers did not fire in a map loop (JSGC_NUMBER stayed 0 over 150,000
+  // documents), so the malloc heap grew by ~11 KB a document until the memory limit, and
+  // faulting in fresh pages cost more than the map itself. Measured: a 20 MB word count
+  // 9.5 s -> 3.0 s; a full GC of the small live heap costs about 1 us a document.
+  if ((++maps_ & 1023) == 0) JS_GC(cx);
   // mapReduce's counts.emit and counts.reduce (the combiner's calls happen inside emit).
   if (emits_ != 0) ctx.Count("emit", std::exchange(emits_, 0));
   if (reduce_calls_ != 0) ctx.Count("reduce", std::exchange(reduce_calls_, 0));
@@ -200,6 +209,12 @@ bool JavascriptJob::Emit(JSContext* cx, JS::HandleValue key, JS::HandleValue val
 
 Value JavascriptJob::Reduce(ValueView key, const Values& values) {
   if (!rt_) Fail("javascript job: Setup() did not succeed");
+  // A pure-sum reduce over numbers: add them here, as the function would, without a bag.
+  if (sum_ != SumReduce::kNone && values.size() == 2 && values[0].type() == Type::kDouble &&
+      values[1].type() == Type::kDouble) {
+    const double a = values[0].as_double(), b = values[1].as_double();
+    return Value::Double(sum_ == SumReduce::kFromZero ? (0.0 + a) + b : a + b);
+  }
   // The combiner's usual call: {bag so far, one new value}.
   if (values.size() == 2 && IsBag(values[0]) && !IsBag(values[1]) && BagSize(values[0]) + 1 < kBagMaxValues &&
       values[0].size() + values[1].size() < kBagMaxBytes) {
@@ -224,8 +239,20 @@ Value JavascriptJob::Finalize(ValueView key, ValueView reduced) {
   return CallFinalize(key, result);
 }
 
+bool JavascriptJob::NativeSum(const std::vector<ValueView>& values, double* sum) const {
+  if (sum_ == SumReduce::kNone || values.empty()) return false;
+  for (ValueView v : values) {
+    if (v.type() != Type::kDouble) return false;
+  }
+  double s = sum_ == SumReduce::kFromZero ? 0.0 + values[0].as_double() : values[0].as_double();
+  for (size_t i = 1; i < values.size(); ++i) s += values[i].as_double();
+  *sum = s;
+  return true;
+}
+
 Value JavascriptJob::CallReduce(ValueView key, const std::vector<ValueView>& values) {
-  ++reduce_calls_;
+  if (double sum; NativeSum(values, &sum)) return Value::Double(sum);
+  ++reduce_calls_;  // counts.reduce: calls of the JavaScript function
   JSContext* cx = rt_->cx();
   JS::RootedValueArray<2> args(cx);
   JS::RootedValueVector items(cx);

@@ -19,6 +19,7 @@
 
 #include "aviary/aviary.h"
 #include "js/runtime.h"
+#include "js/sum_reduce.h"
 #include "js/to_bson.h"
 
 namespace aviary::js {
@@ -41,6 +42,8 @@ class JavascriptJob final : public Job, private Emitter {
   bool InstallScope(std::string_view json, std::string* error);
   bool Emit(JSContext* cx, JS::HandleValue key, JS::HandleValue value) override;
   bool MakeThis(const Record& record, JS::MutableHandleValue self);
+  // The sum reduce would return, when `values` are all doubles; else false.
+  bool NativeSum(const std::vector<ValueView>& values, double* sum) const;
   // Calls reduce on two or more values; throws std::runtime_error on failure.
   Value CallReduce(ValueView key, const std::vector<ValueView>& values);
   Value CallFinalize(ValueView key, ValueView value);
@@ -55,9 +58,11 @@ class JavascriptJob final : public Job, private Emitter {
   std::unique_ptr<BsonEncoder> emit_encoder_, result_encoder_;
   std::string key_bytes_, value_bytes_, result_bytes_;
   std::vector<ValueView> flat_;
+  SumReduce sum_ = SumReduce::kNone;  // reduce only adds its values up (sum_reduce.h)
   // Emits and reduce calls not yet added to the job's counters "emit" and "reduce" (map side
   // only: reduce-side calls have no context to count in).
   int64_t emits_ = 0, reduce_calls_ = 0;
+  uint64_t maps_ = 0;  // Map() calls, for the periodic collection
 };
 
 }  // namespace aviary::js

@@ -201,6 +201,36 @@ TEST_F(JobTest, ReduceIsNeverCalledForASingleValueAndSeesItsOwnOutput) {
   for (int k = 0; k < 50; ++k) EXPECT_EQ(out.at(std::to_string(k) + ".0"), "20.0");
 }
 
+// A pure-sum reduce is run natively for numbers only; other values still go to the function,
+// so the results are the function's: strings concatenate, NumberLongs add up to a number, and a
+// single value keeps its type.
+TEST_F(JobTest, ASumReduceGivesWhatTheFunctionGivesForEveryType) {
+  for (const char* reduce : {"function (k, v) { return Array.sum(v); }",
+                             "function (k, v) { var s = 0; for (var i = 0; i < v.length; i++) s += v[i]; return s; }"}) {
+    JobPtr job = NewJob({{"map", R"(function () {
+                             if (this.t === 'num') emit('num', this.n);
+                             if (this.t === 'long') emit('long', NumberLong(this.n));
+                             if (this.t === 'one') emit('one', NumberLong(this.n));
+                             if (this.t === 'str') emit('str', 'x');
+                           })"},
+                         {"reduce", reduce}});
+    ASSERT_TRUE(job);
+    std::vector<std::string> docs;
+    for (int i = 0; i < 100; ++i) {
+      docs.push_back("{\"t\": \"num\", \"n\": " + std::to_string(i) + ".5}");
+      docs.push_back("{\"t\": \"long\", \"n\": 2}");
+      docs.push_back("{\"t\": \"str\"}");
+    }
+    docs.push_back(R"({"t": "one", "n": 7})");
+    const auto out = Run(job.get(), docs, 30);
+    EXPECT_EQ(out.at("\"num\""), "5000.0") << reduce;
+    EXPECT_EQ(out.at("\"long\""), "200.0") << reduce;
+    EXPECT_EQ(out.at("\"one\""), "7") << reduce;  // NumberLong(7): reduce is not called for it
+    const std::string& str = out.at("\"str\"");
+    EXPECT_EQ(str.size(), 2u + (std::string(reduce).find("s = 0") != std::string::npos ? 101 : 100)) << str;
+  }
+}
+
 TEST_F(JobTest, ScopeVariablesAreGlobals) {
   JobPtr job = NewJob({{"map", "function () { emit(prefix + this.k, this.n * factor); }"},
                        {"reduce", "function (key, values) { return Array.sum(values); }"},

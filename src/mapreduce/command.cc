@@ -1,5 +1,7 @@
 #include "mapreduce/command.h"
 
+#include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string_view>
@@ -148,12 +150,57 @@ struct Parts {
   std::string map, reduce, finalize;
   bson_t scope = BSON_INITIALIZER;
   bson_t query = BSON_INITIALIZER;
+  bson_t sort = BSON_INITIALIZER;
+  int64_t limit = 0;  // 0: every document, as MongoDB
   bool has_out = false;
   ~Parts() {
     bson_destroy(&scope);
     bson_destroy(&query);
+    bson_destroy(&sort);
   }
 };
+
+// {field: 1 | -1, ...}: MongoDB's sort of the input before `limit` (an empty one sorts nothing).
+bool ReadSort(bson_iter_t* it, Parts* p, Error* error) {
+  bson_t sort;
+  if (!ReadDocument(it, "sort", &sort, error)) return false;
+  bson_iter_t field;
+  bool ok = bson_iter_init(&field, &sort);
+  while (ok && bson_iter_next(&field)) {
+    const double direction = IsNumber(&field) ? bson_iter_as_double(&field) : 0;
+    if (direction != 1 && direction != -1) {
+      *error = BadValue("mapReduce 'sort' on '" + std::string(bson_iter_key(&field)) +
+                        "': the order must be 1 (ascending) or -1 (descending)");
+      ok = false;
+    }
+  }
+  if (ok) {
+    bson_destroy(&p->sort);
+    bson_steal(&p->sort, &sort);
+  } else {
+    bson_destroy(&sort);
+  }
+  return ok;
+}
+
+// A whole number (an integral double too, as MongoDB's safeInt64 takes it); 0 means none.
+bool ReadLimit(bson_iter_t* it, Parts* p, Error* error) {
+  if (!IsNumber(it) || bson_iter_type(it) == BSON_TYPE_DECIMAL128) {
+    *error = TypeMismatch("BSON field 'mapReduce.limit' is the wrong type, expected a number");
+    return false;
+  }
+  const double d = bson_iter_as_double(it);
+  if (bson_iter_type(it) == BSON_TYPE_DOUBLE && (d != std::trunc(d) || std::fabs(d) >= 9.2e18)) {
+    *error = BadValue("mapReduce 'limit' must be a whole number");
+    return false;
+  }
+  p->limit = bson_iter_as_int64(it);
+  if (p->limit < 0) {
+    *error = BadValue("mapReduce 'limit' must not be negative");
+    return false;
+  }
+  return true;
+}
 
 bool ReadField(bson_iter_t* it, Parts* p, Request* r, Error* error) {
   const std::string_view key = bson_iter_key(it);
@@ -180,17 +227,8 @@ bool ReadField(bson_iter_t* it, Parts* p, Request* r, Error* error) {
     bson_destroy(&s);
     return true;
   }
-  if (key == "sort") {
-    bson_iter_t inner;
-    if (absent || (BSON_ITER_HOLDS_DOCUMENT(it) && bson_iter_recurse(it, &inner) && !bson_iter_next(&inner))) return true;
-    *error = BadValue("mapReduce 'sort' is not supported by Aviary yet: its MongoDB input cannot select documents in sort order; sort and limit the input collection first");
-    return false;
-  }
-  if (key == "limit") {
-    if (absent || (IsNumber(it) && bson_iter_as_int64(it) == 0)) return true;
-    *error = BadValue("mapReduce 'limit' is not supported by Aviary yet: its MongoDB input cannot select the first documents in sort order");
-    return false;
-  }
+  if (key == "sort") return absent || ReadSort(it, p, error);
+  if (key == "limit") return absent || ReadLimit(it, p, error);
   if (IsIgnoredField(key)) return true;
   *error = Unknown(key);
   return false;
@@ -224,6 +262,13 @@ void BuildJob(const Parts& p, const Target& target, Request* r) {
   if (!p.finalize.empty()) job.params.push_back("finalize=" + p.finalize);
   if (!bson_empty(&p.scope)) job.params.push_back("scope=" + ToJson(&p.scope));
   if (!bson_empty(&p.query)) job.input_options["query"] = ToJson(&p.query);
+  // The MongoDB source applies them as mapReduce does: after the query, the global first
+  // `limit` in `sort` order across shards (storage/mongo/sort_limit.h). A sort without a limit
+  // selects every document, so it changes nothing but the order map sees them in: not passed.
+  if (p.limit > 0) {
+    job.input_options["limit"] = std::to_string(p.limit);
+    if (!bson_empty(&p.sort)) job.input_options["sort"] = ToJson(&p.sort);
+  }
   if (!r->inline_out) job.output_options["out-mode"] = r->out_mode;
 }
 

@@ -126,13 +126,42 @@ TEST(ParseCommand, RefusesWhatMongoDbRefuses) {
   EXPECT_EQ(Refuse(R"({"find": "c"})").code_name, "FailedToParse");
 }
 
-TEST(ParseCommand, SortAndLimitAreRefusedClearlyUnlessEmpty) {
-  const Error sort = Refuse(R"({"mapReduce": "c", "map": "f", "reduce": "g", "out": "o", "sort": {"a": 1}})");
-  EXPECT_EQ(sort.code_name, "BadValue");
-  EXPECT_NE(sort.message.find("'sort' is not supported"), std::string::npos) << sort.message;
-  const Error limit = Refuse(R"({"mapReduce": "c", "map": "f", "reduce": "g", "out": "o", "limit": 10})");
-  EXPECT_NE(limit.message.find("'limit' is not supported"), std::string::npos) << limit.message;
-  Parse(R"({"mapReduce": "c", "map": "f", "reduce": "g", "out": "o", "sort": {}, "limit": 0})");
+TEST(ParseCommand, SortAndLimitBecomeTheMongoSourcesOptions) {
+  Request r = Parse(R"({"mapReduce": "c", "map": "f", "reduce": "g", "out": "o", "query": {"a": 1},
+                        "sort": {"price": -1, "qty": 1}, "limit": 10})");
+  EXPECT_EQ(r.job.input_options.at("limit"), "10");
+  bson_error_t e;
+  BsonPtr sort(bson_new_from_json(reinterpret_cast<const uint8_t*>(r.job.input_options.at("sort").data()), -1, &e));
+  ASSERT_NE(sort.get(), nullptr) << r.job.input_options.at("sort");
+  bson_iter_t it;
+  ASSERT_TRUE(bson_iter_init(&it, sort.get()) && bson_iter_next(&it));
+  EXPECT_STREQ(bson_iter_key(&it), "price");
+  EXPECT_EQ(bson_iter_as_int64(&it), -1);
+  ASSERT_TRUE(bson_iter_next(&it));
+  EXPECT_STREQ(bson_iter_key(&it), "qty");
+  EXPECT_FALSE(bson_iter_next(&it));
+  EXPECT_TRUE(r.job.input_options.count("query"));
+  // An integral double is a limit too (the shell sends numbers as doubles).
+  EXPECT_EQ(Parse(R"({"mapReduce": "c", "map": "f", "reduce": "g", "out": "o", "limit": 3.0})").job.input_options.at("limit"),
+            "3");
+}
+
+TEST(ParseCommand, EmptySortZeroLimitAndSortAloneSelectEveryDocument) {
+  for (const char* extra : {R"("sort": {}, "limit": 0)", R"("sort": {"a": 1})", R"("limit": null)"}) {
+    Request r = Parse(std::string(R"({"mapReduce": "c", "map": "f", "reduce": "g", "out": "o", )") + extra + "}");
+    EXPECT_EQ(r.job.input_options.count("sort"), 0u) << extra;
+    EXPECT_EQ(r.job.input_options.count("limit"), 0u) << extra;
+  }
+}
+
+TEST(ParseCommand, BadSortsAndLimitsAreRefused) {
+  const std::string head = R"({"mapReduce": "c", "map": "f", "reduce": "g", "out": "o", )";
+  EXPECT_EQ(Refuse(head + R"("sort": {"a": 2}, "limit": 1})").code_name, "BadValue");
+  EXPECT_EQ(Refuse(head + R"("sort": {"a": "up"}})").code_name, "BadValue");
+  EXPECT_EQ(Refuse(head + R"("sort": 1})").code_name, "TypeMismatch");
+  EXPECT_EQ(Refuse(head + R"("limit": -1})").code_name, "BadValue");
+  EXPECT_EQ(Refuse(head + R"("limit": 2.5})").code_name, "BadValue");
+  EXPECT_EQ(Refuse(head + R"("limit": "5"})").code_name, "TypeMismatch");
 }
 
 TEST(CollectionUri, ReplacesThePathKeepingHostsAndOptions) {

@@ -171,6 +171,12 @@ class GatewayTest(MongoTestCase):
         helper = self.gw.shop.orders.inline_map_reduce(Code(MAP), Code(REDUCE), scope={"factor": 3})
         self.assertEqual({r["_id"]: r["value"] for r in helper}, totals(self.docs, 3))
 
+    def test_sort_and_limit(self):
+        chosen = sorted(self.docs, key=lambda d: (d["price"], d["_id"]))[:25]
+        reply = self.mapreduce({"inline": 1}, sort={"price": 1}, limit=25)
+        self.assertEqual({r["_id"]: r["value"] for r in reply["results"]}, totals(chosen, 2))
+        self.assertEqual(reply["counts"]["input"], 25)
+
     def test_errors_are_mongodb_errors(self):
         with self.assertRaises(pymongo.errors.OperationFailure) as thrown:
             self.gw.shop.command("mapReduce", "orders", map=Code("function () { throw new Error('no way'); }"),
@@ -181,7 +187,7 @@ class GatewayTest(MongoTestCase):
             self.gw.shop.command("mapReduce", "orders", map=Code(MAP), out={"inline": 1})
         self.assertEqual(missing.exception.code, 40414)
         with self.assertRaises(pymongo.errors.OperationFailure) as sort:
-            self.mapreduce({"inline": 1}, sort={"price": 1})
+            self.mapreduce({"inline": 1}, sort={"price": 3}, limit=2)
         self.assertEqual(sort.exception.code, 2)
         self.assertGatewayServes()
 
