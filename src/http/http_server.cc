@@ -4,6 +4,8 @@
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+
 #include "http/coordinator_metrics.h"
 #include "http/pages.h"
 #include "http/status_json.h"
@@ -119,6 +121,9 @@ Status HttpServer::Start() {
   if (bound <= 0) return Unavailable("cannot serve HTTP on " + options_.listen + " (address in use or invalid)");
   url_ = "http://" + host + ":" + std::to_string(bound);
   thread_ = std::thread([this] { server_->listen_after_bind(); });
+  // httplib's stop() does nothing before the loop runs, so a Stop() right after Start() would
+  // leave the thread serving forever: wait for the loop.
+  while (!server_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return Status::OK();
 }
 
