@@ -474,6 +474,29 @@ def reference_counts(args, d, paths):
     return counts
 
 
+def check_reference(args):
+    """The reference is the yardstick, so it is itself checked against an independent count (Python's
+    re and Counter) on a sample with the awkward cases: words at file ends, non-ASCII bytes, no words."""
+    import random
+    rng = random.Random(args.seed)
+    d = tmpdir(args, "refcheck")
+    alphabet = b"abcXYZ q\n\t.,;'-0123456789\xc3\xa9\xff"
+    samples = [b"", b"...", b"word", b"tail word", bytes(rng.choice(alphabet) for _ in range(1 << 20))]
+    paths = []
+    for i, data in enumerate(samples):
+        paths.append(os.path.join(d, f"sample-{i}"))
+        with open(paths[-1], "wb") as f:
+            f.write(data)
+    want = collections.Counter()
+    for data in samples:
+        want.update(w.decode() for w in re.findall(rb"[A-Za-z]+", data))
+    got = reference_counts(args, d, paths)
+    shutil.rmtree(d, ignore_errors=True)
+    if got != dict(want):
+        sys.exit(f"bench/wc_reference disagrees with an independent count on {len(set(got) ^ set(want))} words")
+    log(f"reference checked against an independent count: {len(want)} words, {sum(want.values())} occurrences")
+
+
 def run_matrix(args, engines, d, paths, nbytes, runs, check_engines, phase, tags):
     """Runs every engine `runs` times, alternating; returns the list of run records."""
     warm(paths)
@@ -834,6 +857,7 @@ def main():
         os.unlink(latest)
     os.symlink(stamp, latest)
     log(f"results in {out}")
+    check_reference(args)
     with open(os.path.join(out, "args.json"), "w") as f:
         json.dump(vars(args), f, indent=1)
 

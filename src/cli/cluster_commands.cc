@@ -47,6 +47,8 @@ std::string AbsolutePath(const std::string& path) {
 
 void PrintStarted(const ClusterState& state, double seconds) {
   std::string out = fmt::format("cluster up in {} ({} shards, {:.1f} s)\n", state.dir, state.shards.size(), seconds);
+  out += fmt::format("  gateway      {}  clients connect here: a sharded cluster as behind mongos (pid {})\n",
+                     state.gateway.uri(), state.gateway.proc.pid);
   out += fmt::format("  entry        {}  config server (pid {})\n", state.entry_uri(), state.config.proc.pid);
   for (const CoordinatorRecord& c : state.coordinators) {
     out += fmt::format("  coordinator  {}  (pid {})\n", c.address(), c.proc.pid);

@@ -2,6 +2,8 @@
 #include <iostream>
 #include <memory>
 
+#include <spdlog/spdlog.h>
+
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "gateway/gateway.h"
@@ -22,6 +24,7 @@ int RunGateway(GatewayFlags f) {
   if (!gw.ok()) return Fail(gw.status());
   const std::string host = f.options.listen.substr(0, f.options.listen.rfind(':'));
   // One line on stdout that scripts wait for: where to connect.
+  spdlog::info("gateway listening on {}:{}{}", host, (*gw)->port(), f.options.route_by_chunks.empty() ? "" : ", routing by chunks");
   std::cout << "mongodb://" << host << ":" << (*gw)->port() << "/" << std::endl;
   (*gw)->Serve();
   return kExitOk;
@@ -38,6 +41,9 @@ Adapter DefineGateway(CLI::App* cmd) {
       ->required();
   cmd->add_option("--coordinator", o->coordinator, "coordinator HOST:PORT (or a comma-separated list) that runs mapReduce")
       ->required();
+  cmd->add_option("--route-by-chunks", o->route_by_chunks,
+                  "local cluster only: mongodb://HOST:PORT/ of its config server; CRUD on sharded collections is routed "
+                  "to the shards by its chunk table, as mongos would");
   cmd->add_option("--max-connections", o->max_connections, "client connections served at once")->capture_default_str();
   cmd->add_option("--auth", f->auth,
                   "check mapReduce rights with the upstream: on, off, or auto (on when --upstream has credentials)")

@@ -18,6 +18,7 @@
 #include "devcluster/process.h"
 #include "loader/load.h"
 #include "storage/mongo/handles.h"
+#include "storage/mongo/key_pattern.h"
 #include "storage/mongo/mongo_client.h"
 
 namespace aviary::demo {
@@ -129,6 +130,44 @@ Status PrintTopWords(DemoRun* run) {
   return Status::OK();
 }
 
+constexpr const char* kMap = "function() { emit(this.book, 1); }";
+constexpr const char* kReduce = "function(key, values) { return Array.sum(values); }";
+
+// What an application sees through the gateway, the cluster's client entry: the calls are
+// made with libmongoc here and shown as the pymongo lines that make the same requests.
+Status ShowGateway(const std::string& gateway) {
+  std::cout << fmt::format("\nthrough the gateway {} (the client entry: a sharded cluster as behind mongos):\n", gateway);
+  ASSIGN_OR_RETURN(auto client, mongo::Client::Connect(gateway, 10'000));
+  mongo::CollectionPtr kjv(mongoc_client_get_collection(client->get(), "demo", "kjv"));
+  bson_error_t error;
+  mongo::ScopedBson all;
+  const int64_t n = mongoc_collection_count_documents(kjv.get(), all.get(), nullptr, nullptr, nullptr, &error);
+  if (n < 0) return mongo::StatusFromBsonError(error, "count_documents through the gateway");
+  std::cout << fmt::format("  >>> db = pymongo.MongoClient(\"{}\").demo\n  >>> db.kjv.count_documents({{}})\n  {}\n", gateway, n);
+  std::cout << fmt::format("  >>> db.command(\"mapReduce\", \"kjv\", map=Code(\"{}\"),\n"
+                           "  ...            reduce=Code(\"{}\"), out={{\"inline\": 1}})\n", kMap, kReduce);
+  mongo::BsonPtr command(BCON_NEW("mapReduce", "kjv", "map", BCON_CODE(kMap), "reduce", BCON_CODE(kReduce), "out", "{",
+                                  "inline", BCON_INT32(1), "}"));
+  mongo::ScopedBson reply;
+  if (!mongoc_client_command_simple(client->get(), "demo", command.get(), nullptr, reply.get(), &error)) {
+    return mongo::StatusFromBsonError(error, "mapReduce through the gateway");
+  }
+  bson_iter_t it, results;
+  size_t count = 0;
+  std::string first;
+  if (bson_iter_init_find(&it, reply.get(), "results") && bson_iter_recurse(&it, &results)) {
+    while (bson_iter_next(&results)) {
+      if (count++ > 0 || !BSON_ITER_HOLDS_DOCUMENT(&results)) continue;
+      uint32_t len = 0;
+      const uint8_t* data = nullptr;
+      bson_iter_document(&results, &len, &data);
+      first = mongo::BsonToShortJson(std::string_view(reinterpret_cast<const char*>(data), len));
+    }
+  }
+  std::cout << fmt::format("  {{'results': [{} ... {} documents, one per book], 'ok': 1.0}}  (an Aviary JavaScript job)\n", first, count);
+  return Status::OK();
+}
+
 Status RunOnCluster(LocalCluster* cluster, const DemoOptions& flags, const ClusterUpOptions& options, const DocumentSet& bible,
                DemoRun* run) {
   const auto start = Clock::now();
@@ -142,7 +181,8 @@ Status RunOnCluster(LocalCluster* cluster, const DemoOptions& flags, const Clust
   RETURN_IF_ERROR(LoadBible(bible, run));
   RETURN_IF_ERROR(RunWordCount(state.CoordinatorAddresses(), run));
   PrintLocality(run->job);
-  return PrintTopWords(run);
+  RETURN_IF_ERROR(PrintTopWords(run));
+  return ShowGateway(state.gateway.uri());
 }
 
 void PrintEpilogue(const DemoRun& run, const std::string& dir, double stop_s, double total_s) {

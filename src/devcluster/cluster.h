@@ -68,6 +68,7 @@ class LocalCluster {
   Status StartCoordinator(const ClusterUpOptions& options);
   Status StartWorkers(const ClusterUpOptions& options);
   Status WaitForWorkers();
+  Status StartGateway(const ClusterUpOptions& options);
   Status RegisterShards();
   // Spawns `argv` logging to `log` and records it via `record`, unless Stop() has begun.
   StatusOr<ProcessRef> Spawn(const std::vector<std::string>& argv, const std::string& log, DaemonRecord* record);

@@ -48,6 +48,9 @@ json StateJson(const ClusterState& state) {
     cj["port"] = c.port;
     j["coordinators"].push_back(cj);
   }
+  json gj = DaemonJson(state.gateway.proc);
+  gj["port"] = state.gateway.port;
+  j["gateway"] = gj;
   for (const WorkerRecord& w : state.workers) {
     json wj = DaemonJson(w.proc);
     wj["shard"] = w.shard;
@@ -77,6 +80,10 @@ ClusterState ReadState(const json& j) {
     ReadDaemon(w, &record.proc);
     state.workers.push_back(record);
   }
+  if (j.contains("gateway")) {  // clusters recorded before the gateway have none
+    state.gateway.port = j["gateway"].value("port", 0);
+    ReadDaemon(j["gateway"], &state.gateway.proc);
+  }
   return state;
 }
 
@@ -90,6 +97,7 @@ std::vector<ProcessRef> ClusterState::ComputeProcesses() const {
   std::vector<ProcessRef> out;
   for (const WorkerRecord& w : workers) AddIfRunning(w.proc, &out);
   for (const CoordinatorRecord& c : coordinators) AddIfRunning(c.proc, &out);
+  AddIfRunning(gateway.proc, &out);
   return out;
 }
 

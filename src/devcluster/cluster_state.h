@@ -46,6 +46,14 @@ struct CoordinatorRecord {
   std::string address() const { return "127.0.0.1:" + std::to_string(port); }
 };
 
+// The gateway: the cluster's client entry, routing by chunks as mongos would.
+struct GatewayRecord {
+  int port = 0;
+  DaemonRecord proc;
+
+  std::string uri() const { return port > 0 ? "mongodb://127.0.0.1:" + std::to_string(port) + "/" : ""; }
+};
+
 struct WorkerRecord {
   std::string shard;
   std::string address;  // shuffle endpoint, known once the worker has started
@@ -59,6 +67,7 @@ struct ClusterState {
   std::vector<ServerRecord> shards;
   std::vector<CoordinatorRecord> coordinators;
   std::vector<WorkerRecord> workers;
+  GatewayRecord gateway;
 
   // The cluster's entry point (the config server, which plays mongos's part).
   std::string entry_uri() const { return config.uri(); }

@@ -61,6 +61,8 @@ std::string AliveWord(const json& j) { return j["alive"].get<bool>() ? "running"
 json ClusterStatusJson(const ClusterState& state) {
   bool running = true;
   json status = {{"dir", state.dir}, {"entry", state.entry_uri()}, {"running", false}, {"logs", state.dir + "/logs"}};
+  status["gateway"] = state.gateway.uri();
+  status["gateway_process"] = WithDaemon({{"uri", state.gateway.uri()}}, state.gateway.proc, &running);
   status["config_server"] = WithDaemon({{"uri", state.config.uri()}}, state.config.proc, &running);
   std::optional<rpc::ClusterStatusResponse> cluster;
   status["coordinators"] = CoordinatorsJson(state, &running, &cluster);
@@ -86,6 +88,9 @@ std::string DescribeClusterStatus(const json& status) {
   std::string out = fmt::format("cluster in {}: {}\n", status["dir"].get<std::string>(),
                                 status["running"].get<bool>() ? "running" : "not running (or degraded)");
   const json& config = status["config_server"];
+  const json& gateway = status["gateway_process"];
+  out += fmt::format("  gateway      {}  clients connect here (routes by chunks like mongos), {} (pid {})\n",
+                     status["gateway"].get<std::string>(), AliveWord(gateway), gateway["pid"].get<int>());
   out += fmt::format("  entry        {}  config server, {} (pid {})\n", status["entry"].get<std::string>(),
                      AliveWord(config), config["pid"].get<int>());
   for (const json& c : status["coordinators"]) {

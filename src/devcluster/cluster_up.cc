@@ -102,6 +102,7 @@ Status LocalCluster::Up(const ClusterUpOptions& options) {
   if (s.ok()) s = StartWorkers(options);
   if (s.ok()) s = WaitForWorkers();
   if (s.ok()) s = RegisterShards();
+  if (s.ok()) s = StartGateway(options);
   if (s.ok()) s = Save();
   if (s.ok()) {
     exists_ = true;
@@ -166,6 +167,8 @@ Status LocalCluster::AssignPorts(const ClusterUpOptions& options) {
     names.push_back("coordinator on port " + std::to_string(c.port));
     previous.push_back(c.port);
   }
+  names.push_back("the gateway");
+  previous.push_back(snapshot.gateway.port);
   std::vector<int> ports = previous;
   if (options.base_port > 0) {
     ASSIGN_OR_RETURN(ports, PortsFromBase(options.base_port, names));
@@ -176,6 +179,7 @@ Status LocalCluster::AssignPorts(const ClusterUpOptions& options) {
   for (size_t i = 0; i < state_.shards.size(); ++i) state_.shards[i].port = ports[i];
   state_.config.port = ports[state_.shards.size()];
   for (size_t i = 0; i < state_.coordinators.size(); ++i) state_.coordinators[i].port = ports[state_.shards.size() + 1 + i];
+  state_.gateway.port = ports.back();
   return Status::OK();
 }
 
@@ -258,6 +262,20 @@ Status LocalCluster::WaitForWorkers() {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+}
+
+// The client entry: a gateway relaying to the config server and routing CRUD on sharded
+// collections by the chunk table, so that drivers see one sharded cluster as behind mongos.
+Status LocalCluster::StartGateway(const ClusterUpOptions& options) {
+  const std::string log = dir_ + "/logs/gateway.log";
+  const uint64_t offset = FileSizeOrZero(log);
+  std::vector<std::string> args = AviaryArgs(options);
+  const std::string listen = "127.0.0.1:" + std::to_string(state_.gateway.port);
+  args.insert(args.end(), {"gateway", "--listen", listen, "--upstream", state_.config.uri(), "--coordinator",
+                           state_.CoordinatorAddresses(), "--route-by-chunks", state_.config.uri()});
+  ASSIGN_OR_RETURN(ProcessRef proc, Spawn(args, log, &state_.gateway.proc));
+  RETURN_IF_ERROR(WaitForLogLine(log, offset, "gateway listening on ", proc, "the gateway on " + listen, kCoordinatorStartMs).status());
+  return Save();
 }
 
 Status LocalCluster::RegisterShards() {

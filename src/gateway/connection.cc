@@ -61,7 +61,19 @@ bool Connection::ServeOne(const Header& header, std::string& frame) {
     return false;
   }
   if (header.op_code == kOpMsg && IsMapReduce(command.name)) return MapReduce(header, command);
+  if (bool ok = true; Route(header, frame, command, &ok)) return ok;
   return Relay(header, frame, command);
+}
+
+bool Connection::Route(const Header& header, const std::string& frame, const Command& command, bool* ok) {
+  if (router_ == nullptr || header.op_code != kOpMsg) return false;
+  bson_t reply = BSON_INITIALIZER;
+  const bool routed = router_->Serve(command, frame, &reply);
+  if (routed && !(command.flags & kMoreToCome)) {
+    *ok = WriteAll(client_.get(), MsgReply(next_request_id_++, header.request_id, &reply)).ok();
+  }
+  bson_destroy(&reply);
+  return routed;
 }
 
 bool Connection::Relay(const Header& header, const std::string& frame, const Command& command) {

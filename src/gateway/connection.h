@@ -13,8 +13,9 @@ namespace aviary::gateway {
 // Serves `client` until it closes or breaks the protocol. Thread-compatible: one thread runs it.
 class Connection {
  public:
-  Connection(const Options& options, const std::string& upstream_host, Fd client)
-      : options_(options), upstream_host_(upstream_host), client_(std::move(client)) {}
+  // `router`: null, or the local cluster's router (router/router.h), which outlives this.
+  Connection(const Options& options, const std::string& upstream_host, Fd client, router::Router* router = nullptr)
+      : options_(options), upstream_host_(upstream_host), client_(std::move(client)), router_(router) {}
 
   void Run();
 
@@ -22,6 +23,8 @@ class Connection {
   // False when the connection must close.
   bool ServeOne(const Header& header, std::string& frame);
   bool Relay(const Header& header, const std::string& frame, const Command& command);
+  // Whether the router answered the command (then the reply is written).
+  bool Route(const Header& header, const std::string& frame, const Command& command, bool* ok);
   bool RelayReplies(bool handshake);
   bool MapReduce(const Header& header, const Command& command);
   // Asks the upstream, on this connection, whether its user may run `request`.
@@ -33,6 +36,7 @@ class Connection {
   const std::string& upstream_host_;
   Fd client_;
   Fd upstream_;
+  router::Router* router_;  // not owned; may be null
   int32_t next_request_id_ = 1 << 30;  // ids of the gateway's own frames, apart from the client's
 };
 

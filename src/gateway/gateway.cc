@@ -23,14 +23,21 @@ StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const Options& options) {
   if (options.coordinator.empty()) return InvalidArgument("--coordinator is required");
   StatusOr<std::string> host = FirstHost(options.upstream);
   if (!host.ok()) return host.status();
+  std::unique_ptr<router::Router> router;
+  if (!options.route_by_chunks.empty()) {
+    StatusOr<std::unique_ptr<router::Router>> r = router::Router::Create(options.route_by_chunks);
+    if (!r.ok()) return r.status().WithContext("--route-by-chunks");
+    router = std::move(*r);
+  }
   int port = 0;
   StatusOr<Fd> listener = Listen(options.listen, &port);
   if (!listener.ok()) return listener.status();
-  return std::unique_ptr<Gateway>(new Gateway(options, *host, std::move(*listener), port));
+  return std::unique_ptr<Gateway>(new Gateway(options, *host, std::move(*listener), port, std::move(router)));
 }
 
-Gateway::Gateway(Options options, std::string upstream_host, Fd listener, int port)
+Gateway::Gateway(Options options, std::string upstream_host, Fd listener, int port, std::unique_ptr<router::Router> router)
     : shared_(std::make_shared<Shared>()), listener_(std::move(listener)), port_(port) {
+  shared_->router = std::move(router);
   shared_->options = std::move(options);
   shared_->upstream_host = std::move(upstream_host);
 }
@@ -53,7 +60,7 @@ void Gateway::Serve() {
     SetNoDelay(client.get());
     ++shared_->connections;
     std::thread([shared = shared_, c = std::move(client)]() mutable {
-      Connection(shared->options, shared->upstream_host, std::move(c)).Run();
+      Connection(shared->options, shared->upstream_host, std::move(c), shared->router.get()).Run();
       --shared->connections;
     }).detach();
   }

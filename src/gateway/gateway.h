@@ -15,6 +15,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "gateway/router/router.h"
 #include "gateway/socket.h"
 
 namespace aviary::gateway {
@@ -27,6 +28,9 @@ struct Options {
   // mapReduce only for authenticated users with the rights it needs. Default: on when the
   // upstream URI carries credentials (the upstream then requires authentication).
   bool require_auth = false;
+  // The local cluster only: mongodb://HOST:PORT/ of its config server, whose chunk table routes
+  // CRUD on sharded collections to the shards (router/router.h). Empty: relay everything.
+  std::string route_by_chunks;
 };
 
 class Gateway {
@@ -42,12 +46,13 @@ class Gateway {
   void Stop();
 
  private:
-  Gateway(Options options, std::string upstream_host, Fd listener, int port);
+  Gateway(Options options, std::string upstream_host, Fd listener, int port, std::unique_ptr<router::Router> router);
 
   // State the connection threads share; it outlives the Gateway while any connection runs.
   struct Shared {
     Options options;
     std::string upstream_host;
+    std::unique_ptr<router::Router> router;  // with route_by_chunks only
     std::atomic<int> connections{0};
   };
 

@@ -160,6 +160,31 @@ std::string ParseCommand(std::string_view frame, Command* command) {
   return h.op_code == kOpMsg ? ParseMsg(frame, command) : ParseQuery(frame, command);
 }
 
+void SequenceDocuments(std::string_view frame, std::string_view identifier, std::vector<std::string_view>* docs) {
+  const auto* p = reinterpret_cast<const uint8_t*>(frame.data());
+  size_t end = frame.size();
+  if (end < kHeaderBytes + 5) return;
+  if (static_cast<uint32_t>(ReadInt32(p + kHeaderBytes)) & kChecksumPresent) end -= 4;
+  for (size_t pos = kHeaderBytes + 4; pos < end;) {
+    const uint8_t kind = p[pos++];
+    const size_t size = static_cast<size_t>(ReadInt32(p + pos));
+    if (kind == 0) {
+      pos += size;
+      continue;
+    }
+    const char* id = reinterpret_cast<const char*>(p + pos + 4);
+    const size_t id_len = std::strlen(id);
+    if (identifier == std::string_view(id, id_len)) {
+      for (size_t q = pos + 4 + id_len + 1; q < pos + size;) {
+        const size_t n = static_cast<size_t>(ReadInt32(p + q));
+        docs->emplace_back(frame.data() + q, n);
+        q += n;
+      }
+    }
+    pos += size;
+  }
+}
+
 bool IsHandshake(std::string_view name) { return name == "hello" || name == "isMaster" || name == "ismaster"; }
 
 std::string MsgReply(int32_t request_id, int32_t response_to, const bson_t* doc) {

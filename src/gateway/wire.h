@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace aviary::gateway {
 
@@ -54,6 +55,10 @@ struct Command {
 // an optional trailing checksum; every document's length checked. OP_QUERY: only a command on
 // a "$cmd" collection.
 std::string ParseCommand(std::string_view frame, Command* command);
+
+// The documents of the kind-1 section named `identifier` ("documents", "updates", "deletes")
+// of an OP_MSG frame that ParseCommand accepted, appended to `docs` (views into the frame).
+void SequenceDocuments(std::string_view frame, std::string_view identifier, std::vector<std::string_view>* docs);
 
 // Whether an OP_QUERY command may be served: only the handshake (hello, isMaster).
 bool IsHandshake(std::string_view name);

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
 
 #include "client/submission.h"
 #include "mapreduce/reply.h"
@@ -24,13 +25,31 @@ StatusOr<std::string> ReadInline(client::CoordinatorClient& coordinator, const s
   return text;
 }
 
+// Between leases (a failover) every coordinator refuses with UNAVAILABLE for up to the lease
+// timeout (3 s by default), and one that steps down while recording the job answers ABORTED
+// (the job was not recorded under its term): try again, a bounded number of times, rather
+// than fail the command.
+constexpr int kSubmitAttempts = 20;
+constexpr auto kSubmitRetryDelay = std::chrono::milliseconds(500);
+
+bool BetweenLeases(const Status& s) { return s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kAborted; }
+
+StatusOr<std::string> SubmitRetrying(client::CoordinatorClient& coordinator, const rpc::SubmitJobRequest& submission) {
+  StatusOr<std::string> id = coordinator.Submit(submission);
+  for (int attempt = 1; attempt < kSubmitAttempts && !id.ok() && BetweenLeases(id.status()); ++attempt) {
+    std::this_thread::sleep_for(kSubmitRetryDelay);
+    id = coordinator.Submit(submission);
+  }
+  return id;
+}
+
 }  // namespace
 
 bool Run(client::CoordinatorClient& coordinator, const Request& request, bson_t* reply, Error* error) {
   const auto start = std::chrono::steady_clock::now();
   StatusOr<rpc::SubmitJobRequest> submission = client::BuildSubmission(request.job);
   if (!submission.ok()) return (*error = ErrorFromStatus(submission.status()), false);
-  StatusOr<std::string> id = coordinator.Submit(*submission);
+  StatusOr<std::string> id = SubmitRetrying(coordinator, *submission);
   if (!id.ok()) return (*error = ErrorFromStatus(id.status().WithContext("submitting the job")), false);
   StatusOr<rpc::JobStatus> job = coordinator.Wait(*id, /*show_progress=*/false);
   if (!job.ok()) return (*error = ErrorFromStatus(job.status().WithContext("waiting for job " + *id)), false);

@@ -66,7 +66,8 @@ class LifecycleTest(MongoTestCase):
 
     @staticmethod
     def all_processes(status):
-        return ([status["config_server"]] + status["shards"] + status["coordinators"] + status["workers"])
+        return ([status["config_server"], status["gateway_process"]] + status["shards"] + status["coordinators"] +
+                status["workers"])
 
 
 class LoadTest(MongoTestCase):
