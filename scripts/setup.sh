@@ -10,7 +10,8 @@ PACKAGES=(
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libxxhash-dev liblz4-dev libzstd-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
-  python3 python3-pymongo
+  python3 python3-pymongo python3-prometheus-client
+  chromium fonts-dejavu-core
   iproute2 iptables
   bible-kjv
 )

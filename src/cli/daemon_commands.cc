@@ -14,7 +14,10 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "coordinator/defaults.h"
+#include "coordinator/http_source.h"
 #include "coordinator/server.h"
+#include "http/http_server.h"
+#include "rpc/grpc_util.h"
 #include "devcluster/process.h"
 #include "worker/worker_daemon.h"
 
@@ -44,6 +47,7 @@ struct CoordinatorFlags {
   double worker_timeout_s = 5;
   double task_timeout_s = 30;
   uint32_t max_attempts = coordinator::kDefaultMaxAttempts;
+  std::string http;  // HOST:PORT of the web UI and /metrics; empty: none
 };
 
 struct WorkerFlags {
@@ -57,6 +61,7 @@ struct WorkerFlags {
   double task_timeout_s = 30;
   uint32_t task_cpu_limit_s = 0;
   bool exit_with_parent = false;
+  std::string http;  // HOST:PORT of /metrics; empty: none
 };
 
 int RunCoordinator(const CoordinatorFlags& flags) {
@@ -77,8 +82,16 @@ int RunCoordinator(const CoordinatorFlags& flags) {
   watcher.detach();
   Status s = server.Start(flags.listen);
   if (!s.ok()) return Fail(s);
+  coordinator::HttpStatusSource source(&server);
+  std::unique_ptr<http::HttpServer> web;
+  if (!flags.http.empty()) {
+    web = http::HttpServer::ForCoordinator(&source, {flags.http, rpc::GetTransportOptions().secret});
+    if (Status h = web->Start(); !h.ok()) return Fail(h);
+  }
   std::cout << "coordinator listening on " << server.address() << std::endl;
+  if (web) std::cout << "web UI at " << web->url() << std::endl;
   server.Wait();
+  if (web) web->Stop();
   return kExitOk;
 }
 
@@ -104,7 +117,13 @@ int RunWorker(const WorkerFlags& flags) {
   watcher.detach();
   Status s = daemon.Start();
   if (!s.ok()) return Fail(s);
+  std::unique_ptr<http::HttpServer> web;
+  if (!flags.http.empty()) {
+    web = http::HttpServer::ForMetrics([&daemon] { return daemon.MetricsText(); }, {flags.http, ""});
+    if (Status h = web->Start(); !h.ok()) return Fail(h);
+  }
   std::cout << "worker serving map outputs on " << daemon.address() << std::endl;
+  if (web) std::cout << "metrics at " << web->url() << "/metrics" << std::endl;
   s = daemon.Run();
   if (!s.ok()) return Fail(s.WithContext("cannot register with coordinator " + flags.coordinator));
   return kExitOk;
@@ -119,6 +138,7 @@ Adapter DefineCoordinator(CLI::App* cmd) {
   cmd->add_option("--task-timeout", f->task_timeout_s, "seconds without progress before an attempt is re-issued")->capture_default_str();
   cmd->add_option("--max-attempts", f->max_attempts, "default attempts per task")->capture_default_str();
   cmd->add_option("--metadata", f->metadata, "mongodb://HOST:PORT/DB keeping the coordinator's state; enables standbys");
+  cmd->add_option("--http", f->http, "HOST:PORT for the web UI, JSON API and /metrics (e.g. 127.0.0.1:7480)");
   cmd->add_option("--lease-timeout", f->lease_timeout_s, "seconds before a standby takes over a silent leader")->capture_default_str();
   return [f](const GlobalFlags&) { return RunCoordinator(*f); };
 }
@@ -134,6 +154,7 @@ Adapter DefineWorker(CLI::App* cmd) {
   cmd->add_option("--shard-uri", f->shard_uri, "MongoDB URI of that shard");
   cmd->add_option("--task-timeout", f->task_timeout_s, "seconds without progress before an attempt is killed")->capture_default_str();
   cmd->add_option("--task-cpu-limit", f->task_cpu_limit_s, "CPU seconds an attempt may use (0: no limit)")->capture_default_str();
+  cmd->add_option("--http", f->http, "HOST:PORT for /metrics");
   cmd->add_flag("--exit-with-parent", f->exit_with_parent)->group("");
   return [f](const GlobalFlags&) { return RunWorker(*f); };
 }

@@ -1,4 +1,5 @@
 // `aviary run`: the whole system in one command, on a private cluster (devcluster/private_cluster.h).
+#include <iostream>
 #include <memory>
 
 #include "cli/commands.h"
@@ -6,7 +7,10 @@
 #include "cli/job_flags.h"
 #include "client/coordinator_client.h"
 #include "client/submission.h"
+#include "coordinator/http_source.h"
 #include "devcluster/private_cluster.h"
+#include "http/http_server.h"
+#include "rpc/grpc_util.h"
 
 namespace aviary::cli {
 namespace {
@@ -14,14 +18,22 @@ namespace {
 struct RunFlags {
   JobFlags job;
   devcluster::PrivateClusterOptions local;
+  std::string http = "127.0.0.1:0";  // the web UI of the private coordinator; "": none
 };
 
-int RunLocal(const JobFlags& flags, const devcluster::PrivateClusterOptions& local) {
+int RunLocal(const JobFlags& flags, const devcluster::PrivateClusterOptions& local, const std::string& http_listen) {
   if (local.workers == 0) return Fail(InvalidArgument("--workers must be at least 1"));
   StatusOr<rpc::SubmitJobRequest> submission = client::BuildSubmission(flags.job);
   if (!submission.ok()) return Fail(submission.status());
   StatusOr<std::unique_ptr<devcluster::PrivateCluster>> cluster = devcluster::PrivateCluster::Start(local);
   if (!cluster.ok()) return Fail(cluster.status());
+  coordinator::HttpStatusSource source(&(*cluster)->server());
+  std::unique_ptr<http::HttpServer> web;
+  if (!http_listen.empty()) {
+    web = http::HttpServer::ForCoordinator(&source, {http_listen, rpc::GetTransportOptions().secret});
+    if (Status h = web->Start(); !h.ok()) return Fail(h);
+    std::cerr << "web UI at " << web->url() << std::endl;
+  }
   StatusOr<std::string> id = (*cluster)->Submit(*submission);
   if (!id.ok()) return Fail(id.status());
   client::CoordinatorClient client((*cluster)->address());
@@ -35,6 +47,7 @@ Adapter DefineRun(CLI::App* cmd) {
   auto f = std::make_shared<RunFlags>();
   AddJobFlags(cmd, &f->job);
   devcluster::PrivateClusterOptions& local = f->local;
+  cmd->add_option("--http", f->http, "HOST:PORT of the web UI while the job runs (\"\": none)")->capture_default_str();
   cmd->add_option("--workers", local.workers, "worker processes")->capture_default_str()->check(CLI::Range(1, 256));
   cmd->add_option("--slots", local.slots, "task slots per worker")->capture_default_str()->check(CLI::Range(1, 1024));
   cmd->add_option("--memory", local.memory_mb, "memory budget per worker in MB")->capture_default_str()->check(CLI::Range(1, 1 << 24));
@@ -42,7 +55,7 @@ Adapter DefineRun(CLI::App* cmd) {
   cmd->add_flag("--keep-temp", local.keep_temp, "keep the workers' data directories");
   return [f](const GlobalFlags& global) {
     QuietLogs(global);  // keep `run` output clean
-    return RunLocal(f->job, f->local);
+    return RunLocal(f->job, f->local, f->http);
   };
 }
 

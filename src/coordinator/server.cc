@@ -110,13 +110,17 @@ class CoordinatorServer::Service final : public rpc::Coordinator::Service {
   // may have been superseded meanwhile decided (task assignments, worker ids) must not be used.
   template <typename Fn>
   grpc::Status Run(grpc::ServerContext* ctx, const char* method, Fn&& fn, bool fenced = false) {
-    if (auto s = rpc::CheckAuth(ctx, method); !s.ok()) return rpc::ToGrpc(s);
+    if (auto s = rpc::CheckAuth(ctx, method); !s.ok()) {
+      server_->CountRpcError(method, grpc::StatusCode::UNAUTHENTICATED);
+      return rpc::ToGrpc(s);
+    }
     std::shared_ptr<JobTracker> tracker = server_->tracker();
     if (!tracker) return rpc::ToGrpc(Unavailable("standby coordinator " + server_->address() + " is not active"));
     grpc::Status result = rpc::ToGrpc(fn(*tracker));
     if (fenced && server_->tracker() != tracker) {
-      return rpc::ToGrpc(Unavailable("coordinator " + server_->address() + " stepped down while answering"));
+      result = rpc::ToGrpc(Unavailable("coordinator " + server_->address() + " stepped down while answering"));
     }
+    if (!result.ok()) server_->CountRpcError(method, result.error_code());
     return result;
   }
 
@@ -133,6 +137,22 @@ CoordinatorServer::CoordinatorServer(Env* env, TrackerOptions options, std::uniq
       service_(std::make_unique<Service>(this)) {}
 
 CoordinatorServer::~CoordinatorServer() { Stop(); }
+
+void CoordinatorServer::CountRpcError(const char* method, grpc::StatusCode code) {
+  static const char* const kNames[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL",
+                                       "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+  const int c = static_cast<int>(code);
+  const std::string name = c >= 0 && c <= 16 ? kNames[c] : std::to_string(c);
+  std::lock_guard<std::mutex> lock(errors_mu_);
+  ++rpc_errors_[std::string(method) + "/" + name];
+}
+
+std::map<std::string, uint64_t> CoordinatorServer::RpcErrors() const {
+  std::lock_guard<std::mutex> lock(errors_mu_);
+  return rpc_errors_;
+}
 
 StatusOr<std::string> CoordinatorServer::Submit(const rpc::SubmitJobRequest& request) {
   std::shared_ptr<JobTracker> active = tracker();

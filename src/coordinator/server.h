@@ -20,6 +20,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -58,12 +59,15 @@ class CoordinatorServer {
   // Stores the job's plugin library and submits the job to the active tracker.
   StatusOr<std::string> Submit(const rpc::SubmitJobRequest& request);
   PluginStore& plugins() { return *plugins_; }
+  // RPCs answered with an error so far, by "Method/CODE" (for /metrics).
+  std::map<std::string, uint64_t> RpcErrors() const;
   // Stops acting as the active coordinator (the lease is left to run out).
   void StepDown(const std::string& why);
 
  private:
   class Service;
 
+  void CountRpcError(const char* method, grpc::StatusCode code);
   void TickLoop();
   void LeadershipLoop();
   // Steps down when the lease was not renewed for lease_timeout/2, even if the leadership loop
@@ -86,6 +90,8 @@ class CoordinatorServer {
   std::string address_;
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> renewed_at_us_{0};  // when this coordinator last took or renewed its lease
+  mutable std::mutex errors_mu_;
+  std::map<std::string, uint64_t> rpc_errors_;  // GUARDED_BY(errors_mu_)
   std::once_flag stop_once_;  // Stop() may race with the destructor (signal thread vs main)
   std::thread ticker_;
   std::thread leader_;

@@ -38,6 +38,7 @@ class PrivateCluster {
   PrivateCluster& operator=(const PrivateCluster&) = delete;
 
   const std::string& address() const { return server_.address(); }
+  coordinator::CoordinatorServer& server() { return server_; }
   // Submits straight to the in-process coordinator.
   StatusOr<std::string> Submit(const rpc::SubmitJobRequest& request) { return server_.Submit(request); }
 

@@ -46,8 +46,11 @@ Status WorkerDaemon::Start() {
   address_ = host + ":" + std::to_string(port);
   if (client::ParseAddressList(options_.coordinator).empty()) return InvalidArgument("--coordinator names no address");
   coordinators_ = std::make_unique<client::CoordinatorPool>(options_.coordinator, channels_);
+  metrics_ = std::make_unique<WorkerMetrics>(address_, options_.slots);
   return Status::OK();
 }
+
+std::string WorkerDaemon::MetricsText() const { return metrics_ ? metrics_->Render(env_->NowMicros()) : ""; }
 
 Status WorkerDaemon::Register(int64_t deadline_us) {
   rpc::RegisterWorkerRequest request;
@@ -128,6 +131,7 @@ bool WorkerDaemon::HeartbeatOnce() {
   rpc::HeartbeatResponse response;
   Status s = rpc::FromGrpc(coordinator().Heartbeat(&context, request, &response), coordinator_address());
   if (s.ok() && response.term() < max_term_) s = Unavailable(coordinator_address() + " is a stale coordinator");
+  metrics_->Heartbeat(s.ok(), env_->NowMicros(), s.ok() ? response.term() : 0);
   if (!s.ok()) {
     spdlog::warn("heartbeat failed: {}", s.ToString());
     coordinators_->Next();
@@ -174,6 +178,8 @@ void WorkerDaemon::Launch(rpc::TaskSpec spec) {
     return;
   }
   running_[KeyOf(spec)] = std::move(process).value();
+  started_us_[KeyOf(spec)] = env_->NowMicros();
+  metrics_->SetRunning(static_cast<uint32_t>(running_.size()));
 }
 
 StatusOr<std::string> WorkerDaemon::EnsurePlugin(const rpc::JobSpec& job) {
@@ -217,6 +223,10 @@ bool WorkerDaemon::PollTasks() {
   for (auto it = running_.begin(); it != running_.end();) {
     rpc::TaskResult result;
     if (it->second->Poll(&result)) {
+      auto started = started_us_.find(it->first);
+      const int64_t since = started == started_us_.end() ? env_->NowMicros() : started->second;
+      metrics_->AttemptEnded(result, static_cast<double>(env_->NowMicros() - since) / 1e6);
+      if (started != started_us_.end()) started_us_.erase(started);
       finished_.push_back(std::move(result));
       it = running_.erase(it);
       some_finished = true;
@@ -225,12 +235,14 @@ bool WorkerDaemon::PollTasks() {
     }
   }
   if (some_finished) SweepOrphans();
+  metrics_->SetRunning(static_cast<uint32_t>(running_.size()));
   return some_finished;
 }
 
 void WorkerDaemon::KillAll(const std::string& why) {
   for (auto& [key, process] : running_) process->Kill(why);
   running_.clear();  // destructors reap the children
+  started_us_.clear();
   SweepOrphans();
 }
 
@@ -258,6 +270,7 @@ void WorkerDaemon::DeleteJob(const std::string& job_id) {
   for (auto it = running_.begin(); it != running_.end();) {
     if (std::get<0>(it->first) == job_id) {
       it->second->Kill("job ended");
+      started_us_.erase(it->first);
       it = running_.erase(it);
     } else {
       ++it;

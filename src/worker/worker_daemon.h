@@ -23,6 +23,7 @@
 #include "rpc/channel_factory.h"
 #include "worker/shuffle_service.h"
 #include "worker/task_process.h"
+#include "worker/worker_metrics.h"
 
 namespace aviary::worker {
 
@@ -58,6 +59,8 @@ class WorkerDaemon {
   Status Run();
   void Stop() { stopping_ = true; }
   const std::string& address() const { return address_; }
+  // The worker's /metrics text. Safe from any thread once Start() succeeded.
+  std::string MetricsText() const;
 
  private:
   using AttemptKey = std::tuple<std::string, int, uint32_t, uint32_t>;  // job, kind, task, attempt
@@ -92,6 +95,8 @@ class WorkerDaemon {
   std::unique_ptr<client::CoordinatorPool> coordinators_;
   uint64_t max_term_ = 0;  // highest coordinator term seen; older terms are ignored (fencing)
   std::map<AttemptKey, std::unique_ptr<TaskProcess>> running_;
+  std::map<AttemptKey, int64_t> started_us_;  // when each running attempt was launched
+  std::unique_ptr<WorkerMetrics> metrics_;    // set by Start()
   std::vector<rpc::TaskResult> finished_;  // waiting to be acknowledged by a heartbeat
   std::set<std::string> verified_plugins_;  // hashes whose cached file was checked in this life
 };
