@@ -107,18 +107,24 @@ class Cluster:
         subprocess.run([self.aviary, "cluster", "down", "--dir", self.dir], capture_output=True)
 
 
-def run_on_cluster(aviary, cluster, job, params, out):
-    """`aviary submit --wait` of one job; returns the wall time. `aviary` is the client's build:
-    it ships its own lib/aviary/JOB.so, so another build's JavaScript job runs on the same cluster."""
-    cmd = [aviary, "submit", job, "--coordinator", cluster.coordinator, "--input", cluster.entry + "library.bible",
-           "--output", "inline", "--wait"]
+def timed_job(cmd, params):
+    """Runs an aviary command with the job's --param flags; returns (process, wall seconds)."""
     for k, v in params.items():
-        cmd += ["--param", "%s=%s" % (k, v)]
+        cmd = cmd + ["--param", "%s=%s" % (k, v)]
     start = time.monotonic()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     elapsed = time.monotonic() - start
     if proc.returncode != 0:
         sys.exit("failed: %s\n%s" % (" ".join(cmd[:3]), proc.stderr[-2000:]))
+    return proc, elapsed
+
+
+def run_on_cluster(aviary, cluster, job, params, out):
+    """`aviary submit --wait` of one job; returns the wall time. `aviary` is the client's build:
+    it ships its own lib/aviary/JOB.so, so another build's JavaScript job runs on the same cluster."""
+    cmd = [aviary, "submit", job, "--coordinator", cluster.coordinator, "--input", cluster.entry + "library.bible",
+           "--output", "inline", "--wait"]
+    proc, elapsed = timed_job(cmd, params)
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "part-inline.jsonl"), "w") as f:
         f.write(proc.stdout)
@@ -130,14 +136,7 @@ def run(aviary, job, params, data, out, workers):
         return run_on_cluster(aviary, data, job, params, out)
     cmd = [aviary, "run", job, "--input", "files:" + data, "--output", "files:" + out, "--overwrite",
            "--workers", str(workers)]
-    for k, v in params.items():
-        cmd += ["--param", "%s=%s" % (k, v)]
-    start = time.monotonic()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    elapsed = time.monotonic() - start
-    if proc.returncode != 0:
-        sys.exit("failed: %s\n%s" % (" ".join(cmd[:3]), proc.stderr[-2000:]))
-    return elapsed
+    return timed_job(cmd, params)[1]
 
 
 def read_output(out):
