@@ -1,8 +1,10 @@
 #include "client/job_report.h"
 
+#include <google/protobuf/descriptor.h>
 #include <fmt/format.h>
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 
@@ -14,6 +16,30 @@ std::string HumanBytes(uint64_t bytes) {
   if (bytes >= (1ull << 20)) return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1ull << 20));
   if (bytes >= (1ull << 10)) return fmt::format("{:.1f} KiB", static_cast<double>(bytes) / (1ull << 10));
   return fmt::format("{} B", bytes);
+}
+
+// The engine counters that are not zero, one line each, in TaskCounters' order.
+std::string DescribeCounters(const rpc::TaskCounters& c) {
+  using google::protobuf::FieldDescriptor;
+  std::string out;
+  const auto* descriptor = rpc::TaskCounters::descriptor();
+  const auto* reflection = rpc::TaskCounters::GetReflection();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const FieldDescriptor* f = descriptor->field(i);
+    if (f->cpp_type() == FieldDescriptor::CPPTYPE_DOUBLE) {
+      if (const double v = reflection->GetDouble(c, f); v != 0) out += fmt::format("  counter {}: {:.2f}\n", f->name(), v);
+    } else if (const uint64_t v = reflection->GetUInt64(c, f); v != 0) {
+      out += fmt::format("  counter {}: {}\n", f->name(), v);
+    }
+  }
+  return out;
+}
+
+std::string DescribeCounts(const rpc::MapReduceCounts& c) {
+  return fmt::format("  counts: input {}, emit {}, reduce {}, output {}; timeMillis {} (map {} ms, shuffle {} ms, "
+                     "reduce {} ms, commit {} ms)\n",
+                     c.input(), c.emit(), c.reduce(), c.output(), c.time_millis(), c.map_millis(), c.shuffle_millis(),
+                     c.reduce_millis(), c.commit_millis());
 }
 
 }  // namespace
@@ -36,9 +62,20 @@ std::string DescribeJob(const rpc::JobStatus& job, bool with_tasks) {
   out += fmt::format("  elapsed: {:.2f} s\n", end - job.submit_unix());
   out += fmt::format("  map tasks: {}/{} done, reduce tasks: {}/{} done\n", job.maps_done(), job.maps_total(),
                      job.reduces_done(), job.reduces_total());
-  out += fmt::format("  input: {} ({} records, {})\n", job.spec().input_uri(), job.input_records(),
-                     HumanBytes(job.input_bytes()));
+  // While tasks run, what their attempts have read so far; at the end, the winners' totals.
+  const bool ended = IsFinal(job.state());
+  const rpc::TaskCounters& counters = ended ? job.totals() : job.progress();
+  if (ended) {
+    out += fmt::format("  input: {} ({} records, {})\n", job.spec().input_uri(), job.input_records(),
+                       HumanBytes(job.input_bytes()));
+  } else {
+    out += fmt::format("  input: {} ({} records read so far, {})\n", job.spec().input_uri(),
+                       std::max(job.input_records(), counters.input_records()),
+                       HumanBytes(std::max(job.input_bytes(), counters.input_bytes())));
+  }
   out += fmt::format("  output: {} ({} records)\n", job.output_location(), job.output_records());
+  if (ended) out += DescribeCounts(job.counts());
+  out += DescribeCounters(counters);
   for (const rpc::Counter& c : job.counters()) out += fmt::format("  counter {}: {}\n", c.name(), c.value());
   for (const rpc::ShardReport& s : job.shards()) {
     out += fmt::format("  shard {}: {} documents read, {} orphans skipped, {}, {} map tasks on {}, {}\n", s.shard(),

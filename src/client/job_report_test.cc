@@ -46,6 +46,41 @@ TEST(JobReport, DescribeJobSummarisesAndListsAttemptsOnRequest) {
   EXPECT_NE(full.find("    attempt 1 on w1 (): failed: killed by signal 9\n"), std::string::npos) << full;
 }
 
+TEST(JobReport, AFinishedJobShowsItsCountsAndNonZeroCounters) {
+  rpc::JobStatus job;
+  job.set_state(rpc::SUCCEEDED);
+  rpc::MapReduceCounts* counts = job.mutable_counts();
+  counts->set_input(6000);
+  counts->set_emit(48211);
+  counts->set_reduce(41377);
+  counts->set_output(3410);
+  counts->set_time_millis(1873);
+  counts->set_map_millis(904);
+  counts->set_shuffle_millis(12);
+  counts->set_reduce_millis(120);
+  counts->set_commit_millis(35);
+  job.mutable_totals()->set_input_records(6000);
+  job.mutable_totals()->set_cpu_seconds(1.5);
+  job.mutable_progress()->set_input_records(1);  // a finished job shows its totals
+  const std::string text = DescribeJob(job, false);
+  EXPECT_NE(text.find("  counts: input 6000, emit 48211, reduce 41377, output 3410; timeMillis 1873 (map 904 ms, "
+                      "shuffle 12 ms, reduce 120 ms, commit 35 ms)\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("  counter input_records: 6000\n  counter cpu_seconds: 1.50\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("map_emits"), std::string::npos) << text;  // zero: not shown
+}
+
+TEST(JobReport, ARunningJobShowsTheRecordsReadSoFar) {
+  rpc::JobStatus job;
+  job.set_state(rpc::MAPPING);
+  job.mutable_spec()->set_input_uri("files:/in");
+  job.mutable_progress()->set_input_records(123);
+  job.mutable_progress()->set_input_bytes(2048);
+  const std::string text = DescribeJob(job, false);
+  EXPECT_NE(text.find("  input: files:/in (123 records read so far, 2.0 KiB)\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("  counter input_records: 123\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("counts:"), std::string::npos) << text;
+}
+
 TEST(JobReport, JsonKeepsProtoNamesAndEveryField) {
   rpc::JobStatus job;
   job.set_job_id("job-1");

@@ -58,6 +58,7 @@ struct Attempt {
   double end_unix = 0;
   std::string error;
   rpc::TaskResult result;
+  rpc::TaskCounters live;  // the latest counters the running attempt reported (not persisted)
 
   // Crashes unless IsLegalTransition(state, to).
   void SetState(AttemptState to);

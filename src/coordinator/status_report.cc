@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "coordinator/job_counters.h"
 #include "storage/registry.h"
 
 namespace aviary::coordinator {
@@ -69,6 +70,7 @@ void FillTask(const Task& task, rpc::TaskStatus* ts) {
     as->set_read_locally(a.result.read_locally());
     as->set_orphans_skipped(a.result.orphans_skipped());
     as->set_shard(task.split.location());
+    *as->mutable_counters() = AttemptCounters(a);
   }
 }
 
@@ -90,6 +92,9 @@ void FillStatus(const Job& job, bool with_tasks, rpc::JobStatus* out) {
     c->set_value(value);
   }
   for (auto& [name, report] : shards) *out->add_shards() = report;
+  *out->mutable_totals() = JobTotals(job);
+  *out->mutable_progress() = JobProgress(job);
+  *out->mutable_counts() = MongoCounts(job, out->totals());
 }
 
 void FillAttemptFields(const Attempt& a, rpc::AttemptStatus* out) {

@@ -35,6 +35,7 @@ void HandleRunning(ClusterState& state, const Worker& worker, const rpc::Running
     kill->set_attempt(running.attempt());
     return;
   }
+  if (running.has_counters()) f.attempt->live = running.counters();
   if (running.records_in() != f.attempt->progress) {
     f.attempt->progress = running.records_in();
     f.attempt->last_progress_us = now_us;

@@ -1,5 +1,7 @@
 #include "http/coordinator_metrics.h"
 
+#include <google/protobuf/descriptor.h>
+
 #include <map>
 
 #include "http/metrics_text.h"
@@ -64,6 +66,26 @@ void Workers(MetricsText& m, const rpc::ClusterStatusResponse& cluster, const To
   }
 }
 
+// The engine counters (rpc::TaskCounters) of every known job's winning attempts, summed; peak
+// RSS, a maximum, is no counter and is left out.
+void JobCounters(MetricsText& m, const std::vector<rpc::JobStatus>& jobs) {
+  using google::protobuf::FieldDescriptor;
+  const auto* descriptor = rpc::TaskCounters::descriptor();
+  const auto* reflection = rpc::TaskCounters::GetReflection();
+  m.Family("aviary_job_counter_total", "counter",
+           "Engine counters of the known jobs' winning attempts, summed (docs/operations.md defines them).");
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const FieldDescriptor* f = descriptor->field(i);
+    if (f->number() == rpc::TaskCounters::kPeakRssBytesFieldNumber) continue;
+    double sum = 0;
+    for (const rpc::JobStatus& job : jobs) {
+      sum += f->cpp_type() == FieldDescriptor::CPPTYPE_DOUBLE ? reflection->GetDouble(job.totals(), f)
+                                                              : static_cast<double>(reflection->GetUInt64(job.totals(), f));
+    }
+    m.Sample("aviary_job_counter_total", {{"counter", f->name()}}, sum);
+  }
+}
+
 }  // namespace
 
 std::string CoordinatorMetrics(const std::vector<rpc::JobStatus>& jobs, const rpc::ClusterStatusResponse& cluster,
@@ -83,6 +105,7 @@ std::string CoordinatorMetrics(const std::vector<rpc::JobStatus>& jobs, const rp
   ByKind(m, "aviary_records_read_total", "Records read by attempts (map: input; reduce: shuffled values).", t.records_in);
   ByKind(m, "aviary_records_written_total", "Records written by attempts (map: emitted; reduce: output).", t.records_out);
   ByKind(m, "aviary_bytes_read_total", "Bytes read by attempts (map: input; reduce: shuffle bytes fetched).", t.bytes_in);
+  JobCounters(m, jobs);
   m.Family("aviary_attempt_duration_seconds", "histogram", "Wall time of ended task attempts.");
   for (const char* kind : {"map", "reduce"}) {
     auto it = t.durations.find(kind);

@@ -52,7 +52,7 @@ async function jobsView() {
       jobs.map(j => ['<a class="job-link" href="/jobs/' + esc(j.job_id) + '">' + esc(j.job_id) + '</a>',
         esc(j.spec.name), '<span class="' + esc(j.state) + '">' + esc(j.state) + '</span>',
         j.maps_done + '/' + j.maps_total, j.reduces_done + '/' + j.reduces_total,
-        j.input_records + ' (' + bytes(j.input_bytes) + ')', j.output_records, time(j.submit_unix), secs(j.elapsed_s)]));
+        Math.max(j.input_records, (j.progress || {}).input_records || 0) + ' (' + bytes(j.input_bytes) + ')', j.output_records, time(j.submit_unix), secs(j.elapsed_s)]));
   return jobs.some(j => !j.ended);
 }
 
@@ -86,10 +86,16 @@ async function jobView(id) {
   const attempts = [];
   for (const t of job.tasks) for (const a of t.attempts) {
     attempts.push([esc(t.kind.toLowerCase() + ' ' + t.task), a.attempt, '<span class="' + esc(a.state) + '">' + esc(a.state) + '</span>',
-      esc(a.worker_address), time(a.start_unix), time(a.end_unix), a.records_in, a.records_out, bytes(a.bytes_in),
+      esc(a.worker_address), time(a.start_unix), time(a.end_unix), Math.max(a.records_in, (a.counters || {}).input_records || (a.counters || {}).reduce_input_values || 0),
+      a.records_out, bytes(a.bytes_in),
       bytes(a.bytes_out || 0), esc(t.input), a.error ? '<pre>' + esc(a.error) + '</pre>' : '']);
   }
-  const counters = Object.entries(job.counter_map).map(([k, v]) => [esc(k), esc(v)]);
+  // The engine's counters so far (the winners' totals once the job has ended), then the job's own.
+  const engine = Object.entries(job.progress || {}).filter(([k, v]) => v)
+    .map(([k, v]) => [k, k.endsWith('_bytes') ? bytes(v) : k === 'cpu_seconds' ? secs(v) : v]);
+  const counters = engine.concat(Object.entries(job.counter_map)).map(([k, v]) => [esc(k), esc(v)]);
+  const c = job.counts || {};
+  const counts = [[c.input, c.emit, c.reduce, c.output, c.time_millis, c.map_millis, c.shuffle_millis, c.reduce_millis, c.commit_millis]];
   const phases = job.phases.map(p => [esc(p.name), time(p.start_unix), p.end_unix ? time(p.end_unix) : (p.start_unix ? 'running' : '')]);
   const locality = job.locality.filter(l => l.shard).map(l => [l.task + ' #' + l.attempt, esc(l.shard), esc(l.worker_address),
     l.read_locally ? 'local' : 'remote', l.records_in, l.orphans_skipped]);
@@ -99,7 +105,8 @@ async function jobView(id) {
     ', reduces ' + job.reduces_done + '/' + job.reduces_total + ', elapsed ' + secs(job.elapsed_s) + '</p>' + cancel +
     (job.error ? '<h3>Error</h3><pre id="job-error">' + esc(job.error) + '</pre>' : '') +
     '<h3>Timeline</h3>' + timeline(job) + '<h3>Phases</h3>' + table(['phase', 'start', 'end'], phases) +
-    '<h3>Counters</h3>' + table(['counter', 'value'], counters) +
+    '<h3>Counters</h3><div id="counters">' + table(['counter', 'value'], counters) + '</div>' +
+    (job.ended ? '<h3>MongoDB counts</h3><div id="counts">' + table(['input', 'emit', 'reduce', 'output', 'timeMillis', 'map ms', 'shuffle ms', 'reduce ms', 'commit ms'], counts) + '</div>' : '') +
     (locality.length ? '<h3>Locality</h3>' + table(['map attempt', 'shard', 'worker', 'read', 'records', 'orphans skipped'], locality) : '') +
     '<h3>Task attempts</h3><div id="attempts">' + table(['task', 'attempt', 'state', 'worker', 'start', 'end', 'records in', 'records out', 'bytes in', 'bytes out', 'input', 'error'], attempts) + '</div>';
   const form = document.getElementById('cancel');

@@ -40,16 +40,27 @@ bool AppendResults(const std::string& lines, bson_t* reply, Error* error) {
   return ok;
 }
 
+// verbose: MongoDB's `timing` document, with Aviary's phases (mapTime and reduceTime as MongoDB
+// names them; shuffleTime and commitTime are Aviary's own).
+void AppendTiming(const rpc::MapReduceCounts& counts, int64_t millis, bson_t* reply) {
+  bson_t timing;
+  BSON_APPEND_DOCUMENT_BEGIN(reply, "timing", &timing);
+  BSON_APPEND_INT64(&timing, "mapTime", static_cast<int64_t>(counts.map_millis()));
+  BSON_APPEND_INT64(&timing, "shuffleTime", static_cast<int64_t>(counts.shuffle_millis()));
+  BSON_APPEND_INT64(&timing, "reduceTime", static_cast<int64_t>(counts.reduce_millis()));
+  BSON_APPEND_INT64(&timing, "commitTime", static_cast<int64_t>(counts.commit_millis()));
+  BSON_APPEND_INT64(&timing, "total", millis);
+  bson_append_document_end(reply, &timing);
+}
+
 }  // namespace
 
 Counts CountsOf(const rpc::JobStatus& job) {
   Counts c;
-  c.input = static_cast<int64_t>(job.input_records());
-  c.output = static_cast<int64_t>(job.output_records());
-  for (const rpc::Counter& counter : job.counters()) {
-    if (counter.name() == "emit") c.emit = counter.value();
-    if (counter.name() == "reduce") c.reduce = counter.value();
-  }
+  c.input = static_cast<int64_t>(job.counts().input());
+  c.emit = static_cast<int64_t>(job.counts().emit());
+  c.reduce = static_cast<int64_t>(job.counts().reduce());
+  c.output = static_cast<int64_t>(job.counts().output());
   return c;
 }
 
@@ -75,6 +86,7 @@ bool BuildReply(const Request& request, const rpc::JobStatus& job, const std::st
   AppendCount(&counts, "reduce", c.reduce);
   AppendCount(&counts, "output", c.output);
   bson_append_document_end(reply, &counts);
+  if (request.verbose) AppendTiming(job.counts(), millis, reply);
   BSON_APPEND_DOUBLE(reply, "ok", 1.0);
   return true;
 }

@@ -1,5 +1,6 @@
 // MongoDB's reply to mapReduce, built from a finished Aviary job: {result | results, timeMillis,
-// counts: {input, emit, reduce, output}, ok: 1} (the 4.2 shape, which every driver accepts), and
+// counts: {input, emit, reduce, output}, and with verbose timing {mapTime, shuffleTime, reduceTime,
+// commitTime, total}, ok: 1} (the 4.2 shape, which every driver accepts), and
 // error replies {ok: 0, errmsg, code, codeName}.
 #ifndef AVIARY_MAPREDUCE_REPLY_H_
 #define AVIARY_MAPREDUCE_REPLY_H_
@@ -19,8 +20,7 @@ struct Counts {
   int64_t input = 0, emit = 0, reduce = 0, output = 0;
 };
 
-// input and output from the job's records; emit and reduce from the javascript job's counters
-// ("emit", "reduce": calls of reduce on the map side, where nearly all of them happen).
+// The job's counts as the coordinator derives them from its engine counters (JobStatus.counts).
 Counts CountsOf(const rpc::JobStatus& job);
 
 // Appends the success reply to the empty `reply`. `inline_results` holds the inline output as

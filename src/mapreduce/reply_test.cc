@@ -8,14 +8,15 @@ namespace {
 rpc::JobStatus FinishedJob() {
   rpc::JobStatus job;
   job.set_state(rpc::SUCCEEDED);
-  job.set_input_records(1000);
-  job.set_output_records(7);
-  rpc::Counter* emit = job.add_counters();
-  emit->set_name("emit");
-  emit->set_value(2500);
-  rpc::Counter* reduce = job.add_counters();
-  reduce->set_name("reduce");
-  reduce->set_value(90);
+  rpc::MapReduceCounts* counts = job.mutable_counts();
+  counts->set_input(1000);
+  counts->set_emit(2500);
+  counts->set_reduce(90);
+  counts->set_output(7);
+  counts->set_map_millis(20);
+  counts->set_shuffle_millis(3);
+  counts->set_reduce_millis(9);
+  counts->set_commit_millis(8);
   return job;
 }
 
@@ -34,6 +35,15 @@ TEST(BuildReply, NamedOutputIsTheCollectionNameWithCounts) {
   r.out_db = "shop";
   EXPECT_EQ(Reply(r), R"({ "result" : "totals", "timeMillis" : 42, "counts" : { "input" : 1000, "emit" : 2500, )"
                       R"("reduce" : 90, "output" : 7 }, "ok" : 1.0 })");
+}
+
+TEST(BuildReply, VerboseAddsTheTimingOfEachPhase) {
+  Request r;
+  r.out_coll = "totals";
+  r.verbose = true;
+  const std::string json = Reply(r);
+  EXPECT_NE(json.find(R"("timing" : { "mapTime" : 20, "shuffleTime" : 3, "reduceTime" : 9, "commitTime" : 8, )"
+                      R"("total" : 42 })"), std::string::npos) << json;
 }
 
 TEST(BuildReply, AnotherDatabaseIsNamedAsMongoDbDoes) {

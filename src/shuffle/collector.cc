@@ -145,6 +145,7 @@ void Collector::EmitExisting(const DocumentView& document) {
     return FailMalformed(*id, value);
   }
   ++records_emitted_;
+  ++existing_emitted_;
   EmitCanonical(CanonicalKey(*id, &key_scratch_), value);
 }
 

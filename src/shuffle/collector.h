@@ -38,6 +38,7 @@ class Collector final : public MapOutputCollector {
   void EmitExisting(const DocumentView& document) override;
   void Count(std::string_view counter, int64_t delta) override;
   const Status& status() const override { return status_; }
+  uint64_t emitted() const override { return records_emitted_ - existing_emitted_; }
   Status Finish(const std::string& output_path, MapOutputStats* stats) override;
 
  private:
@@ -117,6 +118,11 @@ class Collector final : public MapOutputCollector {
   uint64_t records_emitted_ = 0;
   uint64_t records_out_ = 0;
   uint64_t spills_ = 0;
+  uint64_t existing_emitted_ = 0;
+  uint64_t table_records_ = 0;  // records written from the table (spills and final): the combiner's output
+  uint64_t spilled_records_ = 0, spilled_bytes_ = 0;
+  uint64_t output_records_ = 0, output_bytes_ = 0;
+  uint64_t merge_folds_ = 0;
   absl::flat_hash_map<std::string, int64_t> counters_;
 };
 

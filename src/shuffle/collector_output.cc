@@ -86,7 +86,15 @@ Status Collector::WriteTable(const std::string& path, std::vector<SegmentRange>*
   const auto [slots, n] = SortTable();
   for (size_t i = 0; i < n; ++i) RETURN_IF_ERROR(WriteSlot(slots[i], out.get()));
   RETURN_IF_ERROR(out->Finish());
-  if (index != nullptr) *index = out->index();
+  table_records_ += out->records();
+  if (index != nullptr) {
+    *index = out->index();
+    output_records_ = out->records();
+    output_bytes_ = out->bytes();
+  } else {  // a spill run
+    spilled_records_ += out->records();
+    spilled_bytes_ += out->bytes();
+  }
   return Status::OK();
 }
 
@@ -118,7 +126,12 @@ Status Collector::MergeRuns(const std::string& path, std::vector<SegmentRange>* 
   arena_.Release();
   RunMerger merger(env_, job_, combiner_, options_.num_partitions, options_.compress);
   while (runs_.size() > kMaxFanIn) RETURN_IF_ERROR(MergePass(&merger).WithContext("merging spill runs"));
-  return merger.Merge(runs_, path, &records_out_, index);
+  const uint64_t records_before = merger.records_written(), bytes_before = merger.bytes_written();
+  Status s = merger.Merge(runs_, path, &records_out_, index);
+  output_records_ = merger.records_written() - records_before;
+  output_bytes_ = merger.bytes_written() - bytes_before;
+  merge_folds_ = merger.folds();
+  return s;
 }
 
 // Merges consecutive groups of kMergeFactor runs, so the runs stay in emit order (kNone keeps
@@ -151,6 +164,18 @@ void Collector::FillStats(const std::vector<SegmentRange>& index, MapOutputStats
   stats->records_emitted = records_emitted_;
   stats->records_out = records_out_;
   stats->spills = spills_;
+  stats->map_emits = records_emitted_ - existing_emitted_;
+  stats->existing_records = existing_emitted_;
+  const bool combines = combiner_ != Combiner::kNone;
+  stats->combine_input_records = combines ? records_emitted_ : 0;
+  stats->combine_output_records = combines ? table_records_ : 0;
+  stats->spilled_records = spilled_records_;
+  stats->spilled_bytes = spilled_bytes_;
+  stats->output_records = output_records_;
+  stats->output_bytes = output_bytes_;
+  // Each pair folded into its key's entry in the table is one fold (a Reduce({acc, new}) call
+  // under kReduce, an addition under kSum), so the table's folds are its input minus its output.
+  stats->reduce_calls = (combines ? records_emitted_ - table_records_ : 0) + merge_folds_;
   stats->counters.assign(counters_.begin(), counters_.end());
   std::sort(stats->counters.begin(), stats->counters.end());
 }

@@ -70,6 +70,7 @@ MapFileWriter::MapFileWriter(std::unique_ptr<WritableFile> file, uint32_t num_pa
 
 Status MapFileWriter::Add(uint32_t partition, std::string_view key, std::string_view value) {
   if (partition != partition_) RETURN_IF_ERROR(EndSegmentsBefore(partition));
+  ++records_;
   char len[5];
   raw_.append(len, static_cast<size_t>(EncodeVarint32(len, static_cast<uint32_t>(key.size())) - len));
   raw_.append(key);

@@ -32,6 +32,9 @@ class MapFileWriter {
 
   // The byte range of each segment; complete after Finish().
   const std::vector<SegmentRange>& index() const { return index_; }
+  // Records added, and bytes written (the whole file after Finish()).
+  uint64_t records() const { return records_; }
+  uint64_t bytes() const { return offset_; }
 
  private:
   MapFileWriter(std::unique_ptr<WritableFile> file, uint32_t num_partitions, bool compress);
@@ -46,6 +49,7 @@ class MapFileWriter {
   const bool compress_;
   uint32_t partition_ = 0;      // the segment being written
   uint64_t offset_ = 0;         // bytes written so far
+  uint64_t records_ = 0;
   uint64_t segment_start_ = 0;  // offset of the current segment
   std::string raw_;             // records of the block being built
   std::string compressed_;

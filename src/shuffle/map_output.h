@@ -32,6 +32,16 @@ struct MapOutputStats {
   uint64_t records_emitted = 0;
   uint64_t records_out = 0;  // distinct keys written after combining
   uint64_t spills = 0;
+  // Engine counters (rpc::TaskCounters has their definitions).
+  uint64_t map_emits = 0;          // Emit() calls (EmitExisting() not included)
+  uint64_t existing_records = 0;   // EmitExisting() calls
+  uint64_t combine_input_records = 0;
+  uint64_t combine_output_records = 0;
+  uint64_t spilled_records = 0;
+  uint64_t spilled_bytes = 0;
+  uint64_t output_records = 0;     // pairs in the output file (kNone: every value)
+  uint64_t output_bytes = 0;       // the output file's size
+  uint64_t reduce_calls = 0;       // folds of a key's values into one (combiner and spill merges)
   std::vector<std::pair<std::string, int64_t>> counters;  // from MapContext::Count
 };
 
@@ -49,6 +59,9 @@ class MapOutputCollector : public MapContext {
   // The first error hit inside Emit() (a failed spill, a Reduce() that threw). Emit() ignores
   // further pairs after an error; the map loop checks this and stops.
   virtual const Status& status() const = 0;
+
+  // Emit() calls so far, for live progress.
+  virtual uint64_t emitted() const = 0;
 
   // Writes the final output file at `output_path` (atomically: temporary name, then rename).
   virtual Status Finish(const std::string& output_path, MapOutputStats* stats) = 0;

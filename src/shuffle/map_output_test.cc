@@ -95,6 +95,16 @@ TEST(MapOutputTest, WordCountSumsPerKeyInSortedPartitions) {
   EXPECT_EQ(stats.records_out, expected.size());
   EXPECT_EQ(stats.spills, 0u);
   EXPECT_FALSE(Env::Default()->FileExists(path + ".tmp"));
+  // The engine counters: every emit went to the sum combiner, which folded it into its word.
+  EXPECT_EQ(stats.map_emits, 2000u * 8);
+  EXPECT_EQ(collector->emitted(), 2000u * 8);
+  EXPECT_EQ(stats.combine_input_records, 2000u * 8);
+  EXPECT_EQ(stats.combine_output_records, expected.size());
+  EXPECT_EQ(stats.reduce_calls, 2000u * 8 - expected.size());
+  EXPECT_EQ(stats.output_records, expected.size());
+  EXPECT_EQ(stats.output_bytes, *Env::Default()->GetFileSize(path));
+  EXPECT_EQ(stats.spilled_records, 0u);
+  EXPECT_EQ(stats.spilled_bytes, 0u);
 }
 
 TEST(MapOutputTest, EmptyOutputHasEveryPartition) {
@@ -244,8 +254,12 @@ TEST(MapOutputTest, ReduceCombinerFoldsAsValuesArrive) {
   collector->Emit("k", UnionJob::Array({"b"}));
   collector->Emit("j", UnionJob::Array({"x"}));
   collector->Emit("k", UnionJob::Array({"c", "a", "d", "e", "f"}));  // outgrows the stored value
-  ASSERT_TRUE(collector->Finish(dir.File("map.out"), nullptr).ok());
+  MapOutputStats stats;
+  ASSERT_TRUE(collector->Finish(dir.File("map.out"), &stats).ok());
   EXPECT_EQ(job.reduce_calls, 2);
+  EXPECT_EQ(stats.reduce_calls, 2u);  // the engine counts the plugin's calls
+  EXPECT_EQ(stats.combine_input_records, 4u);
+  EXPECT_EQ(stats.combine_output_records, 2u);
   const Pairs out = ReadMapOutput(dir.File("map.out"), 1)[0];
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(ShowEncoded(out[0].second), "[x]");
@@ -275,6 +289,10 @@ TEST(MapOutputTest, NoneCombinerKeepsEveryValueInEmitOrder) {
   MapOutputStats stats;
   ASSERT_TRUE(collector->Finish(dir.File("map.out"), &stats).ok());
   EXPECT_EQ(stats.records_out, 2u);
+  EXPECT_EQ(stats.output_records, 3u);  // every value is a record
+  EXPECT_EQ(stats.map_emits, 3u);
+  EXPECT_EQ(stats.combine_input_records, 0u);  // no combiner
+  EXPECT_EQ(stats.reduce_calls, 0u);
   const Pairs out = ReadMapOutput(dir.File("map.out"), 1)[0];
   ASSERT_EQ(out.size(), 3u);
   EXPECT_EQ(out[0], (std::pair{StrKey("j"), StrKey("x")}));
@@ -357,12 +375,14 @@ class SpillTest : public ::testing::TestWithParam<Combiner> {
     const std::string path = dir_.File("map.out." + std::to_string(budget));
     Status s = collector->Finish(path, stats);
     EXPECT_TRUE(s.ok()) << s.ToString();
+    if (auto* u = dynamic_cast<UnionJob*>(job.get())) plugin_reduce_calls_ = static_cast<uint64_t>(u->reduce_calls);
     auto leftovers = Env::Default()->GetChildren(options.spill_dir);
     EXPECT_TRUE(leftovers.ok() && leftovers->empty());
     return ReadMapOutput(path, 3);
   }
 
   ScratchDir dir_;
+  uint64_t plugin_reduce_calls_ = 0;
 };
 
 TEST_P(SpillTest, SpillingGivesTheSameOutput) {
@@ -375,6 +395,18 @@ TEST_P(SpillTest, SpillingGivesTheSameOutput) {
   EXPECT_EQ(got, expected);
   EXPECT_EQ(spilled.records_out, in_memory.records_out);
   EXPECT_EQ(spilled.records_emitted, 20000u);
+  // Counted across spills and merges: the same output, records spilled, folds in the merges too.
+  EXPECT_EQ(spilled.output_records, in_memory.output_records);
+  EXPECT_EQ(spilled.map_emits, 20000u);
+  EXPECT_GT(spilled.spilled_records, 0u);
+  EXPECT_GT(spilled.spilled_bytes, 0u);
+  EXPECT_EQ(in_memory.spilled_records, 0u);
+  if (GetParam() == Combiner::kReduce) {
+    EXPECT_EQ(spilled.reduce_calls, plugin_reduce_calls_);
+  }
+  if (GetParam() == Combiner::kNone) {
+    EXPECT_EQ(spilled.spilled_records, 20000u);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Combiners, SpillTest,

@@ -15,6 +15,9 @@ namespace {
 
 constexpr uint64_t kProgressEvery = 4096;
 
+// A BSON element's value bytes: a string gets its length prefix and terminator.
+uint64_t ElementValueBytes(ValueView v) { return v.type() == Type::kString ? v.size() + 5 : v.size(); }
+
 // Turns each merged group into one result: Reduce() (skipped for a single value, as MongoDB
 // does), Finalize(), then the output writer. Existing target documents (out mode "reduce",
 // existing_result.h) are folded in after the new values; a key with no new value writes nothing.
@@ -24,7 +27,7 @@ class GroupReducer {
                                               finalize_(job->has_finalize()) {}
 
   // Sets `*wrote` when the group produced an output document.
-  Status Reduce(const GroupIterator& group, bool* wrote) {
+  Status Reduce(const GroupIterator& group, bool* wrote, ReduceStats* stats) {
     views_.clear();
     std::optional<DocumentView> existing;
     for (std::string_view v : group.values()) {
@@ -41,24 +44,31 @@ class GroupReducer {
     ValueView result = views_[0];
     Value folded;
     if (views_.size() > 1) {
+      ++stats->reduce_calls;
       RETURN_IF_ERROR(FoldValues(job_, combiner_, key, views_, &folded));
       result = folded.view();
     }
     Value with_old;
     if (const std::optional<ValueView> old = existing ? existing->Get("value") : std::nullopt) {
       pair_ = {*old, result};
+      ++stats->reduce_calls;
       RETURN_IF_ERROR(FoldValues(job_, combiner_, key, pair_, &with_old));
       result = with_old.view();
     }
     // Under the target's own _id, so its type stays and the commit's upsert finds it.
     const ValueView id = existing ? existing->Get("_id").value_or(DecodeValue(key)) : DecodeValue(key);
-    if (!finalize_) return out_->Write(id, result);
+    if (!finalize_) return Write(id, result, stats);
     Value final_value;
     RETURN_IF_ERROR(CallPlugin("Finalize", key, [&] { final_value = job_->Finalize(DecodeValue(key), result); }));
-    return out_->Write(id, final_value.view());
+    return Write(id, final_value.view(), stats);
   }
 
  private:
+  Status Write(ValueView id, ValueView value, ReduceStats* stats) {
+    stats->bytes_out += ResultDocumentBytes(id, value);
+    return out_->Write(id, value);
+  }
+
   Job* const job_;           // not owned
   OutputWriter* const out_;  // not owned
   const Combiner combiner_;
@@ -79,6 +89,11 @@ StatusOr<std::vector<std::unique_ptr<SegmentReader>>> OpenSegments(Env* env, con
 
 }  // namespace
 
+uint64_t ResultDocumentBytes(ValueView id, ValueView value) {
+  // length, {type, "_id\0", value}, {type, "value\0", value}, terminator
+  return 4 + (1 + 4 + ElementValueBytes(id)) + (1 + 6 + ElementValueBytes(value)) + 1;
+}
+
 Status RunReduce(Env* env, Job* job, const std::vector<std::string>& segment_files, OutputWriter* out,
                  ReduceStats* stats, ProgressFn progress, void* progress_arg) {
   ReduceStats local;
@@ -96,7 +111,8 @@ Status RunReduce(Env* env, Job* job, const std::vector<std::string>& segment_fil
     RETURN_IF_ERROR(groups.Next(&found));
     if (!found) break;
     bool wrote = false;
-    RETURN_IF_ERROR(reducer.Reduce(groups, &wrote));
+    RETURN_IF_ERROR(reducer.Reduce(groups, &wrote, stats));
+    ++stats->groups;
     if (wrote) ++stats->keys_out;
     stats->records_in += groups.values().size();
     if (progress != nullptr && stats->records_in >= next_progress) {

@@ -19,7 +19,13 @@ struct ReduceStats {
   uint64_t records_in = 0;   // values read from the segments
   uint64_t bytes_in = 0;
   uint64_t keys_out = 0;     // documents written (keys with only an existing document write none)
+  uint64_t groups = 0;       // distinct keys
+  uint64_t reduce_calls = 0; // folds of a key's values into one (new values, then the existing result)
+  uint64_t bytes_out = 0;    // the written documents {_id, value} as BSON
 };
+
+// The size of the BSON document {_id: id, value: value}.
+uint64_t ResultDocumentBytes(ValueView id, ValueView value);
 
 // Called every so many records so the runner can report progress (and prove it is not stuck).
 using ProgressFn = void (*)(void* arg, uint64_t records);

@@ -62,6 +62,9 @@ class ReduceTest : public ::testing::Test {
         total->records_in += stats.records_in;
         total->keys_out += stats.keys_out;
         total->bytes_in += stats.bytes_in;
+        total->groups += stats.groups;
+        total->reduce_calls += stats.reduce_calls;
+        total->bytes_out += stats.bytes_out;
       }
     }
     return Status::OK();
@@ -93,6 +96,35 @@ TEST_F(ReduceTest, WordCountEndToEnd) {
   EXPECT_EQ(out.AsMap(), expected);
   EXPECT_EQ(stats.keys_out, counts.size());
   EXPECT_GT(stats.bytes_in, 0u);
+  EXPECT_EQ(stats.groups, counts.size());
+  // Each map's combiner leaves one count per distinct word; a word from two or more maps is folded once.
+  std::map<std::string, uint64_t> maps_of_word;
+  for (const auto& input : inputs) {
+    std::map<std::string, bool> seen;
+    for (const auto& [word, one] : input) seen[word] = true;
+    for (const auto& [word, yes] : seen) ++maps_of_word[word];
+  }
+  uint64_t values = 0, folded = 0;
+  for (const auto& [word, maps] : maps_of_word) {
+    values += maps;
+    folded += maps > 1 ? 1 : 0;
+  }
+  EXPECT_EQ(stats.records_in, values);
+  EXPECT_EQ(stats.reduce_calls, folded);
+}
+
+TEST_F(ReduceTest, OutputBytesAreTheResultDocumentsAsBson) {
+  // {_id: "ab", value: 7}: 4 + (1 + 4 + 4 + 3) + (1 + 6 + 8) + 1 bytes
+  const int64_t seven = 7;
+  EXPECT_EQ(ResultDocumentBytes(ValueView::String("ab"), ValueView::Int64(seven)), 32u);
+  WordCountJob job;
+  MapTasks(&job, {{Pair("ab", Value::Int64(3))}, {Pair("ab", Value::Int64(4)), Pair("xyz", Value::Int64(1))}});
+  FakeOutput out;
+  ReduceStats stats;
+  ASSERT_TRUE(ReduceAll(&job, &out, &stats).ok());
+  EXPECT_EQ(stats.bytes_out, 32u + 33u);
+  EXPECT_EQ(stats.groups, 2u);
+  EXPECT_EQ(stats.reduce_calls, 1u);  // "xyz" has one value: no fold
 }
 
 TEST_F(ReduceTest, OutputIsInKeyOrderWithinAPartition) {
@@ -114,8 +146,10 @@ TEST_F(ReduceTest, SingleValueSkipsReduceAndFinalizeRuns) {
                   {Pair("both", UnionJob::Array({"b", "c"}))}});
   job.reduce_calls = 0;
   FakeOutput out;
-  ASSERT_TRUE(ReduceAll(&job, &out).ok());
+  ReduceStats stats;
+  ASSERT_TRUE(ReduceAll(&job, &out, &stats).ok());
   EXPECT_EQ(job.reduce_calls, 1);  // only "both"
+  EXPECT_EQ(stats.reduce_calls, 1u);
   EXPECT_EQ(out.AsMap(), (std::map<std::string, std::string>{{"both", "i:3"}, {"once", "i:1"}}));
 }
 

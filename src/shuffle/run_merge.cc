@@ -28,6 +28,8 @@ Status RunMerger::Merge(const std::vector<std::string>& inputs, const std::strin
   keys_ = 0;
   for (uint32_t p = 0; p < num_partitions_; ++p) RETURN_IF_ERROR(MergePartition(p, runs, out.get()));
   RETURN_IF_ERROR(out->Finish());
+  records_written_ += out->records();
+  bytes_written_ += out->bytes();
   if (keys != nullptr) *keys = keys_;
   if (index != nullptr) *index = out->index();
   return Status::OK();
@@ -55,6 +57,7 @@ Status RunMerger::WriteGroup(uint32_t partition, const GroupIterator& group, Map
   views_.clear();
   for (std::string_view v : values) views_.push_back(DecodeValue(v));
   Value folded;
+  ++folds_;
   RETURN_IF_ERROR(FoldValues(job_, combiner_, group.key(), views_, &folded));
   const ValueView view = folded.view();
   folded_.resize(1 + view.size());

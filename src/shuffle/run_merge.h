@@ -29,6 +29,11 @@ class RunMerger {
   Status Merge(const std::vector<std::string>& inputs, const std::string& output, uint64_t* keys,
                std::vector<SegmentRange>* index);
 
+  // Over all Merge() calls: folds of a key's values into one, and records and bytes written.
+  uint64_t folds() const { return folds_; }
+  uint64_t records_written() const { return records_written_; }
+  uint64_t bytes_written() const { return bytes_written_; }
+
  private:
   Status MergePartition(uint32_t partition, const std::vector<SegmentReader*>& runs, MapFileWriter* out);
   Status WriteGroup(uint32_t partition, const GroupIterator& group, MapFileWriter* out);
@@ -39,6 +44,7 @@ class RunMerger {
   const uint32_t num_partitions_;
   const bool compress_;
   uint64_t keys_ = 0;
+  uint64_t folds_ = 0, records_written_ = 0, bytes_written_ = 0;
   std::vector<ValueView> views_;  // scratch
   std::string folded_;            // scratch: an encoded folded value
 };

@@ -80,7 +80,9 @@ class MapSink : public RecordSink {
       return false;
     }
     if (!collector_->status().ok()) return false;
-    if ((++records_ & 1023) == 0) progress_->Report(records_);
+    // Often enough that a slow Map still publishes its counters every second (Report() is
+    // rate-limited; the check costs a clock read per 16 records).
+    if ((++records_ & 15) == 0) progress_->Report(records_);
     return true;
   }
 
@@ -112,13 +114,32 @@ uint64_t ResidentBytes() {
   return resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
 }
 
-void FillUsage(rpc::TaskResult* result) {
-  struct rusage usage {};
-  ::getrusage(RUSAGE_SELF, &usage);
-  result->set_cpu_seconds(static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-                          static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6);
-  result->set_peak_rss_bytes(static_cast<uint64_t>(usage.ru_maxrss) * 1024);
+void FillResultUsage(rpc::TaskResult* result) {
+  FillUsage(result->mutable_task_counters());
+  result->set_cpu_seconds(result->task_counters().cpu_seconds());
+  result->set_peak_rss_bytes(result->task_counters().peak_rss_bytes());
 }
+
+void FillMapCounters(const InputStats& in, const shuffle::MapOutputStats& out, bool passthrough,
+                     rpc::TaskCounters* c) {
+  // Out mode "reduce" reads the existing target back: that is not the job's input.
+  if (passthrough) {
+    c->set_existing_records(in.records);
+  } else {
+    c->set_input_records(in.records);
+    c->set_input_bytes(in.bytes);
+  }
+  c->set_map_emits(out.map_emits);
+  c->set_combine_input_records(out.combine_input_records);
+  c->set_combine_output_records(out.combine_output_records);
+  c->set_spilled_records(out.spilled_records);
+  c->set_spilled_bytes(out.spilled_bytes);
+  c->set_map_output_records(out.output_records);
+  c->set_map_output_bytes(out.output_bytes);
+  c->set_reduce_calls(out.reduce_calls);
+}
+
+std::string LiveCountersPath(const rpc::TaskSpec& spec) { return spec.work_dir() + "/" + kLiveCountersFile; }
 
 StatusOr<JobPtr> StartJob(const rpc::TaskSpec& spec, std::unique_ptr<Plugin>* plugin) {
   ASSIGN_OR_RETURN(*plugin, Plugin::Open(spec.plugin_path()));
@@ -157,7 +178,17 @@ Status RunMap(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress, r
   PassthroughSink passthrough_sink(collector.get());
   RecordSink* sink = spec.split().passthrough() ? static_cast<RecordSink*>(&passthrough_sink) : &map_sink;
   InputStats stats;
+  const bool passthrough = spec.split().passthrough();
+  progress->SetCounters(LiveCountersPath(spec), [&](uint64_t records, rpc::TaskCounters* c) {
+    if (passthrough) {
+      c->set_existing_records(records);
+    } else {
+      c->set_input_records(records);
+    }
+    c->set_map_emits(collector->emitted());
+  });
   Status read = input->ReadSplit(spec.split(), sink, &stats);
+  progress->SetCounters("", nullptr);  // the snapshot refers to this frame
   RETURN_IF_ERROR(sink->status());
   RETURN_IF_ERROR(read);
 
@@ -172,6 +203,7 @@ Status RunMap(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress, r
   result->set_spills(out_stats.spills);
   result->set_orphans_skipped(stats.orphans_skipped);
   result->set_read_locally(spec.split().location().empty() || spec.split().location() == spec.worker_location());
+  FillMapCounters(stats, out_stats, passthrough, result->mutable_task_counters());
   for (const auto& [name, value] : out_stats.counters) {
     rpc::Counter* c = result->add_counters();
     c->set_name(name);
@@ -197,7 +229,11 @@ Status RunReduceTask(Env* env, const rpc::TaskSpec& spec, ProgressReporter* prog
   ASSIGN_OR_RETURN(auto output, OutputFormat::ForJob(spec.job(), env));
   const std::string dir = spec.work_dir() + "/segments";
   RETURN_IF_ERROR(env->CreateDirs(dir));
+  const int64_t fetch_start_us = env->NowMicros();
   FetchResult fetched = FetchPartitions(env, spec, dir, progress);
+  rpc::TaskCounters* counters = result->mutable_task_counters();
+  counters->set_shuffle_bytes(fetched.bytes);
+  counters->set_fetch_millis(static_cast<uint64_t>((env->NowMicros() - fetch_start_us) / 1000));
   RETURN_IF_ERROR(fetched.local_error);  // our own failure (a full disk, say): fail, blame no map
   if (!fetched.lost_map_tasks.empty()) {
     for (uint32_t m : fetched.lost_map_tasks) result->add_lost_map_tasks(m);
@@ -209,9 +245,20 @@ Status RunReduceTask(Env* env, const rpc::TaskSpec& spec, ProgressReporter* prog
   ASSIGN_OR_RETURN(JobPtr job, StartJob(spec, &plugin));
   ASSIGN_OR_RETURN(auto writer, output->OpenTaskWriter(spec.job_id(), spec.task(), spec.attempt()));
   shuffle::ReduceStats stats;
-  RETURN_IF_ERROR(shuffle::RunReduce(env, job.get(), fetched.segment_files, writer.get(), &stats, ReportProgress,
-                                     progress));
+  progress->SetCounters(LiveCountersPath(spec), [counters](uint64_t values, rpc::TaskCounters* c) {
+    c->set_shuffle_bytes(counters->shuffle_bytes());
+    c->set_reduce_input_values(values);
+  });
+  Status reduced = shuffle::RunReduce(env, job.get(), fetched.segment_files, writer.get(), &stats, ReportProgress,
+                                      progress);
+  progress->SetCounters("", nullptr);
+  RETURN_IF_ERROR(reduced);
   RETURN_IF_ERROR(writer->Close());
+  counters->set_reduce_groups(stats.groups);
+  counters->set_reduce_input_values(stats.records_in);
+  counters->set_reduce_calls(stats.reduce_calls);
+  counters->set_output_records(stats.keys_out);
+  counters->set_output_bytes(stats.bytes_out);
   result->set_output_location(writer->location());
   result->set_records_in(stats.records_in);
   result->set_bytes_in(fetched.bytes);
@@ -222,6 +269,14 @@ Status RunReduceTask(Env* env, const rpc::TaskSpec& spec, ProgressReporter* prog
 
 }  // namespace
 
+void FillUsage(rpc::TaskCounters* counters) {
+  struct rusage usage {};
+  ::getrusage(RUSAGE_SELF, &usage);
+  counters->set_cpu_seconds(static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                            static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6);
+  counters->set_peak_rss_bytes(static_cast<uint64_t>(usage.ru_maxrss) * 1024);
+}
+
 void ProgressReporter::Report(uint64_t progress) {
   if (fd_ < 0) return;
   static std::mutex mu;
@@ -230,6 +285,31 @@ void ProgressReporter::Report(uint64_t progress) {
   if (now - last_us_ < 100'000) return;
   last_us_ = now;
   (void)!::write(fd_, &progress, sizeof progress);
+  if (snapshot_ && now - last_counters_us_ >= 1'000'000) {
+    last_counters_us_ = now;
+    PublishCounters(progress);
+  }
+}
+
+void ProgressReporter::SetCounters(std::string path, Snapshot snapshot) {
+  counters_path_ = std::move(path);
+  snapshot_ = std::move(snapshot);
+  last_counters_us_ = 0;
+}
+
+// Without fsync: the file only matters while this process lives.
+void ProgressReporter::PublishCounters(uint64_t progress) {
+  rpc::TaskCounters counters;
+  snapshot_(progress, &counters);
+  FillUsage(&counters);
+  const std::string tmp = counters_path_ + ".tmp";
+  auto file = env_->NewWritableFile(tmp);
+  if (!file.ok()) return;
+  Status s = (*file)->Append(counters.SerializeAsString());
+  if (s.ok()) s = (*file)->Flush(/*sync=*/false);
+  if (s.ok()) s = (*file)->Close();
+  if (s.ok()) s = env_->RenameFile(tmp, counters_path_);
+  if (!s.ok()) (void)env_->DeleteFile(tmp);
 }
 
 void ProgressReporter::ReportNow(uint64_t progress) {
@@ -254,7 +334,7 @@ rpc::TaskResult RunTask(Env* env, const rpc::TaskSpec& spec, ProgressReporter* p
   }
   result.set_ok(s.ok());
   if (!s.ok()) result.set_error(s.message());
-  FillUsage(&result);
+  FillResultUsage(&result);
   return result;
 }
 

@@ -13,21 +13,40 @@
 
 namespace aviary::worker {
 
-// Sends a progress count to the daemon, at most every 100 ms, over the fd it was given.
+// Sends a progress count to the daemon, at most every 100 ms, over the fd it was given, and
+// publishes the attempt's counters so far about once a second (see SetCounters()).
 // Thread safety: Report() may be called from several threads.
 class ProgressReporter {
  public:
+  // Fills the counters so far from `progress`, the count last reported. Called by Report().
+  using Snapshot = std::function<void(uint64_t progress, rpc::TaskCounters* counters)>;
+
   // `fd` < 0 disables reporting (in-process tests).
   ProgressReporter(Env* env, int fd) : env_(env), fd_(fd) {}
   void Report(uint64_t progress);
   // Reports unconditionally (e.g. when a long phase starts).
   void ReportNow(uint64_t progress);
+  // From now on Report() writes `snapshot`'s counters to `path` (temporary name, then rename)
+  // about once a second; the daemon reads that file into its heartbeats. An empty `snapshot`
+  // stops it. REQUIRES: no concurrent Report().
+  void SetCounters(std::string path, Snapshot snapshot);
 
  private:
+  void PublishCounters(uint64_t progress);
+
   Env* env_;
   int fd_;
   int64_t last_us_ = 0;
+  int64_t last_counters_us_ = 0;
+  std::string counters_path_;
+  Snapshot snapshot_;
 };
+
+// The file in an attempt's work dir that holds its counters so far (rpc::TaskCounters).
+inline constexpr const char* kLiveCountersFile = "live_counters.pb";
+
+// Adds this process's CPU seconds and peak resident set size (getrusage) to `counters`.
+void FillUsage(rpc::TaskCounters* counters);
 
 // Runs the attempt described by `spec`. Never throws; failures come back in the result.
 // `before_user_code`, if set, runs once before the plugin is loaded (after a reducer's fetch):

@@ -12,6 +12,7 @@
 #include "plugin/plugin.h"
 #include "rpc/grpc_util.h"
 #include "worker/layout.h"
+#include "worker/task_runner.h"
 
 namespace aviary::worker {
 
@@ -122,6 +123,12 @@ bool WorkerDaemon::HeartbeatOnce() {
     r->set_task(process->spec().task());
     r->set_attempt(process->spec().attempt());
     r->set_records_in(process->progress());
+    // The runner's counters so far (task_runner.h); absent until it has published them.
+    std::string counters;
+    if (ReadFileToString(env_, process->spec().work_dir() + "/" + kLiveCountersFile, &counters).ok() &&
+        !r->mutable_counters()->ParseFromString(counters)) {
+      r->clear_counters();
+    }
   }
   for (const auto& result : finished_) *request.add_finished() = result;
   request.set_term(max_term_);

@@ -67,6 +67,16 @@ class MapReduceCommandTest(MongoTestCase):
         self.assertCounts(reply, len(want))
         self.assertNotIn("result", reply)
 
+    def test_verbose_adds_the_timing_of_each_phase(self):
+        reply, _ = self.mapreduce({"mapReduce": "orders", "map": MAP, "reduce": REDUCE, "out": {"inline": 1},
+                                   "verbose": True})
+        self.assertCounts(reply, len(totals(self.docs)))
+        timing = reply["timing"]
+        self.assertEqual(sorted(timing), ["commitTime", "mapTime", "reduceTime", "shuffleTime", "total"])
+        self.assertEqual(timing["total"], reply["timeMillis"])
+        self.assertLessEqual(timing["mapTime"] + timing["shuffleTime"] + timing["reduceTime"], timing["total"])
+        self.assertGreater(reply["counts"]["reduce"], 0)  # 2000 orders of 23 customers: values are folded
+
     def test_replace_into_a_named_collection(self):
         reply, _ = self.mapreduce({"mapReduce": "orders", "map": {"$code": MAP}, "reduce": {"$code": REDUCE},
                                    "out": "totals"})
