@@ -12,6 +12,7 @@
 #include "client/submission.h"
 #include "coordinator/defaults.h"
 #include "rpc/grpc_util.h"
+#include "rpc/job_states.h"
 #include "storage/registry.h"
 
 namespace aviary::cli {
@@ -191,8 +192,8 @@ Adapter DefineWorkers(CLI::App* cmd) {
 Adapter DefineJobs(CLI::App* cmd) {
   auto f = std::make_shared<JobsFlags>();
   AddCoordinatorOption(cmd, &f->coordinator);
-  cmd->add_option("--state", f->filter.state, "only jobs in this state: active, pending, mapping, reducing, committing, "
-                                               "succeeded, failed, cancelled (default: all)");
+  cmd->add_option("--state", f->filter.state, "only jobs in this state: " + rpc::StateFilterChoices() +
+                                                 " (running: not ended; default: all)");
   cmd->add_option("--limit", f->filter.limit, "show at most N jobs (default: all)");
   return [f](const GlobalFlags&) { return ListJobsTable(f->filter, f->coordinator); };
 }

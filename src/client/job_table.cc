@@ -6,18 +6,10 @@
 #include <ctime>
 
 #include "client/job_report.h"
+#include "rpc/job_states.h"
 
 namespace aviary::client {
 namespace {
-
-constexpr rpc::JobState kAllStates[] = {rpc::PENDING,   rpc::MAPPING, rpc::REDUCING,  rpc::COMMITTING,
-                                        rpc::SUCCEEDED, rpc::FAILED,  rpc::CANCELLED, rpc::ABORTING};
-
-bool Passes(const rpc::JobStatus& job, const std::string& state) {
-  if (state.empty() || state == "all") return true;
-  if (state == "active") return !IsFinal(job.state());
-  return StateName(job.state()) == state;
-}
 
 std::string UtcTime(double unix_seconds) {
   const std::time_t t = static_cast<std::time_t>(unix_seconds);
@@ -41,13 +33,8 @@ std::string Row(const rpc::JobStatus& job, double now_unix) {
 }  // namespace
 
 Status CheckJobFilter(const JobFilter& filter) {
-  if (filter.state.empty() || filter.state == "all" || filter.state == "active") return Status::OK();
-  std::string known = "all, active";
-  for (rpc::JobState s : kAllStates) {
-    if (StateName(s) == filter.state) return Status::OK();
-    known += ", " + StateName(s);
-  }
-  return InvalidArgument("--state '" + filter.state + "' is not a job state; one of: " + known);
+  if (rpc::IsStateFilter(filter.state)) return Status::OK();
+  return InvalidArgument("--state '" + filter.state + "' is not a job state; one of: " + rpc::StateFilterChoices());
 }
 
 std::string JobTable(std::vector<rpc::JobStatus> jobs, const JobFilter& filter, double now_unix) {
@@ -59,7 +46,7 @@ std::string JobTable(std::vector<rpc::JobStatus> jobs, const JobFilter& filter, 
                                 "OUT RECORDS");
   size_t shown = 0;
   for (const rpc::JobStatus& job : jobs) {
-    if (!Passes(job, filter.state)) continue;
+    if (!rpc::MatchesStateFilter(job.state(), filter.state)) continue;
     if (filter.limit != 0 && shown == filter.limit) break;
     out += Row(job, now_unix);
     ++shown;

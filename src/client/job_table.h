@@ -13,7 +13,7 @@
 namespace aviary::client {
 
 struct JobFilter {
-  // "" or "all": every job; "active": not yet final; otherwise a state name ("failed", ...).
+  // As rpc::MatchesStateFilter: "" or "all", "running" (not ended), "finished", or a state name.
   std::string state;
   size_t limit = 0;  // 0: no limit
 };

@@ -35,10 +35,10 @@ TEST(JobTable, ListsNewestFirstUnderAHeader) {
 }
 
 TEST(JobTable, FiltersByStateAndLimits) {
-  std::string active = JobTable(ThreeJobs(), {"active", 0}, 3010);
-  EXPECT_NE(active.find("job-new"), std::string::npos);
-  EXPECT_EQ(active.find("job-old"), std::string::npos);
-  EXPECT_EQ(active.find("job-mid"), std::string::npos);
+  std::string running = JobTable(ThreeJobs(), {"running", 0}, 3010);
+  EXPECT_NE(running.find("job-new"), std::string::npos);
+  EXPECT_EQ(running.find("job-old"), std::string::npos);
+  EXPECT_EQ(running.find("job-mid"), std::string::npos);
 
   std::string failed = JobTable(ThreeJobs(), {"failed", 0}, 3010);
   EXPECT_NE(failed.find("job-mid"), std::string::npos);
@@ -53,7 +53,7 @@ TEST(JobTable, FiltersByStateAndLimits) {
 
 TEST(JobTable, RefusesAnUnknownStateNamingTheChoices) {
   EXPECT_TRUE(CheckJobFilter({"succeeded", 0}).ok());
-  EXPECT_TRUE(CheckJobFilter({"active", 0}).ok());
+  EXPECT_TRUE(CheckJobFilter({"running", 0}).ok());
   const Status bad = CheckJobFilter({"done", 0});
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.message().find("'done'"), std::string::npos);

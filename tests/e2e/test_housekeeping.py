@@ -63,10 +63,11 @@ class JobsTableAndRetentionTest(AviaryTestCase):
         self.assertRegex(table, re.escape(first["job_id"]) + r"\s+succeeded\s+wordcount\s+\d{4}-\d\d-\d\d ")
         self.assertEqual(table_ids(self.cli("jobs", "--limit", "1").stdout), [second["job_id"]])
         self.assertEqual(table_ids(self.cli("jobs", "--state", "failed").stdout), [])
-        self.assertEqual(table_ids(self.cli("jobs", "--state", "active").stdout), [])
-        bad = self.cli("jobs", "--state", "finished", check=None)
+        self.assertEqual(table_ids(self.cli("jobs", "--state", "running").stdout), [])
+        self.assertEqual(len(table_ids(self.cli("jobs", "--state", "finished").stdout)), 2)
+        bad = self.cli("jobs", "--state", "done", check=None)
         self.assertNotEqual(bad.returncode, 0)
-        self.assertIn("'finished' is not a job state", bad.stderr)
+        self.assertIn("'done' is not a job state", bad.stderr)
 
         # Kept while within --job-retention: status and the inline result are still there.
         self.assertEqual(self.cluster.status(first["job_id"])["state"], "SUCCEEDED")
