@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/job_flags.h"
+#include "cli/wait_job.h"
 #include "client/coordinator_client.h"
 #include "client/job_report.h"
 #include "client/job_table.h"
@@ -79,7 +80,8 @@ int Submit(const JobFlags& flags, const std::string& coordinator, bool wait) {
     return kExitOk;
   }
   std::cerr << "submitted " << *id << std::endl;
-  StatusOr<rpc::JobStatus> job = client.Wait(*id, /*show_progress=*/true);
+  StatusOr<rpc::JobStatus> job = WaitForJob(client, *id, {.coordinator = coordinator});
+  if (!job.ok() && job.status().message() == "detached") return kExitInterrupted;
   if (!job.ok()) return Fail(job.status().WithContext("waiting for job " + *id));
   return ReportFinishedJob(client, *job, flags.json);
 }
