@@ -162,8 +162,10 @@ void WorkerDaemon::Launch(rpc::TaskSpec spec) {
   }
   spec.set_work_dir(AttemptDir(options_.data_dir, spec.job_id(), spec.kind(), spec.task(), spec.attempt()));
   spec.set_memory_budget_bytes(options_.memory_bytes / options_.slots);
-  // Only a reducer calls other workers; a map attempt never holds the secret.
-  const std::string secret = spec.kind() == rpc::REDUCE ? rpc::GetTransportOptions().secret : "";
+  // Only a reducer calls other workers; a map attempt never holds the secret or the TLS key.
+  const rpc::TransportOptions& transport = rpc::GetTransportOptions();
+  const bool credentials = !transport.secret.empty() || transport.tls();
+  const std::string secret = spec.kind() == rpc::REDUCE && credentials ? rpc::EncodeTransportSecrets(transport) : "";
   spec.set_worker_id(worker_id_);
   spec.set_worker_location(options_.location);
   StatusOr<std::string> plugin = EnsurePlugin(spec.job());
