@@ -11,6 +11,7 @@
 #include "common/subprocess.h"
 #include "plugin/plugin.h"
 #include "rpc/grpc_util.h"
+#include "rpc/utf8.h"
 #include "worker/layout.h"
 
 namespace aviary::worker {
@@ -125,6 +126,9 @@ bool WorkerDaemon::HeartbeatOnce() {
   }
   for (const auto& result : finished_) *request.add_finished() = result;
   request.set_term(max_term_);
+  // Errors carry user code's output and file names: bytes that are not UTF-8 would make the
+  // coordinator refuse every heartbeat of this worker from now on.
+  rpc::RepairUtf8(&request);
 
   grpc::ClientContext context;
   rpc::PrepareContext(&context, std::chrono::seconds(5));

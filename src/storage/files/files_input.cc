@@ -66,10 +66,16 @@ StatusOr<std::vector<rpc::InputSplit>> FilesInput::PlanSplits(const PlanContext&
   return CutIntoSplits(files, SplitCount(total, desired));
 }
 
-// Fails now, naming the file, rather than in a map task later.
+// Fails now, naming the file, rather than in a map task later. Only stat(2) before the file is
+// known to be regular: opening a FIFO blocks until a writer comes, a device may never end.
 StatusOr<InputFile> FilesInput::CheckFile(const std::string& path) {
-  if (env_->GetChildren(path).ok()) {
+  StatusOr<FileKind> kind = env_->GetFileKind(path);
+  if (!kind.ok()) return kind.status().WithContext("cannot read input");
+  if (*kind == FileKind::kDirectory) {
     return InvalidArgument("input " + path + " is a directory; match the files in it instead, e.g. files:" + path + "/*");
+  }
+  if (*kind != FileKind::kRegular) {
+    return InvalidArgument("input " + path + " is a " + FileKindName(*kind) + ", not a regular file; only regular files can be read");
   }
   StatusOr<uint64_t> size = env_->GetFileSize(path);
   if (!size.ok()) return size.status().WithContext("cannot read input");
