@@ -176,7 +176,9 @@ class PosixEnv : public Env {
     std::error_code ec;
     std::filesystem::path p = std::filesystem::weakly_canonical(std::filesystem::absolute(path, ec), ec);
     if (ec) return ErrnoStatus("resolving", path, ec.value());
-    return p.string();
+    std::string out = p.lexically_normal().string();
+    while (out.size() > 1 && out.back() == '/') out.pop_back();  // "dir/" and "dir" are one place
+    return out;
   }
 
   Status RenameFile(const std::string& from, const std::string& to) override {

@@ -20,9 +20,17 @@ Status ApplyDefaults(rpc::JobSpec& spec, const std::string& job_id, const Tracke
   return Status::OK();
 }
 
-StatusOr<std::vector<rpc::InputSplit>> PlanInput(const rpc::JobSpec& spec, uint32_t live_slots, Env* env) {
+struct PlannedInput {
+  std::vector<rpc::InputSplit> splits;
+  InputFootprint footprint;
+};
+
+StatusOr<PlannedInput> PlanInput(const rpc::JobSpec& spec, uint32_t live_slots, Env* env) {
   ASSIGN_OR_RETURN(auto input, InputFormat::ForJob(spec, env));
-  return input->PlanSplits({spec.map_tasks(), live_slots});
+  PlannedInput planned;
+  ASSIGN_OR_RETURN(planned.splits, input->PlanSplits({spec.map_tasks(), live_slots}));
+  planned.footprint = input->Footprint();
+  return planned;
 }
 
 // Refuses a job whose tasks could not be sent to a worker (protobuf strings must be UTF-8): it
@@ -58,8 +66,11 @@ StatusOr<std::unique_ptr<Job>> PlanJob(rpc::JobSpec spec, const std::string& job
                                        const TrackerOptions& options, Env* env) {
   RETURN_IF_ERROR(ApplyDefaults(spec, job_id, options));
   RETURN_IF_ERROR(rpc::CheckUtf8(spec).WithContext("the job cannot be sent to workers"));
-  ASSIGN_OR_RETURN(std::vector<rpc::InputSplit> splits, PlanInput(spec, live_slots, env));
+  ASSIGN_OR_RETURN(PlannedInput input, PlanInput(spec, live_slots, env));
+  std::vector<rpc::InputSplit> splits = std::move(input.splits);
   ASSIGN_OR_RETURN(auto output, OutputFormat::ForJob(spec, env));
+  // Every kind of job (plugins, built-ins, JavaScript, the mapReduce command) is planned here.
+  RETURN_IF_ERROR(output->CheckSparesInput(input.footprint));
   ASSIGN_OR_RETURN(std::vector<rpc::InputSplit> extra, output->ExtraInputSplits());
   for (auto& split : extra) splits.push_back(std::move(split));
   for (uint32_t i = 0; i < splits.size(); ++i) splits[i].set_index(i);
