@@ -64,8 +64,8 @@ StatusOr<rpc::ClusterStatusResponse> CoordinatorClient::ClusterStatus() {
     grpc::ClientContext context;
     rpc::PrepareContext(&context, kRpcTimeout);
     rpc::ClusterStatusResponse response;
-    Status s = rpc::FromGrpc(pool_.stub(i).ClusterStatus(&context, rpc::ClusterStatusRequest(), &response),
-                             "coordinator " + pool_.address(i));
+    Status s = FromCoordinator(pool_.stub(i).ClusterStatus(&context, rpc::ClusterStatusRequest(), &response),
+                               pool_.address(i));
     if (s.ok() && response.active()) return response;
     if (s.ok() || !last.ok()) last = s.ok() ? StatusOr<rpc::ClusterStatusResponse>(response) : StatusOr<rpc::ClusterStatusResponse>(s);
   }

@@ -201,6 +201,7 @@ rpc::ClusterStatusResponse JobTracker::ClusterStatus() {
   std::lock_guard<std::mutex> lock(mu_);
   rpc::ClusterStatusResponse response;
   response.set_active(true);
+  response.set_term(term_);  // the lease term this coordinator acts under (as its log says)
   for (const auto& [id, w] : state_.workers) FillWorkerInfo(*w, response.add_workers());
   return response;
 }

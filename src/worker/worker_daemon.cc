@@ -64,7 +64,7 @@ Status WorkerDaemon::Register(int64_t deadline_us) {
     grpc::ClientContext context;
     rpc::PrepareContext(&context, std::chrono::seconds(5));
     rpc::RegisterWorkerResponse response;
-    last = rpc::FromGrpc(coordinator().RegisterWorker(&context, request, &response), coordinator_address());
+    last = client::FromCoordinator(coordinator().RegisterWorker(&context, request, &response), coordinator_address());
     if (last.ok() && response.term() < max_term_) last = Unavailable(coordinator_address() + " is a stale coordinator");
     if (last.ok()) {
       max_term_ = response.term();
@@ -133,7 +133,7 @@ bool WorkerDaemon::HeartbeatOnce() {
   grpc::ClientContext context;
   rpc::PrepareContext(&context, std::chrono::seconds(5));
   rpc::HeartbeatResponse response;
-  Status s = rpc::FromGrpc(coordinator().Heartbeat(&context, request, &response), coordinator_address());
+  Status s = client::FromCoordinator(coordinator().Heartbeat(&context, request, &response), coordinator_address());
   if (s.ok() && response.term() < max_term_) s = Unavailable(coordinator_address() + " is a stale coordinator");
   metrics_->Heartbeat(s.ok(), env_->NowMicros(), s.ok() ? response.term() : 0);
   if (!s.ok()) {
@@ -209,7 +209,7 @@ StatusOr<std::string> WorkerDaemon::EnsurePlugin(const rpc::JobSpec& job) {
   std::string library;
   rpc::DataChunk chunk;
   while (reader->Read(&chunk)) library += chunk.data();
-  RETURN_IF_ERROR(rpc::FromGrpc(reader->Finish(), coordinator_address()).WithContext("fetching plugin " + sha));
+  RETURN_IF_ERROR(client::FromCoordinator(reader->Finish(), coordinator_address()).WithContext("fetching plugin " + sha));
   RETURN_IF_ERROR(env_->CreateDirs(dir));
   RETURN_IF_ERROR(WriteFileAtomically(env_, path, library));
   ASSIGN_OR_RETURN(std::string actual, Sha256File(path, env_));
