@@ -11,7 +11,7 @@ import subprocess
 import time
 import unittest
 
-from harness import AviaryTestCase, Cluster, make_corpus, plugin, read_output, reference_wordcount, run_cli
+from harness import AVIARY, AviaryTestCase, Cluster, make_corpus, plugin, read_output, reference_wordcount, run_cli
 from mongo_harness import MongoTestCase, write_corpus
 from test_failover import SHARDSERVER, FailoverCluster
 
@@ -90,6 +90,40 @@ class HangTest(AviaryTestCase):
                        "files:" + os.path.join(self.tmp, "out"), "--coordinator", self.cluster.address, timeout=30)
         self.assertEqual(proc.returncode, 2, proc.stderr)
         self.assertIn("/dev/zero is a character device", proc.stderr)
+
+
+class StopTest(AviaryTestCase):
+    """Class 2: a daemon stops on SIGTERM within a bounded time even while a call is stuck."""
+
+    def test_coordinator_exits_on_sigterm_while_its_metadata_server_hangs(self):
+        if not os.path.exists(SHARDSERVER):
+            self.skipTest("aviary-shardserver is not built")
+        cluster = FailoverCluster(self.tmp, workers=1)
+        meta = cluster.procs["meta"]
+        submit = None
+        try:
+            active = cluster.wait_active()
+            os.makedirs(os.path.join(self.tmp, "in"))
+            with open(os.path.join(self.tmp, "in", "a.txt"), "w") as f:
+                f.write("a b c\n")
+            meta.send_signal(signal.SIGSTOP)  # every call to the metadata store now hangs
+            submit = subprocess.Popen([AVIARY, "submit", "wordcount", "--input", "files:" + self.tmp + "/in/*.txt",
+                                       "--output", "files:" + self.tmp + "/out",
+                                       "--coordinator", cluster.coordinators[active]],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1)  # let the submission reach its handler
+            coordinator = cluster.procs[active]
+            coordinator.send_signal(signal.SIGTERM)
+            try:
+                coordinator.wait(timeout=30)  # the grace is 10 s
+            except subprocess.TimeoutExpired:
+                self.fail("the coordinator did not exit within 30 s of SIGTERM")
+        finally:
+            meta.send_signal(signal.SIGCONT)
+            if submit is not None:
+                submit.kill()
+                submit.wait()
+            cluster.stop()
 
 
 class OutputOverInputTest(AviaryTestCase):
