@@ -49,6 +49,16 @@ class HangTest(AviaryTestCase):
                          timeout=30)
         self.assertEqual(listed.returncode, 0, listed.stderr)
 
+    def test_a_parameter_that_is_not_utf8_is_refused_naming_it(self):
+        with open(os.path.join(self.tmp, "a.txt"), "w") as f:
+            f.write("words\n")
+        proc = subprocess.run([AVIARY, "submit", "wordcount", "--input", "files:" + self.tmp + "/a.txt", "--output",
+                               "files:" + self.tmp + "/out", "--param", b"greeting=caf\xe9",
+                               "--coordinator", self.cluster.address], capture_output=True, timeout=60)
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertIn(b'params[0].value ("caf\\xE9") is not valid UTF-8', proc.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "out")))
+
     def test_plugin_errors_that_are_not_utf8_fail_the_job_with_a_message(self):
         make_corpus(os.path.join(self.tmp, "in"), files=1, max_bytes=2000)
         for mode, needle in (("badstderr", "bad bytes \\xFF\\xFE\\xC0 end"), ("badsetup", "refused: \\xFF\\xFE")):
