@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "client/job_report.h"
+#include "common/utf8.h"
 #include "rpc/grpc_util.h"
 
 namespace aviary::client {
@@ -20,6 +21,16 @@ constexpr auto kRpcTimeout = std::chrono::seconds(30);
 CoordinatorClient::CoordinatorClient(const std::string& addresses, rpc::ChannelFactory* channels)
     : address_(addresses), pool_(addresses, channels) {}
 
+namespace {
+
+// A job id that protobuf cannot send would reach the coordinator as an unparseable request.
+Status CheckJobId(const std::string& job_id) {
+  if (IsValidUtf8(job_id)) return Status::OK();
+  return NotFound("no job " + ToValidUtf8(job_id) + " (job ids look like job-YYYYMMDD-HHMMSS-xxxxx)");
+}
+
+}  // namespace
+
 StatusOr<std::string> CoordinatorClient::Submit(const rpc::SubmitJobRequest& request) {
   rpc::SubmitJobResponse response;
   // Planning a big input takes a while.
@@ -30,6 +41,7 @@ StatusOr<std::string> CoordinatorClient::Submit(const rpc::SubmitJobRequest& req
 }
 
 StatusOr<rpc::JobStatus> CoordinatorClient::GetJob(const std::string& job_id, bool with_tasks) {
+  RETURN_IF_ERROR(CheckJobId(job_id));
   rpc::GetJobRequest request;
   request.set_job_id(job_id);
   request.set_with_tasks(with_tasks);
@@ -49,6 +61,7 @@ StatusOr<std::vector<rpc::JobStatus>> CoordinatorClient::ListJobs() {
 }
 
 Status CoordinatorClient::Cancel(const std::string& job_id) {
+  RETURN_IF_ERROR(CheckJobId(job_id));
   rpc::CancelJobRequest request;
   request.set_job_id(job_id);
   rpc::CancelJobResponse response;
@@ -73,6 +86,7 @@ StatusOr<rpc::ClusterStatusResponse> CoordinatorClient::ClusterStatus() {
 }
 
 Status CoordinatorClient::ReadOutput(const std::string& job_id, std::FILE* out) {
+  RETURN_IF_ERROR(CheckJobId(job_id));
   rpc::ReadOutputRequest request;
   request.set_job_id(job_id);
   uint64_t written = 0;

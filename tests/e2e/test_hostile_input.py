@@ -59,6 +59,14 @@ class HangTest(AviaryTestCase):
         self.assertIn(b'params[0].value ("caf\\xE9") is not valid UTF-8', proc.stderr)
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "out")))
 
+    def test_a_job_id_that_is_not_utf8_is_not_found(self):
+        for command in ("status", "cancel"):
+            with self.subTest(command=command):
+                proc = subprocess.run([AVIARY, command, b"job-\xff", "--coordinator", self.cluster.address],
+                                      capture_output=True, timeout=30)
+                self.assertEqual(proc.returncode, 2, proc.stderr)
+                self.assertIn(b"no job job-\\xFF", proc.stderr)
+
     def test_plugin_errors_that_are_not_utf8_fail_the_job_with_a_message(self):
         make_corpus(os.path.join(self.tmp, "in"), files=1, max_bytes=2000)
         for mode, needle in (("badstderr", "bad bytes \\xFF\\xFE\\xC0 end"), ("badsetup", "refused: \\xFF\\xFE")):
