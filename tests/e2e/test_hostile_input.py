@@ -168,9 +168,9 @@ class OutputOverInputTest(AviaryTestCase):
         self.assertRefused(self.run_job(self.indir + "/*.txt", self.indir + "/", "--overwrite"), "is the input's directory")
 
     def test_output_inside_the_input_glob_is_refused(self):
-        self.assertRefused(self.run_job(self.indir + "/*", self.indir + "/out"), self.indir + "/out")
-        self.assertRefused(self.run_job(self.indir + "/*.txt", self.indir + "/sub/out"), "inside the input's directory")
-        self.assertFalse(os.path.exists(self.indir + "/sub"))
+        self.assertRefused(self.run_job(self.indir + "/*", self.indir + "/out"), "is matched by the input glob")
+        self.assertRefused(self.run_job(self.tmp + "/*/*.txt", self.tmp + "/out"), "a directory the input glob")
+        self.assertFalse(os.path.exists(self.tmp + "/out"))
 
     def test_symlinks_and_dot_dot_are_resolved(self):
         os.symlink(self.indir, os.path.join(self.tmp, "link"))
@@ -179,10 +179,12 @@ class OutputOverInputTest(AviaryTestCase):
         self.assertRefused(self.run_job(self.indir + "/*.txt", os.path.join(self.tmp, "elsewhere", "..", "in")), "input")
 
     def test_a_separate_output_still_works(self):
-        out = os.path.join(self.tmp, "out")
-        proc = self.run_job(self.indir + "/*.txt", out)
-        self.assertEqual(proc.returncode, 0, proc.stderr)
-        self.assertTrue(os.path.exists(os.path.join(out, "_SUCCESS")))
+        # Beside the input, and below the input's directory where the glob does not reach.
+        for out in (os.path.join(self.tmp, "out"), os.path.join(self.indir, "out")):
+            with self.subTest(out=out):
+                proc = self.run_job(self.indir + "/*.txt", out)
+                self.assertEqual(proc.returncode, 0, proc.stderr)
+                self.assertTrue(os.path.exists(os.path.join(out, "_SUCCESS")))
 
     def test_submit_to_a_cluster_refuses_it_too(self):
         cluster = Cluster(self.tmp, workers=1)

@@ -18,11 +18,12 @@ namespace aviary {
 // against. An error from resolving leaves `glob` as it is.
 std::string CanonicalGlob(Env* env, const std::string& glob);
 
-// InvalidArgument naming both when output directory `dir` is a directory the input reads from
-// or lies inside one (the glob's directory pattern, or a directory of a matched file), when the
-// glob matches `dir` or one of its parents, or when it would match what the job writes there
-// (part files, markers, _temporary). `dir` is resolved first (symlinks, ".."). An output that is
-// a parent of the input's directories is allowed: nothing is written below it but its own files.
+// InvalidArgument naming both when output directory `dir` is a directory the input reads files
+// from (a directory of a matched file, or one the glob's directory part matches), when the glob
+// matches `dir` or one of its parents (the output would be part of the input), or when it would
+// match what the job writes there (part files, markers, _temporary). `dir` is resolved first
+// (symlinks, ".."). Any other place is allowed, a subdirectory of the input's directory
+// ("DIR/in.txt" to "DIR/out") or a parent of it included: no file the job writes is read by it.
 Status CheckFilesOutputSparesInput(Env* env, const std::string& dir, const InputFootprint& input);
 
 }  // namespace aviary
