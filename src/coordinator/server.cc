@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/private_dir.h"
 #include "rpc/auth.h"
 #include "rpc/aviary.grpc.pb.h"
 #include "rpc/grpc_util.h"
@@ -135,7 +136,6 @@ CoordinatorServer::CoordinatorServer(Env* env, TrackerOptions options, std::uniq
     : env_(env),
       options_(options),
       store_(std::move(store)),
-      plugins_(std::make_unique<PluginStore>(env, options.plugin_dir, store_.get())),
       lease_(lease),
       service_(std::make_unique<Service>(this)) {}
 
@@ -174,7 +174,26 @@ bool CoordinatorServer::LeaseFresh() const {
   return store_ == nullptr || env_->NowMicros() - renewed_at_us_.load() <= lease_.lease_timeout_us / 2;
 }
 
+// Fills in the spool directories under a private data dir, creating and checking each.
+Status CoordinatorServer::PrepareDataDirs() {
+  if (options_.data_dir.empty()) {
+    StatusOr<std::string> dir = DefaultDaemonDir("coordinator");
+    if (!dir.ok()) return dir.status();
+    options_.data_dir = *dir;
+    owns_data_dir_ = true;
+  }
+  RETURN_IF_ERROR(EnsurePrivateDir(options_.data_dir));
+  if (options_.inline_dir.empty()) options_.inline_dir = options_.data_dir + "/inline";
+  if (options_.plugin_dir.empty()) options_.plugin_dir = options_.data_dir + "/plugins";
+  RETURN_IF_ERROR(EnsurePrivateDir(options_.inline_dir));
+  RETURN_IF_ERROR(EnsurePrivateDir(options_.plugin_dir));
+  spdlog::info("coordinator data directory {}", options_.data_dir);
+  return Status::OK();
+}
+
 Status CoordinatorServer::Start(const std::string& listen) {
+  RETURN_IF_ERROR(PrepareDataDirs());
+  plugins_ = std::make_unique<PluginStore>(env_, options_.plugin_dir, store_.get());
   grpc::ServerBuilder builder;
   int port = 0;
   rpc::ConfigureServer(&builder, listen, &port);
@@ -308,6 +327,8 @@ void CoordinatorServer::Stop() {
     for (std::thread* t : {&ticker_, &leader_, &watchdog_}) {
       if (t->joinable()) t->join();
     }
+    // Inline results and plugin copies of a per-process dir have no reader after we exit.
+    if (owns_data_dir_) (void)env_->DeleteRecursively(options_.data_dir);
   });
 }
 
