@@ -8,7 +8,7 @@ PACKAGES=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libmongoc-dev libbson-dev libmozjs-102-dev
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
-  libxxhash-dev liblz4-dev libzstd-dev libssl-dev
+  libxxhash-dev liblz4-dev libzstd-dev libssl-dev openssl
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
   python3 python3-pymongo python3-prometheus-client
   chromium fonts-dejavu-core

@@ -17,6 +17,11 @@ namespace aviary::cli {
 struct GlobalFlags {
   std::string log_level = "info";
   std::string secret_file;
+  // PEM files for TLS on every RPC (rpc::TransportOptions); daemons started by `cluster up` and
+  // `run` get the same.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
 };
 
 using Adapter = std::function<int(const GlobalFlags& global)>;

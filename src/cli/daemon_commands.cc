@@ -7,6 +7,7 @@
 #include <climits>
 #include <iostream>
 #include <memory>
+#include <string>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -24,8 +25,14 @@
 namespace aviary::cli {
 namespace {
 
-// Blocks SIGTERM/SIGINT in every thread and runs `on_signal` on a dedicated thread when one
-// arrives. Must be called before any other thread starts.
+// How long a clean stop may take after SIGTERM/SIGINT before the process exits anyway.
+constexpr int kStopGraceSeconds = 10;
+
+// Blocks SIGTERM/SIGINT in every thread and runs `on_signal` on a thread of its own when one
+// arrives. A stop must end the process even when an RPC handler is stuck (in a system call on a
+// file, on a hung peer): if it has not returned within kStopGraceSeconds, or a second signal
+// comes, the process exits at once with status 1. State that matters is in the metadata store
+// or is redone, as after a crash. Must be called before any other thread starts.
 std::thread WatchSignals(std::function<void()> on_signal) {
   sigset_t set;
   sigemptyset(&set);
@@ -36,7 +43,14 @@ std::thread WatchSignals(std::function<void()> on_signal) {
     int sig = 0;
     sigwait(&set, &sig);
     spdlog::info("received signal {}; shutting down", sig);
-    on_signal();
+    std::thread(on_signal).detach();
+    const timespec grace{kStopGraceSeconds, 0};
+    siginfo_t info;
+    const int again = sigtimedwait(&set, &info, &grace);
+    spdlog::error("{}; exiting without a clean shutdown",
+                  again > 0 ? "second signal received" : "shutdown not done after " + std::to_string(kStopGraceSeconds) + " s");
+    spdlog::default_logger()->flush();
+    ::_exit(1);
   });
 }
 
@@ -50,6 +64,7 @@ struct CoordinatorFlags {
   double task_timeout_s = 30;
   uint32_t max_attempts = coordinator::kDefaultMaxAttempts;
   std::string http;  // HOST:PORT of the web UI and /metrics; empty: none
+  std::string data_dir;  // private spools; empty: a per-process directory (common/private_dir.h)
 };
 
 struct WorkerFlags {
@@ -73,6 +88,7 @@ int RunCoordinator(const CoordinatorFlags& flags) {
   options.dead_worker_retention_us = static_cast<int64_t>(flags.dead_worker_retention_s * 1e6);
   options.attempt_timeout_us = static_cast<int64_t>(flags.task_timeout_s * 1e6);
   options.max_attempts = flags.max_attempts;
+  options.data_dir = flags.data_dir;
   std::unique_ptr<coordinator::MetadataStore> store;
   if (!flags.metadata.empty()) {
     StatusOr<std::unique_ptr<coordinator::MetadataStore>> opened = coordinator::MetadataStore::OpenMongo(flags.metadata);
@@ -143,6 +159,9 @@ Adapter DefineCoordinator(CLI::App* cmd) {
   cmd->add_option("--max-attempts", f->max_attempts, "default attempts per task")->capture_default_str();
   cmd->add_option("--metadata", f->metadata, "mongodb://HOST:PORT/DB keeping the coordinator's state; enables standbys");
   cmd->add_option("--http", f->http, "HOST:PORT for the web UI, JSON API and /metrics (e.g. 127.0.0.1:7480)");
+  cmd->add_option("--data-dir", f->data_dir,
+                  "private directory (0700, ours, not a symlink) for inline results and plugins; "
+                  "default: a fresh one under $XDG_RUNTIME_DIR/aviary or /tmp/aviary-UID, removed at exit");
   cmd->add_option("--lease-timeout", f->lease_timeout_s, "seconds before a standby takes over a silent leader")->capture_default_str();
   cmd->add_option("--job-retention", f->job_retention_s,
                   "seconds a finished job stays listed before it is dropped with its spools (0: forever)")

@@ -7,7 +7,9 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <iostream>
 #include <utility>
 #include <vector>
@@ -21,9 +23,30 @@
 namespace aviary::cli {
 namespace {
 
-// Reads the cluster secret from --secret-file or AVIARY_SECRET; never logs it.
-bool LoadSecret(const std::string& secret_file) {
+bool ReadPem(const std::string& path, const char* flag, std::string* out) {
+  if (path.empty()) return true;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::cerr << "aviary: cannot read " << flag << " file " << path << std::endl;
+    return false;
+  }
+  out->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return true;
+}
+
+// Reads the cluster secret from --secret-file or AVIARY_SECRET, and the TLS files; never logs
+// the secret or the key.
+bool LoadTransport(const GlobalFlags& global) {
+  const std::string& secret_file = global.secret_file;
   rpc::TransportOptions transport;
+  if (!ReadPem(global.tls_cert, "--tls-cert", &transport.tls_cert) ||
+      !ReadPem(global.tls_key, "--tls-key", &transport.tls_key) || !ReadPem(global.tls_ca, "--tls-ca", &transport.tls_ca)) {
+    return false;
+  }
+  if (Status s = rpc::CheckTls(transport); !s.ok()) {
+    std::cerr << "aviary: " << s.message() << std::endl;
+    return false;
+  }
   if (!secret_file.empty()) {
     std::ifstream in(secret_file);
     if (!in) {
@@ -42,6 +65,18 @@ bool LoadSecret(const std::string& secret_file) {
   // Never exported to children: a reduce attempt's task process gets the secret on a pipe and
   // drops it before user code runs (worker/task_process.h).
   return true;
+}
+
+// The daemons that `cluster up`, `run` and `demo` start inherit the environment: give them the
+// same TLS files, as absolute paths since they run elsewhere. (Only paths: the key itself never
+// enters the environment, and task processes get neither.)
+void ExportTlsPaths(const GlobalFlags& global) {
+  const std::pair<const char*, const std::string*> paths[] = {
+      {"AVIARY_TLS_CERT", &global.tls_cert}, {"AVIARY_TLS_KEY", &global.tls_key}, {"AVIARY_TLS_CA", &global.tls_ca}};
+  for (const auto& [name, path] : paths) {
+    std::error_code ec;
+    if (!path->empty()) setenv(name, std::filesystem::absolute(*path, ec).c_str(), /*overwrite=*/1);
+  }
 }
 
 void SetUpLogging(const std::string& log_level) {
@@ -70,6 +105,11 @@ int Main(int argc, char** argv) {
   GlobalFlags global;
   app.add_option("--log-level", global.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
   app.add_option("--secret-file", global.secret_file, "file holding the cluster secret (or set AVIARY_SECRET)");
+  app.add_option("--tls-cert", global.tls_cert, "PEM certificate: servers speak TLS, clients present it (mutual TLS)")
+      ->envname("AVIARY_TLS_CERT");
+  app.add_option("--tls-key", global.tls_key, "PEM private key of --tls-cert")->envname("AVIARY_TLS_KEY");
+  app.add_option("--tls-ca", global.tls_ca, "PEM CA: clients verify servers by it, servers require client certificates it signed")
+      ->envname("AVIARY_TLS_CA");
 
   std::vector<std::pair<CLI::App*, Adapter>> subcommands;
   for (const Command& command : Commands()) {
@@ -84,7 +124,8 @@ int Main(int argc, char** argv) {
     return rc == 0 ? kExitOk : kExitUsage;
   }
   SetUpLogging(global.log_level);
-  if (!LoadSecret(global.secret_file)) return kExitUsage;
+  if (!LoadTransport(global)) return kExitUsage;
+  ExportTlsPaths(global);
   for (const auto& [cmd, adapter] : subcommands) {
     if (*cmd) return adapter(global);
   }

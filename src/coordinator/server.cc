@@ -2,9 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/private_dir.h"
 #include "rpc/auth.h"
 #include "rpc/aviary.grpc.pb.h"
 #include "rpc/grpc_util.h"
+#include "rpc/utf8.h"
 
 namespace aviary::coordinator {
 
@@ -47,6 +49,7 @@ class CoordinatorServer::Service final : public rpc::Coordinator::Service {
   grpc::Status GetJob(grpc::ServerContext* ctx, const rpc::GetJobRequest* request, rpc::JobStatus* response) override {
     return Run(ctx, "GetJob", [&](JobTracker& t) {
       ASSIGN_OR_RETURN(*response, t.GetJob(request->job_id(), request->with_tasks()));
+      rpc::RepairUtf8(response);  // an unparseable reply would hide the job from its client
       return Status::OK();
     });
   }
@@ -54,6 +57,7 @@ class CoordinatorServer::Service final : public rpc::Coordinator::Service {
   grpc::Status ListJobs(grpc::ServerContext* ctx, const rpc::ListJobsRequest*, rpc::ListJobsResponse* response) override {
     return Run(ctx, "ListJobs", [&](JobTracker& t) {
       for (auto& job : t.ListJobs()) *response->add_jobs() = std::move(job);
+      rpc::RepairUtf8(response);
       return Status::OK();
     });
   }
@@ -132,7 +136,6 @@ CoordinatorServer::CoordinatorServer(Env* env, TrackerOptions options, std::uniq
     : env_(env),
       options_(options),
       store_(std::move(store)),
-      plugins_(std::make_unique<PluginStore>(env, options.plugin_dir, store_.get())),
       lease_(lease),
       service_(std::make_unique<Service>(this)) {}
 
@@ -171,7 +174,26 @@ bool CoordinatorServer::LeaseFresh() const {
   return store_ == nullptr || env_->NowMicros() - renewed_at_us_.load() <= lease_.lease_timeout_us / 2;
 }
 
+// Fills in the spool directories under a private data dir, creating and checking each.
+Status CoordinatorServer::PrepareDataDirs() {
+  if (options_.data_dir.empty()) {
+    StatusOr<std::string> dir = DefaultDaemonDir("coordinator");
+    if (!dir.ok()) return dir.status();
+    options_.data_dir = *dir;
+    owns_data_dir_ = true;
+  }
+  RETURN_IF_ERROR(EnsurePrivateDir(options_.data_dir));
+  if (options_.inline_dir.empty()) options_.inline_dir = options_.data_dir + "/inline";
+  if (options_.plugin_dir.empty()) options_.plugin_dir = options_.data_dir + "/plugins";
+  RETURN_IF_ERROR(EnsurePrivateDir(options_.inline_dir));
+  RETURN_IF_ERROR(EnsurePrivateDir(options_.plugin_dir));
+  spdlog::info("coordinator data directory {}", options_.data_dir);
+  return Status::OK();
+}
+
 Status CoordinatorServer::Start(const std::string& listen) {
+  RETURN_IF_ERROR(PrepareDataDirs());
+  plugins_ = std::make_unique<PluginStore>(env_, options_.plugin_dir, store_.get());
   grpc::ServerBuilder builder;
   int port = 0;
   rpc::ConfigureServer(&builder, listen, &port);
@@ -305,6 +327,8 @@ void CoordinatorServer::Stop() {
     for (std::thread* t : {&ticker_, &leader_, &watchdog_}) {
       if (t->joinable()) t->join();
     }
+    // Inline results and plugin copies of a per-process dir have no reader after we exit.
+    if (owns_data_dir_) (void)env_->DeleteRecursively(options_.data_dir);
   });
 }
 

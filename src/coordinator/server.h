@@ -74,11 +74,13 @@ class CoordinatorServer {
   // is stuck in a call to the store.
   void WatchLease();
   bool LeaseFresh() const;
+  Status PrepareDataDirs();
   void StepDownLocked(const std::string& why);  // REQUIRES: mu_ held
   void TryTakeOver(uint64_t term);
 
   Env* env_;
-  const TrackerOptions options_;
+  TrackerOptions options_;  // spool dirs filled in by Start, constant after
+  bool owns_data_dir_ = false;  // a default per-process data dir, removed by Stop
   std::unique_ptr<MetadataStore> store_;
   std::unique_ptr<PluginStore> plugins_;
   const LeaseOptions lease_;

@@ -11,8 +11,12 @@ namespace aviary::coordinator {
 
 struct TrackerOptions {
   int64_t worker_timeout_us = 5'000'000;    // a worker silent this long is dead
-  std::string inline_dir = "/tmp/aviary-inline";  // spool for `--output inline` results
-  std::string plugin_dir = "/tmp/aviary-plugins";  // spool for submitted plugin libraries
+  // Private (0700, checked) directory holding the spools below; empty: a fresh per-process one
+  // (common/private_dir.h), removed when the coordinator stops. Never a fixed /tmp path: another
+  // local user could plant a symlink there (docs/reliability.md, "Local files").
+  std::string data_dir;
+  std::string inline_dir;  // spool for `--output inline` results; set from data_dir at Start
+  std::string plugin_dir;  // spool for submitted plugin libraries; set from data_dir at Start
   int64_t attempt_timeout_us = 30'000'000;  // an attempt without progress this long is re-issued
   uint32_t max_attempts = kDefaultMaxAttempts;  // failed attempts of one task before the job fails
   uint32_t heartbeat_ms = 100;

@@ -4,12 +4,40 @@
 
 #include <string>
 
+#include "rpc/aviary.pb.h"
+
 namespace aviary::rpc {
 namespace {
 
 TransportOptions& MutableOptions() {
   static TransportOptions* options = new TransportOptions();
   return *options;
+}
+
+void Cleanse(std::string& s) {
+  OPENSSL_cleanse(s.data(), s.size());
+  s.clear();
+  s.shrink_to_fit();
+}
+
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials() {
+  const TransportOptions& o = GetTransportOptions();
+  if (!o.tls()) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = o.tls_ca;  // empty: the system's roots
+  ssl.pem_private_key = o.tls_key;
+  ssl.pem_cert_chain = o.tls_cert;
+  return grpc::SslCredentials(ssl);
+}
+
+std::shared_ptr<grpc::ServerCredentials> ServerCredentials() {
+  const TransportOptions& o = GetTransportOptions();
+  if (o.tls_cert.empty()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions ssl(o.tls_ca.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+                                                         : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  ssl.pem_root_certs = o.tls_ca;
+  ssl.pem_key_cert_pairs.push_back({o.tls_key, o.tls_cert});
+  return grpc::SslServerCredentials(ssl);
 }
 
 }  // namespace
@@ -24,6 +52,11 @@ Status FromGrpc(const grpc::Status& status, const std::string& peer) {
   std::string message = status.error_message();
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE || status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
     message = "cannot reach " + peer + ": " + message;
+    // gRPC says only "Socket closed" when a TLS handshake fails.
+    if (GetTransportOptions().tls() && status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+      message += " (TLS is on: a handshake fails when a certificate is not signed by the CA the other side trusts, "
+                 "or does not name the address dialled)";
+    }
   }
   return Status(static_cast<StatusCode>(status.error_code()), message);
 }
@@ -32,10 +65,46 @@ void SetTransportOptions(const TransportOptions& options) { MutableOptions() = o
 const TransportOptions& GetTransportOptions() { return MutableOptions(); }
 
 void ForgetSecret() {
-  std::string& secret = MutableOptions().secret;
-  OPENSSL_cleanse(secret.data(), secret.size());
-  secret.clear();
-  secret.shrink_to_fit();
+  Cleanse(MutableOptions().secret);
+  Cleanse(MutableOptions().tls_key);
+}
+
+std::string EncodeTransportSecrets(const TransportOptions& options) {
+  TransportSecrets secrets;
+  secrets.set_secret(options.secret);
+  secrets.set_tls_cert(options.tls_cert);
+  secrets.set_tls_key(options.tls_key);
+  secrets.set_tls_ca(options.tls_ca);
+  std::string bytes = secrets.SerializeAsString();
+  Cleanse(*secrets.mutable_secret());
+  Cleanse(*secrets.mutable_tls_key());
+  return bytes;
+}
+
+bool DecodeTransportSecrets(const std::string& bytes, TransportOptions* options) {
+  TransportSecrets secrets;
+  if (!secrets.ParseFromString(bytes)) return false;
+  options->secret = secrets.secret();
+  options->tls_cert = secrets.tls_cert();
+  options->tls_key = secrets.tls_key();
+  options->tls_ca = secrets.tls_ca();
+  Cleanse(*secrets.mutable_secret());
+  Cleanse(*secrets.mutable_tls_key());
+  return true;
+}
+
+Status CheckTls(const TransportOptions& options) {
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    return InvalidArgument(options.tls_cert.empty() ? "--tls-key needs --tls-cert (the certificate of that key)"
+                                                    : "--tls-cert needs --tls-key (the certificate's private key)");
+  }
+  auto looks_pem = [](const std::string& pem, const char* what) -> Status {
+    if (pem.empty() || pem.find("-----BEGIN ") != std::string::npos) return Status::OK();
+    return InvalidArgument(std::string(what) + " holds no PEM block (-----BEGIN ...)");
+  };
+  RETURN_IF_ERROR(looks_pem(options.tls_cert, "--tls-cert"));
+  RETURN_IF_ERROR(looks_pem(options.tls_key, "--tls-key"));
+  return looks_pem(options.tls_ca, "--tls-ca");
 }
 
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int window_bytes) {
@@ -55,7 +124,7 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int windo
     args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
     args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, window_bytes);
   }
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(address, ChannelCredentials(), args);
 }
 
 void PrepareContext(grpc::ClientContext* context, std::chrono::milliseconds timeout) {
@@ -65,7 +134,7 @@ void PrepareContext(grpc::ClientContext* context, std::chrono::milliseconds time
 }
 
 void ConfigureServer(grpc::ServerBuilder* builder, const std::string& listen, int* selected_port) {
-  builder->AddListeningPort(listen, grpc::InsecureServerCredentials(), selected_port);
+  builder->AddListeningPort(listen, ServerCredentials(), selected_port);
   builder->SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder->SetMaxSendMessageSize(kMaxMessageBytes);
 }

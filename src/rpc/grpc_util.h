@@ -20,14 +20,29 @@ Status FromGrpc(const grpc::Status& status, const std::string& peer);
 // Credentials and limits shared by every client and server of one cluster.
 struct TransportOptions {
   std::string secret;  // cluster secret; empty disables authentication (local mode only)
+  // TLS, PEM text. With a certificate and key, servers speak TLS and clients present them (mutual
+  // TLS); with a CA, clients verify servers against it and servers require client certificates
+  // signed by it. A client with only a CA speaks TLS without a certificate of its own.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
+
+  bool tls() const { return !tls_ca.empty() || !tls_cert.empty(); }
 };
 
 // Process-wide transport settings; set once at startup, before any channel or server exists.
 void SetTransportOptions(const TransportOptions& options);
 const TransportOptions& GetTransportOptions();
-// Overwrites the secret's bytes and clears it: a task runner calls it once it has fetched its
-// inputs, before it loads user code (docs/reliability.md, "User code is contained").
+// Overwrites the secret's and the TLS key's bytes and clears them: a task runner calls it once it
+// has fetched its inputs, before it loads user code (docs/reliability.md, "User code is contained").
 void ForgetSecret();
+// The secret and TLS material as one string for a task process's pipe, and back; Decode returns
+// false on bytes that are no such encoding.
+std::string EncodeTransportSecrets(const TransportOptions& options);
+bool DecodeTransportSecrets(const std::string& bytes, TransportOptions* options);
+// Checks the TLS settings before any channel or server exists: a certificate without its key (or
+// the reverse), or PEM text gRPC would refuse later with no word of why.
+Status CheckTls(const TransportOptions& options);
 
 // The real channel to `address`; clients get it through ChannelFactory::Default()
 // (channel_factory.h), so that tests can substitute a fake network.

@@ -29,6 +29,36 @@ TEST(GrpcStatus, UnreachablePeersAreNamed) {
   EXPECT_EQ(FromGrpc(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "late"), "p").message(), "cannot reach p: late");
 }
 
+TEST(TransportSecrets, RoundTripThroughTheTaskPipeEncoding) {
+  TransportOptions in;
+  in.secret = "s3cret";
+  in.tls_cert = "-----BEGIN CERTIFICATE-----\nabc\n";
+  in.tls_key = "-----BEGIN PRIVATE KEY-----\nkey\n";
+  in.tls_ca = "-----BEGIN CERTIFICATE-----\nca\n";
+  TransportOptions out;
+  ASSERT_TRUE(DecodeTransportSecrets(EncodeTransportSecrets(in), &out));
+  EXPECT_EQ(out.secret, in.secret);
+  EXPECT_EQ(out.tls_cert, in.tls_cert);
+  EXPECT_EQ(out.tls_key, in.tls_key);
+  EXPECT_EQ(out.tls_ca, in.tls_ca);
+  EXPECT_TRUE(out.tls());
+  EXPECT_FALSE(DecodeTransportSecrets(std::string("\xff\xff\xff", 3), &out));
+}
+
+TEST(TransportSecrets, TlsSettingsAreCheckedWithClearErrors) {
+  TransportOptions o;
+  EXPECT_TRUE(CheckTls(o).ok());
+  o.tls_cert = "-----BEGIN CERTIFICATE-----\n";
+  EXPECT_NE(CheckTls(o).message().find("--tls-cert needs --tls-key"), std::string::npos);
+  o.tls_key = "not a key";
+  EXPECT_NE(CheckTls(o).message().find("--tls-key holds no PEM block"), std::string::npos);
+  o.tls_key = "-----BEGIN PRIVATE KEY-----\n";
+  EXPECT_TRUE(CheckTls(o).ok());
+  TransportOptions key_only;
+  key_only.tls_key = o.tls_key;
+  EXPECT_NE(CheckTls(key_only).message().find("--tls-key needs --tls-cert"), std::string::npos);
+}
+
 TEST(ChannelFactory, DefaultChannelsToNowhereFailUnavailable) {
   auto stub = Worker::NewStub(ChannelFactory::Default()->NewChannel("unix:/nonexistent/aviary-grpc-util-test"));
   grpc::ClientContext context;

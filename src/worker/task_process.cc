@@ -47,7 +47,8 @@ Status HighPipe(int fds[2]) {
 
 // The read end of a pipe that already holds `data` and is closed for writing.
 StatusOr<int> PipeHolding(const std::string& data) {
-  if (data.size() > 4096) return InvalidArgument("the cluster secret is longer than 4096 bytes");
+  // Written whole before the child starts, so it must fit the pipe's buffer (64 KiB on Linux).
+  if (data.size() > 60000) return InvalidArgument("the cluster secret and TLS material exceed 60000 bytes");
   int fds[2];
   RETURN_IF_ERROR(HighPipe(fds));
   const bool written = ::write(fds[1], data.data(), data.size()) == static_cast<ssize_t>(data.size());
@@ -86,7 +87,7 @@ StatusOr<std::unique_ptr<TaskProcess>> TaskProcess::Launch(Env* env, const std::
   SpawnSpec child;
   child.argv = {runner_exe, "task-runner", "--work-dir", dir};
   if (cpu_limit_seconds > 0) child.argv.insert(child.argv.end(), {"--cpu-limit", std::to_string(cpu_limit_seconds)});
-  child.env = EnvironmentWithout({"AVIARY_SECRET"});
+  child.env = EnvironmentWithout({"AVIARY_SECRET", "AVIARY_TLS_CERT", "AVIARY_TLS_KEY", "AVIARY_TLS_CA"});
   child.Open(0, "/dev/null", O_RDONLY).Dup(output[1], 1).Dup(output[1], 2).Dup(progress[1], 3);
   if (secret_fd.ok() && *secret_fd >= 0) child.Dup(*secret_fd, kSecretFd);
   child.close_from = secret_fd.ok() && *secret_fd >= 0 ? kSecretFd + 1 : kSecretFd;

@@ -6,8 +6,9 @@
 //   fd 0    /dev/null
 //   fd 1, 2 one pipe read by the daemon into a bounded OutputCapture (never a file)
 //   fd 3    a pipe for progress reports
-//   fd 4    reduce attempts only: a pipe holding the cluster secret, which the runner reads and
-//           closes before it loads user code (the environment never carries the secret)
+//   fd 4    reduce attempts only: a pipe holding the cluster secret and TLS material
+//           (rpc::EncodeTransportSecrets), which the runner reads and closes before it loads user
+//           code (the environment never carries them)
 // and nothing else (every other descriptor is closed). It reads `<work_dir>/result.pb` after the
 // child exits. A child that exits without a result, dies from a signal, reports no progress for
 // the stall timeout, or whose processes together hold more resident memory than

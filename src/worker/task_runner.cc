@@ -16,6 +16,7 @@
 
 #include "plugin/plugin.h"
 #include "rpc/grpc_util.h"
+#include "rpc/utf8.h"
 #include "shuffle/map_output.h"
 #include "shuffle/reduce.h"
 #include "storage/input.h"
@@ -340,7 +341,8 @@ rpc::TaskResult RunTask(Env* env, const rpc::TaskSpec& spec, ProgressReporter* p
 
 namespace {
 
-// The secret the daemon left on fd 4 (reduce attempts), or "" when there is none; fd 4 is closed.
+// The credentials the daemon left on fd 4 (reduce attempts; rpc::EncodeTransportSecrets), or ""
+// when there are none; fd 4 is closed.
 std::string TakeSecret() {
   if (::fcntl(kSecretFd, F_GETFD) < 0) return "";
   std::string secret;
@@ -378,10 +380,14 @@ int TaskRunnerMain(const std::string& work_dir, uint32_t cpu_limit_seconds) {
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   std::string secret = TakeSecret();
   rpc::TransportOptions transport;
-  transport.secret = secret;
+  if (!secret.empty() && !rpc::DecodeTransportSecrets(secret, &transport)) {
+    std::fprintf(stderr, "the credentials from the worker daemon are malformed\n");
+    return 2;
+  }
   rpc::SetTransportOptions(transport);
   OPENSSL_cleanse(secret.data(), secret.size());
   OPENSSL_cleanse(transport.secret.data(), transport.secret.size());
+  OPENSSL_cleanse(transport.tls_key.data(), transport.tls_key.size());
   Env* env = Env::Default();
   std::string bytes;
   rpc::TaskSpec spec;
@@ -398,6 +404,7 @@ int TaskRunnerMain(const std::string& work_dir, uint32_t cpu_limit_seconds) {
     // the result (and the error in it) nor fails the attempts that come after this one.
     for (const char* scratch : {"/spill", "/segments", "/output"}) (void)env->DeleteRecursively(work_dir + scratch);
   }
+  rpc::RepairUtf8(&result);  // user code's error text may hold any bytes; the worker must parse it
   Status s = WriteFileAtomically(env, work_dir + "/result.pb", result.SerializeAsString());
   if (!s.ok()) {
     std::fprintf(stderr, "cannot write task result: %s\n", s.ToString().c_str());

@@ -1,0 +1,109 @@
+"""TLS and mutual TLS on every RPC (issue 15 item 7), with certificates made by openssl at test
+time: a coordinator and two workers speak mutual TLS; a job's client calls, heartbeats and the
+shuffle between workers (two workers, so reducers fetch from the other one) all go over it and the
+result is exact; the wire is TLS (openssl s_client completes a verified handshake); a client or a
+worker whose certificate another CA signed is refused, and so is a plaintext client."""
+
+import json
+import os
+import subprocess
+import time
+import unittest
+
+from harness import AVIARY, AviaryTestCase, Cluster, make_corpus, reference_wordcount, run_cli, stop_processes
+
+
+def openssl(*args, cwd):
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
+
+
+def make_ca(directory, name):
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+            f"{name}.key", "-out", f"{name}.pem", "-days", "2", "-subj", f"/CN={name}", cwd=directory)
+
+
+def make_cert(directory, name, ca):
+    """A certificate for 127.0.0.1 that serves and identifies clients, signed by `ca`."""
+    with open(os.path.join(directory, f"{name}.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n")
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", f"{name}.key",
+            "-out", f"{name}.csr", "-subj", f"/CN={name}", cwd=directory)
+    openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key", "-CAcreateserial",
+            "-out", f"{name}.pem", "-days", "2", "-extfile", f"{name}.ext", cwd=directory)
+
+
+class TlsTest(AviaryTestCase):
+    def setUp(self):
+        super().setUp()
+        self.certs = os.path.join(self.tmp, "certs")
+        os.makedirs(self.certs)
+        make_ca(self.certs, "ca")
+        make_cert(self.certs, "node", "ca")
+        make_ca(self.certs, "other-ca")
+        make_cert(self.certs, "intruder", "other-ca")
+        self.tls = self.tls_env("node", "ca")
+        self.cluster = Cluster(self.tmp, workers=2, slots=2, env=self.tls)
+        self.cluster.wait_for_workers(2)
+        self.paths = make_corpus(os.path.join(self.tmp, "in"), files=6, max_bytes=1 << 20)
+
+    def tearDown(self):
+        self.cluster.stop()
+        super().tearDown()
+
+    def tls_env(self, cert, ca):
+        c = self.certs
+        return {"AVIARY_TLS_CERT": f"{c}/{cert}.pem", "AVIARY_TLS_KEY": f"{c}/{cert}.key", "AVIARY_TLS_CA": f"{c}/{ca}.pem"}
+
+    def test_a_job_runs_exactly_over_mutual_tls(self):
+        out = os.path.join(self.tmp, "out")
+        proc = self.cluster.submit("wordcount", "--input", "files:" + os.path.join(self.tmp, "in", "*.txt"),
+                                   "--output", "files:" + out, "--reduce-tasks", "4", "--wait")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertOutputEquals(out, reference_wordcount(self.paths))
+
+    def test_the_wire_is_tls_with_a_verified_handshake(self):
+        host, port = self.cluster.address.rsplit(":", 1)
+        c = self.certs
+        proc = subprocess.run(["openssl", "s_client", "-connect", f"{host}:{port}", "-CAfile", f"{c}/ca.pem",
+                               "-cert", f"{c}/node.pem", "-key", f"{c}/node.key", "-alpn", "h2",
+                               "-verify_return_error", "-brief"],
+                              input="", capture_output=True, text=True, timeout=30)
+        self.assertIn("Verification: OK", proc.stderr, proc.stderr)
+
+    def test_a_certificate_from_another_ca_is_refused(self):
+        proc = run_cli("workers", "--coordinator", self.cluster.address, env=self.tls_env("intruder", "ca"), timeout=60)
+        self.assertEqual(proc.returncode, 3, proc.stderr)
+        self.assertIn(f"cannot reach coordinator {self.cluster.address}", proc.stderr)
+        self.assertIn("TLS is on", proc.stderr)
+
+        # A worker with such a certificate never joins, so it is never handed a task.
+        worker = subprocess.Popen([AVIARY, "worker", "--coordinator", self.cluster.address, "--listen", "127.0.0.1:0",
+                                   "--data-dir", os.path.join(self.tmp, "w-intruder")],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                  env={**os.environ, **self.tls_env("intruder", "other-ca")})
+        try:
+            time.sleep(2)  # ten heartbeats' time: long enough to have registered, were it let in
+            workers = json.loads(run_cli("workers", "--coordinator", self.cluster.address, "--json",
+                                         env=self.tls).stdout).get("workers", [])
+            self.assertEqual(len(workers), 2, workers)
+        finally:
+            stop_processes([worker])
+
+    def test_a_plaintext_client_is_refused(self):
+        plain = {"AVIARY_TLS_CERT": "", "AVIARY_TLS_KEY": "", "AVIARY_TLS_CA": ""}
+        proc = run_cli("workers", "--coordinator", self.cluster.address, env=plain, timeout=60)
+        self.assertEqual(proc.returncode, 3, proc.stderr)
+
+    def test_bad_tls_settings_are_refused_before_anything_starts(self):
+        c = self.certs
+        proc = run_cli("--tls-cert", f"{c}/node.pem", "workers", "--coordinator", self.cluster.address,
+                       env={"AVIARY_TLS_KEY": ""})
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("--tls-cert needs --tls-key", proc.stderr)
+        proc = run_cli("--tls-ca", f"{c}/missing.pem", "workers", "--coordinator", self.cluster.address)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("cannot read --tls-ca file", proc.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
