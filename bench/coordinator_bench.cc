@@ -27,6 +27,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/fake_clock_env.h"
+#include "coordinator/forwarding_store.h"
 #include "coordinator/job_tracker.h"
 #include "coordinator/metadata_store.h"
 
@@ -43,34 +44,23 @@ struct Options {
 };
 
 // Wraps the in-memory store and encodes every record as it is saved, as a MongoDB store must.
-class SerializingStore : public MetadataStore {
+class SerializingStore : public ForwardingStore {
  public:
-  SerializingStore() : inner_(MetadataStore::NewInMemory()) {}
   Status SaveJob(const rpc::JobRecord& job) override {
     bytes_ += job.ByteSizeLong();
     std::string wire;
     job.SerializeToString(&wire);
-    return inner_->SaveJob(job);
+    return ForwardingStore::SaveJob(job);
   }
   Status SaveWorker(const rpc::WorkerRecord& worker) override {
     bytes_ += worker.ByteSizeLong();
     std::string wire;
     worker.SerializeToString(&wire);
-    return inner_->SaveWorker(worker);
+    return ForwardingStore::SaveWorker(worker);
   }
-  StatusOr<std::vector<rpc::JobRecord>> LoadJobs() override { return inner_->LoadJobs(); }
-  StatusOr<std::vector<rpc::WorkerRecord>> LoadWorkers() override { return inner_->LoadWorkers(); }
-  Status SavePlugin(const std::string& sha, const std::string& lib) override { return inner_->SavePlugin(sha, lib); }
-  StatusOr<std::string> LoadPlugin(const std::string& sha) override { return inner_->LoadPlugin(sha); }
-  StatusOr<std::optional<Lease>> LatestLease() override { return inner_->LatestLease(); }
-  StatusOr<bool> TryAcquire(uint64_t term, const std::string& holder) override {
-    return inner_->TryAcquire(term, holder);
-  }
-  Status Renew(uint64_t term, uint64_t seq) override { return inner_->Renew(term, seq); }
   uint64_t bytes() const { return bytes_; }
 
  private:
-  std::unique_ptr<MetadataStore> inner_;
   uint64_t bytes_ = 0;
 };
 

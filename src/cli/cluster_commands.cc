@@ -51,7 +51,7 @@ void PrintStarted(const ClusterState& state, double seconds) {
                      state.gateway.uri(), state.gateway.proc.pid);
   out += fmt::format("  entry        {}  config server (pid {})\n", state.entry_uri(), state.config.proc.pid);
   for (const CoordinatorRecord& c : state.coordinators) {
-    out += fmt::format("  coordinator  {}  (pid {})\n", c.address(), c.proc.pid);
+    out += fmt::format("  coordinator  {}  web UI {} (pid {})\n", c.address(), c.http_url(), c.proc.pid);
   }
   for (size_t i = 0; i < state.shards.size(); ++i) {
     const WorkerRecord& w = state.workers[i];
@@ -59,6 +59,7 @@ void PrintStarted(const ClusterState& state, double seconds) {
                        state.shards[i].proc.pid, w.proc.pid);
   }
   out += fmt::format("  logs         {}/logs\n", state.dir);
+  out += fmt::format("so that --coordinator need not be typed:\n  export AVIARY_COORDINATOR={}\n", state.CoordinatorAddresses());
   std::cerr << out;
 }
 
@@ -143,7 +144,7 @@ Adapter DefineCluster(CLI::App* cluster) {
   up->add_option("--dir", f->dir, "the cluster's directory (data, logs, cluster.json)")->required();
   up->add_option("--shards", f->shards, "number of shards (default: as before in DIR, else 2)")->check(CLI::Range(1, 64));
   up->add_option("--base-port", f->base_port,
-                 "first of K+2 consecutive ports (shards, config server, coordinator); default: free ports")
+                 "first of K+6 consecutive ports (shards, config server, two coordinators, gateway, two web UIs); default: free ports")
       ->check(CLI::Range(1024, 65535));
   up->add_option("--slots", f->slots, "task slots per worker")->capture_default_str()->check(CLI::Range(1, 1024));
   up->add_option("--memory", f->memory_mb, "memory budget per worker in MB")

@@ -11,6 +11,7 @@ const std::vector<Command>& Commands() {
       {"submit", "submit a job to a running cluster", DefineSubmit},
       {"status", "show one job, or all jobs", DefineStatus},
       {"cancel", "cancel a job", DefineCancel},
+      {"jobs", "list the jobs as a table, newest first", DefineJobs},
       {"workers", "list the workers registered with a coordinator", DefineWorkers},
       {"run", "run one job on a private local cluster", DefineRun},
       {"cluster", "start, inspect or stop a local sharded cluster in a directory", DefineCluster},
@@ -20,6 +21,12 @@ const std::vector<Command>& Commands() {
       {"demo", "count the words of the King James Bible on a fresh local 3-shard cluster", DefineDemo},
   };
   return commands;
+}
+
+CLI::Option* AddCoordinatorOption(CLI::App* cmd, std::string* to, const std::string& help) {
+  return cmd->add_option("--coordinator", *to, help + " (default: $AVIARY_COORDINATOR)")
+      ->envname("AVIARY_COORDINATOR")
+      ->required();
 }
 
 void QuietLogs(const GlobalFlags& global) {

@@ -32,6 +32,9 @@ struct Command {
 // (the driver's and the client's info lines would clutter their output).
 void QuietLogs(const GlobalFlags& global);
 
+// Declares the required --coordinator flag, which $AVIARY_COORDINATOR may give instead.
+CLI::Option* AddCoordinatorOption(CLI::App* cmd, std::string* to, const std::string& help = "coordinator HOST:PORT");
+
 // Every subcommand, in the order `aviary --help` lists them.
 const std::vector<Command>& Commands();
 
@@ -44,6 +47,7 @@ Adapter DefineSubmit(CLI::App* cmd);
 Adapter DefineStatus(CLI::App* cmd);
 Adapter DefineCancel(CLI::App* cmd);
 Adapter DefineWorkers(CLI::App* cmd);
+Adapter DefineJobs(CLI::App* cmd);
 // run_command.cc
 Adapter DefineRun(CLI::App* cmd);
 // mapreduce_command.cc

@@ -45,6 +45,8 @@ struct CoordinatorFlags {
   std::string metadata;  // mongodb://HOST:PORT/DB: durable state and leader election
   double lease_timeout_s = 3;
   double worker_timeout_s = 5;
+  double job_retention_s = 24 * 3600;
+  double dead_worker_retention_s = 600;
   double task_timeout_s = 30;
   uint32_t max_attempts = coordinator::kDefaultMaxAttempts;
   std::string http;  // HOST:PORT of the web UI and /metrics; empty: none
@@ -67,6 +69,8 @@ struct WorkerFlags {
 int RunCoordinator(const CoordinatorFlags& flags) {
   coordinator::TrackerOptions options;
   options.worker_timeout_us = static_cast<int64_t>(flags.worker_timeout_s * 1e6);
+  options.job_retention_us = static_cast<int64_t>(flags.job_retention_s * 1e6);
+  options.dead_worker_retention_us = static_cast<int64_t>(flags.dead_worker_retention_s * 1e6);
   options.attempt_timeout_us = static_cast<int64_t>(flags.task_timeout_s * 1e6);
   options.max_attempts = flags.max_attempts;
   std::unique_ptr<coordinator::MetadataStore> store;
@@ -140,12 +144,20 @@ Adapter DefineCoordinator(CLI::App* cmd) {
   cmd->add_option("--metadata", f->metadata, "mongodb://HOST:PORT/DB keeping the coordinator's state; enables standbys");
   cmd->add_option("--http", f->http, "HOST:PORT for the web UI, JSON API and /metrics (e.g. 127.0.0.1:7480)");
   cmd->add_option("--lease-timeout", f->lease_timeout_s, "seconds before a standby takes over a silent leader")->capture_default_str();
+  cmd->add_option("--job-retention", f->job_retention_s,
+                  "seconds a finished job stays listed before it is dropped with its spools (0: forever)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--dead-worker-retention", f->dead_worker_retention_s,
+                  "seconds a dead worker stays in the worker list (0: forever)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   return [f](const GlobalFlags&) { return RunCoordinator(*f); };
 }
 
 Adapter DefineWorker(CLI::App* cmd) {
   auto f = std::make_shared<WorkerFlags>();
-  cmd->add_option("--coordinator", f->coordinator, "coordinator HOST:PORT")->required();
+  AddCoordinatorOption(cmd, &f->coordinator);
   cmd->add_option("--listen", f->listen, "HOST:PORT for the shuffle service")->required();
   cmd->add_option("--data-dir", f->data_dir, "directory for map outputs and spills")->required();
   cmd->add_option("--slots", f->slots, "tasks run at once")->capture_default_str()->check(CLI::Range(1, 1024));

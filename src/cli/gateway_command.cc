@@ -39,8 +39,7 @@ Adapter DefineGateway(CLI::App* cmd) {
       ->capture_default_str();
   cmd->add_option("--upstream", o->upstream, "mongodb://HOST:PORT/... of the mongos or mongod that gets every other command")
       ->required();
-  cmd->add_option("--coordinator", o->coordinator, "coordinator HOST:PORT (or a comma-separated list) that runs mapReduce")
-      ->required();
+  AddCoordinatorOption(cmd, &o->coordinator, "coordinator HOST:PORT (or a comma-separated list) that runs mapReduce");
   cmd->add_option("--route-by-chunks", o->route_by_chunks,
                   "local cluster only: mongodb://HOST:PORT/ of its config server; CRUD on sharded collections is routed "
                   "to the shards by its chunk table, as mongos would");

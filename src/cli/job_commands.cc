@@ -1,15 +1,19 @@
 // submit, status, cancel, workers, and the job flags `submit` shares with `run`.
+#include <chrono>
 #include <iostream>
 #include <memory>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/job_flags.h"
+#include "cli/wait_job.h"
 #include "client/coordinator_client.h"
 #include "client/job_report.h"
+#include "client/job_table.h"
 #include "client/submission.h"
 #include "coordinator/defaults.h"
 #include "rpc/grpc_util.h"
+#include "rpc/job_states.h"
 #include "storage/registry.h"
 
 namespace aviary::cli {
@@ -76,7 +80,8 @@ int Submit(const JobFlags& flags, const std::string& coordinator, bool wait) {
     return kExitOk;
   }
   std::cerr << "submitted " << *id << std::endl;
-  StatusOr<rpc::JobStatus> job = client.Wait(*id, /*show_progress=*/true);
+  StatusOr<rpc::JobStatus> job = WaitForJob(client, *id, {.coordinator = coordinator});
+  if (!job.ok() && job.status().message() == "detached") return kExitInterrupted;
   if (!job.ok()) return Fail(job.status().WithContext("waiting for job " + *id));
   return ReportFinishedJob(client, *job, flags.json);
 }
@@ -125,10 +130,25 @@ int ShowWorkers(const std::string& coordinator, bool json) {
   return kExitOk;
 }
 
+int ListJobsTable(const client::JobFilter& filter, const std::string& coordinator) {
+  if (Status s = client::CheckJobFilter(filter); !s.ok()) return Fail(s);
+  client::CoordinatorClient client(coordinator);
+  StatusOr<std::vector<rpc::JobStatus>> jobs = client.ListJobs();
+  if (!jobs.ok()) return Fail(jobs.status());
+  const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  std::cout << client::JobTable(std::move(*jobs), filter, now);
+  return kExitOk;
+}
+
 struct SubmitFlags {
   JobFlags job;
   std::string coordinator;
   bool wait = false;
+};
+
+struct JobsFlags {
+  client::JobFilter filter;
+  std::string coordinator;
 };
 
 struct StatusFlags {
@@ -143,7 +163,7 @@ struct StatusFlags {
 Adapter DefineSubmit(CLI::App* cmd) {
   auto f = std::make_shared<SubmitFlags>();
   AddJobFlags(cmd, &f->job);
-  cmd->add_option("--coordinator", f->coordinator, "coordinator HOST:PORT")->required();
+  AddCoordinatorOption(cmd, &f->coordinator);
   cmd->add_flag("--wait", f->wait, "wait for the job to end; exit 0 only if it succeeded");
   return [f](const GlobalFlags&) { return Submit(f->job, f->coordinator, f->wait); };
 }
@@ -151,7 +171,7 @@ Adapter DefineSubmit(CLI::App* cmd) {
 Adapter DefineStatus(CLI::App* cmd) {
   auto f = std::make_shared<StatusFlags>();
   cmd->add_option("JOB_ID", f->job_id, "job id (default: all jobs)");
-  cmd->add_option("--coordinator", f->coordinator, "coordinator HOST:PORT")->required();
+  AddCoordinatorOption(cmd, &f->coordinator);
   cmd->add_flag("--json", f->json, "print JSON");
   cmd->add_flag("--tasks", f->tasks, "list tasks and their attempts");
   return [f](const GlobalFlags&) { return ShowStatus(f->job_id, f->coordinator, f->json, f->tasks); };
@@ -160,16 +180,24 @@ Adapter DefineStatus(CLI::App* cmd) {
 Adapter DefineCancel(CLI::App* cmd) {
   auto f = std::make_shared<StatusFlags>();
   cmd->add_option("JOB_ID", f->job_id, "job id")->required();
-  cmd->add_option("--coordinator", f->coordinator, "coordinator HOST:PORT")->required();
+  AddCoordinatorOption(cmd, &f->coordinator);
   return [f](const GlobalFlags&) { return Cancel(f->job_id, f->coordinator); };
 }
 
 Adapter DefineWorkers(CLI::App* cmd) {
   auto f = std::make_shared<StatusFlags>();
-  cmd->add_option("--coordinator", f->coordinator, "coordinator HOST:PORT")->required();
+  AddCoordinatorOption(cmd, &f->coordinator);
   cmd->add_flag("--json", f->json, "print JSON");
   return [f](const GlobalFlags&) { return ShowWorkers(f->coordinator, f->json); };
 }
 
+Adapter DefineJobs(CLI::App* cmd) {
+  auto f = std::make_shared<JobsFlags>();
+  AddCoordinatorOption(cmd, &f->coordinator);
+  cmd->add_option("--state", f->filter.state, "only jobs in this state: " + rpc::StateFilterChoices() +
+                                                 " (running: not ended; default: all)");
+  cmd->add_option("--limit", f->filter.limit, "show at most N jobs (default: all)");
+  return [f](const GlobalFlags&) { return ListJobsTable(f->filter, f->coordinator); };
+}
 
 }  // namespace aviary::cli

@@ -143,7 +143,7 @@ int RunMapReduce(const MapReduceFlags& f) {
 
 Adapter DefineMapReduce(CLI::App* cmd) {
   auto f = std::make_shared<MapReduceFlags>();
-  cmd->add_option("--coordinator", f->coordinator, "coordinator HOST:PORT (or a comma-separated list)")->required();
+  AddCoordinatorOption(cmd, &f->coordinator, "coordinator HOST:PORT (or a comma-separated list)");
   cmd->add_option("--spec", f->spec, "the mapReduce command document as JSON (Extended JSON: $code, $date, ...)");
   cmd->add_option("--db", f->db, "the MongoDB server and database: mongodb://HOST:PORT/DB (the spec's $db names the database if the URI does not)")
       ->required();

@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/job_flags.h"
+#include "cli/wait_job.h"
 #include "client/coordinator_client.h"
 #include "client/submission.h"
 #include "coordinator/http_source.h"
@@ -37,8 +38,13 @@ int RunLocal(const JobFlags& flags, const devcluster::PrivateClusterOptions& loc
   StatusOr<std::string> id = (*cluster)->Submit(*submission);
   if (!id.ok()) return Fail(id.status());
   client::CoordinatorClient client((*cluster)->address());
-  StatusOr<rpc::JobStatus> job = client.Wait(*id, /*show_progress=*/!flags.json, /*poll_ms=*/10);
-  return job.ok() ? ReportFinishedJob(client, *job, flags.json) : Fail(job.status());
+  bool interrupted = false;
+  WaitOptions wait{.show_progress = !flags.json, .poll_ms = 10, .on_interrupt = OnInterrupt::kCancel,
+                   .coordinator = (*cluster)->address(), .interrupted = &interrupted};
+  StatusOr<rpc::JobStatus> job = WaitForJob(client, *id, wait);
+  if (!job.ok()) return Fail(job.status());
+  const int code = ReportFinishedJob(client, *job, flags.json);
+  return interrupted ? kExitInterrupted : code;
 }
 
 }  // namespace

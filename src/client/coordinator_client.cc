@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "client/job_report.h"
+#include "client/progress.h"
 #include "rpc/grpc_util.h"
 
 namespace aviary::client {
@@ -91,11 +92,16 @@ Status CoordinatorClient::ReadOutput(const std::string& job_id, std::FILE* out) 
   });
 }
 
-StatusOr<rpc::JobStatus> CoordinatorClient::Wait(const std::string& job_id, bool show_progress, int poll_ms) {
-  const bool tty = show_progress && ::isatty(STDERR_FILENO);
-  std::string last_line;
+StatusOr<rpc::JobStatus> CoordinatorClient::Wait(const std::string& job_id, bool show_progress, int poll_ms,
+                                                 const volatile std::sig_atomic_t* interrupted) {
+  ProgressPrinter progress(stderr, ::isatty(STDERR_FILENO) != 0);
+  const auto start = std::chrono::steady_clock::now();
   int failures = 0;
   while (true) {
+    if (interrupted != nullptr && *interrupted) {
+      if (show_progress) progress.Finish();
+      return Cancelled("interrupted");
+    }
     StatusOr<rpc::JobStatus> job = GetJob(job_id, false);
     if (!job.ok()) {
       // Ride out a short outage (e.g. a coordinator failover); give up after about a minute.
@@ -105,15 +111,10 @@ StatusOr<rpc::JobStatus> CoordinatorClient::Wait(const std::string& job_id, bool
     }
     failures = 0;
     if (show_progress) {
-      std::string line = fmt::format("{}: {} | map {}/{} | reduce {}/{}", job_id, StateName(job->state()),
-                                     job->maps_done(), job->maps_total(), job->reduces_done(), job->reduces_total());
-      if (line != last_line) {
-        std::fprintf(stderr, tty ? "\r%s\033[K" : "%s\n", line.c_str());
-        last_line = line;
-      }
+      progress.Show(*job, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
     if (IsFinal(job->state())) {
-      if (tty) std::fputc('\n', stderr);
+      if (show_progress) progress.Finish();
       return GetJob(job_id, /*with_tasks=*/true);  // the final word, with every attempt
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <csignal>
 #include <string>
 #include <vector>
 
@@ -35,7 +36,10 @@ class CoordinatorClient {
 
   // Polls until the job ends, showing progress on stderr. Returns the final status; the job's
   // own failure is in its state, not in the returned Status (which reports lost contact).
-  StatusOr<rpc::JobStatus> Wait(const std::string& job_id, bool show_progress, int poll_ms = 100);
+  // `interrupted` (may be null), once set (e.g. by a SIGINT handler), ends the wait with
+  // kCancelled "interrupted"; the job itself is left alone.
+  StatusOr<rpc::JobStatus> Wait(const std::string& job_id, bool show_progress, int poll_ms = 100,
+                                const volatile std::sig_atomic_t* interrupted = nullptr);
 
  private:
   std::string address_;  // all addresses, for messages

@@ -1,5 +1,7 @@
 #include "client/job_report.h"
 
+#include "rpc/job_states.h"
+
 #include <fmt/format.h>
 #include <google/protobuf/util/json_util.h>
 
@@ -24,9 +26,7 @@ std::string StateName(rpc::JobState state) {
   return name;
 }
 
-bool IsFinal(rpc::JobState state) {
-  return state == rpc::SUCCEEDED || state == rpc::FAILED || state == rpc::CANCELLED;
-}
+bool IsFinal(rpc::JobState state) { return rpc::IsEnded(state); }
 
 std::string DescribeJob(const rpc::JobStatus& job, bool with_tasks) {
   std::string out = fmt::format("job {} ({}): {}\n", job.job_id(), job.spec().plugin(), StateName(job.state()));

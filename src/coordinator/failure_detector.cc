@@ -36,6 +36,7 @@ void LoseMapOutputsOf(Job& job, const Worker& worker) {
 void CheckSilentWorkers(ClusterState& state, const TrackerOptions& options, int64_t now_us, double now_unix) {
   for (auto& [id, worker] : state.workers) {
     if (worker->alive && now_us - worker->last_heartbeat_us > options.worker_timeout_us) {
+      worker->dead_since_us = now_us;
       DeclareWorkerDead(state, *worker, "no heartbeat for " + std::to_string(options.worker_timeout_us / 1000) + " ms",
                         now_unix);
     }

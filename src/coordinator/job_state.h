@@ -115,6 +115,7 @@ struct Worker {
   bool alive = true;
   int64_t last_heartbeat_us = 0;  // monotonic
   double last_heartbeat_unix = 0;
+  int64_t dead_since_us = 0;  // monotonic; when it was declared dead (or restored dead)
   std::set<std::string> cleaned_jobs;  // finished jobs the worker was told to delete
 };
 

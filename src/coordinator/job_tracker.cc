@@ -7,6 +7,7 @@
 #include "coordinator/assignments.h"
 #include "coordinator/commit.h"
 #include "coordinator/failure_detector.h"
+#include "coordinator/housekeeping.h"
 #include "coordinator/ids.h"
 #include "coordinator/persistence.h"
 #include "coordinator/planner.h"
@@ -132,6 +133,28 @@ void JobTracker::Tick() {
   FinishJobs();
   Status s = Flush();
   if (!s.ok()) spdlog::warn("saving coordinator state: {}", s.ToString());
+}
+
+std::set<std::string> JobTracker::Housekeep() {
+  Dropped dropped;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    dropped = DropExpired(state_, options_, env_->NowMicros(), NowUnix());
+  }
+  for (const std::string& dir : dropped.inline_spools) {
+    if (Status s = env_->DeleteRecursively(dir); !s.ok()) spdlog::warn("removing inline spool {}: {}", dir, s.ToString());
+  }
+  if (store_ != nullptr && !fenced_) {
+    // After any Flush under way, which may still carry a dropped job's last version.
+    std::lock_guard<std::mutex> flush_lock(flush_mu_);
+    for (const std::string& id : dropped.jobs) {
+      if (Status s = store_->DeleteJob(id); !s.ok()) spdlog::warn("forgetting job {} in the store: {}", id, s.ToString());
+    }
+    for (const std::string& id : dropped.workers) {
+      if (Status s = store_->DeleteWorker(id); !s.ok()) spdlog::warn("forgetting worker {} in the store: {}", id, s.ToString());
+    }
+  }
+  return dropped.unused_plugins;
 }
 
 void JobTracker::FinishJobs() {

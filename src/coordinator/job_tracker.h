@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,10 @@ class JobTracker {
   // Declares silent workers dead, re-issues silent attempts, and commits or aborts finished jobs.
   // Called periodically by one thread.
   void Tick();
+  // Drops jobs and dead workers past their retention (coordinator/housekeeping.h) from the state
+  // and the store, and removes the dropped jobs' inline spools. Returns the plugin libraries no
+  // kept job uses, for the caller's plugin store to forget. Called by the Tick thread.
+  std::set<std::string> Housekeep();
 
  private:
   rpc::HeartbeatResponse HeartbeatLocked(const rpc::HeartbeatRequest& request);

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "common/fake_clock_env.h"
+#include "coordinator/forwarding_store.h"
 
 namespace aviary::coordinator {
 namespace {
@@ -323,6 +324,37 @@ TEST_F(JobTrackerTest, CancelStopsAssigningAndAborts) {
   EXPECT_FALSE(std::filesystem::exists(dir_ / "out" / "_SUCCESS"));
 }
 
+// Issue #13 item 6: an ended job stays listed for its retention time, then leaves the tracker and
+// the durable store; a dead worker leaves the worker list after its own retention.
+TEST_F(JobTrackerTest, HousekeepingDropsExpiredJobsAndDeadWorkersFromTrackerAndStore) {
+  options_.job_retention_us = 60'000'000;
+  options_.dead_worker_retention_us = 30'000'000;
+  std::unique_ptr<MetadataStore> store = MetadataStore::NewInMemory();
+  UseStore(store.get(), 1);
+  std::string w = AddWorker("127.0.0.1:1");
+  std::string job = SubmitJob(2, 1);
+  ASSERT_TRUE(tracker_->Cancel(job).ok());
+  tracker_->Tick();
+  ASSERT_EQ(State(job), rpc::CANCELLED);
+  env_.Advance(60'000'000);
+  tracker_->Housekeep();
+  EXPECT_TRUE(tracker_->GetJob(job, false).ok()) << "kept for exactly its retention";
+  EXPECT_EQ(tracker_->ClusterStatus().workers_size(), 1);
+
+  env_.Advance(1);
+  tracker_->Tick();  // the silent worker is declared dead...
+  tracker_->Housekeep();
+  EXPECT_EQ(tracker_->GetJob(job, false).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(tracker_->ListJobs().empty());
+  EXPECT_TRUE(store->LoadJobs()->empty()) << "a successor must not restore a dropped job";
+  EXPECT_EQ(tracker_->ClusterStatus().workers_size(), 1) << "...but stays listed for its retention";
+
+  env_.Advance(30'000'001);
+  tracker_->Housekeep();
+  EXPECT_EQ(tracker_->ClusterStatus().workers_size(), 0);
+  EXPECT_TRUE(store->LoadWorkers()->empty());
+}
+
 // Issue #10 item 6: after a cancel, no task or attempt of the job may still show as running,
 // its workers are told to kill what they still run, and a late report revives nothing.
 TEST_F(JobTrackerTest, CancelEndsRunningAttemptsAndLateReportsDoNotReviveThem) {
@@ -426,21 +458,13 @@ TEST_F(JobTrackerTest, DuplicateAttemptEndsWithTheJobAndRestoreKeepsItEnded) {
 }
 
 // The in-memory store, with saves that fail while `down` is set (a metadata server cut off).
-class UnreachableStore : public MetadataStore {
+class UnreachableStore : public ForwardingStore {
  public:
   bool down = false;
-  Status SaveJob(const rpc::JobRecord& job) override { return down ? Unavailable("store down") : inner_->SaveJob(job); }
-  Status SaveWorker(const rpc::WorkerRecord& w) override { return down ? Unavailable("store down") : inner_->SaveWorker(w); }
-  StatusOr<std::vector<rpc::JobRecord>> LoadJobs() override { return inner_->LoadJobs(); }
-  StatusOr<std::vector<rpc::WorkerRecord>> LoadWorkers() override { return inner_->LoadWorkers(); }
-  Status SavePlugin(const std::string& sha, const std::string& lib) override { return inner_->SavePlugin(sha, lib); }
-  StatusOr<std::string> LoadPlugin(const std::string& sha) override { return inner_->LoadPlugin(sha); }
-  StatusOr<std::optional<Lease>> LatestLease() override { return inner_->LatestLease(); }
-  StatusOr<bool> TryAcquire(uint64_t term, const std::string& holder) override { return inner_->TryAcquire(term, holder); }
-  Status Renew(uint64_t term, uint64_t seq) override { return inner_->Renew(term, seq); }
-
- private:
-  std::unique_ptr<MetadataStore> inner_ = MetadataStore::NewInMemory();
+  Status SaveJob(const rpc::JobRecord& job) override { return down ? Unavailable("store down") : ForwardingStore::SaveJob(job); }
+  Status SaveWorker(const rpc::WorkerRecord& w) override {
+    return down ? Unavailable("store down") : ForwardingStore::SaveWorker(w);
+  }
 };
 
 TEST_F(JobTrackerTest, AssignmentsThatCannotBeRecordedAreNotHandedOut) {

@@ -24,6 +24,16 @@ class MemoryStore : public MetadataStore {
     workers_[worker.worker_id()] = worker;
     return Status::OK();
   }
+  Status DeleteJob(const std::string& job_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    jobs_.erase(job_id);
+    return Status::OK();
+  }
+  Status DeleteWorker(const std::string& worker_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    workers_.erase(worker_id);
+    return Status::OK();
+  }
   StatusOr<std::vector<rpc::JobRecord>> LoadJobs() override {
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<rpc::JobRecord> out;
@@ -46,6 +56,11 @@ class MemoryStore : public MetadataStore {
     auto it = plugins_.find(sha256);
     if (it == plugins_.end()) return NotFound("no plugin " + sha256);
     return it->second;
+  }
+  Status DeletePlugin(const std::string& sha256) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    plugins_.erase(sha256);
+    return Status::OK();
   }
   StatusOr<std::optional<Lease>> LatestLease() override {
     std::lock_guard<std::mutex> lock(mu_);

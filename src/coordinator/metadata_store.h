@@ -40,12 +40,16 @@ class MetadataStore {
   // work, not even with a write that was delayed in the network while it was cut off.
   virtual Status SaveJob(const rpc::JobRecord& job) = 0;
   virtual Status SaveWorker(const rpc::WorkerRecord& worker) = 0;
+  // Forgets a job dropped after its retention time, and a worker long dead.
+  virtual Status DeleteJob(const std::string& job_id) = 0;
+  virtual Status DeleteWorker(const std::string& worker_id) = 0;
   virtual StatusOr<std::vector<rpc::JobRecord>> LoadJobs() = 0;
   virtual StatusOr<std::vector<rpc::WorkerRecord>> LoadWorkers() = 0;
 
   // Plugin libraries by SHA-256 (stored in chunks below MongoDB's 16 MiB document limit).
   virtual Status SavePlugin(const std::string& sha256, const std::string& library) = 0;
   virtual StatusOr<std::string> LoadPlugin(const std::string& sha256) = 0;
+  virtual Status DeletePlugin(const std::string& sha256) = 0;
 
   // The lease with the highest term, if any.
   virtual StatusOr<std::optional<Lease>> LatestLease() = 0;

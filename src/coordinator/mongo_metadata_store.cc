@@ -1,6 +1,7 @@
 // MetadataStore on MongoDB (or FerretDB): collections `jobs`, `workers` and `leases` in the
-// database named by the URI. Records are stored as protobuf bytes in a `record` field, with a
-// few plain fields beside them for people inspecting the database.
+// database named by the URI. Records are stored as protobuf bytes in a `record` field, with
+// plain fields beside them (a job's state, name, times, task and record counts) so that people
+// and tools can query the history, e.g. db.jobs.find({state: "FAILED"}).sort({submitted: -1}).
 #include <mongoc/mongoc.h>
 
 #include <cinttypes>
@@ -22,6 +23,38 @@ using mongo::ScopedBson;
 constexpr int kDuplicateKey = 11000;
 constexpr size_t kPluginChunk = 8 << 20;
 
+int64_t UnixMillis(double unix_seconds) { return static_cast<int64_t>(unix_seconds * 1000.0); }
+
+// Records read and written by the winning attempts: what the job's status reports as counts.
+void SumWinners(const rpc::JobRecord& job, uint64_t* input_records, uint64_t* output_records) {
+  for (const rpc::TaskRecord& t : job.maps()) {
+    if (t.winner() >= 0 && t.winner() < t.attempts_size()) *input_records += t.attempts(t.winner()).result().records_in();
+  }
+  for (const rpc::TaskRecord& t : job.reduces()) {
+    if (t.winner() >= 0 && t.winner() < t.attempts_size()) *output_records += t.attempts(t.winner()).result().records_out();
+  }
+}
+
+// The queryable fields of a job document, beside its opaque record.
+void AppendJobFields(const rpc::JobRecord& job, bson_t* doc) {
+  BSON_APPEND_UTF8(doc, "name", job.spec().name().c_str());
+  BSON_APPEND_UTF8(doc, "plugin", job.spec().plugin().c_str());
+  BSON_APPEND_UTF8(doc, "input", job.spec().input_uri().c_str());
+  BSON_APPEND_UTF8(doc, "output", job.spec().output_uri().c_str());
+  BSON_APPEND_DATE_TIME(doc, "submitted", UnixMillis(job.submit_unix()));
+  if (job.end_unix() > 0) {
+    BSON_APPEND_DATE_TIME(doc, "ended", UnixMillis(job.end_unix()));
+    BSON_APPEND_DOUBLE(doc, "seconds", job.end_unix() - job.submit_unix());
+  }
+  if (!job.error().empty()) BSON_APPEND_UTF8(doc, "error", job.error().c_str());
+  BSON_APPEND_INT32(doc, "map_tasks", job.maps_size());
+  BSON_APPEND_INT32(doc, "reduce_tasks", job.reduces_size());
+  uint64_t input_records = 0, output_records = 0;
+  SumWinners(job, &input_records, &output_records);
+  BSON_APPEND_INT64(doc, "input_records", static_cast<int64_t>(input_records));
+  BSON_APPEND_INT64(doc, "output_records", static_cast<int64_t>(output_records));
+}
+
 std::string LeaseId(uint64_t term) {
   char id[32];
   std::snprintf(id, sizeof id, "term-%020" PRIu64, term);
@@ -33,8 +66,13 @@ class MongoStore : public MetadataStore {
   MongoStore(std::unique_ptr<mongo::Client> client, std::string db) : client_(std::move(client)), db_(std::move(db)) {}
 
   Status SaveJob(const rpc::JobRecord& job) override {
-    return Upsert("jobs", job.job_id(), job.SerializeAsString(), rpc::JobState_Name(job.state()), job.term());
+    ScopedBson fields;
+    AppendJobFields(job, fields.get());
+    return Upsert("jobs", job.job_id(), job.SerializeAsString(), rpc::JobState_Name(job.state()), job.term(),
+                  fields.get());
   }
+  Status DeleteJob(const std::string& job_id) override { return DeleteById("jobs", job_id); }
+  Status DeleteWorker(const std::string& worker_id) override { return DeleteById("workers", worker_id); }
   Status SaveWorker(const rpc::WorkerRecord& worker) override {
     return Upsert("workers", worker.worker_id(), worker.SerializeAsString(), worker.alive() ? "alive" : "dead");
   }
@@ -60,6 +98,16 @@ class MongoStore : public MetadataStore {
       library += chunk;
     }
     return library;
+  }
+
+  Status DeletePlugin(const std::string& sha256) override {
+    StatusOr<std::string> manifest = LoadRecord("plugins", sha256);
+    if (!manifest.ok()) return manifest.status().code() == StatusCode::kNotFound ? Status::OK() : manifest.status();
+    // The manifest goes first: no reader then finds it with chunks missing.
+    RETURN_IF_ERROR(DeleteById("plugins", sha256));
+    const size_t chunks = std::stoul(manifest->empty() ? "0" : *manifest);
+    for (size_t n = 0; n < chunks; ++n) RETURN_IF_ERROR(DeleteById("plugins", sha256 + ":" + std::to_string(n)));
+    return Status::OK();
   }
 
   StatusOr<std::optional<Lease>> LatestLease() override {
@@ -128,7 +176,7 @@ class MongoStore : public MetadataStore {
   // replaced: the filter does not match a newer version, so the upsert tries an insert, which
   // fails on the duplicate _id.
   Status Upsert(const char* collection, const std::string& id, const std::string& record, const std::string& state,
-                std::optional<uint64_t> term = std::nullopt) {
+                std::optional<uint64_t> term = std::nullopt, const bson_t* fields = nullptr) {
     std::lock_guard<std::mutex> lock(mu_);
     CollectionPtr coll(Collection(collection));
     ScopedBson filter, doc, opts;
@@ -151,6 +199,7 @@ class MongoStore : public MetadataStore {
     BSON_APPEND_UTF8(doc.get(), "_id", id.c_str());
     if (term) BSON_APPEND_INT64(doc.get(), "term", static_cast<int64_t>(*term));
     BSON_APPEND_UTF8(doc.get(), "state", state.c_str());
+    if (fields != nullptr) bson_concat(doc.get(), fields);
     BSON_APPEND_BINARY(doc.get(), "record", BSON_SUBTYPE_BINARY, reinterpret_cast<const uint8_t*>(record.data()),
                        static_cast<uint32_t>(record.size()));
     BSON_APPEND_BOOL(opts.get(), "upsert", true);
@@ -161,6 +210,18 @@ class MongoStore : public MetadataStore {
                        std::to_string(*term));
       }
       return mongo::StatusFromBsonError(error, std::string("saving ") + collection + " " + id);
+    }
+    return Status::OK();
+  }
+
+  Status DeleteById(const char* collection, const std::string& id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    CollectionPtr coll(Collection(collection));
+    ScopedBson filter;
+    BSON_APPEND_UTF8(filter.get(), "_id", id.c_str());
+    bson_error_t error;
+    if (!mongoc_collection_delete_one(coll.get(), filter.get(), nullptr, nullptr, &error)) {
+      return mongo::StatusFromBsonError(error, std::string("deleting ") + collection + " " + id);
     }
     return Status::OK();
   }

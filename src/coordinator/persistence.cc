@@ -118,6 +118,7 @@ std::unique_ptr<Worker> FromRecord(const rpc::WorkerRecord& record, int64_t now_
   w->alive = record.alive();
   w->last_heartbeat_us = now_us;  // a grace period: live workers heartbeat us within it
   w->last_heartbeat_unix = now_unix;
+  if (!w->alive) w->dead_since_us = now_us;  // its retention starts again with this coordinator
   return w;
 }
 

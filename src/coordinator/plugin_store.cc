@@ -33,6 +33,7 @@ Status PluginStore::Put(const std::string& sha256, const std::string& library) {
   if (library.empty()) return InvalidArgument("the submission carries no plugin library");
   if (Sha256Hex(library) != sha256) return InvalidArgument("the plugin library does not match its SHA-256");
   std::lock_guard<std::mutex> lock(mu_);
+  last_put_us_[sha256] = env_->NowMicros();
   if (!env_->FileExists(PathFor(sha256))) {
     RETURN_IF_ERROR(env_->CreateDirs(spool_dir_));
     RETURN_IF_ERROR(WriteFileAtomically(env_, PathFor(sha256), library));
@@ -53,6 +54,18 @@ StatusOr<std::string> PluginStore::Get(const std::string& sha256) {
   (void)env_->CreateDirs(spool_dir_);
   (void)WriteFileAtomically(env_, PathFor(sha256), library);
   return library;
+}
+
+Status PluginStore::Remove(const std::string& sha256) {
+  if (!IsSha256(sha256)) return InvalidArgument("malformed plugin hash");
+  constexpr int64_t kRecentPutUs = 60'000'000;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto put = last_put_us_.find(sha256);
+  if (put != last_put_us_.end() && env_->NowMicros() - put->second < kRecentPutUs) return Status::OK();
+  if (put != last_put_us_.end()) last_put_us_.erase(put);
+  if (env_->FileExists(PathFor(sha256))) RETURN_IF_ERROR(env_->DeleteFile(PathFor(sha256)));
+  if (metadata_ != nullptr) RETURN_IF_ERROR(metadata_->DeletePlugin(sha256));
+  return Status::OK();
 }
 
 }  // namespace aviary::coordinator

@@ -7,6 +7,7 @@
 #ifndef AVIARY_COORDINATOR_PLUGIN_STORE_H_
 #define AVIARY_COORDINATOR_PLUGIN_STORE_H_
 
+#include <map>
 #include <mutex>
 #include <string>
 
@@ -25,6 +26,9 @@ class PluginStore {
   Status Put(const std::string& sha256, const std::string& library);
   // The library with that hash; NotFound if neither the spool nor the metadata store has it.
   StatusOr<std::string> Get(const std::string& sha256);
+  // Forgets a library no kept job uses (spool copy and stored copy), unless it was Put within
+  // the last minute: a submission stores its plugin just before the tracker records its job.
+  Status Remove(const std::string& sha256);
 
  private:
   static bool IsSha256(const std::string& s);
@@ -34,6 +38,7 @@ class PluginStore {
   const std::string spool_dir_;
   MetadataStore* metadata_;
   std::mutex mu_;
+  std::map<std::string, int64_t> last_put_us_;  // GUARDED_BY(mu_); monotonic
 };
 
 // Lower-case hex SHA-256 of `data`.

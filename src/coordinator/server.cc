@@ -192,8 +192,15 @@ Status CoordinatorServer::Start(const std::string& listen) {
 }
 
 void CoordinatorServer::TickLoop() {
-  while (!stopping_.load()) {
-    if (std::shared_ptr<JobTracker> t = tracker()) t->Tick();
+  constexpr uint64_t kTicksPerHousekeeping = 10;  // a walk over every job; retention is coarse
+  for (uint64_t tick = 0; !stopping_.load(); ++tick) {
+    if (std::shared_ptr<JobTracker> t = tracker()) {
+      t->Tick();
+      if (tick % kTicksPerHousekeeping != 0) continue;
+      for (const std::string& sha : t->Housekeep()) {
+        if (Status s = plugins_->Remove(sha); !s.ok()) spdlog::warn("removing plugin {}: {}", sha, s.ToString());
+      }
+    }
     env_->SleepForMicros(options_.tick_us);
   }
 }

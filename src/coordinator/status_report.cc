@@ -7,6 +7,12 @@
 namespace aviary::coordinator {
 namespace {
 
+uint32_t CountRunning(const std::vector<Task>& tasks) {
+  uint32_t n = 0;
+  for (const Task& t : tasks) n += t.state == rpc::RUNNING ? 1 : 0;
+  return n;
+}
+
 void FillJobFields(const Job& job, rpc::JobStatus* out) {
   out->set_job_id(job.id);
   *out->mutable_spec() = job.spec;
@@ -21,6 +27,8 @@ void FillJobFields(const Job& job, rpc::JobStatus* out) {
   out->set_maps_total(static_cast<uint32_t>(job.maps.size()));
   out->set_reduces_done(job.reduces_done);
   out->set_reduces_total(static_cast<uint32_t>(job.reduces.size()));
+  out->set_maps_running(CountRunning(job.maps));
+  out->set_reduces_running(CountRunning(job.reduces));
   out->set_output_location(job.output ? job.output->Describe() : "");
 }
 

@@ -16,7 +16,11 @@ struct TrackerOptions {
   int64_t attempt_timeout_us = 30'000'000;  // an attempt without progress this long is re-issued
   uint32_t max_attempts = kDefaultMaxAttempts;  // failed attempts of one task before the job fails
   uint32_t heartbeat_ms = 100;
-  int64_t tick_us = 100'000;  // how often the server checks timeouts and commits finished jobs
+  int64_t tick_us = 100'000;
+  // Finished jobs stay listed (status, counters, inline result) this long after they end, then
+  // are dropped with their spools; dead workers leave the list after the second. 0: forever.
+  int64_t job_retention_us = 24LL * 3600 * 1'000'000;
+  int64_t dead_worker_retention_us = 600LL * 1'000'000;  // how often the server checks timeouts and commits finished jobs
 };
 
 }  // namespace aviary::coordinator

@@ -21,7 +21,7 @@ namespace aviary::devcluster {
 
 struct ClusterUpOptions {
   int shards = 0;           // 0: as before in this directory, 2 for a new cluster
-  int base_port = 0;        // shards, config server, coordinator on consecutive ports; 0: free ports
+  int base_port = 0;        // every port of the cluster, consecutive (see AssignPorts); 0: free ports
   uint32_t slots = 2;       // task slots per worker
   uint64_t memory_mb = 1024;
   std::string log_level = "info";

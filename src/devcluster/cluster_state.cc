@@ -46,6 +46,7 @@ json StateJson(const ClusterState& state) {
   for (const CoordinatorRecord& c : state.coordinators) {
     json cj = DaemonJson(c.proc);
     cj["port"] = c.port;
+    cj["http_port"] = c.http_port;
     j["coordinators"].push_back(cj);
   }
   json gj = DaemonJson(state.gateway.proc);
@@ -69,6 +70,7 @@ ClusterState ReadState(const json& j) {
   for (const json& c : j.at("coordinators")) {
     CoordinatorRecord record;
     record.port = c.value("port", 0);
+    record.http_port = c.value("http_port", 0);  // 0 in clusters recorded before the web UI
     ReadDaemon(c, &record.proc);
     state.coordinators.push_back(record);
   }

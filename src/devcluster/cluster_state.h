@@ -41,9 +41,11 @@ struct ServerRecord {
 
 struct CoordinatorRecord {
   int port = 0;
+  int http_port = 0;  // its web UI, JSON API and /metrics
   DaemonRecord proc;
 
   std::string address() const { return "127.0.0.1:" + std::to_string(port); }
+  std::string http_url() const { return http_port > 0 ? "http://127.0.0.1:" + std::to_string(http_port) + "/" : ""; }
 };
 
 // The gateway: the cluster's client entry, routing by chunks as mongos would.

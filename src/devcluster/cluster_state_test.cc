@@ -22,7 +22,7 @@ TEST_F(ClusterStateTest, RoundTrip) {
   state.dir = dir_;
   state.config = {"config", 7000, dir_ + "/config", {11, 111, dir_ + "/logs/config.log"}};
   state.shards.push_back({"shard0", 7001, dir_ + "/shards/shard0", {12, 112, "l0"}});
-  state.coordinators.push_back({7002, {13, 113, "lc"}});
+  state.coordinators.push_back({7002, 7480, {13, 113, "lc"}});
   state.workers.push_back({"shard0", "127.0.0.1:9000", dir_ + "/workers/0", {14, 114, "lw"}});
   ASSERT_TRUE(SaveClusterState(state).ok());
   StatusOr<ClusterState> back = LoadClusterState(dir_);
@@ -32,6 +32,7 @@ TEST_F(ClusterStateTest, RoundTrip) {
   EXPECT_EQ(back->shards[0].uri(), "mongodb://127.0.0.1:7001/");
   EXPECT_EQ(back->shards[0].proc.start_ticks, 112u);
   EXPECT_EQ(back->coordinators[0].address(), "127.0.0.1:7002");
+  EXPECT_EQ(back->coordinators[0].http_url(), "http://127.0.0.1:7480/");
   EXPECT_EQ(back->workers[0].address, "127.0.0.1:9000");
   EXPECT_EQ(back->workers[0].proc.pid, 14);
   // Stop order: workers, coordinators, then servers.

@@ -41,7 +41,7 @@ json CoordinatorsJson(const ClusterState& state, bool* running,
                       std::optional<rpc::ClusterStatusResponse>* first_answer) {
   json out = json::array();
   for (const CoordinatorRecord& c : state.coordinators) {
-    json j = WithDaemon({{"address", c.address()}}, c.proc, running);
+    json j = WithDaemon({{"address", c.address()}, {"web_ui", c.http_url()}}, c.proc, running);
     const auto answer = AskCoordinator(c, j["alive"].get<bool>());
     j["answers"] = answer.has_value();
     j["active"] = answer && answer->active();
@@ -66,6 +66,7 @@ json ClusterStatusJson(const ClusterState& state) {
   status["config_server"] = WithDaemon({{"uri", state.config.uri()}}, state.config.proc, &running);
   std::optional<rpc::ClusterStatusResponse> cluster;
   status["coordinators"] = CoordinatorsJson(state, &running, &cluster);
+  status["coordinator_env"] = "AVIARY_COORDINATOR=" + state.CoordinatorAddresses();
   status["shards"] = json::array();
   status["workers"] = json::array();
   for (size_t i = 0; i < state.shards.size(); ++i) {
@@ -94,8 +95,10 @@ std::string DescribeClusterStatus(const json& status) {
   out += fmt::format("  entry        {}  config server, {} (pid {})\n", status["entry"].get<std::string>(),
                      AliveWord(config), config["pid"].get<int>());
   for (const json& c : status["coordinators"]) {
-    out += fmt::format("  coordinator  {}  {} (pid {}){}\n", c["address"].get<std::string>(), AliveWord(c),
-                       c["pid"].get<int>(), c["answers"].get<bool>() ? (c["active"].get<bool>() ? ", active" : ", standby") : ", not answering");
+    const std::string ui = c["web_ui"].get<std::string>();
+    out += fmt::format("  coordinator  {}  {} (pid {}){}{}\n", c["address"].get<std::string>(), AliveWord(c),
+                       c["pid"].get<int>(), c["answers"].get<bool>() ? (c["active"].get<bool>() ? ", active" : ", standby") : ", not answering",
+                       ui.empty() ? "" : ", web UI " + ui);
   }
   for (const json& s : status["shards"]) {
     out += fmt::format("  {:<12} {}  {} (pid {})\n", s["name"].get<std::string>(), s["uri"].get<std::string>(),
@@ -107,6 +110,7 @@ std::string DescribeClusterStatus(const json& status) {
                        w["registered"].get<bool>() ? ", registered" : ", not registered");
   }
   out += fmt::format("  logs         {}\n", status["logs"].get<std::string>());
+  out += fmt::format("so that --coordinator need not be typed:\n  export {}\n", status["coordinator_env"].get<std::string>());
   return out;
 }
 

@@ -152,7 +152,7 @@ Status LocalCluster::PlanLayout(const ClusterUpOptions& options) {
   return AssignPorts(options);
 }
 
-// Ports in order: shards, config server, coordinator. Prefers the previous ones, so that the
+// Ports in order: shards, config server, coordinators, gateway, the coordinators' web UIs. Prefers the previous ones, so that the
 // entry URI survives a restart.
 Status LocalCluster::AssignPorts(const ClusterUpOptions& options) {
   ClusterState snapshot = state();
@@ -170,6 +170,10 @@ Status LocalCluster::AssignPorts(const ClusterUpOptions& options) {
   }
   names.push_back("the gateway");
   previous.push_back(snapshot.gateway.port);
+  for (const CoordinatorRecord& c : snapshot.coordinators) {
+    names.push_back("web UI of the coordinator on port " + std::to_string(c.port));
+    previous.push_back(c.http_port);
+  }
   std::vector<int> ports = previous;
   if (options.base_port > 0) {
     ASSIGN_OR_RETURN(ports, PortsFromBase(options.base_port, names));
@@ -180,7 +184,9 @@ Status LocalCluster::AssignPorts(const ClusterUpOptions& options) {
   for (size_t i = 0; i < state_.shards.size(); ++i) state_.shards[i].port = ports[i];
   state_.config.port = ports[state_.shards.size()];
   for (size_t i = 0; i < state_.coordinators.size(); ++i) state_.coordinators[i].port = ports[state_.shards.size() + 1 + i];
-  state_.gateway.port = ports.back();
+  const size_t gateway = state_.shards.size() + 1 + state_.coordinators.size();
+  state_.gateway.port = ports[gateway];
+  for (size_t i = 0; i < state_.coordinators.size(); ++i) state_.coordinators[i].http_port = ports[gateway + 1 + i];
   return Status::OK();
 }
 
@@ -213,7 +219,8 @@ Status LocalCluster::StartCoordinator(const ClusterUpOptions& options) {
     const std::string log = dir_ + "/logs/coordinator" + std::to_string(i) + ".log";
     const uint64_t offset = FileSizeOrZero(log);  // the log is appended to across restarts
     std::vector<std::string> args = AviaryArgs(options);
-    args.insert(args.end(), {"coordinator", "--listen", c.address(), "--metadata", metadata});
+    args.insert(args.end(), {"coordinator", "--listen", c.address(), "--metadata", metadata, "--http",
+                             "127.0.0.1:" + std::to_string(c.http_port)});
     ASSIGN_OR_RETURN(ProcessRef proc, Spawn(args, log, &c.proc));
     started.push_back({proc, log, offset, "the coordinator on " + c.address()});
   }

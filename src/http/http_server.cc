@@ -74,7 +74,7 @@ void HttpServer::AddCoordinatorRoutes(StatusSource* source) {
   s.Get("/style.css", [](const httplib::Request&, httplib::Response& res) { res.set_content(kStyleCss, "text/css"); });
   s.Get("/api/jobs", [source](const httplib::Request& req, httplib::Response& res) {
     const std::string filter = req.get_param_value("state");
-    if (!IsStateFilter(filter)) return Error(res, InvalidArgument("unknown state filter '" + filter + "'"));
+    if (!rpc::IsStateFilter(filter)) return Error(res, InvalidArgument("unknown state filter '" + filter + "'"));
     StatusOr<std::vector<rpc::JobStatus>> jobs = source->Jobs(false);
     if (!jobs.ok()) return Error(res, jobs.status());
     res.set_content(Dump(JobListJson(*jobs, filter, source->NowUnix())), kJson);

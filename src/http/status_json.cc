@@ -9,19 +9,12 @@
 namespace aviary::http {
 namespace {
 
-bool Ended(rpc::JobState s) { return s == rpc::SUCCEEDED || s == rpc::FAILED || s == rpc::CANCELLED; }
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // The job without its tasks, plus what every page wants computed once here.
 nlohmann::json Summary(const rpc::JobStatus& job, double now_unix) {
   rpc::JobStatus head = job;
   head.clear_tasks();
   nlohmann::json out = ProtoToJson(head);
-  out["ended"] = Ended(job.state());
+  out["ended"] = rpc::IsEnded(job.state());
   const double end = job.end_unix() > 0 ? job.end_unix() : now_unix;
   out["elapsed_s"] = job.submit_unix() > 0 ? std::max(0.0, end - job.submit_unix()) : 0.0;
   nlohmann::json counters = nlohmann::json::object();
@@ -84,27 +77,10 @@ nlohmann::json Locality(const rpc::JobStatus& job) {
 
 }  // namespace
 
-bool IsStateFilter(const std::string& filter) {
-  const std::string f = Lower(filter);
-  if (f.empty() || f == "all" || f == "running" || f == "finished") return true;
-  for (int s = rpc::JobState_MIN; s <= rpc::JobState_MAX; ++s) {
-    if (rpc::JobState_IsValid(s) && Lower(rpc::JobState_Name(static_cast<rpc::JobState>(s))) == f) return true;
-  }
-  return false;
-}
-
-bool MatchesStateFilter(rpc::JobState state, const std::string& filter) {
-  const std::string f = Lower(filter);
-  if (f.empty() || f == "all") return true;
-  if (f == "running") return !Ended(state);
-  if (f == "finished") return Ended(state);
-  return Lower(rpc::JobState_Name(state)) == f;
-}
-
 nlohmann::json JobListJson(const std::vector<rpc::JobStatus>& jobs, const std::string& filter, double now_unix) {
   nlohmann::json out = nlohmann::json::array();
   for (auto it = jobs.rbegin(); it != jobs.rend(); ++it) {
-    if (MatchesStateFilter(it->state(), filter)) out.push_back(Summary(*it, now_unix));
+    if (rpc::MatchesStateFilter(it->state(), filter)) out.push_back(Summary(*it, now_unix));
   }
   return out;
 }

@@ -11,17 +11,11 @@
 #include <nlohmann/json.hpp>
 
 #include "rpc/aviary.pb.h"
+#include "rpc/job_states.h"
 
 namespace aviary::http {
 
-// Whether a job in `state` matches the `state` query parameter of /api/jobs: "" or "all",
-// "running" (not ended), "finished" (ended in any way), or one state's name in any case
-// ("succeeded", "failed", "cancelled", "mapping", ...).
-bool MatchesStateFilter(rpc::JobState state, const std::string& filter);
-// True for a filter MatchesStateFilter understands.
-bool IsStateFilter(const std::string& filter);
-
-// /api/jobs: one summary per job, newest first, without tasks.
+// /api/jobs: one summary per job, newest first, without tasks; `filter` as rpc::MatchesStateFilter.
 nlohmann::json JobListJson(const std::vector<rpc::JobStatus>& jobs, const std::string& filter, double now_unix);
 // /api/jobs/ID: everything in `job` (with its tasks) plus phases (start and end of map, reduce and
 // commit), locality (which worker read which shard, orphans skipped) and counters as a map.

@@ -23,8 +23,8 @@ TEST(StatusJsonTest, ListsNewestFirstAndFiltersByState) {
   EXPECT_EQ(JobListJson(jobs, "running", 20).size(), 1u);
   EXPECT_EQ(JobListJson(jobs, "finished", 20).size(), 2u);
   EXPECT_EQ(JobListJson(jobs, "Failed", 20)[0]["job_id"], "c");
-  EXPECT_TRUE(IsStateFilter("succeeded"));
-  EXPECT_FALSE(IsStateFilter("bogus"));
+  EXPECT_TRUE(rpc::IsStateFilter("succeeded"));
+  EXPECT_FALSE(rpc::IsStateFilter("bogus"));
   EXPECT_EQ(all[1]["elapsed_s"], 10.0);  // still running: up to now
 }
 

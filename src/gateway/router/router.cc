@@ -94,7 +94,8 @@ bool Router::ServeCursorCommand(const Command& command, bson_t* reply) {
   std::vector<int64_t> missing;
   for (int64_t id : ours) {
     if (cursors_.Kill(id)) {
-      BSON_APPEND_INT64(&killed, std::to_string(k++).c_str(), id);
+      const std::string key = std::to_string(k++);  // the macro evaluates its key twice
+      BSON_APPEND_INT64(&killed, key.c_str(), id);
     } else {
       missing.push_back(id);
     }

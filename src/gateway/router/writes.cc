@@ -58,7 +58,9 @@ struct WriteResult {
           errors.emplace_back(index, std::string(out.bytes()));
           failed = true;
         } else {
-          BSON_APPEND_DOCUMENT(upserted.get(), std::to_string(num_upserted++).c_str(), out.get());
+          // The BSON_APPEND macros evaluate the key twice: never put a side effect in it.
+          const std::string key = std::to_string(num_upserted++);
+          BSON_APPEND_DOCUMENT(upserted.get(), key.c_str(), out.get());
         }
       }
     }
