@@ -179,6 +179,7 @@ TEST_F(JobTrackerTest, SameUserErrorTwiceFailsTheJobOnTheSecondAttempt) {
   ASSERT_EQ(r2.assignments_size(), 1);
   EXPECT_EQ(r2.assignments(0).attempt(), 2u);
   Beat(w, 0, {UserError(Failure(r2.assignments(0), "plugin threw in Map: second boom"), "Map", "Map: boom")});
+  tracker_->Tick();
   auto status = tracker_->GetJob(job, true);
   EXPECT_EQ(status->state(), rpc::FAILED);
   EXPECT_NE(status->error().find("map task 0"), std::string::npos) << status->error();
@@ -199,6 +200,7 @@ TEST_F(JobTrackerTest, DifferentUserErrorsAndCrashesKeepTheRetryBudget) {
   EXPECT_EQ(State(job), rpc::MAPPING);
   Beat(w, 0, {UserError(Failure(r3.assignments(0), "plugin threw in Map: b"), "Map", "Map: b")});
   // Three failures, none the same user error twice: the budget of 3 attempts ends the job.
+  tracker_->Tick();
   auto status = tracker_->GetJob(job, true);
   EXPECT_EQ(status->state(), rpc::FAILED);
   EXPECT_NE(status->error().find("failed 3 times"), std::string::npos) << status->error();

@@ -209,13 +209,16 @@ TEST_F(JobTest, ReduceSingleCallsReduceForAKeyWithOneValueAsMongoDB44Does) {
   JobPtr plain = NewJob(params);
   ASSERT_TRUE(plain);
   EXPECT_EQ(Run(plain.get(), docs).at("\"alone\""), "1.0");
+  plain.reset();  // one JavaScript job (one SpiderMonkey context) at a time on a thread
   auto with_flag = params;
   with_flag.emplace("reduce_single", "true");
-  JobPtr single = NewJob(with_flag);
-  ASSERT_TRUE(single);
+  std::string why;
+  JobPtr single = NewJob(with_flag, &why);
+  ASSERT_TRUE(single) << why;
   const auto out = Run(single.get(), docs);
   EXPECT_EQ(out.at("\"alone\""), "{ \"calls\" : 1.0, \"n\" : 1.0 }");
   EXPECT_EQ(out.at("\"many\""), "{ \"calls\" : 1.0, \"n\" : 2.0 }");
+  single.reset();
   std::string error;
   with_flag["reduce_single"] = "yes";
   EXPECT_FALSE(NewJob(with_flag, &error));
