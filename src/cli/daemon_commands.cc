@@ -7,6 +7,7 @@
 #include <climits>
 #include <iostream>
 #include <memory>
+#include <string>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -24,8 +25,14 @@
 namespace aviary::cli {
 namespace {
 
-// Blocks SIGTERM/SIGINT in every thread and runs `on_signal` on a dedicated thread when one
-// arrives. Must be called before any other thread starts.
+// How long a clean stop may take after SIGTERM/SIGINT before the process exits anyway.
+constexpr int kStopGraceSeconds = 10;
+
+// Blocks SIGTERM/SIGINT in every thread and runs `on_signal` on a thread of its own when one
+// arrives. A stop must end the process even when an RPC handler is stuck (in a system call on a
+// file, on a hung peer): if it has not returned within kStopGraceSeconds, or a second signal
+// comes, the process exits at once with status 1. State that matters is in the metadata store
+// or is redone, as after a crash. Must be called before any other thread starts.
 std::thread WatchSignals(std::function<void()> on_signal) {
   sigset_t set;
   sigemptyset(&set);
@@ -36,7 +43,14 @@ std::thread WatchSignals(std::function<void()> on_signal) {
     int sig = 0;
     sigwait(&set, &sig);
     spdlog::info("received signal {}; shutting down", sig);
-    on_signal();
+    std::thread(on_signal).detach();
+    const timespec grace{kStopGraceSeconds, 0};
+    siginfo_t info;
+    const int again = sigtimedwait(&set, &info, &grace);
+    spdlog::error("{}; exiting without a clean shutdown",
+                  again > 0 ? "second signal received" : "shutdown not done after " + std::to_string(kStopGraceSeconds) + " s");
+    spdlog::default_logger()->flush();
+    ::_exit(1);
   });
 }
 

@@ -20,7 +20,10 @@ int ExitCodeFor(const Status& status) {
 }
 
 int Fail(const Status& status) {
-  std::cerr << "aviary: " << status.message() << std::endl;
+  // An error without words would leave the user with "aviary:" alone: say at least its kind.
+  const std::string message = status.message().empty() ? std::string(StatusCodeName(status.code())) + " (no details given)"
+                                                       : status.message();
+  std::cerr << "aviary: " << message << std::endl;
   return ExitCodeFor(status);
 }
 

@@ -9,6 +9,7 @@
 
 #include "client/job_report.h"
 #include "client/progress.h"
+#include "common/utf8.h"
 #include "rpc/grpc_util.h"
 
 namespace aviary::client {
@@ -21,6 +22,16 @@ constexpr auto kRpcTimeout = std::chrono::seconds(30);
 CoordinatorClient::CoordinatorClient(const std::string& addresses, rpc::ChannelFactory* channels)
     : address_(addresses), pool_(addresses, channels) {}
 
+namespace {
+
+// A job id that protobuf cannot send would reach the coordinator as an unparseable request.
+Status CheckJobId(const std::string& job_id) {
+  if (IsValidUtf8(job_id)) return Status::OK();
+  return NotFound("no job " + ToValidUtf8(job_id) + " (job ids look like job-YYYYMMDD-HHMMSS-xxxxx)");
+}
+
+}  // namespace
+
 StatusOr<std::string> CoordinatorClient::Submit(const rpc::SubmitJobRequest& request) {
   rpc::SubmitJobResponse response;
   // Planning a big input takes a while.
@@ -31,6 +42,7 @@ StatusOr<std::string> CoordinatorClient::Submit(const rpc::SubmitJobRequest& req
 }
 
 StatusOr<rpc::JobStatus> CoordinatorClient::GetJob(const std::string& job_id, bool with_tasks) {
+  RETURN_IF_ERROR(CheckJobId(job_id));
   rpc::GetJobRequest request;
   request.set_job_id(job_id);
   request.set_with_tasks(with_tasks);
@@ -50,6 +62,7 @@ StatusOr<std::vector<rpc::JobStatus>> CoordinatorClient::ListJobs() {
 }
 
 Status CoordinatorClient::Cancel(const std::string& job_id) {
+  RETURN_IF_ERROR(CheckJobId(job_id));
   rpc::CancelJobRequest request;
   request.set_job_id(job_id);
   rpc::CancelJobResponse response;
@@ -65,8 +78,8 @@ StatusOr<rpc::ClusterStatusResponse> CoordinatorClient::ClusterStatus() {
     grpc::ClientContext context;
     rpc::PrepareContext(&context, kRpcTimeout);
     rpc::ClusterStatusResponse response;
-    Status s = rpc::FromGrpc(pool_.stub(i).ClusterStatus(&context, rpc::ClusterStatusRequest(), &response),
-                             "coordinator " + pool_.address(i));
+    Status s = FromCoordinator(pool_.stub(i).ClusterStatus(&context, rpc::ClusterStatusRequest(), &response),
+                               pool_.address(i));
     if (s.ok() && response.active()) return response;
     if (s.ok() || !last.ok()) last = s.ok() ? StatusOr<rpc::ClusterStatusResponse>(response) : StatusOr<rpc::ClusterStatusResponse>(s);
   }
@@ -74,6 +87,7 @@ StatusOr<rpc::ClusterStatusResponse> CoordinatorClient::ClusterStatus() {
 }
 
 Status CoordinatorClient::ReadOutput(const std::string& job_id, std::FILE* out) {
+  RETURN_IF_ERROR(CheckJobId(job_id));
   rpc::ReadOutputRequest request;
   request.set_job_id(job_id);
   uint64_t written = 0;

@@ -17,6 +17,17 @@ bool IsFailoverError(const Status& status) {
   return status.code() == StatusCode::kUnavailable || status.code() == StatusCode::kDeadlineExceeded;
 }
 
+Status FromCoordinator(const grpc::Status& status, const std::string& address) {
+  Status s = rpc::FromGrpc(status, "coordinator " + address);
+  if (s.ok()) return s;
+  const std::string detail = StatusCodeName(s.code()) + std::string(s.message().empty() ? "" : ": " + s.message());
+  if (s.code() == StatusCode::kUnimplemented) {
+    return Unavailable(address + " is not an Aviary coordinator (" + detail + ")");
+  }
+  if (s.message().empty()) return Status(s.code(), "coordinator " + address + " answered " + detail + " without a message");
+  return s;
+}
+
 CoordinatorPool::CoordinatorPool(const std::string& addresses, rpc::ChannelFactory* channels)
     : addresses_(ParseAddressList(addresses)) {
   if (addresses_.empty()) addresses_.push_back(addresses);

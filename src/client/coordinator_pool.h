@@ -27,6 +27,12 @@ std::vector<std::string> ParseAddressList(const std::string& addresses);
 // unreachable one fails with UNAVAILABLE or DEADLINE_EXCEEDED.
 bool IsFailoverError(const Status& status);
 
+// A coordinator call's outcome as a Status that always says what went wrong and where: a server
+// that does not know the call (UNIMPLEMENTED: a worker's shuffle port, another gRPC service) is
+// "ADDRESS is not an Aviary coordinator" (Unavailable, so a list moves on to its next address),
+// and an answer without a message names its code and the address.
+Status FromCoordinator(const grpc::Status& status, const std::string& address);
+
 class CoordinatorPool {
  public:
   // A list without entries is taken as one address as written (whose calls then fail).
@@ -52,7 +58,7 @@ class CoordinatorPool {
     for (size_t i = 0; i < stubs_.size(); ++i) {
       grpc::ClientContext context;
       rpc::PrepareContext(&context, timeout);
-      last = rpc::FromGrpc(call(current(), &context), "coordinator " + current_address());
+      last = FromCoordinator(call(current(), &context), current_address());
       if (!IsFailoverError(last)) return last;
       Next();
     }

@@ -5,6 +5,7 @@
 #include "client/plugin_check.h"
 #include "common/env.h"
 #include "plugin/plugin.h"
+#include "rpc/utf8.h"
 #include "storage/registry.h"
 
 namespace aviary::client {
@@ -67,6 +68,8 @@ StatusOr<rpc::SubmitJobRequest> BuildSubmission(const JobOptions& flags) {
   spec.set_overwrite(flags.overwrite);
   spec.set_max_attempts(flags.max_attempts);
   spec.set_skip_bad_records(flags.skip_bad_records);
+  // The coordinator could not even parse a request with such a field: say which one here.
+  RETURN_IF_ERROR(rpc::CheckUtf8(spec).WithContext("the job cannot be submitted"));
   return request;
 }
 

@@ -40,6 +40,12 @@ class RandomAccessFile {
   virtual Status Read(uint64_t offset, size_t n, char* scratch, std::string_view* result) const = 0;
 };
 
+// What a path names, as stat(2) sees it (symlinks followed).
+enum class FileKind { kRegular, kDirectory, kFifo, kSocket, kCharDevice, kBlockDevice, kOther };
+
+// "regular file", "directory", "FIFO", "socket", "character device", ...: for messages.
+const char* FileKindName(FileKind kind);
+
 class Env {
  public:
   virtual ~Env() = default;
@@ -52,6 +58,11 @@ class Env {
 
   virtual bool FileExists(const std::string& path) = 0;
   virtual StatusOr<uint64_t> GetFileSize(const std::string& path) = 0;
+  // Never opens the file, so a FIFO or device cannot block the caller.
+  virtual StatusOr<FileKind> GetFileKind(const std::string& path) = 0;
+  // `path` made absolute, with symlinks, "." and ".." resolved in the part that exists and the
+  // rest appended as written (std::filesystem::weakly_canonical).
+  virtual StatusOr<std::string> CanonicalPath(const std::string& path) = 0;
   // Atomically replaces `to` with `from` (POSIX rename).
   virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
   virtual Status DeleteFile(const std::string& path) = 0;
@@ -79,6 +90,8 @@ class EnvWrapper : public Env {
   StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& p) override { return target_->NewRandomAccessFile(p); }
   bool FileExists(const std::string& p) override { return target_->FileExists(p); }
   StatusOr<uint64_t> GetFileSize(const std::string& p) override { return target_->GetFileSize(p); }
+  StatusOr<FileKind> GetFileKind(const std::string& p) override { return target_->GetFileKind(p); }
+  StatusOr<std::string> CanonicalPath(const std::string& p) override { return target_->CanonicalPath(p); }
   Status RenameFile(const std::string& f, const std::string& t) override { return target_->RenameFile(f, t); }
   Status DeleteFile(const std::string& p) override { return target_->DeleteFile(p); }
   Status CreateDirs(const std::string& p) override { return target_->CreateDirs(p); }

@@ -160,6 +160,27 @@ class PosixEnv : public Env {
     return static_cast<uint64_t>(st.st_size);
   }
 
+  StatusOr<FileKind> GetFileKind(const std::string& path) override {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("stat", path, errno);
+    if (S_ISREG(st.st_mode)) return FileKind::kRegular;
+    if (S_ISDIR(st.st_mode)) return FileKind::kDirectory;
+    if (S_ISFIFO(st.st_mode)) return FileKind::kFifo;
+    if (S_ISSOCK(st.st_mode)) return FileKind::kSocket;
+    if (S_ISCHR(st.st_mode)) return FileKind::kCharDevice;
+    if (S_ISBLK(st.st_mode)) return FileKind::kBlockDevice;
+    return FileKind::kOther;
+  }
+
+  StatusOr<std::string> CanonicalPath(const std::string& path) override {
+    std::error_code ec;
+    std::filesystem::path p = std::filesystem::weakly_canonical(std::filesystem::absolute(path, ec), ec);
+    if (ec) return ErrnoStatus("resolving", path, ec.value());
+    std::string out = p.lexically_normal().string();
+    while (out.size() > 1 && out.back() == '/') out.pop_back();  // "dir/" and "dir" are one place
+    return out;
+  }
+
   Status RenameFile(const std::string& from, const std::string& to) override {
     if (::rename(from.c_str(), to.c_str()) != 0) return ErrnoStatus("renaming " + from + " to", to, errno);
     return Status::OK();
@@ -236,6 +257,19 @@ class PosixEnv : public Env {
 Env* Env::Default() {
   static PosixEnv* env = new PosixEnv();
   return env;
+}
+
+const char* FileKindName(FileKind kind) {
+  switch (kind) {
+    case FileKind::kRegular: return "regular file";
+    case FileKind::kDirectory: return "directory";
+    case FileKind::kFifo: return "FIFO";
+    case FileKind::kSocket: return "socket";
+    case FileKind::kCharDevice: return "character device";
+    case FileKind::kBlockDevice: return "block device";
+    case FileKind::kOther: break;
+  }
+  return "special file";
 }
 
 Status ReadFileToString(Env* env, const std::string& path, std::string* contents) {

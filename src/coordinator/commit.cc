@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/utf8.h"
+
 namespace aviary::coordinator {
 namespace {
 
@@ -60,7 +62,7 @@ void ApplyFinishResult(ClusterState& state, const FinishWork& w, const Status& r
     spdlog::info("job {} succeeded; output in {}", job.id, job.output->Describe());
   } else {
     job.SetPhase(JobPhase::kFailed);
-    job.error = "committing the output failed: " + result.ToString();
+    job.error = ToValidUtf8("committing the output failed: " + result.ToString());
     spdlog::error("job {}: {}", job.id, job.error);
   }
 }

@@ -14,6 +14,7 @@
 #include "coordinator/scheduler.h"
 #include "coordinator/status_report.h"
 #include "coordinator/worker_reports.h"
+#include "rpc/utf8.h"
 
 namespace aviary::coordinator {
 
@@ -93,8 +94,15 @@ rpc::HeartbeatResponse JobTracker::HeartbeatLocked(const rpc::HeartbeatRequest& 
   const double now_unix = NowUnix();
   ApplyHeartbeat(state_, worker, request, now_us, now_unix, &response);
   AssignTasks(state_, worker, request.free_slots(), [&](Job& job, Task& task) {
-    *response.add_assignments() = StartAttempt(job, task, worker, now_us, now_unix);
+    rpc::TaskSpec spec = StartAttempt(job, task, worker, now_us, now_unix);
     state_.MarkDirty(job);
+    // A spec the worker could not parse would fail this heartbeat and every later one: the job
+    // fails (ending the attempt just started) instead of waiting forever.
+    if (Status s = rpc::CheckUtf8(spec); !s.ok()) {
+      FailJob(job, "cannot send " + task.Name() + " to a worker: " + s.message(), now_unix);
+      return;
+    }
+    *response.add_assignments() = std::move(spec);
   });
   for (const auto& [id, job] : state_.jobs) {
     if (job->finished() && worker.cleaned_jobs.insert(id).second) response.add_finished_jobs(id);
@@ -216,6 +224,7 @@ rpc::ClusterStatusResponse JobTracker::ClusterStatus() {
   std::lock_guard<std::mutex> lock(mu_);
   rpc::ClusterStatusResponse response;
   response.set_active(true);
+  response.set_term(term_);  // the lease term this coordinator acts under (as its log says)
   for (const auto& [id, w] : state_.workers) FillWorkerInfo(*w, response.add_workers());
   return response;
 }

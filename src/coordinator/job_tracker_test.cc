@@ -316,6 +316,50 @@ TEST_F(JobTrackerTest, SubmitRejectsMissingInput) {
   EXPECT_NE(id.status().message().find("nothing"), std::string::npos) << id.status().message();
 }
 
+// Protobuf strings must be UTF-8: a spec no worker could parse would leave the job mapping forever.
+TEST_F(JobTrackerTest, SubmitRefusesAJobItCouldNotSendToWorkers) {
+  rpc::JobSpec spec;
+  spec.set_plugin("wordcount");
+  spec.set_input_uri("files:" + (dir_ / "in" / "*.txt").string());
+  spec.set_output_uri("files:" + (dir_ / "out").string());
+  (*spec.mutable_params())["greeting"] = "caf\xE9";
+  StatusOr<std::string> id = tracker_->Submit(spec);
+  ASSERT_EQ(id.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(id.status().message().find("cannot be sent to workers"), std::string::npos) << id.status().message();
+  EXPECT_NE(id.status().message().find("params"), std::string::npos) << id.status().message();
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "out"));
+}
+
+TEST_F(JobTrackerTest, SubmitRefusesAnOutputOverItsInput) {
+  rpc::JobSpec spec;
+  spec.set_plugin("wordcount");
+  spec.set_input_uri("files:" + (dir_ / "in" / "*.txt").string());
+  spec.set_output_uri("files:" + (dir_ / "in").string());
+  StatusOr<std::string> id = tracker_->Submit(spec);
+  ASSERT_EQ(id.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(id.status().message().find("is the input's directory"), std::string::npos) << id.status().message();
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "in" / "_temporary"));
+}
+
+// The net under planning: a task spec that cannot be sent fails its job with a message.
+TEST_F(JobTrackerTest, ATaskSpecThatCannotBeSentFailsTheJob) {
+  std::string bad = AddWorker("host-\xFF:1");  // reduce specs carry the map workers' addresses
+  std::string job = SubmitJob(1, 1);
+  auto r = Beat(bad, 1);
+  ASSERT_EQ(r.assignments_size(), 1);
+  r = Beat(bad, 1, {Success(r.assignments(0))});
+  EXPECT_EQ(r.assignments_size(), 0);
+  tracker_->Tick();
+  auto status = tracker_->GetJob(job, true);
+  EXPECT_EQ(status->state(), rpc::FAILED);
+  EXPECT_NE(status->error().find("cannot send reduce"), std::string::npos) << status->error();
+}
+
+TEST_F(JobTrackerTest, ClusterStatusReportsTheTerm) {
+  JobTracker tracker(&env_, options_, nullptr, 7);
+  EXPECT_EQ(tracker.ClusterStatus().term(), 7u);
+}
+
 TEST_F(JobTrackerTest, CancelStopsAssigningAndAborts) {
   std::string w = AddWorker("127.0.0.1:1");
   std::string job = SubmitJob(2, 1);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "coordinator/defaults.h"
+#include "rpc/utf8.h"
 #include "storage/input.h"
 
 namespace aviary::coordinator {
@@ -19,9 +20,28 @@ Status ApplyDefaults(rpc::JobSpec& spec, const std::string& job_id, const Tracke
   return Status::OK();
 }
 
-StatusOr<std::vector<rpc::InputSplit>> PlanInput(const rpc::JobSpec& spec, uint32_t live_slots, Env* env) {
+struct PlannedInput {
+  std::vector<rpc::InputSplit> splits;
+  InputFootprint footprint;
+};
+
+StatusOr<PlannedInput> PlanInput(const rpc::JobSpec& spec, uint32_t live_slots, Env* env) {
   ASSIGN_OR_RETURN(auto input, InputFormat::ForJob(spec, env));
-  return input->PlanSplits({spec.map_tasks(), live_slots});
+  PlannedInput planned;
+  ASSIGN_OR_RETURN(planned.splits, input->PlanSplits({spec.map_tasks(), live_slots}));
+  planned.footprint = input->Footprint();
+  return planned;
+}
+
+// Refuses a job whose tasks could not be sent to a worker (protobuf strings must be UTF-8): it
+// would otherwise wait forever for tasks no worker can receive.
+Status CheckSendable(const rpc::JobSpec& spec, const std::vector<rpc::InputSplit>& splits) {
+  RETURN_IF_ERROR(rpc::CheckUtf8(spec).WithContext("the job cannot be sent to workers"));
+  for (const rpc::InputSplit& split : splits) {
+    RETURN_IF_ERROR(rpc::CheckUtf8(split).WithContext("input split " + std::to_string(split.index()) +
+                                                     " cannot be sent to workers"));
+  }
+  return Status::OK();
 }
 
 void AddTasks(Job& job, std::vector<rpc::InputSplit> splits) {
@@ -45,12 +65,17 @@ void AddTasks(Job& job, std::vector<rpc::InputSplit> splits) {
 StatusOr<std::unique_ptr<Job>> PlanJob(rpc::JobSpec spec, const std::string& job_id, uint32_t live_slots,
                                        const TrackerOptions& options, Env* env) {
   RETURN_IF_ERROR(ApplyDefaults(spec, job_id, options));
-  ASSIGN_OR_RETURN(std::vector<rpc::InputSplit> splits, PlanInput(spec, live_slots, env));
+  RETURN_IF_ERROR(rpc::CheckUtf8(spec).WithContext("the job cannot be sent to workers"));
+  ASSIGN_OR_RETURN(PlannedInput input, PlanInput(spec, live_slots, env));
+  std::vector<rpc::InputSplit> splits = std::move(input.splits);
   ASSIGN_OR_RETURN(auto output, OutputFormat::ForJob(spec, env));
+  // Every kind of job (plugins, built-ins, JavaScript, the mapReduce command) is planned here.
+  RETURN_IF_ERROR(output->CheckSparesInput(input.footprint));
   ASSIGN_OR_RETURN(std::vector<rpc::InputSplit> extra, output->ExtraInputSplits());
   for (auto& split : extra) splits.push_back(std::move(split));
   for (uint32_t i = 0; i < splits.size(); ++i) splits[i].set_index(i);
   if (spec.reduce_tasks() == 0) spec.set_reduce_tasks(std::max<uint32_t>(1, live_slots));
+  RETURN_IF_ERROR(CheckSendable(spec, splits));
   RETURN_IF_ERROR(output->SetupJob(job_id));
 
   auto job = std::make_unique<Job>();

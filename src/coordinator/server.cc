@@ -5,6 +5,7 @@
 #include "rpc/auth.h"
 #include "rpc/aviary.grpc.pb.h"
 #include "rpc/grpc_util.h"
+#include "rpc/utf8.h"
 
 namespace aviary::coordinator {
 
@@ -47,6 +48,7 @@ class CoordinatorServer::Service final : public rpc::Coordinator::Service {
   grpc::Status GetJob(grpc::ServerContext* ctx, const rpc::GetJobRequest* request, rpc::JobStatus* response) override {
     return Run(ctx, "GetJob", [&](JobTracker& t) {
       ASSIGN_OR_RETURN(*response, t.GetJob(request->job_id(), request->with_tasks()));
+      rpc::RepairUtf8(response);  // an unparseable reply would hide the job from its client
       return Status::OK();
     });
   }
@@ -54,6 +56,7 @@ class CoordinatorServer::Service final : public rpc::Coordinator::Service {
   grpc::Status ListJobs(grpc::ServerContext* ctx, const rpc::ListJobsRequest*, rpc::ListJobsResponse* response) override {
     return Run(ctx, "ListJobs", [&](JobTracker& t) {
       for (auto& job : t.ListJobs()) *response->add_jobs() = std::move(job);
+      rpc::RepairUtf8(response);
       return Status::OK();
     });
   }

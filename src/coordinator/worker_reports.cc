@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/utf8.h"
+
 namespace aviary::coordinator {
 namespace {
 
@@ -166,7 +168,7 @@ void FailJob(Job& job, const std::string& error, double now_unix) {
     return;
   }
   spdlog::error("job {} failed: {}", job.id, error);
-  job.error = error;
+  job.error = ToValidUtf8(error);  // status replies must stay parseable
   job.SetPhase(JobPhase::kFailing);
   job.StopOpenTasks("job failed", now_unix);
 }

@@ -48,6 +48,15 @@ struct InputStats {
   uint64_t orphans_skipped = 0;  // MongoDB: documents in chunks the shard does not own
 };
 
+// What a source reads, in terms its kind's sink understands, so that a sink can refuse a job
+// that would write over its own input (OutputFormat::CheckSparesInput). Paths are canonical
+// (Env::CanonicalPath: symlinks and ".." resolved).
+struct InputFootprint {
+  std::vector<std::string> file_globs;  // files: the glob, its fixed directory part canonical
+  std::vector<std::string> file_dirs;   // files: the directories holding the files it matched
+  std::vector<std::string> collections; // MongoDB: mongo::CollectionKey of each collection read
+};
+
 class InputFormat {
  public:
   virtual ~InputFormat() = default;
@@ -63,6 +72,10 @@ class InputFormat {
   // location, estimated_bytes, description). Fails with a clear message when the input does not
   // exist or cannot be read.
   virtual StatusOr<std::vector<rpc::InputSplit>> PlanSplits(const PlanContext& context) = 0;
+
+  // What this source reads. REQUIRES: PlanSplits succeeded (a files: input names the
+  // directories of the files it matched).
+  virtual InputFootprint Footprint() const { return {}; }
 
   // Reads every record of `split` into `sink`.
   virtual Status ReadSplit(const rpc::InputSplit& split, RecordSink* sink, InputStats* stats) = 0;

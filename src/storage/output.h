@@ -19,6 +19,7 @@
 #include "common/env.h"
 #include "common/status.h"
 #include "rpc/aviary.pb.h"
+#include "storage/input.h"
 
 namespace aviary {
 
@@ -55,6 +56,10 @@ class OutputFormat {
   // REQUIRES: exactly one entry per partition, each the output of a successful attempt.
   virtual Status CommitJob(const std::string& job_id, const std::vector<CommittedPartition>& winners) = 0;
   virtual Status AbortJob(const std::string& job_id) = 0;
+  // Refuses (InvalidArgument, naming both) a job whose output would land on its input: part
+  // files among the input files, or a collection replaced while it is read. Called by the
+  // coordinator at planning for every job, before SetupJob changes anything.
+  virtual Status CheckSparesInput(const InputFootprint& /*input*/) const { return Status::OK(); }
   // Inputs the job must read besides its own: for MongoDB's out mode "reduce", the existing
   // result collection as a passthrough split, so old and new values meet in the reduce.
   // Called once by the coordinator at submission.

@@ -16,6 +16,7 @@
 
 #include "plugin/plugin.h"
 #include "rpc/grpc_util.h"
+#include "rpc/utf8.h"
 #include "shuffle/map_output.h"
 #include "shuffle/reduce.h"
 #include "storage/input.h"
@@ -323,6 +324,7 @@ int TaskRunnerMain(const std::string& work_dir, uint32_t cpu_limit_seconds) {
     // the result (and the error in it) nor fails the attempts that come after this one.
     for (const char* scratch : {"/spill", "/segments", "/output"}) (void)env->DeleteRecursively(work_dir + scratch);
   }
+  rpc::RepairUtf8(&result);  // user code's error text may hold any bytes; the worker must parse it
   Status s = WriteFileAtomically(env, work_dir + "/result.pb", result.SerializeAsString());
   if (!s.ok()) {
     std::fprintf(stderr, "cannot write task result: %s\n", s.ToString().c_str());

@@ -11,6 +11,7 @@
 #include "common/subprocess.h"
 #include "plugin/plugin.h"
 #include "rpc/grpc_util.h"
+#include "rpc/utf8.h"
 #include "worker/layout.h"
 
 namespace aviary::worker {
@@ -63,7 +64,7 @@ Status WorkerDaemon::Register(int64_t deadline_us) {
     grpc::ClientContext context;
     rpc::PrepareContext(&context, std::chrono::seconds(5));
     rpc::RegisterWorkerResponse response;
-    last = rpc::FromGrpc(coordinator().RegisterWorker(&context, request, &response), coordinator_address());
+    last = client::FromCoordinator(coordinator().RegisterWorker(&context, request, &response), coordinator_address());
     if (last.ok() && response.term() < max_term_) last = Unavailable(coordinator_address() + " is a stale coordinator");
     if (last.ok()) {
       max_term_ = response.term();
@@ -125,11 +126,14 @@ bool WorkerDaemon::HeartbeatOnce() {
   }
   for (const auto& result : finished_) *request.add_finished() = result;
   request.set_term(max_term_);
+  // Errors carry user code's output and file names: bytes that are not UTF-8 would make the
+  // coordinator refuse every heartbeat of this worker from now on.
+  rpc::RepairUtf8(&request);
 
   grpc::ClientContext context;
   rpc::PrepareContext(&context, std::chrono::seconds(5));
   rpc::HeartbeatResponse response;
-  Status s = rpc::FromGrpc(coordinator().Heartbeat(&context, request, &response), coordinator_address());
+  Status s = client::FromCoordinator(coordinator().Heartbeat(&context, request, &response), coordinator_address());
   if (s.ok() && response.term() < max_term_) s = Unavailable(coordinator_address() + " is a stale coordinator");
   metrics_->Heartbeat(s.ok(), env_->NowMicros(), s.ok() ? response.term() : 0);
   if (!s.ok()) {
@@ -205,7 +209,7 @@ StatusOr<std::string> WorkerDaemon::EnsurePlugin(const rpc::JobSpec& job) {
   std::string library;
   rpc::DataChunk chunk;
   while (reader->Read(&chunk)) library += chunk.data();
-  RETURN_IF_ERROR(rpc::FromGrpc(reader->Finish(), coordinator_address()).WithContext("fetching plugin " + sha));
+  RETURN_IF_ERROR(client::FromCoordinator(reader->Finish(), coordinator_address()).WithContext("fetching plugin " + sha));
   RETURN_IF_ERROR(env_->CreateDirs(dir));
   RETURN_IF_ERROR(WriteFileAtomically(env_, path, library));
   ASSIGN_OR_RETURN(std::string actual, Sha256File(path, env_));

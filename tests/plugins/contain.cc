@@ -6,6 +6,8 @@
 //   fork   leaves a child in its process group and a setsid() grandchild behind (pids appended
 //          to `pidfile`), then counts words normally
 //   flood  writes `mb` MiB to stdout, a last line to stderr, and aborts
+//   badstderr  writes bytes that are not UTF-8 to stderr and aborts (for test_hostile_input.py)
+//   badsetup   refuses in Setup with an error holding bytes that are not UTF-8
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -73,10 +75,14 @@ std::string Probe() {
 
 class ContainmentProbe : public aviary::Job {
  public:
-  bool Setup(const aviary::Params& params, std::string*) override {
+  bool Setup(const aviary::Params& params, std::string* error) override {
     mode_ = std::string(params.Get("mode", "probe"));
     mb_ = std::atoi(std::string(params.Get("mb", "64")).c_str());
     pidfile_ = std::string(params.Get("pidfile", ""));
+    if (mode_ == "badsetup") {
+      *error = "refused: \xFF\xFE not UTF-8";
+      return false;
+    }
     return true;
   }
 
@@ -108,6 +114,10 @@ class ContainmentProbe : public aviary::Job {
       for (;;) asm volatile("");  // a loop the compiler must keep
     } else if (mode_ == "fork") {
       Fork();
+    } else if (mode_ == "badstderr") {
+      const char bad[] = "bad bytes \xFF\xFE\xC0 end\n";
+      (void)!::write(2, bad, sizeof bad - 1);
+      std::abort();
     } else if (mode_ == "flood") {
       const std::string block(1 << 20, 'x');
       for (int i = 0; i < mb_; ++i) (void)!::write(1, block.data(), block.size());

@@ -7,6 +7,7 @@
 
 #include "storage/files/jsonl.h"
 #include "storage/files/line_reader.h"
+#include "storage/files/overlap.h"
 #include "storage/files/split_planner.h"
 
 namespace aviary {
@@ -34,10 +35,13 @@ class FilesInput : public InputFormat {
       : glob_(std::move(glob)), options_(std::move(options)), env_(env) {}
 
   StatusOr<std::vector<rpc::InputSplit>> PlanSplits(const PlanContext& context) override;
+  InputFootprint Footprint() const override { return footprint_; }
   Status ReadSplit(const rpc::InputSplit& split, RecordSink* sink, InputStats* stats) override;
 
  private:
   StatusOr<InputFile> CheckFile(const std::string& path);
+  // Adds the canonical directory of `path` to the footprint (once).
+  void NoteDirectoryOf(const std::string& path);
   // Reads one range; sets `*stopped` when the sink asked to stop.
   Status ReadRange(const files::FileRange& range, RecordSink* sink, InputStats* stats, bool* stopped);
   // Hands one JSON line to the sink as a record; false when the sink asks to stop.
@@ -50,15 +54,19 @@ class FilesInput : public InputFormat {
   std::unique_ptr<char[]> scratch_;  // read buffer, allocated on first use
   std::string bson_;                 // the current JSON line as BSON
   std::string json_error_;
+  InputFootprint footprint_;         // filled by PlanSplits
 };
 
 StatusOr<std::vector<rpc::InputSplit>> FilesInput::PlanSplits(const PlanContext& context) {
   ASSIGN_OR_RETURN(std::vector<std::string> paths, env_->Glob(glob_));
   if (paths.empty()) return NotFound("no input files match " + glob_);
+  footprint_ = InputFootprint();
+  footprint_.file_globs.push_back(CanonicalGlob(env_, glob_));
   std::vector<InputFile> files;
   uint64_t total = 0;
   for (const std::string& path : paths) {
     ASSIGN_OR_RETURN(InputFile file, CheckFile(path));
+    NoteDirectoryOf(path);
     total += file.size;
     files.push_back(std::move(file));
   }
@@ -66,16 +74,31 @@ StatusOr<std::vector<rpc::InputSplit>> FilesInput::PlanSplits(const PlanContext&
   return CutIntoSplits(files, SplitCount(total, desired));
 }
 
-// Fails now, naming the file, rather than in a map task later.
+// Fails now, naming the file, rather than in a map task later. Only stat(2) before the file is
+// known to be regular: opening a FIFO blocks until a writer comes, a device may never end.
 StatusOr<InputFile> FilesInput::CheckFile(const std::string& path) {
-  if (env_->GetChildren(path).ok()) {
+  StatusOr<FileKind> kind = env_->GetFileKind(path);
+  if (!kind.ok()) return kind.status().WithContext("cannot read input");
+  if (*kind == FileKind::kDirectory) {
     return InvalidArgument("input " + path + " is a directory; match the files in it instead, e.g. files:" + path + "/*");
+  }
+  if (*kind != FileKind::kRegular) {
+    return InvalidArgument("input " + path + " is a " + FileKindName(*kind) + ", not a regular file; only regular files can be read");
   }
   StatusOr<uint64_t> size = env_->GetFileSize(path);
   if (!size.ok()) return size.status().WithContext("cannot read input");
   StatusOr<std::unique_ptr<SequentialFile>> file = env_->NewSequentialFile(path);
   if (!file.ok()) return file.status().WithContext("cannot read input");
   return InputFile{path, *size};
+}
+
+void FilesInput::NoteDirectoryOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  StatusOr<std::string> canonical = env_->CanonicalPath(dir);
+  if (!canonical.ok()) return;  // it was just listed: the glob check still covers it
+  std::vector<std::string>& dirs = footprint_.file_dirs;
+  if (std::find(dirs.begin(), dirs.end(), *canonical) == dirs.end()) dirs.push_back(*canonical);
 }
 
 Status FilesInput::ReadSplit(const rpc::InputSplit& split, RecordSink* sink, InputStats* stats) {

@@ -83,6 +83,39 @@ TEST_F(FilesInputTest, DirectoryIsRefused) {
       << splits.status().message();
 }
 
+// Opening a FIFO blocks until a writer comes: planning must only stat it (this test would hang).
+TEST_F(FilesInputTest, FifoAndSocketAreRefusedWithoutOpeningThem) {
+  WriteTestFile(dir_.Join("a.txt"), "x\n");
+  ASSERT_EQ(::mkfifo(dir_.Join("b.txt").c_str(), 0644), 0);
+  StatusOr<std::vector<rpc::InputSplit>> splits = Input(dir_.Join("*.txt"))->PlanSplits({1});
+  ASSERT_EQ(splits.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(splits.status().message().find(dir_.Join("b.txt") + " is a FIFO, not a regular file"), std::string::npos)
+      << splits.status().message();
+  splits = Input("/dev/null")->PlanSplits({1});
+  ASSERT_EQ(splits.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(splits.status().message().find("/dev/null is a character device"), std::string::npos)
+      << splits.status().message();
+}
+
+// A name that is not UTF-8 travels byte for byte in the split and is shown escaped.
+TEST_F(FilesInputTest, FileNameThatIsNotUtf8IsReadAndDescribedEscaped) {
+  const std::string name = dir_.Join("caf\xE9.txt");
+  WriteTestFile(name, "hello\n");
+  StatusOr<std::vector<rpc::InputSplit>> splits = Input(dir_.Join("*.txt"))->PlanSplits({1});
+  ASSERT_TRUE(splits.ok()) << splits.status().ToString();
+  ASSERT_EQ(splits->size(), 1u);
+  EXPECT_NE((*splits)[0].description().find("caf\\xE9.txt"), std::string::npos) << (*splits)[0].description();
+  std::string wire;
+  ASSERT_TRUE((*splits)[0].SerializeToString(&wire));
+  rpc::InputSplit parsed;
+  ASSERT_TRUE(parsed.ParseFromString(wire));  // what a worker does with its task spec
+  CollectingSink sink;
+  InputStats stats;
+  ASSERT_TRUE(Input(dir_.Join("*.txt"))->ReadSplit(parsed, &sink, &stats).ok());
+  ASSERT_EQ(sink.lines.size(), 1u);
+  EXPECT_EQ(sink.lines[0], (Line{name, 0, "hello"}));
+}
+
 TEST_F(FilesInputTest, UnreadableFileIsNamedAtPlanning) {
   WriteTestFile(dir_.Join("a.txt"), "x\n");
   WriteTestFile(dir_.Join("b.txt"), "y\n");

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "storage/files/json_writer.h"
+#include "storage/files/overlap.h"
 
 namespace aviary {
 namespace {
@@ -79,6 +80,9 @@ class FilesOutput : public OutputFormat {
     return files;
   }
   std::string Describe() const override { return "files:" + dir_; }
+  Status CheckSparesInput(const InputFootprint& input) const override {
+    return CheckFilesOutputSparesInput(env_, dir_, input);
+  }
 
  private:
   std::string TempRoot() const { return dir_ + "/" + kTemporary; }

@@ -4,6 +4,8 @@
 #include <cassert>
 #include <string>
 
+#include "common/utf8.h"
+
 namespace aviary {
 namespace {
 
@@ -73,7 +75,7 @@ std::vector<rpc::InputSplit> CutIntoSplits(const std::vector<InputFile>& files, 
       file_base = file_end;
       ++file;
     }
-    split.set_description(Describe(ranges));
+    split.set_description(ToValidUtf8(Describe(ranges)));  // for people; the payload keeps the bytes
     split.set_payload(ranges.SerializeAsString());
   }
   return splits;

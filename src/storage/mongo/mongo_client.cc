@@ -2,8 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
 #include <mutex>
 #include <string_view>
+#include <vector>
 
 #include "storage/mongo/handles.h"
 
@@ -136,6 +139,29 @@ Status StatusFromBsonError(const bson_error_t& error, const std::string& context
     case 6: case 7: case 89: case 91: case 189: return Unavailable(std::move(message));  // host unreachable, shutdown...
     default: return Internal(std::move(message));
   }
+}
+
+std::string CollectionKey(const CollectionUri& uri) {
+  std::string hosts = uri.server_uri;
+  const size_t scheme = hosts.find("://");
+  if (scheme != std::string::npos) hosts = hosts.substr(scheme + 3);
+  hosts = hosts.substr(0, hosts.find('/'));
+  if (const size_t at = hosts.rfind('@'); at != std::string::npos) hosts = hosts.substr(at + 1);
+  std::vector<std::string> list;
+  for (size_t pos = 0; pos <= hosts.size();) {
+    size_t comma = hosts.find(',', pos);
+    if (comma == std::string::npos) comma = hosts.size();
+    std::string host = hosts.substr(pos, comma - pos);
+    for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (host.starts_with("localhost")) host = "127.0.0.1" + host.substr(9);
+    if (!host.empty() && host.back() != ']' && host.find(':') == std::string::npos) host += ":27017";
+    if (!host.empty()) list.push_back(host);
+    pos = comma + 1;
+  }
+  std::sort(list.begin(), list.end());
+  std::string key;
+  for (const std::string& host : list) key += (key.empty() ? "" : ",") + host;
+  return key + "/" + uri.database + "." + uri.collection;
 }
 
 StatusOr<std::unique_ptr<Client>> Client::Connect(const std::string& server_uri, int timeout_ms) {

@@ -31,6 +31,11 @@ struct CollectionUri {
 // InvalidArgument naming what is wrong (missing database, missing collection, bad host...).
 StatusOr<CollectionUri> ParseCollectionUri(const std::string& uri);
 
+// Who a collection is, for telling whether two URIs name the same one: "HOSTS/DB.COLL" with the
+// hosts lower case, "localhost" as 127.0.0.1, the default port made explicit and sorted;
+// credentials and options left out.
+std::string CollectionKey(const CollectionUri& uri);
+
 // `uri` with the password (if any) replaced by "***", for messages and logs.
 std::string RedactUri(const std::string& uri);
 

@@ -51,6 +51,17 @@ TEST(ParseCollectionUri, Errors) {
   ExpectInvalid("http://h/db.c", "is not a MongoDB URI");
 }
 
+TEST(CollectionKey, SameCollectionHowEverTheUriIsSpelled) {
+  auto key = [](const std::string& uri) { return CollectionKey(*ParseCollectionUri(uri)); };
+  const std::string plain = key("mongodb://127.0.0.1:27017/db.coll");
+  EXPECT_EQ(key("mongodb://localhost/db.coll"), plain);
+  EXPECT_EQ(key("mongodb://user:pw@LOCALHOST:27017/db.coll?authSource=admin"), plain);
+  EXPECT_EQ(key("mongodb://h2:2,h1:1/db.coll"), key("mongodb://h1:1,h2:2/db.coll"));
+  EXPECT_NE(key("mongodb://127.0.0.1:27017/db.other"), plain);
+  EXPECT_NE(key("mongodb://127.0.0.1:27017/other.coll"), plain);
+  EXPECT_NE(key("mongodb://127.0.0.1:27018/db.coll"), plain);
+}
+
 TEST(RedactUri, ReplacesPasswordOnly) {
   EXPECT_EQ(RedactUri("mongodb://bob:secret@h:1/db.c"), "mongodb://bob:***@h:1/db.c");
   EXPECT_EQ(RedactUri("mongodb://bob@h:1/db.c"), "mongodb://bob@h:1/db.c");

@@ -142,6 +142,11 @@ class MongoInput : public InputFormat {
       : uri_(std::move(uri)), query_(std::move(query)), sort_(std::move(sort)), limit_(limit), options_(std::move(options)) {}
 
   StatusOr<std::vector<rpc::InputSplit>> PlanSplits(const PlanContext& context) override;
+  InputFootprint Footprint() const override {
+    InputFootprint footprint;
+    footprint.collections.push_back(CollectionKey(uri_));
+    return footprint;
+  }
   Status ReadSplit(const rpc::InputSplit& split, RecordSink* sink, InputStats* stats) override;
 
  private:

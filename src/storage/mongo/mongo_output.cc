@@ -119,8 +119,23 @@ class MongoOutput : public OutputFormat {
   Status AbortJob(const std::string& job_id) override;
   StatusOr<std::vector<rpc::InputSplit>> ExtraInputSplits() override;
   std::string Describe() const override;
+  // Out mode "reduce" reads the target on purpose (as MongoDB allows); the others would replace
+  // or grow the collection the job is reading.
+  Status CheckSparesInput(const InputFootprint& input) const override {
+    if (mode_ == OutMode::kReduce) return Status::OK();
+    const std::string key = CollectionKey(parsed_);
+    for (const std::string& read : input.collections) {
+      if (read == key) {
+        return InvalidArgument("output collection " + db() + "." + target() +
+                               " is the job's input collection: out mode " + ModeName() +
+                               " would write over what the job reads (use another collection, or --out-mode reduce)");
+      }
+    }
+    return Status::OK();
+  }
 
  private:
+  const char* ModeName() const { return mode_ == OutMode::kMerge ? "merge" : "replace"; }
   const std::string& db() const { return parsed_.database; }
   const std::string& target() const { return parsed_.collection; }
   StatusOr<std::unique_ptr<Client>> Connect() const { return Client::Connect(parsed_.server_uri, options_.timeout_ms); }
