@@ -11,6 +11,7 @@
 #define AVIARY_JOB_H_
 
 #include <cstdint>
+#include <stdexcept>
 #include <string_view>
 #include <vector>
 
@@ -99,6 +100,16 @@ enum class Combiner {
   kReduce,  // call Reduce() as the combiner (the default, as in MongoDB's mapReduce)
   kSum,     // numeric running sum kept in place: no Reduce() call per emit (Phoenix++'s sum combiner)
   kNone,    // keep every value until the reduce side
+};
+
+// Errors: an exception escaping Map, Reduce, Finalize or Partition fails the attempt and counts
+// as an error of the user's code. Because the same input throws the same way again, a task whose
+// second attempt fails with the same error fails the job at once, with that message, instead of
+// using up every retry. Throw LimitExceeded instead for a failure that a retry may not repeat
+// (a time or memory limit the job enforces itself): those keep the full retry budget.
+class LimitExceeded : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 class Job {

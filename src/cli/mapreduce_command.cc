@@ -25,6 +25,7 @@ struct MapReduceFlags {
   std::string collection;
   std::string out;
   std::string map, reduce, finalize;
+  bool reduce_single = false;
 };
 
 StatusOr<std::string> ReadFile(const std::string& path) {
@@ -93,7 +94,8 @@ StatusOr<BsonPtr> BuildCommand(const MapReduceFlags& f) {
   }
   const auto overridden = [&](std::string_view key) {
     return (key == "map" && !f.map.empty()) || (key == "reduce" && !f.reduce.empty()) ||
-           (key == "finalize" && !f.finalize.empty()) || (key == "out" && !f.out.empty());
+           (key == "finalize" && !f.finalize.empty()) || (key == "out" && !f.out.empty()) ||
+           (key == "reduceSingle" && f.reduce_single);
   };
   while (has_first && bson_iter_next(&it)) {
     if (!overridden(bson_iter_key(&it))) bson_append_iter(command.get(), nullptr, 0, &it);
@@ -101,6 +103,7 @@ StatusOr<BsonPtr> BuildCommand(const MapReduceFlags& f) {
   for (auto [path, name] : {std::pair{&f.map, "map"}, {&f.reduce, "reduce"}, {&f.finalize, "finalize"}}) {
     if (Status s = AppendFunction(*path, name, command.get()); !s.ok()) return s;
   }
+  if (f.reduce_single) BSON_APPEND_BOOL(command.get(), "reduceSingle", true);
   if (!f.out.empty() || !bson_has_field(command.get(), "out")) {
     if (Status s = AppendOut(f.out, command.get()); !s.ok()) return s;
   }
@@ -109,7 +112,8 @@ StatusOr<BsonPtr> BuildCommand(const MapReduceFlags& f) {
 
 int ExitCodeForError(const mapreduce::Error& e) {
   if (e.code == 6) return kExitUnavailable;       // HostUnreachable
-  if (e.code == 139 || e.code == 1) return kExitJobFailed;  // the job failed, or its result did not read
+  // The job failed, its result did not read, or it ran past maxTimeMS.
+  if (e.code == 139 || e.code == 1 || e.code == 50) return kExitJobFailed;
   return kExitUsage;
 }
 
@@ -148,6 +152,8 @@ Adapter DefineMapReduce(CLI::App* cmd) {
   cmd->add_option("--map", f->map, "file holding the map function");
   cmd->add_option("--reduce", f->reduce, "file holding the reduce function");
   cmd->add_option("--finalize", f->finalize, "file holding the finalize function");
+  cmd->add_flag("--reduce-single", f->reduce_single,
+                "call reduce also for a key with a single value, as MongoDB 4.4+ does (the spec's reduceSingle: true)");
   return [f](const GlobalFlags& global) {
     QuietLogs(global);
     return RunMapReduce(*f);

@@ -1,5 +1,7 @@
 #include "client/submission.h"
 
+#include <string_view>
+
 #include "client/plugin_check.h"
 #include "common/env.h"
 #include "plugin/plugin.h"
@@ -7,6 +9,26 @@
 #include "storage/registry.h"
 
 namespace aviary::client {
+namespace {
+
+// What the built-in javascript job reads (src/js/job.cc, docs/javascript.md): a misspelt name,
+// say reduce_singel, would otherwise be ignored without a word.
+constexpr std::string_view kJavascriptParams[] = {"map", "reduce", "finalize", "scope", "call_timeout_ms", "memory_mb",
+                                                  "reduce_single"};
+
+Status CheckJavascriptParams(const rpc::JobSpec& spec) {
+  for (const auto& [name, value] : spec.params()) {
+    bool known = false;
+    for (std::string_view p : kJavascriptParams) known = known || p == name;
+    if (!known) {
+      return InvalidArgument("--param " + name + ": the javascript job has no such parameter (it takes map, reduce, "
+                             "finalize, scope, call_timeout_ms, memory_mb and reduce_single)");
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
 
 StatusOr<rpc::SubmitJobRequest> BuildSubmission(const JobOptions& flags) {
   rpc::SubmitJobRequest request;
@@ -34,8 +56,14 @@ StatusOr<rpc::SubmitJobRequest> BuildSubmission(const JobOptions& flags) {
     if (eq == std::string::npos || eq == 0) return InvalidArgument("--param '" + p + "' is not of the form name=value");
     (*spec.mutable_params())[p.substr(0, eq)] = p.substr(eq + 1);
   }
+  if (spec.plugin() == "javascript") RETURN_IF_ERROR(CheckJavascriptParams(spec));
   *spec.mutable_input_options() = {flags.input_options.begin(), flags.input_options.end()};
   *spec.mutable_output_options() = {flags.output_options.begin(), flags.output_options.end()};
+  // `inline` is no URI kind (the coordinator turns it into its spool), so no kind checks these.
+  if (spec.output_uri() == "inline" && !flags.output_options.empty()) {
+    return InvalidArgument("--output inline does not take --" + flags.output_options.begin()->first +
+                           " (the result is returned, not written to a collection)");
+  }
   RETURN_IF_ERROR(formats.CheckJobOptions(spec));
   spec.set_overwrite(flags.overwrite);
   spec.set_max_attempts(flags.max_attempts);

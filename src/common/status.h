@@ -45,10 +45,17 @@ class [[nodiscard]] Status {
   std::string ToString() const;
   // Prefixes the message with context, keeping the code: "reading x: <old message>".
   Status WithContext(std::string_view context) const;
+  // The user function ("Map", "Reduce", "Finalize", "Partition") whose exception this error is,
+  // or "" when it is not one (see UserCodeError).
+  const std::string& user_function() const { return user_function_; }
+  bool user_code() const { return !user_function_.empty(); }
 
  private:
+  friend Status UserCodeError(std::string_view function, std::string message);
+
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  std::string user_function_;
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -67,6 +74,15 @@ inline Status Cancelled(std::string m) { return {StatusCode::kCancelled, std::mo
 inline Status Unauthenticated(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
 inline Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
 inline Status DeadlineExceeded(std::string m) { return {StatusCode::kDeadlineExceeded, std::move(m)}; }
+
+// An exception thrown by user code (a plugin's or a JavaScript job's map, reduce, finalize or
+// partition). The same input throws the same way again, so the coordinator stops retrying once
+// two attempts of a task fail with the same one. Code INTERNAL, as before it was marked.
+inline Status UserCodeError(std::string_view function, std::string message) {
+  Status s(StatusCode::kInternal, std::move(message));
+  s.user_function_ = std::string(function);
+  return s;
+}
 
 template <typename T>
 class [[nodiscard]] StatusOr {

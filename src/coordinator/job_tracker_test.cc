@@ -159,6 +159,68 @@ TEST_F(JobTrackerTest, FailsJobAfterMaxAttempts) {
   EXPECT_FALSE(std::filesystem::exists(dir_ / "out" / "_SUCCESS"));
 }
 
+rpc::TaskResult UserError(rpc::TaskResult r, const std::string& function, const std::string& fingerprint) {
+  r.set_user_error(true);
+  r.set_user_function(function);
+  r.set_error_fingerprint(fingerprint);
+  return r;
+}
+
+TEST_F(JobTrackerTest, SameUserErrorTwiceFailsTheJobOnTheSecondAttempt) {
+  options_.max_attempts = 4;
+  tracker_ = std::make_unique<JobTracker>(&env_, options_);
+  std::string w = AddWorker("127.0.0.1:1");
+  std::string job = SubmitJob(1, 1);
+  auto r1 = Beat(w, 1);
+  ASSERT_EQ(r1.assignments_size(), 1);
+  Beat(w, 0, {UserError(Failure(r1.assignments(0), "plugin threw in Map: first boom"), "Map", "Map: boom")});
+  EXPECT_EQ(State(job), rpc::MAPPING);
+  auto r2 = Beat(w, 1);
+  ASSERT_EQ(r2.assignments_size(), 1);
+  EXPECT_EQ(r2.assignments(0).attempt(), 2u);
+  Beat(w, 0, {UserError(Failure(r2.assignments(0), "plugin threw in Map: second boom"), "Map", "Map: boom")});
+  tracker_->Tick();
+  auto status = tracker_->GetJob(job, true);
+  EXPECT_EQ(status->state(), rpc::FAILED);
+  EXPECT_NE(status->error().find("map task 0"), std::string::npos) << status->error();
+  EXPECT_NE(status->error().find("Map function"), std::string::npos) << status->error();
+  EXPECT_NE(status->error().find("first boom"), std::string::npos) << status->error();
+}
+
+TEST_F(JobTrackerTest, DifferentUserErrorsAndCrashesKeepTheRetryBudget) {
+  std::string w = AddWorker("127.0.0.1:1");
+  std::string job = SubmitJob(1, 1);
+  auto r1 = Beat(w, 1);
+  Beat(w, 0, {UserError(Failure(r1.assignments(0), "plugin threw in Map: a"), "Map", "Map: a")});
+  auto r2 = Beat(w, 1);
+  ASSERT_EQ(r2.assignments_size(), 1);
+  Beat(w, 0, {Failure(r2.assignments(0), "task process killed by SIGKILL")});  // not user code
+  auto r3 = Beat(w, 1);
+  ASSERT_EQ(r3.assignments_size(), 1);
+  EXPECT_EQ(State(job), rpc::MAPPING);
+  Beat(w, 0, {UserError(Failure(r3.assignments(0), "plugin threw in Map: b"), "Map", "Map: b")});
+  // Three failures, none the same user error twice: the budget of 3 attempts ends the job.
+  tracker_->Tick();
+  auto status = tracker_->GetJob(job, true);
+  EXPECT_EQ(status->state(), rpc::FAILED);
+  EXPECT_NE(status->error().find("failed 3 times"), std::string::npos) << status->error();
+}
+
+TEST_F(JobTrackerTest, UserErrorOnlyOnTheFirstAttemptIsRetried) {
+  std::string w = AddWorker("127.0.0.1:1");
+  std::string job = SubmitJob(1, 1);
+  auto r1 = Beat(w, 1);
+  Beat(w, 0, {UserError(Failure(r1.assignments(0), "plugin threw in Map: once"), "Map", "Map: once")});
+  auto r2 = Beat(w, 1);
+  ASSERT_EQ(r2.assignments_size(), 1);
+  auto r3 = Beat(w, 1, {Success(r2.assignments(0))});
+  ASSERT_EQ(r3.assignments_size(), 1);
+  EXPECT_EQ(r3.assignments(0).kind(), rpc::REDUCE);
+  Beat(w, 1, {Success(r3.assignments(0))});
+  tracker_->Tick();
+  EXPECT_EQ(State(job), rpc::SUCCEEDED);
+}
+
 TEST_F(JobTrackerTest, FirstOfTwoSuccessfulAttemptsWins) {
   std::string a = AddWorker("127.0.0.1:1");
   std::string b = AddWorker("127.0.0.1:2");

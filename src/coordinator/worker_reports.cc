@@ -59,6 +59,24 @@ void HandleLostInputs(Job& job, Task& task, Attempt& attempt, const rpc::TaskRes
   task.ReleaseIfNoneRunning();
 }
 
+// An earlier attempt of `task` that failed with the same user-code error as `result`, if any:
+// user code that throws the same way twice on the same input will throw on every retry.
+const Attempt* SameUserErrorBefore(const Task& task, const Attempt& attempt, const rpc::TaskResult& result) {
+  if (!result.user_error()) return nullptr;
+  for (const Attempt& other : task.attempts) {
+    if (&other == &attempt || other.state != AttemptState::kFailed || !other.result.user_error()) continue;
+    if (other.result.error_fingerprint() == result.error_fingerprint()) return &other;
+  }
+  return nullptr;
+}
+
+std::string DeterministicFailure(const Task& task, const Attempt& first, const Attempt& second,
+                                 const rpc::TaskResult& result) {
+  return task.Name() + ": the user's " + result.user_function() + " function threw the same error on attempts " +
+         std::to_string(first.number) + " and " + std::to_string(second.number) + " (not retried further): " +
+         first.result.error();
+}
+
 void HandleFailure(Job& job, Task& task, Attempt& attempt, const rpc::TaskResult& result, double now_unix) {
   if (result.lost_map_tasks_size() > 0) {
     HandleLostInputs(job, task, attempt, result);
@@ -71,6 +89,10 @@ void HandleFailure(Job& job, Task& task, Attempt& attempt, const rpc::TaskResult
   spdlog::warn("job {}: {} attempt {} failed on {}: {}", job.id, task.Name(), attempt.number, attempt.worker_id,
                result.error());
   if (task.state == rpc::DONE) return;
+  if (const Attempt* first = SameUserErrorBefore(task, attempt, result)) {
+    FailJob(job, DeterministicFailure(task, *first, attempt, result), now_unix);
+    return;
+  }
   if (task.failures >= job.spec.max_attempts()) {
     FailJob(job, task.Name() + " failed " + std::to_string(task.failures) + " times; last error: " + result.error(),
             now_unix);

@@ -8,6 +8,7 @@
 #include "devcluster/cluster.h"
 #include "devcluster/cluster_meta.h"
 #include "storage/mongo/mongo_client.h"
+#include "storage/mongo/queries.h"
 
 namespace aviary::devcluster {
 namespace {
@@ -290,7 +291,14 @@ Status LocalCluster::RegisterShards() {
   ASSIGN_OR_RETURN(auto client, mongo::Client::Connect(snapshot.config.uri(), 10'000));
   std::vector<mongo::ShardInfo> shards;
   for (const ServerRecord& s : snapshot.shards) shards.push_back({s.name, s.host()});
-  return devcluster::RegisterShards(client->get(), snapshot.config.host(), shards);
+  RETURN_IF_ERROR(devcluster::RegisterShards(client->get(), snapshot.config.host(), shards));
+  // Each shard knows it is one, as in MongoDB, so a job given a shard's own URI is refused
+  // instead of silently reading that shard alone.
+  for (const ServerRecord& s : snapshot.shards) {
+    ASSIGN_OR_RETURN(auto shard, mongo::Client::Connect(s.uri(), 10'000));
+    RETURN_IF_ERROR(mongo::WriteShardIdentity(shard.get(), {s.name, snapshot.config.host()}));
+  }
+  return Status::OK();
 }
 
 }  // namespace aviary::devcluster

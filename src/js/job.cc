@@ -74,7 +74,11 @@ JavascriptJob::~JavascriptJob() {
   rt_.reset();
 }
 
-void JavascriptJob::Fail(std::string message) { throw std::runtime_error(std::move(message)); }
+// A limit is not the function's own error: LimitExceeded keeps the attempt's full retry budget.
+void JavascriptJob::Fail(std::string message) {
+  if (rt_ && rt_->limit_hit()) throw LimitExceeded(std::move(message));
+  throw std::runtime_error(std::move(message));
+}
 
 bool JavascriptJob::Setup(const Params& params, std::string* error) {
   try {
@@ -84,6 +88,19 @@ bool JavascriptJob::Setup(const Params& params, std::string* error) {
   }
   return false;
 }
+
+namespace {
+
+// A boolean --param: "true"/"1" or "false"/"0" (absent: false).
+bool ParseFlag(const Params& params, std::string_view name, bool* out, std::string* error) {
+  const std::string_view text = params.Get(name);
+  if (text.empty() || text == "false" || text == "0") return true;
+  if (text == "true" || text == "1") return *out = true;
+  *error = "--param " + std::string(name) + " must be true or false, not '" + std::string(text) + "'";
+  return false;
+}
+
+}  // namespace
 
 bool JavascriptJob::SetupOrFail(const Params& params, std::string* error) {
   Limits limits;
@@ -112,6 +129,7 @@ bool JavascriptJob::SetupOrFail(const Params& params, std::string* error) {
     return false;
   }
   sum_ = RecogniseSumReduce(reduce);
+  if (!ParseFlag(params, "reduce_single", &reduce_single_, error)) return false;
   const std::string_view finalize = params.Get("finalize");
   return finalize.empty() || rt_->CompileFunction("finalize", finalize, finalize_.get(), error);
 }
@@ -234,7 +252,8 @@ Value JavascriptJob::Finalize(ValueView key, ValueView reduced) {
   if (!rt_) Fail("javascript job: Setup() did not succeed");
   std::vector<ValueView> flat;
   ExpandBag(reduced, &flat);
-  Value result = flat.size() == 1 ? Value(flat[0]) : CallReduce(key, flat);
+  // MongoDB 4.4+ reduces a key's single value too; before, and by default here, it is kept.
+  Value result = flat.size() == 1 && !reduce_single_ ? Value(flat[0]) : CallReduce(key, flat);
   if (finalize_->isUndefined()) return result;
   return CallFinalize(key, result);
 }

@@ -44,7 +44,7 @@ class JavascriptJob final : public Job, private Emitter {
   bool MakeThis(const Record& record, JS::MutableHandleValue self);
   // The sum reduce would return, when `values` are all doubles; else false.
   bool NativeSum(const std::vector<ValueView>& values, double* sum) const;
-  // Calls reduce on two or more values; throws std::runtime_error on failure.
+  // Calls reduce on the values (two or more, or one with reduce_single); throws on failure.
   Value CallReduce(ValueView key, const std::vector<ValueView>& values);
   Value CallFinalize(ValueView key, ValueView value);
   // Encodes a function's result; throws on values that cannot be stored.
@@ -59,6 +59,7 @@ class JavascriptJob final : public Job, private Emitter {
   std::string key_bytes_, value_bytes_, result_bytes_;
   std::vector<ValueView> flat_;
   SumReduce sum_ = SumReduce::kNone;  // reduce only adds its values up (sum_reduce.h)
+  bool reduce_single_ = false;        // --param reduce_single: call reduce for one-value keys
   // Emits and reduce calls not yet added to the job's counters "emit" and "reduce" (map side
   // only: reduce-side calls have no context to count in).
   int64_t emits_ = 0, reduce_calls_ = 0;

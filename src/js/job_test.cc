@@ -201,6 +201,30 @@ TEST_F(JobTest, ReduceIsNeverCalledForASingleValueAndSeesItsOwnOutput) {
   for (int k = 0; k < 50; ++k) EXPECT_EQ(out.at(std::to_string(k) + ".0"), "20.0");
 }
 
+TEST_F(JobTest, ReduceSingleCallsReduceForAKeyWithOneValueAsMongoDB44Does) {
+  const std::map<std::string, std::string> params = {
+      {"map", "function () { emit(this._id === 0 ? 'alone' : 'many', 1); }"},
+      {"reduce", "function (key, values) { return {calls: 1, n: values.length}; }"}};
+  std::vector<std::string> docs = {"{\"_id\": 0}", "{\"_id\": 1}", "{\"_id\": 2}"};
+  JobPtr plain = NewJob(params);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(Run(plain.get(), docs).at("\"alone\""), "1.0");
+  plain.reset();  // one JavaScript job (one SpiderMonkey context) at a time on a thread
+  auto with_flag = params;
+  with_flag.emplace("reduce_single", "true");
+  std::string why;
+  JobPtr single = NewJob(with_flag, &why);
+  ASSERT_TRUE(single) << why;
+  const auto out = Run(single.get(), docs);
+  EXPECT_EQ(out.at("\"alone\""), "{ \"calls\" : 1.0, \"n\" : 1.0 }");
+  EXPECT_EQ(out.at("\"many\""), "{ \"calls\" : 1.0, \"n\" : 2.0 }");
+  single.reset();
+  std::string error;
+  with_flag["reduce_single"] = "yes";
+  EXPECT_FALSE(NewJob(with_flag, &error));
+  EXPECT_NE(error.find("--param reduce_single must be true or false"), std::string::npos) << error;
+}
+
 // A pure-sum reduce is run natively for numbers only; other values still go to the function,
 // so the results are the function's: strings concatenate, NumberLongs add up to a number, and a
 // single value keeps its type.
@@ -272,13 +296,19 @@ class FailureTest : public JobTest {
     FoldingContext ctx(job.get());
     const std::string bson = ToBson("{\"_id\": 17, \"x\": 1}");
     const DocumentView doc(bson.data(), bson.size());
+    limit_ = false;
     try {
       job->Map(Record("", &doc, source_), ctx);
+    } catch (const LimitExceeded& e) {  // across the plugin boundary, as the engine catches it
+      limit_ = true;
+      return e.what();
     } catch (const std::exception& e) {
       return e.what();
     }
     return "no failure";
   }
+
+  bool limit_ = false;  // the last MapFailure was a LimitExceeded (retried), not a user error
 
   void TearDown() override {  // the process lives on: a fresh job works
     JobPtr job = NewJob({{"map", "function () { emit('ok', 1); }"}, {"reduce", "function (k, v) { return 1; }"}});
@@ -292,6 +322,7 @@ class FailureTest : public JobTest {
 TEST_F(FailureTest, AThrowNamesTheErrorLineAndDocument) {
   EXPECT_EQ(MapFailure({{"map", "function () {\n  if (this.x) throw new Error('boom');\n}"}}),
             "map function threw Error: boom (map line 2) on document _id: 17");
+  EXPECT_FALSE(limit_);
 }
 
 TEST_F(FailureTest, AReferenceErrorToo) {
@@ -312,6 +343,7 @@ TEST_F(FailureTest, ASyntaxErrorFailsSetup) {
 TEST_F(FailureTest, AnInfiniteLoopIsStoppedAtTheTimeLimit) {
   EXPECT_EQ(MapFailure({{"map", "function () { while (true) {} }"}, {"call_timeout_ms", "200"}}),
             "map function exceeded 200 ms on document _id: 17");
+  EXPECT_TRUE(limit_);
 }
 
 TEST_F(FailureTest, UnboundedAllocationRunsOutOfMemory) {
@@ -321,6 +353,7 @@ TEST_F(FailureTest, UnboundedAllocationRunsOutOfMemory) {
     EXPECT_EQ(MapFailure({{"map", map}, {"memory_mb", "64"}}),
               "map function ran out of memory (limit 64 MB) on document _id: 17")
         << map;
+    EXPECT_TRUE(limit_) << map;
   }
 }
 

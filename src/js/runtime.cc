@@ -182,7 +182,10 @@ void Runtime::CheckHeapBetweenCalls() {
   const uint64_t limit = limits_.memory_bytes;
   if (JS_GetGCParameter(cx_, JSGC_BYTES) < limit / 10 * 9) return;
   JS_GC(cx_);
-  if (JS_GetGCParameter(cx_, JSGC_BYTES) >= limit / 4 * 3) abort_ = "ran out of memory (limit " + Megabytes(limit) + ")";
+  if (JS_GetGCParameter(cx_, JSGC_BYTES) >= limit / 4 * 3) {
+    abort_ = "ran out of memory (limit " + Megabytes(limit) + ")";
+    limit_hit_ = true;
+  }
 }
 
 bool Runtime::Call(std::string_view name, JS::HandleValue fn, JS::HandleValue self, const JS::HandleValueArray& args,
@@ -190,6 +193,7 @@ bool Runtime::Call(std::string_view name, JS::HandleValue fn, JS::HandleValue se
   const bool outer = depth_ == 0;
   if (outer) {
     abort_.clear();
+    limit_hit_ = false;
     // Values kept across calls (a global that grows per document) never meet the watchdog:
     // look at the heap every few hundred calls instead of thrashing the GC at its ceiling.
     if ((++calls_ & 255) == 0) CheckHeapBetweenCalls();
@@ -224,6 +228,7 @@ bool Runtime::OnInterrupt() {
   const int64_t elapsed_ms = (now - first_poke_us_) / 1000 + watchdog_->tick_ms();
   if (elapsed_ms >= limits_.call_ms) {
     abort_ = "exceeded " + std::to_string(limits_.call_ms) + " ms";
+    limit_hit_ = true;
     return false;
   }
   const uint64_t limit = limits_.memory_bytes;
@@ -234,6 +239,7 @@ bool Runtime::OnInterrupt() {
   }
   if (over) {
     abort_ = "ran out of memory (limit " + Megabytes(limit) + ")";
+    limit_hit_ = true;
     return false;
   }
   return true;
@@ -251,6 +257,7 @@ std::string Runtime::DescribeFailure(std::string_view name) {
   if (exception.isString()) {
     bool oom = false;
     if (JS_StringEqualsLiteral(cx_, exception.toString(), "out of memory", &oom) && oom) {
+      limit_hit_ = true;
       return "ran out of memory (limit " + Megabytes(limits_.memory_bytes) + ")";
     }
   }

@@ -73,6 +73,10 @@ class Runtime {
   // Fails the outermost running Call() with `reason` (from inside a native, such as emit).
   void Abort(std::string reason);
 
+  // The last Call() failed on a limit (call_timeout_ms, memory_mb), not on the function's own
+  // error: a retry may not repeat it.
+  bool limit_hit() const { return limit_hit_; }
+
   void set_emitter(Emitter* emitter) { emitter_ = emitter; }
   Emitter* emitter() const { return emitter_; }
 
@@ -103,6 +107,7 @@ class Runtime {
   int64_t first_poke_us_ = 0;
   uint64_t resident_base_ = 0;
   std::string abort_;  // why the current call was ended, if it was
+  bool limit_hit_ = false;
 };
 
 // The Runtime of a context created by Runtime::Create.

@@ -36,7 +36,7 @@ Error Unknown(std::string_view field) {
 // nothing for Aviary: accepted and ignored, as mongos passes them on.
 bool IsIgnoredField(std::string_view name) {
   static constexpr std::string_view kIgnored[] = {
-      "jsMode", "bypassDocumentValidation", "maxTimeMS", "comment", "writeConcern", "readConcern", "lsid",
+      "jsMode", "bypassDocumentValidation", "comment", "writeConcern", "readConcern", "lsid",
       "txnNumber", "autocommit", "startTransaction", "apiVersion", "apiStrict", "apiDeprecationErrors",
       "readPreference", "mapparams"};
   if (!name.empty() && name[0] == '$') return true;  // $db, $clusterTime, $readPreference, ...
@@ -153,6 +153,7 @@ struct Parts {
   bson_t sort = BSON_INITIALIZER;
   int64_t limit = 0;  // 0: every document, as MongoDB
   bool has_out = false;
+  bool reduce_single = false;  // Aviary's reduceSingle: reduce one-value keys too, as MongoDB 4.4+
   ~Parts() {
     bson_destroy(&scope);
     bson_destroy(&query);
@@ -229,6 +230,23 @@ bool ReadField(bson_iter_t* it, Parts* p, Request* r, Error* error) {
   }
   if (key == "sort") return absent || ReadSort(it, p, error);
   if (key == "limit") return absent || ReadLimit(it, p, error);
+  if (key == "maxTimeMS") {
+    if (absent) return true;
+    if (!IsNumber(it) || bson_iter_type(it) == BSON_TYPE_DECIMAL128 || bson_iter_as_int64(it) < 0) {
+      *error = BadValue("maxTimeMS must be a non-negative number");
+      return false;
+    }
+    r->max_time_ms = bson_iter_as_int64(it);
+    return true;
+  }
+  if (key == "reduceSingle") {  // not MongoDB's: see docs/javascript.md
+    if (type != BSON_TYPE_BOOL) {
+      *error = TypeMismatch("BSON field 'mapReduce.reduceSingle' is the wrong type, expected a boolean");
+      return false;
+    }
+    p->reduce_single = bson_iter_bool(it);
+    return true;
+  }
   if (IsIgnoredField(key)) return true;
   *error = Unknown(key);
   return false;
@@ -261,6 +279,7 @@ void BuildJob(const Parts& p, const Target& target, Request* r) {
   job.params = {"map=" + p.map, "reduce=" + p.reduce};
   if (!p.finalize.empty()) job.params.push_back("finalize=" + p.finalize);
   if (!bson_empty(&p.scope)) job.params.push_back("scope=" + ToJson(&p.scope));
+  if (p.reduce_single) job.params.push_back("reduce_single=true");
   if (!bson_empty(&p.query)) job.input_options["query"] = ToJson(&p.query);
   // The MongoDB source applies them as mapReduce does: after the query, the global first
   // `limit` in `sort` order across shards (storage/mongo/sort_limit.h). A sort without a limit

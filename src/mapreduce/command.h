@@ -65,6 +65,7 @@ struct Request {
   bool out_db_given = false;     // the reply names {db, collection} then, as MongoDB does
   bool verbose = false;
   std::string out_mode = "replace";  // replace | merge | reduce (when !inline_out)
+  int64_t max_time_ms = 0;           // maxTimeMS: cancel the job and fail past it (0: no limit)
   client::JobOptions job;        // the `javascript` job that computes it
 };
 

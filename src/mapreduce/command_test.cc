@@ -164,6 +164,23 @@ TEST(ParseCommand, BadSortsAndLimitsAreRefused) {
   EXPECT_EQ(Refuse(head + R"("limit": "5"})").code_name, "TypeMismatch");
 }
 
+TEST(ParseCommand, ReduceSingleBecomesTheJobsParameter) {
+  const std::string base = R"({"mapReduce": "o", "map": "function () {}", "reduce": "function (k, v) {}", "out": "t")";
+  EXPECT_TRUE(HasParam(Parse(base + R"(, "reduceSingle": true})"), "reduce_single=true"));
+  EXPECT_FALSE(HasParam(Parse(base + R"(, "reduceSingle": false})"), "reduce_single=true"));
+  EXPECT_FALSE(HasParam(Parse(base + "}"), "reduce_single=true"));
+  EXPECT_NE(Refuse(base + R"(, "reduceSingle": 1})").message.find("expected a boolean"), std::string::npos);
+}
+
+// maxTimeMS is honoured (the runner cancels the job past it), so it is read, not ignored.
+TEST(ParseCommand, MaxTimeMsIsReadAndCheckedNotIgnored) {
+  const std::string base = R"({"mapReduce": "o", "map": "function () {}", "reduce": "function (k, v) {}", "out": "t")";
+  EXPECT_EQ(Parse(base + R"(, "maxTimeMS": 1500})").max_time_ms, 1500);
+  EXPECT_EQ(Parse(base + "}").max_time_ms, 0);
+  EXPECT_EQ(Refuse(base + R"(, "maxTimeMS": -1})").code, 2);
+  EXPECT_EQ(Refuse(base + R"(, "maxTimeMS": "soon"})").code, 2);
+}
+
 TEST(CollectionUri, ReplacesThePathKeepingHostsAndOptions) {
   EXPECT_EQ(CollectionUri("mongodb://h:1", "d", "c"), "mongodb://h:1/d.c");
   EXPECT_EQ(CollectionUri("mongodb://h:1/", "d", "c"), "mongodb://h:1/d.c");

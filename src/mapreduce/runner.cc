@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "client/job_report.h"
 #include "client/submission.h"
 #include "mapreduce/reply.h"
 
@@ -43,6 +44,24 @@ StatusOr<std::string> SubmitRetrying(client::CoordinatorClient& coordinator, con
   return id;
 }
 
+// Waits for the job as Wait() does, but no longer than maxTimeMS from `start`: then cancels it
+// and answers DeadlineExceeded, as MongoDB ends a command past its maxTimeMS.
+StatusOr<rpc::JobStatus> WaitWithin(client::CoordinatorClient& coordinator, const std::string& id, int64_t max_time_ms,
+                                    std::chrono::steady_clock::time_point start) {
+  if (max_time_ms <= 0) return coordinator.Wait(id, /*show_progress=*/false);
+  const auto deadline = start + std::chrono::milliseconds(max_time_ms);
+  while (true) {
+    StatusOr<rpc::JobStatus> job = coordinator.GetJob(id, /*with_tasks=*/false);
+    if (job.ok() && client::IsFinal(job->state())) return coordinator.GetJob(id, /*with_tasks=*/true);
+    if (!job.ok() && job.status().code() == StatusCode::kNotFound) return job.status();
+    if (std::chrono::steady_clock::now() >= deadline) {
+      (void)coordinator.Cancel(id);  // best effort: the answer is the same either way
+      return DeadlineExceeded("operation exceeded time limit");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 }  // namespace
 
 bool Run(client::CoordinatorClient& coordinator, const Request& request, bson_t* reply, Error* error) {
@@ -51,7 +70,12 @@ bool Run(client::CoordinatorClient& coordinator, const Request& request, bson_t*
   if (!submission.ok()) return (*error = ErrorFromStatus(submission.status()), false);
   StatusOr<std::string> id = SubmitRetrying(coordinator, *submission);
   if (!id.ok()) return (*error = ErrorFromStatus(id.status().WithContext("submitting the job")), false);
-  StatusOr<rpc::JobStatus> job = coordinator.Wait(*id, /*show_progress=*/false);
+  StatusOr<rpc::JobStatus> job = WaitWithin(coordinator, *id, request.max_time_ms, start);
+  if (!job.ok() && job.status().code() == StatusCode::kDeadlineExceeded) {
+    return (*error = {50, "MaxTimeMSExpired", job.status().message() + " (maxTimeMS " +
+                                                  std::to_string(request.max_time_ms) + "; job " + *id + " cancelled)"},
+            false);
+  }
   if (!job.ok()) return (*error = ErrorFromStatus(job.status().WithContext("waiting for job " + *id)), false);
   if (job->state() != rpc::SUCCEEDED) {
     *error = {139, "JSInterpreterFailure", "mapReduce job " + *id + " " +

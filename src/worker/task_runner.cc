@@ -23,6 +23,7 @@
 #include "storage/output.h"
 #include "worker/fetcher.h"
 #include "worker/task_process.h"
+#include "worker/user_error.h"
 
 namespace aviary::worker {
 namespace {
@@ -73,11 +74,14 @@ class MapSink : public RecordSink {
     } catch (const std::bad_alloc&) {
       status_ = ResourceExhausted(limit_error_);
       return false;
+    } catch (const LimitExceeded& e) {
+      status_ = Internal(std::string("Map hit a limit: ") + e.what() + Where(record));
+      return false;
     } catch (const std::exception& e) {
-      status_ = Internal(std::string("plugin threw in Map: ") + e.what() + Where(record));
+      status_ = UserCodeError("Map", std::string("plugin threw in Map: ") + e.what() + Where(record));
       return false;
     } catch (...) {
-      status_ = Internal("plugin threw a non-standard exception in Map" + Where(record));
+      status_ = UserCodeError("Map", "plugin threw a non-standard exception in Map" + Where(record));
       return false;
     }
     if (!collector_->status().ok()) return false;
@@ -335,6 +339,7 @@ rpc::TaskResult RunTask(Env* env, const rpc::TaskSpec& spec, ProgressReporter* p
   }
   result.set_ok(s.ok());
   if (!s.ok()) result.set_error(s.message());
+  MarkUserError(s, &result);
   FillResultUsage(&result);
   return result;
 }

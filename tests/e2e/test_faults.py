@@ -36,7 +36,8 @@ class PluginCrashTest(AviaryTestCase):
                     self.assertEqual(proc.returncode, 1, proc.stderr)
                     status = json.loads(proc.stdout)
                     self.assertEqual(status["state"], "FAILED")
-                    self.assertIn("failed 2 times", status["error"])
+                    self.assertIn("the user's Map function threw the same error on attempts 1 and 2" if mode == "throw"
+                                  else "failed 2 times", status["error"])
                     self.assertIn(expect, status["error"])
                     self.assertFalse(os.path.exists(os.path.join(out, "_SUCCESS")))
                     self.assertEqual([f for f in os.listdir(out) if f.startswith("part-")] if os.path.exists(out)
@@ -45,6 +46,39 @@ class PluginCrashTest(AviaryTestCase):
                         self.assertIsNone(p.poll(), "a worker died with the plugin")
         finally:
             cluster.stop()
+
+
+class UserCodeErrorTest(AviaryTestCase):
+    """An exception from user code is deterministic: the job fails on the second attempt, not after all."""
+
+    def test_plugin_that_always_throws_fails_after_exactly_two_attempts(self):
+        make_corpus(os.path.join(self.tmp, "in"), files=1, max_bytes=4 << 10)
+        cluster = Cluster(self.tmp, workers=1)
+        try:
+            cluster.wait_for_workers(1)
+            proc = cluster.submit(plugin("faulty"), "--input", "files:" + os.path.join(self.tmp, "in", "*.txt"),
+                                  "--output", "files:" + os.path.join(self.tmp, "out"), "--param", "mode=throw",
+                                  "--map-tasks", "1", "--max-attempts", "4", "--wait", "--json")
+            self.assertEqual(proc.returncode, 1, proc.stderr)
+            status = json.loads(proc.stdout)
+            self.assertEqual(status["state"], "FAILED")
+            self.assertIn("map task 0: the user's Map function threw the same error on attempts 1 and 2",
+                          status["error"])
+            self.assertIn("faulty plugin threw on purpose", status["error"])
+            attempts = [a for t in status.get("tasks", []) for a in t.get("attempts", [])]
+            if attempts:  # the status lists attempts: exactly two ran
+                self.assertEqual(len(attempts), 2, status)
+        finally:
+            cluster.stop()
+
+    def test_plugin_that_throws_only_on_its_first_attempt_succeeds(self):
+        paths = make_corpus(os.path.join(self.tmp, "in"), files=1, max_bytes=4 << 10)
+        out = os.path.join(self.tmp, "out")
+        run_cli("run", plugin("faulty"), "--input", "files:" + os.path.join(self.tmp, "in", "*.txt"),
+                "--output", "files:" + out, "--param", "mode=throw_once",
+                "--param", "marker=" + os.path.join(self.tmp, "marker"), "--map-tasks", "1", check=0, timeout=300)
+        self.assertTrue(os.path.exists(os.path.join(out, "_SUCCESS")))
+        self.assertTrue(os.path.exists(os.path.join(self.tmp, "marker")))
 
 
 class WorkerKillTest(AviaryTestCase):

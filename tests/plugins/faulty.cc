@@ -1,4 +1,8 @@
-// A plugin that always fails the same way, chosen by --param mode=segv|abort|throw|exit|loop|setup.
+// A plugin that always fails the same way, chosen by --param mode=segv|abort|throw|exit|loop|setup;
+// mode=throw_once throws only in the attempt that creates the file --param marker= names.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <stdexcept>
@@ -10,6 +14,11 @@ class Faulty : public aviary::Job {
  public:
   bool Setup(const aviary::Params& params, std::string* error) override {
     mode_ = std::string(params.Get("mode", "segv"));
+    if (mode_ == "throw_once") {
+      const int fd = ::open(std::string(params.Get("marker")).c_str(), O_CREAT | O_EXCL | O_WRONLY, 0600);
+      first_ = fd >= 0;  // only the first attempt creates it
+      if (fd >= 0) ::close(fd);
+    }
     if (mode_ == "setup") *error = "refusing to start (mode=setup)";
     return mode_ != "setup";
   }
@@ -21,6 +30,7 @@ class Faulty : public aviary::Job {
     }
     if (mode_ == "abort") std::abort();
     if (mode_ == "throw") throw std::runtime_error("faulty plugin threw on purpose");
+    if (mode_ == "throw_once" && first_) throw std::runtime_error("faulty plugin threw on its first attempt");
     if (mode_ == "exit") std::exit(7);
     if (mode_ == "loop") {
       volatile unsigned long spins = 0;
@@ -31,6 +41,7 @@ class Faulty : public aviary::Job {
 
  private:
   std::string mode_;
+  bool first_ = false;
 };
 
 AVIARY_PLUGIN(Faulty, "faulty", "test: always fails in the way --param mode= names")

@@ -169,6 +169,19 @@ TEST_F(FilesInputTest, EveryLineReadExactlyOnce) {
   }
 }
 
+// A *.json file (mongoexport's name for one document a line) is JSON lines, not text.
+TEST_F(FilesInputTest, DotJsonFilesAreJsonLinesToo) {
+  WriteTestFile(dir_.Join("export.json"), "{\"text\": \"a\", \"n\": 1}\n{\"text\": \"b\"}\n");
+  CollectingSink sink;
+  InputStats stats;
+  ReadAll(Input(dir_.Join("*.json")).get(), 1, &sink, &stats);
+  ASSERT_EQ(sink.lines.size(), 2u);
+  ASSERT_EQ(sink.docs.size(), 2u);
+  EXPECT_EQ(sink.lines[0].text, "a");
+  DocumentView first(sink.docs[0].data(), sink.docs[0].size());
+  EXPECT_EQ(first.Get("n")->as_int(), 1);
+}
+
 TEST_F(FilesInputTest, JsonLinesBecomeDocuments) {
   WriteTestFile(dir_.Join("docs.jsonl"),
                 "{\"text\": \"hello world\", \"n\": 1}\n"

@@ -21,7 +21,9 @@ int ReadDocument(bson_json_reader_t* reader, bson_t* doc, bson_error_t* error) {
 
 }  // namespace
 
-bool IsJsonLinesPath(std::string_view path) { return path.ends_with(".jsonl"); }
+// `*.json` too: mongoexport writes one document a line under that name, and `aviary load` reads
+// it so; reading it as text lines would hand the map a string where it expects a document.
+bool IsJsonLinesPath(std::string_view path) { return path.ends_with(".jsonl") || path.ends_with(".json"); }
 
 bool IsBlankLine(std::string_view line) { return line.find_first_not_of(kBlanks) == std::string_view::npos; }
 

@@ -8,7 +8,7 @@
 
 namespace aviary {
 
-// True when `path` names a JSON lines file (by its ".jsonl" extension).
+// True when `path` names a JSON lines file (by its ".jsonl" or ".json" extension).
 bool IsJsonLinesPath(std::string_view path);
 
 // True when `line` holds only blanks; such lines hold no document and are skipped.

@@ -154,6 +154,7 @@ class MongoInput : public InputFormat {
   MongoSplit NewSplit(const std::string& shard, const std::string& shard_uri) const;
   std::vector<rpc::InputSplit> PlanSharded(const Topology& topology, uint32_t desired) const;
   StatusOr<std::vector<rpc::InputSplit>> PlanUnsharded(Client* entry, const Topology& topology) const;
+  Status RefuseShardMember(Client* entry) const;
   // --limit: chooses the documents and narrows every split to its shard's chosen ones.
   Status SelectLimited(std::vector<rpc::InputSplit>* splits) const;
   // A shard's first limit_ owned documents matching the query in sort order (projected).
@@ -230,9 +231,21 @@ StatusOr<std::vector<rpc::InputSplit>> MongoInput::PlanUnsharded(Client* entry, 
   return splits;
 }
 
+// A server without config data may still be one shard of a cluster: reading it would see that
+// shard's documents alone (and its orphans), a silently partial input. Refused, naming the fix.
+Status MongoInput::RefuseShardMember(Client* entry) const {
+  ASSIGN_OR_RETURN(std::optional<ShardIdentity> identity, ReadShardIdentity(entry));
+  if (!identity) return Status::OK();
+  return InvalidArgument("--input " + RedactUri(uri_.server_uri) + " is shard '" + identity->shard_name +
+                         "' of a sharded cluster (config server " + identity->config_server +
+                         "): reading it would see that shard's documents only; give the cluster's entry URI "
+                         "(its mongos, or the config server of a local cluster) instead");
+}
+
 StatusOr<std::vector<rpc::InputSplit>> MongoInput::PlanSplits(const PlanContext& context) {
   ASSIGN_OR_RETURN(std::unique_ptr<Client> entry, Client::Connect(uri_.server_uri, options_.timeout_ms));
   ASSIGN_OR_RETURN(Topology topology, ReadTopology(entry.get(), uri_.database, uri_.collection));
+  if (!topology.entry_is_mongos && topology.shards.empty()) RETURN_IF_ERROR(RefuseShardMember(entry.get()));
   std::vector<rpc::InputSplit> splits;
   if (topology.sharded) {
     splits = PlanSharded(topology, context.map_tasks);

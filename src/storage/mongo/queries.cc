@@ -112,4 +112,48 @@ StatusOr<bool> IsMongos(Client* client) {
          std::string_view(bson_iter_utf8(&it, nullptr)) == "isdbgrid";
 }
 
+namespace {
+
+constexpr char kShardIdentityId[] = "shardIdentity";
+
+std::string Utf8Field(const bson_t* doc, const char* name) {
+  bson_iter_t it;
+  return bson_iter_init_find(&it, doc, name) && BSON_ITER_HOLDS_UTF8(&it) ? bson_iter_utf8(&it, nullptr) : "";
+}
+
+}  // namespace
+
+StatusOr<std::optional<ShardIdentity>> ReadShardIdentity(Client* client) {
+  ScopedBson filter;
+  BSON_APPEND_UTF8(filter.get(), "_id", kShardIdentityId);
+  StatusOr<std::vector<std::string>> docs = FindAll(client, "admin", "system.version", filter.get());
+  if (!docs.ok() && (docs.status().code() == StatusCode::kPermissionDenied ||
+                     docs.status().code() == StatusCode::kUnauthenticated)) {
+    return std::optional<ShardIdentity>();
+  }
+  if (!docs.ok()) return docs.status();
+  if (docs->empty()) return std::optional<ShardIdentity>();
+  bson_t doc;
+  const std::string& bytes = docs->front();
+  if (!bson_init_static(&doc, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size())) {
+    return std::optional<ShardIdentity>();
+  }
+  return std::optional<ShardIdentity>(ShardIdentity{Utf8Field(&doc, "shardName"), Utf8Field(&doc, "configsvrConnectionString")});
+}
+
+Status WriteShardIdentity(Client* client, const ShardIdentity& identity) {
+  CollectionPtr coll(mongoc_client_get_collection(client->get(), "admin", "system.version"));
+  ScopedBson selector, update, fields, opts;
+  BSON_APPEND_UTF8(selector.get(), "_id", kShardIdentityId);
+  BSON_APPEND_UTF8(fields.get(), "shardName", identity.shard_name.c_str());
+  BSON_APPEND_UTF8(fields.get(), "configsvrConnectionString", identity.config_server.c_str());
+  BSON_APPEND_DOCUMENT(update.get(), "$set", fields.get());
+  BSON_APPEND_BOOL(opts.get(), "upsert", true);
+  bson_error_t error;
+  if (!mongoc_collection_update_one(coll.get(), selector.get(), update.get(), opts.get(), nullptr, &error)) {
+    return StatusFromBsonError(error, "recording the shard identity in " + Where(client, "admin", "system.version"));
+  }
+  return Status::OK();
+}
+
 }  // namespace aviary::mongo

@@ -7,6 +7,7 @@
 
 #include <mongoc/mongoc.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,20 @@ Status RenameCollection(Client* client, const std::string& db, const std::string
 
 // True when the server is a mongos (hello answers msg: "isdbgrid").
 StatusOr<bool> IsMongos(Client* client);
+
+// What a shard server of a sharded cluster knows of its place: MongoDB keeps it in
+// admin.system.version {_id: "shardIdentity", shardName, configsvrConnectionString}, and
+// `aviary cluster up` writes the same on its shard servers.
+struct ShardIdentity {
+  std::string shard_name;
+  std::string config_server;  // configsvrConnectionString, e.g. "configRS/h:p" or "h:p"
+};
+
+// The server's shard identity, or nullopt when it is not a shard (or the user may not read admin).
+StatusOr<std::optional<ShardIdentity>> ReadShardIdentity(Client* client);
+
+// Records `identity` on the shard server `client` talks to (for local clusters).
+Status WriteShardIdentity(Client* client, const ShardIdentity& identity);
 
 }  // namespace aviary::mongo
 
