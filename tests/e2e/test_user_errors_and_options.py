@@ -36,12 +36,12 @@ class UserErrorsAndOptionsTest(MongoTestCase):
                 f.write(json.dumps(d) + "\n")
         cls.cluster.load(path, "shop.orders", "_id", "--hashed")
 
-    def mapreduce(self, spec, *args):
+    def mapreduce(self, spec, *args, check=0):
         path = self.path("spec.json")
         with open(path, "w") as f:
             json.dump(spec, f)
         proc = run_cli("mapreduce", "--coordinator", self.cluster.coordinator, "--db", self.cluster.entry + "shop",
-                       "--spec", path, *args, check=0)
+                       "--spec", path, *args, check=check)
         return json.loads(proc.stdout)
 
     # --- user-code errors ---------------------------------------------------------------------
@@ -85,7 +85,7 @@ class UserErrorsAndOptionsTest(MongoTestCase):
         # A map that never ends: only maxTimeMS can end the command.
         spec = {"mapReduce": "orders", "map": "function () { while (true) {} }",
                 "reduce": "function (k, v) { return 1; }", "out": {"inline": 1}, "maxTimeMS": 1500}
-        reply = self.mapreduce(spec)
+        reply = self.mapreduce(spec, check=1)  # an error reply exits 1
         self.assertEqual(reply.get("ok"), 0.0, reply)
         self.assertEqual(reply.get("code"), 50, reply)
         self.assertEqual(reply.get("codeName"), "MaxTimeMSExpired", reply)

@@ -9,7 +9,7 @@ namespace {
 
 TEST(JsonlTest, ExtensionDecidesTheFormat) {
   EXPECT_TRUE(IsJsonLinesPath("data/x.jsonl"));
-  EXPECT_FALSE(IsJsonLinesPath("data/x.json"));
+  EXPECT_TRUE(IsJsonLinesPath("data/x.json"));  // read as JSON lines, as `aviary load` does
   EXPECT_FALSE(IsJsonLinesPath("data/x.jsonl.txt"));
 }
 

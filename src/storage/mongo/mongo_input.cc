@@ -155,6 +155,7 @@ class MongoInput : public InputFormat {
   std::vector<rpc::InputSplit> PlanSharded(const Topology& topology, uint32_t desired) const;
   StatusOr<std::vector<rpc::InputSplit>> PlanUnsharded(Client* entry, const Topology& topology) const;
   Status RefuseShardMember(Client* entry) const;
+  StatusOr<bool> ShardedInCluster(const ShardIdentity& identity) const;
   // --limit: chooses the documents and narrows every split to its shard's chosen ones.
   Status SelectLimited(std::vector<rpc::InputSplit>* splits) const;
   // A shard's first limit_ owned documents matching the query in sort order (projected).
@@ -231,11 +232,23 @@ StatusOr<std::vector<rpc::InputSplit>> MongoInput::PlanUnsharded(Client* entry, 
   return splits;
 }
 
+// Whether the cluster whose config server `identity` names has `ns()` in config.collections.
+StatusOr<bool> MongoInput::ShardedInCluster(const ShardIdentity& identity) const {
+  ASSIGN_OR_RETURN(std::unique_ptr<Client> config,
+                   Client::Connect("mongodb://" + identity.config_server + "/", options_.timeout_ms));
+  ScopedBson filter;
+  BSON_APPEND_UTF8(filter.get(), "_id", ns().c_str());
+  ASSIGN_OR_RETURN(std::vector<std::string> docs, FindAll(config.get(), "config", "collections", filter.get()));
+  return !docs.empty();
+}
+
 // A server without config data may still be one shard of a cluster: reading it would see that
 // shard's documents alone (and its orphans), a silently partial input. Refused, naming the fix.
 Status MongoInput::RefuseShardMember(Client* entry) const {
   ASSIGN_OR_RETURN(std::optional<ShardIdentity> identity, ReadShardIdentity(entry));
   if (!identity) return Status::OK();
+  // An unsharded collection lives whole on its primary shard: reading it there is complete.
+  if (StatusOr<bool> sharded = ShardedInCluster(*identity); sharded.ok() && !*sharded) return Status::OK();
   return InvalidArgument("--input " + RedactUri(uri_.server_uri) + " is shard '" + identity->shard_name +
                          "' of a sharded cluster (config server " + identity->config_server +
                          "): reading it would see that shard's documents only; give the cluster's entry URI "
