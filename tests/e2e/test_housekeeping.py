@@ -22,8 +22,17 @@ def table_ids(text):
 
 
 def mongoc_shm_files_of(pids):
-    """libmongoc's /dev/shm/mongoc-PID counter files of these processes."""
-    return {f for pid in pids for f in glob.glob(f"/dev/shm/mongoc-{pid}")}
+    """libmongoc's /dev/shm/mongoc-PID counter files of these processes: written since each one
+    started, since a file of an earlier process that had the same (recycled) pid is not theirs."""
+    with open("/proc/stat") as f:
+        boot = next(int(line.split()[1]) for line in f if line.startswith("btime "))
+    out = set()
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as f:
+            ticks = int(f.read().rsplit(")", 1)[1].split()[19])  # field 22, starttime
+        started = boot + ticks / os.sysconf("SC_CLK_TCK")
+        out |= {f for f in glob.glob(f"/dev/shm/mongoc-{pid}") if os.stat(f).st_mtime >= started - 1}
+    return out
 
 
 def daemon_pids(status):
