@@ -191,3 +191,18 @@ class AviaryTestCase(unittest.TestCase):
         self.assertFalse(extra, f"{len(extra)} unexpected keys, e.g. {sorted(extra)[:5]}")
         wrong = [k for k in expected if got[k] != expected[k]]
         self.assertFalse(wrong, f"{len(wrong)} wrong values, e.g. {[(k, got[k], expected[k]) for k in wrong[:5]]}")
+
+
+class ClusterTestCase(AviaryTestCase):
+    """A coordinator and WORKERS workers of its own for each test, stopped after it."""
+
+    WORKERS = 2
+
+    def setUp(self):
+        super().setUp()
+        self.cluster = Cluster(self.tmp, workers=self.WORKERS)
+        self.cluster.wait_for_workers(self.WORKERS)
+
+    def tearDown(self):
+        self.cluster.stop()
+        super().tearDown()

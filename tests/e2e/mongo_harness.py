@@ -117,6 +117,13 @@ class LocalCluster:
     def ns_uri(self, ns):
         return self.entry + ns
 
+    def load_docs(self, docs, path, ns, key, *extra):
+        """Writes `docs` to `path` as JSON lines and loads them into `ns`."""
+        with open(path, "w") as f:
+            for d in docs:
+                f.write(json.dumps(d) + "\n")
+        return self.load(path, ns, key, *extra)
+
     def load(self, path, ns, key, *extra, check=0):
         return run_cli("load", "--input", path, "--into", self.ns_uri(ns), "--shard-key", key, *extra, check=check,
                        timeout=120)

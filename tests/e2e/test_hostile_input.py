@@ -11,22 +11,13 @@ import subprocess
 import time
 import unittest
 
-from harness import AVIARY, AviaryTestCase, Cluster, make_corpus, plugin, read_output, reference_wordcount, run_cli
+from harness import AVIARY, AviaryTestCase, Cluster, ClusterTestCase, make_corpus, plugin, read_output, reference_wordcount, run_cli
 from mongo_harness import MongoTestCase, write_corpus
 from test_failover import SHARDSERVER, FailoverCluster
 
 
-class HangTest(AviaryTestCase):
+class HangTest(ClusterTestCase):
     """Class 2: every input is planned without blocking on it, and every job ends."""
-
-    def setUp(self):
-        super().setUp()
-        self.cluster = Cluster(self.tmp, workers=2)
-        self.cluster.wait_for_workers(2)
-
-    def tearDown(self):
-        self.cluster.stop()
-        super().tearDown()
 
     def submit_wait(self, *args):
         return self.cluster.submit(*args, "--wait", "--json", timeout=90)

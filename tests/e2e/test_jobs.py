@@ -7,7 +7,7 @@ import subprocess
 import time
 import unittest
 
-from harness import (AVIARY, AviaryTestCase, Cluster, make_corpus, plugin, read_output, reference_index,
+from harness import (AVIARY, AviaryTestCase, ClusterTestCase, Cluster, make_corpus, plugin, read_output, reference_index,
                      reference_wordcount, run_cli)
 
 
@@ -58,16 +58,7 @@ class InlineOutputTest(AviaryTestCase):
         self.assertEqual(result, {"the": 3, "cat": 1, "and": 1, "dog": 1, "end": 1})
 
 
-class ClusterTest(AviaryTestCase):
-    def setUp(self):
-        super().setUp()
-        self.cluster = Cluster(self.tmp, workers=2)
-        self.cluster.wait_for_workers(2)
-
-    def tearDown(self):
-        self.cluster.stop()
-        super().tearDown()
-
+class ClusterTest(ClusterTestCase):
     def test_wordcount_through_submit_wait(self):
         paths = make_corpus(os.path.join(self.tmp, "in"))
         out = os.path.join(self.tmp, "out")

@@ -32,11 +32,7 @@ class MapReduceCommandTest(MongoTestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.docs = orders()
-        path = cls.root + "/orders.jsonl"
-        with open(path, "w") as f:
-            for d in cls.docs:
-                f.write(json.dumps(d) + "\n")
-        cls.cluster.load(path, "shop.orders", "_id", "--hashed")
+        cls.cluster.load_docs(cls.docs, cls.root + "/orders.jsonl", "shop.orders", "_id", "--hashed")
 
     def mapreduce(self, spec=None, *args, check=0):
         extra = list(args)

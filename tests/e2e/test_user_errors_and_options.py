@@ -30,11 +30,7 @@ class UserErrorsAndOptionsTest(MongoTestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.docs = orders()
-        path = cls.root + "/orders.jsonl"
-        with open(path, "w") as f:
-            for d in cls.docs:
-                f.write(json.dumps(d) + "\n")
-        cls.cluster.load(path, "shop.orders", "_id", "--hashed")
+        cls.cluster.load_docs(cls.docs, cls.root + "/orders.jsonl", "shop.orders", "_id", "--hashed")
 
     def mapreduce(self, spec, *args, check=0):
         path = self.path("spec.json")
