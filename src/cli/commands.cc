@@ -29,6 +29,11 @@ CLI::Option* AddCoordinatorOption(CLI::App* cmd, std::string* to, const std::str
       ->required();
 }
 
+void AddInsecureFlag(CLI::App* cmd, bool* to) {
+  cmd->add_flag("--insecure", *to,
+                "serve a non-loopback address even though callers are not authenticated (no secret, no mutual TLS)");
+}
+
 void QuietLogs(const GlobalFlags& global) {
   if (global.log_level == "info") spdlog::set_level(spdlog::level::warn);
 }

@@ -40,6 +40,9 @@ void QuietLogs(const GlobalFlags& global);
 // Declares the required --coordinator flag, which $AVIARY_COORDINATOR may give instead.
 CLI::Option* AddCoordinatorOption(CLI::App* cmd, std::string* to, const std::string& help = "coordinator HOST:PORT");
 
+// Declares --insecure: a daemon may then serve a network address without authenticating callers.
+void AddInsecureFlag(CLI::App* cmd, bool* to);
+
 // Every subcommand, in the order `aviary --help` lists them.
 const std::vector<Command>& Commands();
 

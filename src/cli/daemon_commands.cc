@@ -14,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "common/listen_policy.h"
 #include "coordinator/defaults.h"
 #include "coordinator/http_source.h"
 #include "coordinator/server.h"
@@ -55,7 +56,7 @@ std::thread WatchSignals(std::function<void()> on_signal) {
 }
 
 struct CoordinatorFlags {
-  std::string listen;
+  std::string listen = "127.0.0.1:7470";
   std::string metadata;  // mongodb://HOST:PORT/DB: durable state and leader election
   double lease_timeout_s = 3;
   double worker_timeout_s = 5;
@@ -65,11 +66,12 @@ struct CoordinatorFlags {
   uint32_t max_attempts = coordinator::kDefaultMaxAttempts;
   std::string http;  // HOST:PORT of the web UI and /metrics; empty: none
   std::string data_dir;  // private spools; empty: a per-process directory (common/private_dir.h)
+  bool insecure = false;  // serve a network address without authentication
 };
 
 struct WorkerFlags {
   std::string coordinator;
-  std::string listen;
+  std::string listen = "127.0.0.1:0";
   std::string data_dir;
   uint32_t slots = 1;
   uint64_t memory_mb = 1024;
@@ -79,7 +81,30 @@ struct WorkerFlags {
   uint32_t task_cpu_limit_s = 0;
   bool exit_with_parent = false;
   std::string http;  // HOST:PORT of /metrics; empty: none
+  bool insecure = false;
 };
+
+constexpr const char* kHowToSecureRpc = "Set a cluster secret (--secret-file or AVIARY_SECRET) or mutual TLS (--tls-cert, --tls-key, --tls-ca)";
+
+// Who the gRPC services of this process can tell apart from strangers: a caller must hold the
+// secret, or a certificate the CA signed (a certificate without a CA authenticates only us).
+std::string RpcAuthentication() {
+  const rpc::TransportOptions& t = rpc::GetTransportOptions();
+  const bool mtls = !t.tls_ca.empty() && !t.tls_cert.empty();
+  if (!t.secret.empty() && mtls) return "the cluster secret and mutual TLS";
+  if (!t.secret.empty()) return "the cluster secret";
+  return mtls ? "mutual TLS" : "";
+}
+
+// The web UI shows jobs to anyone and changes them (cancel) only with the secret: mutual TLS,
+// which HTTP here does not speak, protects nothing of it.
+Status CheckHttpListen(const std::string& listen, bool insecure) {
+  const std::string& secret = rpc::GetTransportOptions().secret;
+  return CheckListen(listen,
+                     {"web UI", secret.empty() ? "" : "the cluster secret (for cancelling; pages are readable by all)",
+                      "Set a cluster secret (--secret-file or AVIARY_SECRET)"},
+                     insecure);
+}
 
 int RunCoordinator(const CoordinatorFlags& flags) {
   coordinator::TrackerOptions options;
@@ -94,6 +119,13 @@ int RunCoordinator(const CoordinatorFlags& flags) {
     StatusOr<std::unique_ptr<coordinator::MetadataStore>> opened = coordinator::MetadataStore::OpenMongo(flags.metadata);
     if (!opened.ok()) return Fail(opened.status().WithContext("opening --metadata"));
     store = std::move(opened).value();
+  }
+  if (Status s = CheckListen(flags.listen, {"coordinator RPC", RpcAuthentication(), kHowToSecureRpc}, flags.insecure);
+      !s.ok()) {
+    return Fail(s);
+  }
+  if (!flags.http.empty()) {
+    if (Status s = CheckHttpListen(flags.http, flags.insecure); !s.ok()) return Fail(s);
   }
   coordinator::LeaseOptions lease;
   lease.lease_timeout_us = static_cast<int64_t>(flags.lease_timeout_s * 1e6);
@@ -121,6 +153,17 @@ int RunWorker(const WorkerFlags& flags) {
   // be killed; and task processes (same user) cannot read our memory or /proc/PID/environ.
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   ::prctl(PR_SET_DUMPABLE, 0);
+  if (Status s = CheckListen(flags.listen, {"worker's shuffle service", RpcAuthentication(), kHowToSecureRpc}, flags.insecure);
+      !s.ok()) {
+    return Fail(s);
+  }
+  // /metrics is read-only; it may be on the network when the worker's RPC is authenticated.
+  if (!flags.http.empty()) {
+    if (Status s = CheckListen(flags.http, {"worker's /metrics", RpcAuthentication(), kHowToSecureRpc}, flags.insecure);
+        !s.ok()) {
+      return Fail(s);
+    }
+  }
   worker::WorkerOptions options;
   options.coordinator = flags.coordinator;
   options.listen = flags.listen;
@@ -153,7 +196,10 @@ int RunWorker(const WorkerFlags& flags) {
 
 Adapter DefineCoordinator(CLI::App* cmd) {
   auto f = std::make_shared<CoordinatorFlags>();
-  cmd->add_option("--listen", f->listen, "HOST:PORT to serve on")->required();
+  cmd->add_option("--listen", f->listen, "HOST:PORT to serve on (PORT alone: on 127.0.0.1)")
+      ->capture_default_str()
+      ->transform([](std::string v) { return ListenOnLoopbackByDefault(v); });
+  AddInsecureFlag(cmd, &f->insecure);
   cmd->add_option("--worker-timeout", f->worker_timeout_s, "seconds without heartbeat before a worker is dead")->capture_default_str();
   cmd->add_option("--task-timeout", f->task_timeout_s, "seconds without progress before an attempt is re-issued")->capture_default_str();
   cmd->add_option("--max-attempts", f->max_attempts, "default attempts per task")->capture_default_str();
@@ -177,7 +223,10 @@ Adapter DefineCoordinator(CLI::App* cmd) {
 Adapter DefineWorker(CLI::App* cmd) {
   auto f = std::make_shared<WorkerFlags>();
   AddCoordinatorOption(cmd, &f->coordinator);
-  cmd->add_option("--listen", f->listen, "HOST:PORT for the shuffle service")->required();
+  cmd->add_option("--listen", f->listen, "HOST:PORT for the shuffle service (PORT alone: on 127.0.0.1)")
+      ->capture_default_str()
+      ->transform([](std::string v) { return ListenOnLoopbackByDefault(v); });
+  AddInsecureFlag(cmd, &f->insecure);
   cmd->add_option("--data-dir", f->data_dir, "directory for map outputs and spills")->required();
   cmd->add_option("--slots", f->slots, "tasks run at once")->capture_default_str()->check(CLI::Range(1, 1024));
   cmd->add_option("--memory", f->memory_mb, "memory budget in MB shared by the slots")->capture_default_str()->check(CLI::Range(1, 1 << 24));

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "common/listen_policy.h"
 #include "gateway/gateway.h"
 
 namespace aviary::cli {
@@ -15,11 +16,16 @@ namespace {
 struct GatewayFlags {
   gateway::Options options;
   std::string auth = "auto";
+  bool insecure = false;
 };
 
 int RunGateway(GatewayFlags f) {
   if (f.auth != "auto" && f.auth != "on" && f.auth != "off") return Fail(InvalidArgument("--auth must be auto, on or off"));
   f.options.require_auth = f.auth == "on" || (f.auth == "auto" && gateway::UriHasCredentials(f.options.upstream));
+  // Without --auth, any client that connects may run mapReduce jobs on the cluster.
+  const ListenSecurity security{"MongoDB-protocol gateway", f.options.require_auth ? "the upstream's users (--auth)" : "",
+                                "Give --upstream credentials or --auth on"};
+  if (Status s = CheckListen(f.options.listen, security, f.insecure); !s.ok()) return Fail(s);
   StatusOr<std::unique_ptr<gateway::Gateway>> gw = gateway::Gateway::Start(f.options);
   if (!gw.ok()) return Fail(gw.status());
   const std::string host = f.options.listen.substr(0, f.options.listen.rfind(':'));
@@ -35,8 +41,10 @@ int RunGateway(GatewayFlags f) {
 Adapter DefineGateway(CLI::App* cmd) {
   auto f = std::make_shared<GatewayFlags>();
   gateway::Options* o = &f->options;
-  cmd->add_option("--listen", o->listen, "HOST:PORT to serve the MongoDB protocol on (port 0: any free port)")
-      ->capture_default_str();
+  cmd->add_option("--listen", o->listen, "HOST:PORT to serve the MongoDB protocol on (port 0: any free port; PORT alone: on 127.0.0.1)")
+      ->capture_default_str()
+      ->transform([](std::string v) { return ListenOnLoopbackByDefault(v); });
+  AddInsecureFlag(cmd, &f->insecure);
   cmd->add_option("--upstream", o->upstream, "mongodb://HOST:PORT/... of the mongos or mongod that gets every other command")
       ->required();
   AddCoordinatorOption(cmd, &o->coordinator, "coordinator HOST:PORT (or a comma-separated list) that runs mapReduce");

@@ -183,14 +183,19 @@ class NetnsLab:
     def wrap(self, host, argv):
         return ["ip", "netns", "exec", self.namespace(host), *map(str, argv)]
 
+    # The lab's daemons listen on its network, not on loopback: like any cluster, it needs a
+    # secret (docs/reliability.md, "Closed by default").
+    ENV = {**os.environ, "AVIARY_SECRET": "netns-lab-secret"}
+
     def popen(self, host, argv, **kwargs):
         """Starts `argv` inside `host`; it is killed at close() if still running."""
+        kwargs.setdefault("env", self.ENV)
         proc = subprocess.Popen(self.wrap(host, argv), **kwargs)
         self.procs.append(proc)
         return proc
 
     def run(self, host, argv, timeout=120):
-        return subprocess.run(self.wrap(host, argv), capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(self.wrap(host, argv), capture_output=True, text=True, timeout=timeout, env=self.ENV)
 
     def can_connect(self, host, address, timeout=2.0):
         """Whether `host` can open a TCP connection to `address` (HOST:PORT)."""
