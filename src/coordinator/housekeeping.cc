@@ -7,8 +7,6 @@
 namespace aviary::coordinator {
 namespace {
 
-constexpr std::string_view kInlineScheme = "inline:";
-
 // Only ended jobs: one still failing or cancelling has temporary output left to remove.
 bool Ended(const Job& job) {
   return job.phase == JobPhase::kSucceeded || job.phase == JobPhase::kFailed || job.phase == JobPhase::kCancelled;
@@ -29,8 +27,7 @@ void DropJobs(ClusterState& state, const TrackerOptions& options, double now_uni
     }
     spdlog::info("job {}: dropped, {:.0f} s after it ended", job.id, now_unix - job.end_unix);
     out->jobs.push_back(job.id);
-    const std::string& uri = job.spec.output_uri();
-    if (job.spec.inline_output() && uri.starts_with(kInlineScheme)) out->inline_spools.push_back(uri.substr(kInlineScheme.size()));
+    if (std::string spool = job.InlineSpoolDir(); !spool.empty()) out->inline_spools.push_back(std::move(spool));
     if (!job.spec.plugin_sha256().empty()) dropped_plugins.insert(job.spec.plugin_sha256());
     state.dirty_jobs.erase(job.id);
     for (auto& [id, worker] : state.workers) worker->cleaned_jobs.erase(job.id);

@@ -1,5 +1,6 @@
-// Housekeeping: finished jobs are kept for a retention time (their status, counters and inline
-// results stay readable), then dropped with their inline result spools and, once no kept job
+// Housekeeping: finished jobs are kept for a retention time (their status and counters stay
+// readable, and an inline result until it is read), then dropped with their inline result
+// spools and, once no kept job
 // uses them, their plugin libraries; workers dead for a while leave the worker list. Driven by
 // the tracker's Housekeep with the Env's clocks, so tests move time by hand.
 //

@@ -163,6 +163,12 @@ bool Job::finished() const {
   return s == rpc::SUCCEEDED || s == rpc::FAILED || s == rpc::CANCELLED || s == rpc::ABORTING;
 }
 
+std::string Job::InlineSpoolDir() const {
+  constexpr std::string_view kInlineScheme = "inline:";
+  const std::string& uri = spec.output_uri();
+  return spec.inline_output() && uri.starts_with(kInlineScheme) ? uri.substr(kInlineScheme.size()) : "";
+}
+
 Task* Job::FindTask(rpc::TaskKind kind, uint32_t index) {
   std::vector<Task>& list = tasks(kind);
   return index < list.size() ? &list[index] : nullptr;

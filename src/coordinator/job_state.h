@@ -95,6 +95,9 @@ struct Job {
   double end_unix = 0;
   uint32_t maps_done = 0;
   uint32_t reduces_done = 0;
+  // An `--output inline` result is handed out once, then removed (docs/reliability.md, "Leftovers").
+  enum class InlineRead { kUnread, kReading, kRead };
+  InlineRead inline_read = InlineRead::kUnread;
 
   // Crashes unless IsLegalTransition(phase, to).
   void SetPhase(JobPhase to);
@@ -105,6 +108,8 @@ struct Job {
   void StopOpenTasks(const std::string& why, double now_unix);
   // No task of it runs any more: it succeeded, failed or was cancelled, or is being aborted.
   bool finished() const;
+  // The coordinator's spool directory of an `--output inline` job; empty for other jobs.
+  std::string InlineSpoolDir() const;
   std::vector<Task>& tasks(rpc::TaskKind kind) { return kind == rpc::MAP ? maps : reduces; }
   // The task `kind`/`index`, or null when there is no such task.
   Task* FindTask(rpc::TaskKind kind, uint32_t index);

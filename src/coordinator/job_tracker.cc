@@ -9,6 +9,7 @@
 #include "coordinator/failure_detector.h"
 #include "coordinator/housekeeping.h"
 #include "coordinator/ids.h"
+#include "coordinator/open_jobs.h"
 #include "coordinator/persistence.h"
 #include "coordinator/planner.h"
 #include "coordinator/scheduler.h"
@@ -21,6 +22,9 @@ namespace aviary::coordinator {
 JobTracker::JobTracker(Env* env, TrackerOptions options, MetadataStore* store, uint64_t term)
     : env_(env), options_(options), store_(store), term_(term) {
   state_.track_changes = store_ != nullptr;
+  if (store_ == nullptr && !options_.open_jobs_dir.empty()) {
+    journal_ = std::make_unique<OpenJobJournal>(env_, options_.open_jobs_dir);
+  }
 }
 JobTracker::~JobTracker() = default;
 
@@ -32,7 +36,20 @@ StatusOr<std::string> JobTracker::Submit(rpc::JobSpec spec) {
     job_id = NewJobId(*env_, state_);
     live_slots = state_.LiveSlots();
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<Job> job, PlanJob(std::move(spec), job_id, live_slots, options_, env_));
+  // Noted before planning sets up the output, so that nothing it writes can be orphaned.
+  if (journal_) RETURN_IF_ERROR(journal_->Note(job_id, spec));
+  StatusOr<std::unique_ptr<Job>> planned = PlanJob(std::move(spec), job_id, live_slots, options_, env_);
+  if (journal_ && planned.ok()) {
+    if (Status s = journal_->Note(job_id, (*planned)->spec); !s.ok()) {
+      (void)(*planned)->output->AbortJob(job_id);
+      planned = s;
+    }
+  }
+  if (!planned.ok()) {
+    if (journal_) journal_->Forget(job_id);
+    return planned.status();
+  }
+  std::unique_ptr<Job> job = std::move(planned).value();
   job->submit_unix = NowUnix();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -188,6 +205,7 @@ void JobTracker::FinishJobs() {
     Status s = RunFinishWork(w);
     std::lock_guard<std::mutex> lock(mu_);
     ApplyFinishResult(state_, w, s, NowUnix());
+    if (journal_) journal_->Forget(w.job->id);  // ended: its output is committed or removed
   }
 }
 
@@ -210,14 +228,35 @@ std::vector<rpc::JobStatus> JobTracker::ListJobs() {
   return out;
 }
 
-StatusOr<std::vector<std::string>> JobTracker::InlineOutputFiles(const std::string& job_id) {
+StatusOr<std::vector<std::string>> JobTracker::ClaimInlineOutput(const std::string& job_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  const Job* job = state_.FindJob(job_id);
+  Job* job = state_.FindJob(job_id);
   if (job == nullptr) return NotFound("no job " + job_id + " on this coordinator");
   if (!job->spec.inline_output()) return FailedPrecondition("job " + job_id + " did not write --output inline");
   if (job->phase != JobPhase::kSucceeded) return FailedPrecondition("job " + job_id + " has not succeeded");
   if (!job->output) return FailedPrecondition("job " + job_id + " has no output open on this coordinator");
+  if (job->inline_read == Job::InlineRead::kRead) {
+    return FailedPrecondition("the inline result of job " + job_id +
+                              " was read already and removed (an inline result is handed out once)");
+  }
+  if (job->inline_read == Job::InlineRead::kReading) {
+    return FailedPrecondition("the inline result of job " + job_id + " is being read by another client");
+  }
+  job->inline_read = Job::InlineRead::kReading;
   return job->output->LocalResultFiles(static_cast<uint32_t>(job->reduces.size()));
+}
+
+void JobTracker::ReleaseInlineOutput(const std::string& job_id, bool delivered) {
+  std::string spool;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Job* job = state_.FindJob(job_id);
+    if (job == nullptr || job->inline_read != Job::InlineRead::kReading) return;
+    job->inline_read = delivered ? Job::InlineRead::kRead : Job::InlineRead::kUnread;
+    if (delivered) spool = job->InlineSpoolDir();
+  }
+  if (spool.empty()) return;
+  if (Status s = env_->DeleteRecursively(spool); !s.ok()) spdlog::warn("removing inline spool {}: {}", spool, s.ToString());
 }
 
 rpc::ClusterStatusResponse JobTracker::ClusterStatus() {

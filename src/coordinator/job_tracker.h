@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -28,6 +29,8 @@
 #include "rpc/aviary.pb.h"
 
 namespace aviary::coordinator {
+
+class OpenJobJournal;
 
 class JobTracker {
  public:
@@ -59,8 +62,11 @@ class JobTracker {
   // Fails a job that has not ended yet; refused once its output is being committed.
   Status Cancel(const std::string& job_id);
   rpc::ClusterStatusResponse ClusterStatus();
-  // The result files of a finished job that wrote `--output inline`, in partition order.
-  StatusOr<std::vector<std::string>> InlineOutputFiles(const std::string& job_id);
+  // The result files of a finished job that wrote `--output inline`, in partition order, for one
+  // reader at a time: each claim ends with ReleaseInlineOutput. Once a reader has had it all,
+  // the result is removed and later claims are refused saying so.
+  StatusOr<std::vector<std::string>> ClaimInlineOutput(const std::string& job_id);
+  void ReleaseInlineOutput(const std::string& job_id, bool delivered);
 
   // Declares silent workers dead, re-issues silent attempts, and commits or aborts finished jobs.
   // Called periodically by one thread.
@@ -80,6 +86,7 @@ class JobTracker {
 
   Env* const env_;
   const TrackerOptions options_;
+  std::unique_ptr<OpenJobJournal> journal_;  // jobs not ended, without a store (open_jobs.h)
   MetadataStore* const store_;  // may be null; not owned
   const uint64_t term_;
   std::atomic<bool> fenced_{false};

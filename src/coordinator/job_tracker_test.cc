@@ -37,11 +37,11 @@ class JobTrackerTest : public ::testing::Test {
     return tracker_->RegisterWorker(request).worker_id();
   }
 
-  std::string SubmitJob(uint32_t maps, uint32_t reduces) {
+  std::string SubmitJob(uint32_t maps, uint32_t reduces, const std::string& output = "") {
     rpc::JobSpec spec;
     spec.set_plugin("wordcount");
     spec.set_input_uri("files:" + (dir_ / "in" / "*.txt").string());
-    spec.set_output_uri("files:" + (dir_ / "out").string());
+    spec.set_output_uri(output.empty() ? "files:" + (dir_ / "out").string() : output);
     spec.set_map_tasks(maps);
     spec.set_reduce_tasks(reduces);
     StatusOr<std::string> id = tracker_->Submit(spec);
@@ -115,6 +115,41 @@ TEST_F(JobTrackerTest, RunsMapsThenReducesThenCommits) {
   EXPECT_EQ(State(job), rpc::SUCCEEDED);
   EXPECT_TRUE(std::filesystem::exists(dir_ / "out" / "_SUCCESS"));
   EXPECT_TRUE(std::filesystem::exists(dir_ / "out" / "part-00001.jsonl"));
+}
+
+TEST_F(JobTrackerTest, AnInlineResultIsHandedOutOnceThenRemoved) {
+  options_.inline_dir = (dir_ / "inline").string();
+  std::filesystem::create_directories(options_.inline_dir);
+  tracker_ = std::make_unique<JobTracker>(&env_, options_);
+  std::string w = AddWorker("127.0.0.1:1");
+  std::string job = SubmitJob(1, 1, "inline");
+  auto maps = Beat(w, 2);
+  ASSERT_EQ(maps.assignments_size(), 1);
+  auto reduces = Beat(w, 2, {Success(maps.assignments(0))});
+  ASSERT_EQ(reduces.assignments_size(), 1);
+  Beat(w, 2, {Success(reduces.assignments(0))});
+  tracker_->Tick();
+  ASSERT_EQ(State(job), rpc::SUCCEEDED);
+  const std::filesystem::path spool = dir_ / "inline" / job;
+
+  StatusOr<std::vector<std::string>> files = tracker_->ClaimInlineOutput(job);
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  ASSERT_EQ(files->size(), 1u);
+  EXPECT_TRUE(std::filesystem::exists((*files)[0]));
+  StatusOr<std::vector<std::string>> second = tracker_->ClaimInlineOutput(job);
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.status().message().find("being read by another client"), std::string::npos);
+
+  // A reader that went away before the end leaves it for the next one.
+  tracker_->ReleaseInlineOutput(job, /*delivered=*/false);
+  EXPECT_TRUE(std::filesystem::exists(spool));
+  ASSERT_TRUE(tracker_->ClaimInlineOutput(job).ok());
+  tracker_->ReleaseInlineOutput(job, /*delivered=*/true);
+  EXPECT_FALSE(std::filesystem::exists(spool)) << "removed once a reader had it all";
+  StatusOr<std::vector<std::string>> again = tracker_->ClaimInlineOutput(job);
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.status().message().find("was read already and removed"), std::string::npos) << again.status().message();
+  EXPECT_EQ(State(job), rpc::SUCCEEDED) << "the job's status stays";
 }
 
 TEST_F(JobTrackerTest, DeadWorkerLosesItsMapOutputs) {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/private_dir.h"
+#include "coordinator/open_jobs.h"
 #include "rpc/auth.h"
 #include "rpc/aviary.grpc.pb.h"
 #include "rpc/grpc_util.h"
@@ -70,18 +71,24 @@ class CoordinatorServer::Service final : public rpc::Coordinator::Service {
   grpc::Status ReadOutput(grpc::ServerContext* ctx, const rpc::ReadOutputRequest* request,
                           grpc::ServerWriter<rpc::DataChunk>* writer) override {
     return Run(ctx, "ReadOutput", [&](JobTracker& t) -> Status {
-      ASSIGN_OR_RETURN(std::vector<std::string> files, t.InlineOutputFiles(request->job_id()));
-      std::string contents;
-      for (const std::string& path : files) {
-        RETURN_IF_ERROR(ReadFileToString(Env::Default(), path, &contents));
-        for (size_t off = 0; off < contents.size(); off += kChunk) {
-          rpc::DataChunk chunk;
-          chunk.set_data(contents.substr(off, kChunk));
-          if (!writer->Write(chunk)) return Cancelled("client went away");
-        }
-      }
-      return Status::OK();
+      ASSIGN_OR_RETURN(std::vector<std::string> files, t.ClaimInlineOutput(request->job_id()));
+      Status sent = StreamFiles(files, writer);
+      t.ReleaseInlineOutput(request->job_id(), /*delivered=*/sent.ok());
+      return sent;
     });
+  }
+
+  static Status StreamFiles(const std::vector<std::string>& files, grpc::ServerWriter<rpc::DataChunk>* writer) {
+    std::string contents;
+    for (const std::string& path : files) {
+      RETURN_IF_ERROR(ReadFileToString(Env::Default(), path, &contents));
+      for (size_t off = 0; off < contents.size(); off += kChunk) {
+        rpc::DataChunk chunk;
+        chunk.set_data(contents.substr(off, kChunk));
+        if (!writer->Write(chunk)) return Cancelled("client went away");
+      }
+    }
+    return Status::OK();
   }
 
   grpc::Status FetchPlugin(grpc::ServerContext* ctx, const rpc::FetchPluginRequest* request,
@@ -187,6 +194,13 @@ Status CoordinatorServer::PrepareDataDirs() {
   if (options_.plugin_dir.empty()) options_.plugin_dir = options_.data_dir + "/plugins";
   RETURN_IF_ERROR(EnsurePrivateDir(options_.inline_dir));
   RETURN_IF_ERROR(EnsurePrivateDir(options_.plugin_dir));
+  if (owns_data_dir_) CleanUpDeadCoordinators(env_, options_.data_dir);
+  if (store_ == nullptr) {
+    // Without a store nothing of an earlier life here can be resumed (coordinator/open_jobs.h).
+    options_.open_jobs_dir = OpenJobsDir(options_.data_dir);
+    RETURN_IF_ERROR(EnsurePrivateDir(options_.open_jobs_dir));
+    CleanUpEarlierLife(env_, options_.data_dir, options_.inline_dir);
+  }
   spdlog::info("coordinator data directory {}", options_.data_dir);
   return Status::OK();
 }
@@ -327,6 +341,8 @@ void CoordinatorServer::Stop() {
     for (std::thread* t : {&ticker_, &leader_, &watchdog_}) {
       if (t->joinable()) t->join();
     }
+    // Jobs of a coordinator without a store end with it: remove what they began to write.
+    if (!options_.open_jobs_dir.empty()) OpenJobJournal(env_, options_.open_jobs_dir).AbortAbandoned();
     // Inline results and plugin copies of a per-process dir have no reader after we exit.
     if (owns_data_dir_) (void)env_->DeleteRecursively(options_.data_dir);
   });

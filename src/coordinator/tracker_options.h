@@ -17,11 +17,14 @@ struct TrackerOptions {
   std::string data_dir;
   std::string inline_dir;  // spool for `--output inline` results; set from data_dir at Start
   std::string plugin_dir;  // spool for submitted plugin libraries; set from data_dir at Start
+  // Journal of jobs not ended yet (coordinator/open_jobs.h); set at Start without a metadata
+  // store only. Empty: none.
+  std::string open_jobs_dir;
   int64_t attempt_timeout_us = 30'000'000;  // an attempt without progress this long is re-issued
   uint32_t max_attempts = kDefaultMaxAttempts;  // failed attempts of one task before the job fails
   uint32_t heartbeat_ms = 100;
   int64_t tick_us = 100'000;
-  // Finished jobs stay listed (status, counters, inline result) this long after they end, then
+  // Finished jobs stay listed (status, counters, an unread inline result) this long after they end, then
   // are dropped with their spools; dead workers leave the list after the second. 0: forever.
   int64_t job_retention_us = 24LL * 3600 * 1'000'000;
   int64_t dead_worker_retention_us = 600LL * 1'000'000;  // how often the server checks timeouts and commits finished jobs

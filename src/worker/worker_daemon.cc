@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <climits>
 
+#include "common/private_dir.h"
 #include "common/subprocess.h"
 #include "plugin/plugin.h"
 #include "rpc/grpc_util.h"
@@ -25,12 +26,20 @@ WorkerDaemon::~WorkerDaemon() {
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
 }
 
+// Map outputs of an earlier life, or of an identity the coordinator dropped, are useless: it
+// re-executed those maps already (or, restarted without a metadata store, forgot their jobs).
+// Map outputs and attempt directories hold other users' data: the directory is private (0700).
+Status WorkerDaemon::DropMapOutputs() {
+  const std::string jobs = options_.data_dir + "/jobs";
+  RETURN_IF_ERROR(env_->DeleteRecursively(jobs));
+  RETURN_IF_ERROR(env_->CreateDirs(options_.data_dir));
+  return EnsurePrivateDir(jobs).WithContext("worker --data-dir");
+}
+
 Status WorkerDaemon::Start() {
   if (options_.data_dir.empty()) return InvalidArgument("--data-dir is required");
   if (options_.slots == 0) return InvalidArgument("--slots must be at least 1");
-  // Map outputs of an earlier life are useless: the coordinator re-executed them already.
-  RETURN_IF_ERROR(env_->DeleteRecursively(options_.data_dir + "/jobs"));
-  RETURN_IF_ERROR(env_->CreateDirs(options_.data_dir + "/jobs"));
+  RETURN_IF_ERROR(DropMapOutputs());
   shuffle_ = std::make_unique<ShuffleService>(env_, options_.data_dir);
   grpc::ServerBuilder builder;
   int port = 0;
@@ -91,6 +100,7 @@ Status WorkerDaemon::Run() {
       // Reregister: the coordinator gave our work to others; start afresh under a new identity.
       KillAll("coordinator asked to re-register");
       finished_.clear();
+      if (Status dropped = DropMapOutputs(); !dropped.ok()) spdlog::warn("dropping map outputs: {}", dropped.ToString());
       Status s = Register(/*deadline_us=*/0);
       if (!s.ok()) return s;
     }

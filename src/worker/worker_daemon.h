@@ -74,6 +74,7 @@ class WorkerDaemon {
   StatusOr<std::string> EnsurePlugin(const rpc::JobSpec& job);
   bool PollTasks();  // true if a task finished
   void KillAll(const std::string& why);
+  Status DropMapOutputs();
   void SweepOrphans();
   void DeleteJob(const std::string& job_id);
   static AttemptKey KeyOf(const rpc::TaskSpec& spec);

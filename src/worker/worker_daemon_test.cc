@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <grpcpp/grpcpp.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <filesystem>
@@ -162,6 +163,64 @@ TEST(WorkerDaemonTest, RegistersWithTheActiveCoordinatorOfTheList) {
   EXPECT_EQ(active.registrations, 1);
   EXPECT_GE(active.heartbeats, 3);
   EXPECT_EQ(standby.heartbeats, 0);  // the worker stays with the coordinator that answered
+  std::filesystem::remove_all(data_dir);
+}
+
+// A coordinator that restarted without a metadata store: it no longer knows the worker, and
+// answers its heartbeats with "re-register" until it does.
+class ForgetfulCoordinator final : public rpc::Coordinator::Service {
+ public:
+  grpc::Status RegisterWorker(grpc::ServerContext*, const rpc::RegisterWorkerRequest*,
+                              rpc::RegisterWorkerResponse* response) override {
+    response->set_worker_id("w" + std::to_string(++registrations) + "-test");
+    response->set_heartbeat_ms(10);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Heartbeat(grpc::ServerContext*, const rpc::HeartbeatRequest* request,
+                         rpc::HeartbeatResponse* response) override {
+    if (forget && request->worker_id() == "w1-test") response->set_reregister(true);
+    ++heartbeats;
+    return grpc::Status::OK;
+  }
+
+  std::atomic<bool> forget{false};
+  std::atomic<int> registrations{0};
+  std::atomic<int> heartbeats{0};
+};
+
+// The map outputs of the identity the coordinator forgot are nobody's: no task will ask for
+// them again, so they go when the worker re-registers instead of filling its disk.
+TEST(WorkerDaemonTest, DropsMapOutputsWhenTheCoordinatorForgetsIt) {
+  const std::filesystem::path data_dir =
+      std::filesystem::temp_directory_path() / ("worker-daemon-forget-test-" + std::to_string(::getpid()));
+  ForgetfulCoordinator coordinator;
+  rpc::FakeNetwork network;
+  network.Serve("coordinator:1", &coordinator);
+  WorkerOptions options;
+  options.coordinator = "coordinator:1";
+  options.data_dir = (data_dir / "worker").string();
+  options.runner_exe = "/nonexistent/aviary";
+  WorkerDaemon daemon(Env::Default(), options, &network);
+  ASSERT_TRUE(daemon.Start().ok());
+  struct stat st {};
+  ASSERT_EQ(::lstat((data_dir / "worker" / "jobs").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u) << "map outputs hold other users' data";
+  const std::filesystem::path old_output = data_dir / "worker" / "jobs" / "job-lost" / "map-00000-1";
+  std::filesystem::create_directories(old_output);
+  ASSERT_TRUE(WriteFileAtomically(Env::Default(), (old_output / "part-00000").string(), "map output").ok());
+
+  std::thread runner([&daemon] { EXPECT_TRUE(daemon.Run().ok()); });
+  for (int i = 0; i < 1000 && coordinator.heartbeats < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(std::filesystem::exists(old_output)) << "kept while the coordinator knows the worker";
+  coordinator.forget = true;
+  for (int i = 0; i < 1000 && coordinator.registrations < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int i = 0; i < 1000 && std::filesystem::exists(old_output); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  daemon.Stop();
+  runner.join();
+  EXPECT_EQ(coordinator.registrations, 2);
+  EXPECT_FALSE(std::filesystem::exists(data_dir / "worker" / "jobs" / "job-lost"));
+  EXPECT_TRUE(std::filesystem::is_directory(data_dir / "worker" / "jobs"));
   std::filesystem::remove_all(data_dir);
 }
 

@@ -130,6 +130,11 @@ StatusOr<std::unique_ptr<OutputWriter>> FilesOutput::OpenTaskWriter(const std::s
   RETURN_IF_ERROR(CheckJobId(job_id));
   char name[48];
   std::snprintf(name, sizeof name, "/attempt-%05u-%u", partition, attempt);
+  // The job's directory is made when the job is set up and removed when it is aborted: an attempt
+  // that outlived its job (its coordinator died and the next one cleaned up) must not bring it back.
+  if (!env_->FileExists(JobTempDir(job_id))) {
+    return FailedPrecondition("job " + job_id + " has ended: " + JobTempDir(job_id) + " is gone (its output was aborted)");
+  }
   const std::string attempt_dir = JobTempDir(job_id) + name;
   RETURN_IF_ERROR(env_->CreateDirs(attempt_dir));
   const std::string path = attempt_dir + "/" + PartFileName(partition);

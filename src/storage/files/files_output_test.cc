@@ -63,6 +63,19 @@ TEST_F(FilesOutputTest, CommitPromotesExactlyTheWinners) {
   EXPECT_EQ(ReadTestFile(out_ + "/_SUCCESS"), "job1\n");
 }
 
+// An attempt that outlives its aborted job (its coordinator died; the next one cleaned up) cannot
+// bring the job's temporary directory back.
+TEST_F(FilesOutputTest, NoAttemptWritesAfterItsJobWasAborted) {
+  auto output = Output();
+  ASSERT_TRUE(output->SetupJob("job1").ok());
+  ASSERT_TRUE(output->AbortJob("job1").ok());
+  StatusOr<std::unique_ptr<OutputWriter>> late = output->OpenTaskWriter("job1", 0, 1);
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(late.status().message().find("has ended"), std::string::npos) << late.status().message();
+  EXPECT_TRUE(Tree(out_).empty());
+}
+
 // A coordinator taking over a job it finds committing commits it again.
 TEST_F(FilesOutputTest, RepeatedCommitOfACommittedJobChangesNothing) {
   auto output = Output();
