@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "common/private_dir.h"
 #include "coordinator/open_jobs.h"
 #include "rpc/auth.h"
@@ -111,6 +113,8 @@ class CoordinatorServer::Service final : public rpc::Coordinator::Service {
     std::shared_ptr<JobTracker> tracker = server_->tracker();
     if (tracker) *response = tracker->ClusterStatus();
     response->set_active(tracker != nullptr);
+    // A standby tells the term of the lease it sees the active coordinator hold.
+    if (!tracker) response->set_term(server_->observed_term());
     return grpc::Status::OK;
   }
 
@@ -281,6 +285,7 @@ void CoordinatorServer::TryTakeOver(uint64_t term) {
   std::lock_guard<std::mutex> lock(mu_);
   renewed_at_us_ = start;
   tracker_ = std::move(tracker);
+  observed_term_ = std::max(observed_term_.load(), term);
   spdlog::info("active coordinator for term {}", term);
 }
 
@@ -314,6 +319,7 @@ void CoordinatorServer::LeadershipLoop() {
       } else if ((*lease)->term != seen_term || (*lease)->seq != seen_seq) {
         seen_term = (*lease)->term;
         seen_seq = (*lease)->seq;
+        observed_term_ = std::max(observed_term_.load(), seen_term);
         seen_at = now;
         std::lock_guard<std::mutex> lock(mu_);
         active_hint_ = (*lease)->holder;

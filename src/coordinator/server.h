@@ -53,6 +53,8 @@ class CoordinatorServer {
   // The active tracker, or null while standby or while the lease is not known to be fresh.
   std::shared_ptr<JobTracker> tracker() const;
   bool active() const { return tracker() != nullptr; }
+  // The newest lease term this coordinator has seen in the store, held by it or by another.
+  uint64_t observed_term() const { return observed_term_.load(); }
   // Blocks until Stop() is called from another thread.
   void Wait();
   void Stop();
@@ -91,6 +93,7 @@ class CoordinatorServer {
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
   std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> observed_term_{0};
   std::atomic<int64_t> renewed_at_us_{0};  // when this coordinator last took or renewed its lease
   mutable std::mutex errors_mu_;
   std::map<std::string, uint64_t> rpc_errors_;  // GUARDED_BY(errors_mu_)

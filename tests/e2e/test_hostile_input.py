@@ -234,6 +234,15 @@ class TermAndAddressTest(AviaryTestCase):
         try:
             first = cluster.wait_active()
             self.assertEqual(self.reported_term(cluster.coordinators[first]), 1)
+            # A standby reports the term it sees the active coordinator hold, and that it is not active.
+            standby = next(name for name in cluster.coordinators if name != first)
+            for _ in range(100):  # until the standby has polled the lease (every lease_timeout/6)
+                proc = run_cli("workers", "--coordinator", cluster.coordinators[standby], "--json", timeout=30, check=0)
+                view = json.loads(proc.stdout)
+                if int(view.get("term", 0)) > 0:
+                    break
+                time.sleep(0.1)
+            self.assertEqual((int(view.get("term", 0)), view.get("active", False)), (1, False), view)
             cluster.kill(first)
             second = cluster.wait_active()
             term = self.reported_term(cluster.coordinators[second])
