@@ -53,8 +53,14 @@ class AbandonedJobTest(AviaryTestCase):
         return os.path.join(self.tmp, f"w{i}")
 
     def map_outputs(self):
-        return [d for i in range(2) for d in os.listdir(os.path.join(self.worker_dir(i), "jobs"))
-                if os.path.isdir(os.path.join(self.worker_dir(i), "jobs"))]
+        # A worker dropping its map outputs removes and recreates `jobs`: absent for a moment.
+        outputs = []
+        for i in range(2):
+            try:
+                outputs += os.listdir(os.path.join(self.worker_dir(i), "jobs"))
+            except FileNotFoundError:
+                pass
+        return outputs
 
     def submit_slow_job(self, address):
         """A job whose map attempts run (they sleep before their first record): its output is
