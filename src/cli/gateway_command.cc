@@ -30,8 +30,10 @@ int RunGateway(GatewayFlags f) {
   if (!gw.ok()) return Fail(gw.status());
   const std::string host = f.options.listen.substr(0, f.options.listen.rfind(':'));
   // One line on stdout that scripts wait for: where to connect.
-  spdlog::info("gateway listening on {}:{}{}", host, (*gw)->port(), f.options.route_by_chunks.empty() ? "" : ", routing by chunks");
-  std::cout << "mongodb://" << host << ":" << (*gw)->port() << "/" << std::endl;
+  const bool tls = !f.options.tls_certificate_key_file.empty();
+  spdlog::info("gateway listening on {}:{}{}{}", host, (*gw)->port(), tls ? " (TLS)" : "",
+               f.options.route_by_chunks.empty() ? "" : ", routing by chunks");
+  std::cout << "mongodb://" << host << ":" << (*gw)->port() << "/" << (tls ? "?tls=true" : "") << std::endl;
   (*gw)->Serve();
   return kExitOk;
 }
@@ -51,6 +53,9 @@ Adapter DefineGateway(CLI::App* cmd) {
   cmd->add_option("--route-by-chunks", o->route_by_chunks,
                   "local cluster only: mongodb://HOST:PORT/ of its config server; CRUD on sharded collections is routed "
                   "to the shards by its chunk table, as mongos would");
+  cmd->add_option("--tls-certificate-key-file", o->tls_certificate_key_file,
+                  "PEM file with the certificate and its private key: clients must connect with TLS (tls=true)")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--max-connections", o->max_connections, "client connections served at once")->capture_default_str();
   cmd->add_option("--auth", f->auth,
                   "check mapReduce rights with the upstream: on, off, or auto (on when --upstream has credentials)")

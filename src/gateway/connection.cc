@@ -1,8 +1,6 @@
 #include "gateway/connection.h"
 
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 
 #include "client/coordinator_client.h"
 #include "gateway/access.h"
@@ -17,32 +15,48 @@ constexpr int kProtocolErrorCode = 17;  // MongoDB's ProtocolError
 
 bool IsMapReduce(const std::string& name) { return name == "mapReduce" || name == "mapreduce"; }
 
-// Bounded: at most 1 MiB or 200 ms of the client's leftover bytes are read and dropped.
-void DrainAndClose(int fd) {
-  ::shutdown(fd, SHUT_WR);
-  timeval timeout{0, 200'000};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  char buf[16384];
-  for (size_t total = 0; total < (1u << 20);) {
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) return;
-    total += static_cast<size_t>(n);
-  }
+constexpr int kClientHandshakeMs = 10'000;
+
+std::string HostOf(const std::string& host_port) {
+  std::string host = host_port.substr(0, host_port.rfind(':'));
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  return host;
 }
 
 }  // namespace
 
-void Connection::Run() {
-  StatusOr<Fd> upstream = Connect(upstream_host_);
+bool Connection::Open() {
+  if (tls_.clients != nullptr) {
+    StatusOr<Stream> client = tls_.clients->Accept(std::move(accepted_), kClientHandshakeMs);
+    if (!client.ok()) {
+      spdlog::warn("gateway: closing a client: {}", client.status().message());
+      return false;
+    }
+    client_ = std::move(*client);
+  } else {
+    client_ = Stream(std::move(accepted_));
+  }
+  StatusOr<Stream> upstream = ConnectUpstream();
   if (!upstream.ok()) {
     spdlog::warn("gateway: closing a client: {}", upstream.status().message());
-    return;
+    return false;
   }
   upstream_ = std::move(*upstream);
+  return true;
+}
+
+StatusOr<Stream> Connection::ConnectUpstream() const {
+  ASSIGN_OR_RETURN(Fd socket, Connect(upstream_host_));
+  if (tls_.upstream == nullptr) return Stream(std::move(socket));
+  return tls_.upstream->Connect(std::move(socket), HostOf(upstream_host_));
+}
+
+void Connection::Run() {
+  if (!Open()) return;
   Header header;
   std::string frame;
   while (true) {
-    Status s = ReadFrame(client_.get(), &header, &frame);
+    Status s = ReadFrame(client_, &header, &frame);
     if (s.code() == StatusCode::kNotFound) return;  // the client hung up between frames
     if (s.code() == StatusCode::kInvalidArgument) return ProtocolError(header, s.message());
     if (!s.ok()) return;
@@ -70,14 +84,14 @@ bool Connection::Route(const Header& header, const std::string& frame, const Com
   bson_t reply = BSON_INITIALIZER;
   const bool routed = router_->Serve(command, frame, &reply);
   if (routed && !(command.flags & kMoreToCome)) {
-    *ok = WriteAll(client_.get(), MsgReply(next_request_id_++, header.request_id, &reply)).ok();
+    *ok = client_.WriteAll(MsgReply(next_request_id_++, header.request_id, &reply)).ok();
   }
   bson_destroy(&reply);
   return routed;
 }
 
 bool Connection::Relay(const Header& header, const std::string& frame, const Command& command) {
-  if (!WriteAll(upstream_.get(), frame).ok()) return false;
+  if (!upstream_.WriteAll(frame).ok()) return false;
   // moreToCome on a request: the client expects no reply (an unacknowledged write).
   if (header.op_code == kOpMsg && (command.flags & kMoreToCome)) return true;
   return RelayReplies(IsHandshake(command.name));
@@ -87,9 +101,9 @@ bool Connection::RelayReplies(bool handshake) {
   Header reply_header;
   std::string reply;
   do {  // an exhaust cursor's replies carry moreToCome until the last one
-    if (!ReadFrame(upstream_.get(), &reply_header, &reply, /*reply=*/true).ok()) return false;
+    if (!ReadFrame(upstream_, &reply_header, &reply, /*reply=*/true).ok()) return false;
     if (reply_header.op_code != kOpMsg && reply_header.op_code != kOpReply) return false;
-    const Status s = WriteAll(client_.get(), handshake ? WithoutCompression(reply) : reply);
+    const Status s = client_.WriteAll(handshake ? WithoutCompression(reply) : reply);
     if (!s.ok()) return false;
   } while (reply_header.op_code == kOpMsg && reply.size() >= kHeaderBytes + 4 &&
            (static_cast<uint8_t>(reply[kHeaderBytes]) & kMoreToCome));
@@ -113,7 +127,7 @@ bool Connection::MapReduce(const Header& header, const Command& command) {
   }
   const std::string frame = MsgReply(next_request_id_++, header.request_id, &reply);
   bson_destroy(&reply);
-  return WriteAll(client_.get(), frame).ok();
+  return client_.WriteAll(frame).ok();
 }
 
 bool Connection::Authorize(const mapreduce::Request& request, mapreduce::Error* error) {
@@ -125,7 +139,7 @@ bool Connection::Authorize(const mapreduce::Request& request, mapreduce::Error* 
   Header h;
   std::string reply;
   bson_t doc;
-  if (!WriteAll(upstream_.get(), frame).ok() || !ReadFrame(upstream_.get(), &h, &reply, /*reply=*/true).ok() || h.response_to != id ||
+  if (!upstream_.WriteAll(frame).ok() || !ReadFrame(upstream_, &h, &reply, /*reply=*/true).ok() || h.response_to != id ||
       !ReplyDocument(reply, &doc)) {
     *error = {6, "HostUnreachable", "cannot ask the upstream for this connection's privileges"};
     return false;
@@ -145,7 +159,7 @@ bool Connection::ReplyError(const Header& header, int code, const std::string& c
   const std::string frame = header.op_code == kOpQuery ? LegacyReply(next_request_id_++, header.request_id, doc)
                                                        : MsgReply(next_request_id_++, header.request_id, doc);
   bson_destroy(doc);
-  return WriteAll(client_.get(), frame).ok();
+  return client_.WriteAll(frame).ok();
 }
 
 void Connection::ProtocolError(const Header& header, const std::string& why) {
@@ -153,7 +167,7 @@ void Connection::ProtocolError(const Header& header, const std::string& why) {
   if (!ReplyError(header, kProtocolErrorCode, "ProtocolError", "protocol error: " + why)) return;
   // Closing with the client's bytes unread would reset the connection and could discard the
   // error before the client reads it: end our side, then discard a little of what is in flight.
-  DrainAndClose(client_.get());
+  client_.DrainAndClose();
 }
 
 }  // namespace aviary::gateway

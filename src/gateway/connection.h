@@ -14,12 +14,16 @@ namespace aviary::gateway {
 class Connection {
  public:
   // `router`: null, or the local cluster's router (router/router.h), which outlives this.
-  Connection(const Options& options, const std::string& upstream_host, Fd client, router::Router* router = nullptr)
-      : options_(options), upstream_host_(upstream_host), client_(std::move(client)), router_(router) {}
+  Connection(const Options& options, const std::string& upstream_host, const TlsSides& tls, Fd client,
+             router::Router* router = nullptr)
+      : options_(options), upstream_host_(upstream_host), tls_(tls), accepted_(std::move(client)), router_(router) {}
 
   void Run();
 
  private:
+  // The client's stream (TLS handshake done, if TLS) and the upstream's; false if either fails.
+  bool Open();
+  StatusOr<Stream> ConnectUpstream() const;
   // False when the connection must close.
   bool ServeOne(const Header& header, std::string& frame);
   bool Relay(const Header& header, const std::string& frame, const Command& command);
@@ -34,8 +38,10 @@ class Connection {
 
   const Options& options_;
   const std::string& upstream_host_;
-  Fd client_;
-  Fd upstream_;
+  const TlsSides& tls_;
+  Fd accepted_;  // until Open() makes client_ of it
+  Stream client_;
+  Stream upstream_;
   router::Router* router_;  // not owned; may be null
   int32_t next_request_id_ = 1 << 30;  // ids of the gateway's own frames, apart from the client's
 };

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <csignal>
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -23,6 +24,14 @@ StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const Options& options) {
   if (options.coordinator.empty()) return InvalidArgument("--coordinator is required");
   StatusOr<std::string> host = FirstHost(options.upstream);
   if (!host.ok()) return host.status();
+  TlsSides tls;
+  if (!options.tls_certificate_key_file.empty()) {
+    ASSIGN_OR_RETURN(tls.clients, TlsContext::ForServer(options.tls_certificate_key_file));
+  }
+  ASSIGN_OR_RETURN(UpstreamTls upstream_tls, ParseUpstreamTls(options.upstream));
+  if (upstream_tls.enabled) {
+    ASSIGN_OR_RETURN(tls.upstream, TlsContext::ForUpstream(upstream_tls));
+  }
   std::unique_ptr<router::Router> router;
   if (!options.route_by_chunks.empty()) {
     StatusOr<std::unique_ptr<router::Router>> r = router::Router::Create(options.route_by_chunks);
@@ -32,12 +41,18 @@ StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const Options& options) {
   int port = 0;
   StatusOr<Fd> listener = Listen(options.listen, &port);
   if (!listener.ok()) return listener.status();
-  return std::unique_ptr<Gateway>(new Gateway(options, *host, std::move(*listener), port, std::move(router)));
+  // A client or upstream that hangs up under a TLS write must not kill the gateway (plain
+  // sockets are written with MSG_NOSIGNAL; OpenSSL's writes cannot say so).
+  ::signal(SIGPIPE, SIG_IGN);
+  return std::unique_ptr<Gateway>(
+      new Gateway(options, *host, std::move(tls), std::move(*listener), port, std::move(router)));
 }
 
-Gateway::Gateway(Options options, std::string upstream_host, Fd listener, int port, std::unique_ptr<router::Router> router)
+Gateway::Gateway(Options options, std::string upstream_host, TlsSides tls, Fd listener, int port,
+                 std::unique_ptr<router::Router> router)
     : shared_(std::make_shared<Shared>()), listener_(std::move(listener)), port_(port) {
   shared_->router = std::move(router);
+  shared_->tls = std::move(tls);
   shared_->options = std::move(options);
   shared_->upstream_host = std::move(upstream_host);
 }
@@ -60,7 +75,7 @@ void Gateway::Serve() {
     SetNoDelay(client.get());
     ++shared_->connections;
     std::thread([shared = shared_, c = std::move(client)]() mutable {
-      Connection(shared->options, shared->upstream_host, std::move(c), shared->router.get()).Run();
+      Connection(shared->options, shared->upstream_host, shared->tls, std::move(c), shared->router.get()).Run();
       --shared->connections;
     }).detach();
   }

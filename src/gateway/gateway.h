@@ -17,6 +17,7 @@
 #include "common/status.h"
 #include "gateway/router/router.h"
 #include "gateway/socket.h"
+#include "gateway/tls.h"
 
 namespace aviary::gateway {
 
@@ -31,6 +32,14 @@ struct Options {
   // The local cluster only: mongodb://HOST:PORT/ of its config server, whose chunk table routes
   // CRUD on sharded collections to the shards (router/router.h). Empty: relay everything.
   std::string route_by_chunks;
+  // PEM with the certificate and its key: clients must speak TLS (tls.h). Empty: plain TCP.
+  std::string tls_certificate_key_file;
+};
+
+// The TLS contexts of both sides (tls.h); null where that side is plain TCP.
+struct TlsSides {
+  std::shared_ptr<const TlsContext> clients;
+  std::shared_ptr<const TlsContext> upstream;
 };
 
 class Gateway {
@@ -46,12 +55,14 @@ class Gateway {
   void Stop();
 
  private:
-  Gateway(Options options, std::string upstream_host, Fd listener, int port, std::unique_ptr<router::Router> router);
+  Gateway(Options options, std::string upstream_host, TlsSides tls, Fd listener, int port,
+          std::unique_ptr<router::Router> router);
 
   // State the connection threads share; it outlives the Gateway while any connection runs.
   struct Shared {
     Options options;
     std::string upstream_host;
+    TlsSides tls;
     std::unique_ptr<router::Router> router;  // with route_by_chunks only
     std::atomic<int> connections{0};
   };

@@ -16,7 +16,7 @@ class Gateway:
         if not self.uri.startswith("mongodb://"):
             self.proc.kill()
             raise AssertionError(f"aviary gateway did not start (exit {self.proc.wait()})")
-        host, port = self.uri[len("mongodb://"):].rstrip("/").rsplit(":", 1)
+        host, port = self.uri[len("mongodb://"):].split("/", 1)[0].rsplit(":", 1)
         self.address = (host, int(port))
 
     def alive(self):

@@ -3,6 +3,8 @@ sharded cluster behind mongos. Every result read through it is compared with the
 computed from the shards directly (owned documents only) with pymongo."""
 
 import json
+import os
+import signal
 import unittest
 
 import bson
@@ -98,6 +100,27 @@ class GatewayRoutingTest(MongoTestCase):
         db, coll = ns.split(".", 1)
         return [s["name"] for s in self.cluster.status["shards"]
                 if self.cluster.shard_client(s["name"])[db][coll].find_one({"_id": _id})]
+
+    def test_a_query_that_pins_the_shard_key_asks_only_the_owning_shard(self):
+        # With every other shard's server paused, finds, counts, distincts and aggregates by _id
+        # are still answered: as mongos targets them, they go to the owner alone.
+        one = self.docs[11]
+        owner = self.shard_holding("lib.books", one["_id"])
+        self.assertEqual(len(owner), 1)
+        others = [s["pid"] for s in self.cluster.status["shards"] if s["name"] != owner[0]]
+        self.assertTrue(all(pid > 0 for pid in others))
+        for pid in others:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            with pymongo.MongoClient(self.gateway, serverSelectionTimeoutMS=5000, socketTimeoutMS=20000) as c:
+                self.assertEqual(c.lib.books.find_one({"_id": one["_id"]})["text"], one["text"])
+                self.assertEqual(c.lib.books.count_documents({"_id": {"$eq": one["_id"]}}), 1)
+                self.assertEqual(c.lib.books.distinct("text", {"_id": one["_id"]}), [one["text"]])
+                got = list(c.lib.books.aggregate([{"$match": {"_id": one["_id"]}}, {"$project": {"text": 1}}]))
+                self.assertEqual(got, [{"_id": one["_id"], "text": one["text"]}])
+        finally:
+            for pid in others:
+                os.kill(pid, signal.SIGCONT)
 
     def test_insert_goes_to_the_owning_shard_and_a_job_sees_it(self):
         self.load_rw("lib.ins")

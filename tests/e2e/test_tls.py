@@ -10,26 +10,8 @@ import subprocess
 import time
 import unittest
 
+from cert_harness import make_ca, make_cert
 from harness import AVIARY, AviaryTestCase, Cluster, make_corpus, reference_wordcount, run_cli, stop_processes
-
-
-def openssl(*args, cwd):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
-
-
-def make_ca(directory, name):
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
-            f"{name}.key", "-out", f"{name}.pem", "-days", "2", "-subj", f"/CN={name}", cwd=directory)
-
-
-def make_cert(directory, name, ca):
-    """A certificate for 127.0.0.1 that serves and identifies clients, signed by `ca`."""
-    with open(os.path.join(directory, f"{name}.ext"), "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n")
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", f"{name}.key",
-            "-out", f"{name}.csr", "-subj", f"/CN={name}", cwd=directory)
-    openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key", "-CAcreateserial",
-            "-out", f"{name}.pem", "-days", "2", "-extfile", f"{name}.ext", cwd=directory)
 
 
 class TlsTest(AviaryTestCase):

@@ -3,6 +3,7 @@
 // their orphans are excluded by _id; the gateway merges and runs the rest ($group merge, $sort,
 // $skip, $limit, $count, plain $project).
 #include <algorithm>
+#include <iterator>
 #include <optional>
 
 #include "gateway/router/commands.h"
@@ -204,12 +205,18 @@ std::optional<Failure> ReadStages(const bson_t* command, std::vector<Stage>* sta
   return std::nullopt;
 }
 
+// The filter of the pipeline's leading $match ({} if it has none): what a shard must scan.
+std::string LeadingMatch(const std::vector<Stage>& stages) {
+  const bool leading_match = !stages.empty() && stages[0].name == "$match";
+  BsonView first(leading_match ? std::string_view(stages[0].doc) : std::string_view("\x05\0\0\0\0", 5));
+  return std::string(SubDocument(first.get(), "$match"));
+}
+
 // {$match: {_id: {$nin: [orphans of `shard`]}}}, or "" when the shard has none. Scans what the
 // pipeline's leading $match selects, with only the shard key and _id.
 StatusOr<std::string> OrphanExclusion(Context& ctx, size_t shard, const std::vector<Stage>& stages, int* code) {
-  const bool leading_match = !stages.empty() && stages[0].name == "$match";
-  BsonView first(leading_match ? std::string_view(stages[0].doc) : std::string_view("\x05\0\0\0\0", 5));
-  BsonView filter(SubDocument(first.get(), "$match"));
+  const std::string leading = LeadingMatch(stages);
+  BsonView filter(leading);
   ScopedBson opts, proj, all;
   BSON_APPEND_INT32(proj.get(), "_id", 1);
   for (const std::string& f : ctx.route.KeyTopFields()) {
@@ -272,16 +279,19 @@ void Aggregate(Context& ctx, const bson_t* command, bson_t* reply) {
   Split split;
   if (auto f = ReadStages(command, &stages); f) return ErrorReply(f->code, "", f->message, reply);
   if (auto f = SplitPipeline(stages, &split); f) return ErrorReply(f->code, "", f->message, reply);
-  std::vector<std::string> docs;
-  for (size_t s = 0; s < ctx.route.num_shards(); ++s) {
-    int code = 0;
-    StatusOr<std::string> exclusion = OrphanExclusion(ctx, s, stages, &code);
-    if (!exclusion.ok()) return ErrorReply(exclusion.status(), code, reply);
+  const std::string match_filter = LeadingMatch(stages);
+  BsonView match(match_filter);
+  std::vector<std::vector<std::string>> of_shard(ctx.route.num_shards());
+  int code = 0;
+  Status st = ForEachShard(TargetShards(ctx, match.get()), [&](size_t s, int* shard_code) {
+    ASSIGN_OR_RETURN(std::string exclusion, OrphanExclusion(ctx, s, stages, shard_code));
     std::vector<std::string> pipeline = split.shard;
-    if (!exclusion->empty()) pipeline.insert(pipeline.begin(), *exclusion);
-    Status st = RunShardPipeline(ctx, s, pipeline, &code, &docs);
-    if (!st.ok()) return ErrorReply(st, code, reply);
-  }
+    if (!exclusion.empty()) pipeline.insert(pipeline.begin(), exclusion);
+    return RunShardPipeline(ctx, s, pipeline, shard_code, &of_shard[s]);
+  }, &code);
+  if (!st.ok()) return ErrorReply(st, code, reply);
+  std::vector<std::string> docs;
+  for (std::vector<std::string>& d : of_shard) std::move(d.begin(), d.end(), std::back_inserter(docs));
   if (split.merge_groups) docs = MergeGroups(docs);
   for (const Stage& stage : split.gateway) {
     if (auto f = RunStage(stage, &docs); f) return ErrorReply(f->code, "", f->message, reply);

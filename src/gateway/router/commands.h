@@ -1,7 +1,7 @@
 // The router's commands, one function each (router.cc dispatches). Each appends the complete
 // reply (a result or an error reply {ok: 0, errmsg, code, codeName}) to the empty `reply`.
 //
-// Thread safety: as Route (one thread per Context).
+// Thread safety: as Route (one thread per Context; ForEachShard's calls touch one shard each).
 #ifndef AVIARY_GATEWAY_ROUTER_COMMANDS_H_
 #define AVIARY_GATEWAY_ROUTER_COMMANDS_H_
 
@@ -50,6 +50,17 @@ void ErrorReply(const Status& status, int server_code, bson_t* reply);
 // On a shard's error returns it, with its server error code in `*code` (0 if none).
 Status ScanOwned(Context& ctx, size_t shard, const bson_t* filter, const bson_t* opts, int* code,
                  const std::function<void(std::string_view doc)>& fn);
+
+// The shards a read with this filter must reach: the one that owns every document it can match
+// when it pins the shard key by equality (mongos's targeted query), else every shard.
+std::vector<size_t> TargetShards(Context& ctx, const bson_t* filter);
+
+// Calls `fn` for each of `shards` at once (one thread per shard beyond the first), so a scatter
+// costs the slowest shard, not their sum. `fn` runs concurrently for different shards and must
+// write only its shard's own results (Route's per-shard state is each shard's own). Returns the
+// first failure in `shards` order, with its server error code in `*code`.
+Status ForEachShard(const std::vector<size_t>& shards, const std::function<Status(size_t shard, int* code)>& fn,
+                    int* code);
 
 // Runs `command` on database ctx.db of shard `shard`; the server's reply in `*out`.
 Status RunOnShard(Context& ctx, size_t shard, const bson_t* command, bson_t* out, int* code);

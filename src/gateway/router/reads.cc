@@ -1,4 +1,6 @@
 // find, count and distinct: scattered to every shard, orphans dropped, merged in the gateway.
+#include <atomic>
+#include <iterator>
 #include <optional>
 #include <set>
 
@@ -62,21 +64,24 @@ void Find(Context& ctx, const bson_t* command, bson_t* reply) {
   if (!plan.shard_projection.empty()) AppendDocument(opts.get(), "projection", plan.shard_projection);
   if (sort) AppendDocument(opts.get(), "sort", sort_doc);
   if (limit > 0) BSON_APPEND_INT64(opts.get(), "limit", skip + limit);  // each shard's first skip+limit can win
-  std::vector<mongo::Candidate> docs;
-  size_t bytes = 0;
-  for (size_t s = 0; s < ctx.route.num_shards(); ++s) {
-    int code = 0;
-    Status st = ScanOwned(ctx, s, filter.get(), opts.get(), &code, [&](std::string_view doc) {
+  const size_t shards = ctx.route.num_shards();
+  std::vector<std::vector<mongo::Candidate>> found(shards);
+  std::atomic<size_t> bytes{0};
+  int code = 0;
+  Status st = ForEachShard(TargetShards(ctx, filter.get()), [&](size_t s, int* shard_code) {
+    return ScanOwned(ctx, s, filter.get(), opts.get(), shard_code, [&, s](std::string_view doc) {
       bytes += doc.size();
-      docs.push_back({std::string(doc), s});
+      found[s].push_back({std::string(doc), s});
     });
-    if (!st.ok()) return ErrorReply(st, code, reply);
-    if (bytes > kMaxResultBytes) {
-      return ErrorReply(146, "ExceededMemoryLimit",
-                        "the find's results exceed the gateway's " + std::to_string(kMaxResultBytes >> 20) +
-                            " MiB for one query; add a limit or a narrower filter", reply);
-    }
+  }, &code);
+  if (!st.ok()) return ErrorReply(st, code, reply);
+  if (bytes > kMaxResultBytes) {
+    return ErrorReply(146, "ExceededMemoryLimit",
+                      "the find's results exceed the gateway's " + std::to_string(kMaxResultBytes >> 20) +
+                          " MiB for one query; add a limit or a narrower filter", reply);
   }
+  std::vector<mongo::Candidate> docs;
+  for (std::vector<mongo::Candidate>& of_shard : found) std::move(of_shard.begin(), of_shard.end(), std::back_inserter(docs));
   std::vector<std::string> merged = MergeSorted(sort, std::move(docs), skip, limit);
   for (std::string& d : merged) d = Strip(d, plan.strip);
   ctx.cursors.Open(ctx.ns(), std::move(merged), IntField(command, "batchSize", 0), BoolField(command, "singleBatch", false),
@@ -87,12 +92,13 @@ void Count(Context& ctx, const bson_t* command, bson_t* reply) {
   BsonView query(SubDocument(command, "query"));
   ScopedBson opts;
   AppendKeyProjection(ctx.route, {}, opts.get());
-  int64_t n = 0;
-  for (size_t s = 0; s < ctx.route.num_shards(); ++s) {
-    int code = 0;
-    Status st = ScanOwned(ctx, s, query.get(), opts.get(), &code, [&](std::string_view) { ++n; });
-    if (!st.ok()) return ErrorReply(st, code, reply);
-  }
+  std::atomic<int64_t> owned{0};
+  int code = 0;
+  Status st = ForEachShard(TargetShards(ctx, query.get()), [&](size_t s, int* shard_code) {
+    return ScanOwned(ctx, s, query.get(), opts.get(), shard_code, [&](std::string_view) { ++owned; });
+  }, &code);
+  if (!st.ok()) return ErrorReply(st, code, reply);
+  int64_t n = owned.load();
   const int64_t skip = std::max<int64_t>(0, IntField(command, "skip", 0));
   const int64_t limit = std::abs(IntField(command, "limit", 0));
   n = std::max<int64_t>(0, n - skip);
@@ -150,12 +156,15 @@ void Distinct(Context& ctx, const bson_t* command, bson_t* reply) {
   BsonView query(SubDocument(command, "query"));
   ScopedBson opts;
   AppendKeyProjection(ctx.route, {key.substr(0, key.find('.'))}, opts.get());
+  std::vector<std::set<std::string, DistinctLess>> of_shard(ctx.route.num_shards());
+  int code = 0;
+  Status st = ForEachShard(TargetShards(ctx, query.get()), [&](size_t s, int* shard_code) {
+    return ScanOwned(ctx, s, query.get(), opts.get(), shard_code,
+                     [&, s](std::string_view doc) { CollectValues(doc, key, &of_shard[s]); });
+  }, &code);
+  if (!st.ok()) return ErrorReply(st, code, reply);
   std::set<std::string, DistinctLess> values;
-  for (size_t s = 0; s < ctx.route.num_shards(); ++s) {
-    int code = 0;
-    Status st = ScanOwned(ctx, s, query.get(), opts.get(), &code, [&](std::string_view doc) { CollectValues(doc, key, &values); });
-    if (!st.ok()) return ErrorReply(st, code, reply);
-  }
+  for (std::set<std::string, DistinctLess>& v : of_shard) values.merge(v);
   bson_t arr;
   BSON_APPEND_ARRAY_BEGIN(reply, "values", &arr);
   size_t i = 0;

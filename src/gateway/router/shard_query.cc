@@ -4,6 +4,8 @@
 #include "storage/mongo/handles.h"
 #include "storage/mongo/mongo_client.h"
 
+#include <thread>
+
 namespace aviary::gateway::router {
 
 std::string Context::ShardUri(size_t shard) const {
@@ -46,6 +48,33 @@ Status ScanOwned(Context& ctx, size_t shard, const bson_t* filter, const bson_t*
   }
   bson_error_t error;
   if (mongoc_cursor_error(cursor.get(), &error)) return FromDriver(error, "shard " + name, code);
+  return Status::OK();
+}
+
+std::vector<size_t> TargetShards(Context& ctx, const bson_t* filter) {
+  if (const int owner = ctx.route.ShardOfQuery(filter); owner >= 0) return {static_cast<size_t>(owner)};
+  std::vector<size_t> all(ctx.route.num_shards());
+  for (size_t s = 0; s < all.size(); ++s) all[s] = s;
+  return all;
+}
+
+Status ForEachShard(const std::vector<size_t>& shards, const std::function<Status(size_t shard, int* code)>& fn,
+                    int* code) {
+  std::vector<Status> results(shards.size());
+  std::vector<int> codes(shards.size(), 0);
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < shards.size(); ++i) {
+    threads.emplace_back([&, i] { results[i] = fn(shards[i], &codes[i]); });
+  }
+  if (!shards.empty()) results[0] = fn(shards[0], &codes[0]);
+  for (std::thread& t : threads) t.join();
+  for (size_t i = 0; i < shards.size(); ++i) {
+    if (!results[i].ok()) {
+      *code = codes[i];
+      return results[i];
+    }
+  }
+  *code = 0;
   return Status::OK();
 }
 
