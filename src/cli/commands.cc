@@ -12,6 +12,7 @@ const std::vector<Command>& Commands() {
       {"status", "show one job, or all jobs", DefineStatus},
       {"cancel", "cancel a job", DefineCancel},
       {"jobs", "list the jobs as a table, newest first", DefineJobs},
+      {"logs", "show what a job's task attempts wrote to stdout and stderr", DefineLogs},
       {"workers", "list the workers registered with a coordinator", DefineWorkers},
       {"run", "run one job on a private local cluster", DefineRun},
       {"cluster", "start, inspect or stop a local sharded cluster in a directory", DefineCluster},

@@ -54,6 +54,7 @@ Adapter DefineWorker(CLI::App* cmd);
 Adapter DefineSubmit(CLI::App* cmd);
 Adapter DefineStatus(CLI::App* cmd);
 Adapter DefineCancel(CLI::App* cmd);
+Adapter DefineLogs(CLI::App* cmd);
 Adapter DefineWorkers(CLI::App* cmd);
 Adapter DefineJobs(CLI::App* cmd);
 // run_command.cc

@@ -71,6 +71,15 @@ Status CoordinatorClient::Cancel(const std::string& job_id) {
   });
 }
 
+StatusOr<rpc::ReadTaskLogsResponse> CoordinatorClient::ReadTaskLogs(const rpc::ReadTaskLogsRequest& request) {
+  RETURN_IF_ERROR(CheckJobId(request.job_id()));
+  rpc::ReadTaskLogsResponse response;
+  RETURN_IF_ERROR(pool_.Invoke(kRpcTimeout, [&](rpc::Coordinator::Stub& stub, grpc::ClientContext* ctx) {
+    return stub.ReadTaskLogs(ctx, request, &response);
+  }));
+  return response;
+}
+
 StatusOr<rpc::ClusterStatusResponse> CoordinatorClient::ClusterStatus() {
   // Ask each coordinator in turn and return the active one's view (or the last answer).
   StatusOr<rpc::ClusterStatusResponse> last = Unavailable("no coordinator answered at " + address_);

@@ -30,6 +30,7 @@ class CoordinatorClient {
   StatusOr<rpc::JobStatus> GetJob(const std::string& job_id, bool with_tasks);
   StatusOr<std::vector<rpc::JobStatus>> ListJobs();
   Status Cancel(const std::string& job_id);
+  StatusOr<rpc::ReadTaskLogsResponse> ReadTaskLogs(const rpc::ReadTaskLogsRequest& request);
   StatusOr<rpc::ClusterStatusResponse> ClusterStatus();
   // Copies a finished inline job's result (JSON lines) to `out`.
   Status ReadOutput(const std::string& job_id, std::FILE* out);

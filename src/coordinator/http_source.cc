@@ -34,6 +34,11 @@ Status HttpStatusSource::Cancel(const std::string& job_id) {
   return t->Cancel(job_id);
 }
 
+StatusOr<std::vector<rpc::TaskLog>> HttpStatusSource::TaskLogs(const std::string& job_id) {
+  ASSIGN_OR_RETURN(std::shared_ptr<JobTracker> t, Active());
+  return t->ReadTaskLogs(job_id, TaskLogFilter{});
+}
+
 http::Leadership HttpStatusSource::Leader() {
   http::Leadership l;
   std::shared_ptr<JobTracker> t = server_->tracker();

@@ -15,6 +15,7 @@ class HttpStatusSource final : public http::StatusSource {
   StatusOr<rpc::JobStatus> Job(const std::string& job_id) override;
   StatusOr<rpc::ClusterStatusResponse> Workers() override;
   Status Cancel(const std::string& job_id) override;
+  StatusOr<std::vector<rpc::TaskLog>> TaskLogs(const std::string& job_id) override;
   http::Leadership Leader() override;
   double NowUnix() override;
 

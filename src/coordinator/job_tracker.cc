@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
+#include <tuple>
 
 #include "coordinator/assignments.h"
 #include "coordinator/commit.h"
@@ -20,7 +22,7 @@
 namespace aviary::coordinator {
 
 JobTracker::JobTracker(Env* env, TrackerOptions options, MetadataStore* store, uint64_t term)
-    : env_(env), options_(options), store_(store), term_(term) {
+    : env_(env), options_(options), task_logs_(env, options.task_log_dir), store_(store), term_(term) {
   state_.track_changes = store_ != nullptr;
   if (store_ == nullptr && !options_.open_jobs_dir.empty()) {
     journal_ = std::make_unique<OpenJobJournal>(env_, options_.open_jobs_dir);
@@ -82,7 +84,9 @@ rpc::RegisterWorkerResponse JobTracker::RegisterWorker(const rpc::RegisterWorker
 }
 
 rpc::HeartbeatResponse JobTracker::Heartbeat(const rpc::HeartbeatRequest& request) {
-  rpc::HeartbeatResponse response = HeartbeatLocked(request);
+  const bool has_logs = std::any_of(request.finished().begin(), request.finished().end(),
+                                    [](const rpc::TaskResult& r) { return !r.output_log().empty(); });
+  rpc::HeartbeatResponse response = has_logs ? HeartbeatLocked(FileTaskLogs(request)) : HeartbeatLocked(request);
   // Assignments must be on record before the worker starts them: a successor must never hand
   // out the same attempt number again.
   Status s = Flush();
@@ -94,6 +98,28 @@ rpc::HeartbeatResponse JobTracker::Heartbeat(const rpc::HeartbeatRequest& reques
     }
   }
   return response;
+}
+
+rpc::HeartbeatRequest JobTracker::FileTaskLogs(const rpc::HeartbeatRequest& request) {
+  std::vector<const rpc::TaskResult*> accepted;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const rpc::TaskResult& r : request.finished()) {
+      Job* job = r.output_log().empty() ? nullptr : state_.FindJob(r.job_id());
+      Task* task = job != nullptr ? job->FindTask(r.kind(), r.task()) : nullptr;
+      const Attempt* attempt = task != nullptr ? task->FindAttempt(r.attempt()) : nullptr;
+      // Only the worker that ran an attempt files its log.
+      if (attempt != nullptr && attempt->worker_id == request.worker_id()) accepted.push_back(&r);
+    }
+  }
+  for (const rpc::TaskResult* r : accepted) {
+    if (Status s = task_logs_.Write(r->job_id(), r->kind(), r->task(), r->attempt(), r->output_log()); !s.ok()) {
+      spdlog::warn("keeping the log of job {} task {} attempt {}: {}", r->job_id(), r->task(), r->attempt(), s.ToString());
+    }
+  }
+  rpc::HeartbeatRequest stripped = request;
+  for (rpc::TaskResult& r : *stripped.mutable_finished()) r.clear_output_log();
+  return stripped;
 }
 
 rpc::HeartbeatResponse JobTracker::HeartbeatLocked(const rpc::HeartbeatRequest& request) {
@@ -169,6 +195,7 @@ std::set<std::string> JobTracker::Housekeep() {
   for (const std::string& dir : dropped.inline_spools) {
     if (Status s = env_->DeleteRecursively(dir); !s.ok()) spdlog::warn("removing inline spool {}: {}", dir, s.ToString());
   }
+  for (const std::string& id : dropped.jobs) task_logs_.Remove(id);
   if (store_ != nullptr && !fenced_) {
     // After any Flush under way, which may still carry a dropped job's last version.
     std::lock_guard<std::mutex> flush_lock(flush_mu_);
@@ -226,6 +253,25 @@ std::vector<rpc::JobStatus> JobTracker::ListJobs() {
     FillStatus(*state_.jobs[id], false, &out.back());
   }
   return out;
+}
+
+StatusOr<std::vector<rpc::TaskLog>> JobTracker::ReadTaskLogs(const std::string& job_id, const TaskLogFilter& filter) {
+  std::map<std::tuple<int, uint32_t, uint32_t>, std::string> workers;  // (kind, task, attempt) -> address
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Job* job = state_.FindJob(job_id);
+    if (job == nullptr) return NotFound("no job " + job_id + " on this coordinator");
+    for (rpc::TaskKind kind : {rpc::MAP, rpc::REDUCE}) {
+      for (const Task& task : job->tasks(kind)) {
+        for (const Attempt& a : task.attempts) workers[{kind, task.index, a.number}] = a.worker_address;
+      }
+    }
+  }
+  ASSIGN_OR_RETURN(std::vector<rpc::TaskLog> logs, task_logs_.Read(job_id, filter));
+  for (rpc::TaskLog& log : logs) {
+    if (auto it = workers.find({log.kind(), log.task(), log.attempt()}); it != workers.end()) log.set_worker(it->second);
+  }
+  return logs;
 }
 
 StatusOr<std::vector<std::string>> JobTracker::ClaimInlineOutput(const std::string& job_id) {

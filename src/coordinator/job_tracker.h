@@ -25,6 +25,7 @@
 #include "common/status.h"
 #include "coordinator/job_state.h"
 #include "coordinator/metadata_store.h"
+#include "coordinator/task_logs.h"
 #include "coordinator/tracker_options.h"
 #include "rpc/aviary.pb.h"
 
@@ -67,6 +68,9 @@ class JobTracker {
   // the result is removed and later claims are refused saying so.
   StatusOr<std::vector<std::string>> ClaimInlineOutput(const std::string& job_id);
   void ReleaseInlineOutput(const std::string& job_id, bool delivered);
+  // The job's task logs that pass `filter` (coordinator/task_logs.h), each with the address of
+  // the worker that ran the attempt. NotFound for a job this coordinator does not list.
+  StatusOr<std::vector<rpc::TaskLog>> ReadTaskLogs(const std::string& job_id, const TaskLogFilter& filter);
 
   // Declares silent workers dead, re-issues silent attempts, and commits or aborts finished jobs.
   // Called periodically by one thread.
@@ -78,6 +82,9 @@ class JobTracker {
 
  private:
   rpc::HeartbeatResponse HeartbeatLocked(const rpc::HeartbeatRequest& request);
+  // Files the reported attempts' output as task logs; returns the request without them, so
+  // that job state never holds a log. Runs without mu_ held (files are written).
+  rpc::HeartbeatRequest FileTaskLogs(const rpc::HeartbeatRequest& request);
   Status CancelLocked(const std::string& job_id);
   // Commits (or aborts) jobs whose tasks are all finished; runs without mu_ held.
   void FinishJobs();
@@ -86,6 +93,7 @@ class JobTracker {
 
   Env* const env_;
   const TrackerOptions options_;
+  TaskLogs task_logs_;
   std::unique_ptr<OpenJobJournal> journal_;  // jobs not ended, without a store (open_jobs.h)
   MetadataStore* const store_;  // may be null; not owned
   const uint64_t term_;

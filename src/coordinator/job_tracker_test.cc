@@ -152,6 +152,40 @@ TEST_F(JobTrackerTest, AnInlineResultIsHandedOutOnceThenRemoved) {
   EXPECT_EQ(State(job), rpc::SUCCEEDED) << "the job's status stays";
 }
 
+TEST_F(JobTrackerTest, TaskLogsAreFiledFromTheWorkerThatRanTheAttemptOnly) {
+  options_.task_log_dir = (dir_ / "task-logs").string();
+  options_.job_retention_us = 10'000'000;
+  tracker_ = std::make_unique<JobTracker>(&env_, options_);
+  std::string w = AddWorker("127.0.0.1:1");
+  std::string other = AddWorker("127.0.0.1:2");
+  std::string job = SubmitJob(1, 1);
+  auto maps = Beat(w, 2);
+  ASSERT_EQ(maps.assignments_size(), 1);
+  rpc::TaskResult forged = Success(maps.assignments(0));
+  forged.set_output_log("not mine\n");
+  Beat(other, 0, {forged});
+  rpc::TaskResult real = Success(maps.assignments(0));
+  real.set_output_log("map printed this\n");
+  Beat(w, 0, {real});
+
+  StatusOr<std::vector<rpc::TaskLog>> logs = tracker_->ReadTaskLogs(job, {});
+  ASSERT_TRUE(logs.ok()) << logs.status().ToString();
+  ASSERT_EQ(logs->size(), 1u);
+  EXPECT_EQ(logs->at(0).kind(), rpc::MAP);
+  EXPECT_EQ(logs->at(0).text(), "map printed this\n");
+  EXPECT_EQ(logs->at(0).worker(), "127.0.0.1:1");
+  EXPECT_EQ(tracker_->ReadTaskLogs("job-none", {}).status().code(), StatusCode::kNotFound);
+
+  // They go when the job leaves the list.
+  ASSERT_TRUE(std::filesystem::exists(dir_ / "task-logs" / job));
+  ASSERT_TRUE(tracker_->Cancel(job).ok());
+  tracker_->Tick();
+  env_.Advance(10'000'001);
+  tracker_->Housekeep();
+  EXPECT_EQ(tracker_->GetJob(job, false).status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "task-logs" / job));
+}
+
 TEST_F(JobTrackerTest, DeadWorkerLosesItsMapOutputs) {
   std::string a = AddWorker("127.0.0.1:1");
   std::string b = AddWorker("127.0.0.1:2");

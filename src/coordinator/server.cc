@@ -15,6 +15,7 @@ namespace aviary::coordinator {
 
 class CoordinatorServer::Service final : public rpc::Coordinator::Service {
   static constexpr size_t kChunk = 1 << 20;
+  static constexpr size_t kMaxLogReplyBytes = 3u << 20;
 
  public:
   explicit Service(CoordinatorServer* server) : server_(server) {}
@@ -68,6 +69,27 @@ class CoordinatorServer::Service final : public rpc::Coordinator::Service {
   grpc::Status CancelJob(grpc::ServerContext* ctx, const rpc::CancelJobRequest* request,
                          rpc::CancelJobResponse*) override {
     return Run(ctx, "CancelJob", [&](JobTracker& t) { return t.Cancel(request->job_id()); });
+  }
+
+  grpc::Status ReadTaskLogs(grpc::ServerContext* ctx, const rpc::ReadTaskLogsRequest* request,
+                            rpc::ReadTaskLogsResponse* response) override {
+    return Run(ctx, "ReadTaskLogs", [&](JobTracker& t) -> Status {
+      TaskLogFilter filter;
+      filter.kind = request->kind();
+      if (request->has_task()) filter.task = request->task();
+      filter.attempt = request->attempt();
+      ASSIGN_OR_RETURN(std::vector<rpc::TaskLog> logs, t.ReadTaskLogs(request->job_id(), filter));
+      size_t bytes = 0;
+      for (rpc::TaskLog& log : logs) {
+        bytes += log.text().size();
+        if (bytes > kMaxLogReplyBytes) {  // under gRPC's message limit; the rest is listed, textless
+          log.clear_text();
+          log.set_omitted(true);
+        }
+        *response->add_logs() = std::move(log);
+      }
+      return Status::OK();
+    });
   }
 
   grpc::Status ReadOutput(grpc::ServerContext* ctx, const rpc::ReadOutputRequest* request,
@@ -198,6 +220,8 @@ Status CoordinatorServer::PrepareDataDirs() {
   if (options_.plugin_dir.empty()) options_.plugin_dir = options_.data_dir + "/plugins";
   RETURN_IF_ERROR(EnsurePrivateDir(options_.inline_dir));
   RETURN_IF_ERROR(EnsurePrivateDir(options_.plugin_dir));
+  if (options_.task_log_dir.empty()) options_.task_log_dir = options_.data_dir + "/task-logs";
+  RETURN_IF_ERROR(EnsurePrivateDir(options_.task_log_dir));
   if (owns_data_dir_) CleanUpDeadCoordinators(env_, options_.data_dir);
   if (store_ == nullptr) {
     // Without a store nothing of an earlier life here can be resumed (coordinator/open_jobs.h).

@@ -17,6 +17,7 @@ struct TrackerOptions {
   std::string data_dir;
   std::string inline_dir;  // spool for `--output inline` results; set from data_dir at Start
   std::string plugin_dir;  // spool for submitted plugin libraries; set from data_dir at Start
+  std::string task_log_dir;  // attempts' stdout and stderr (task_logs.h); set from data_dir at Start. Empty: not kept
   // Journal of jobs not ended yet (coordinator/open_jobs.h); set at Start without a metadata
   // store only. Empty: none.
   std::string open_jobs_dir;

@@ -9,6 +9,7 @@
 #include "http/coordinator_metrics.h"
 #include "http/pages.h"
 #include "http/status_json.h"
+#include "rpc/task_log_text.h"
 
 namespace aviary::http {
 namespace {
@@ -83,6 +84,12 @@ void HttpServer::AddCoordinatorRoutes(StatusSource* source) {
     StatusOr<rpc::JobStatus> job = source->Job(req.matches[1]);
     if (!job.ok()) return Error(res, job.status());
     res.set_content(Dump(JobDetailJson(*job, source->NowUnix())), kJson);
+  });
+  // Task logs as plain text (what `aviary logs JOB` prints), one section per attempt.
+  s.Get(R"(/api/jobs/([A-Za-z0-9_.-]+)/logs)", [source](const httplib::Request& req, httplib::Response& res) {
+    StatusOr<std::vector<rpc::TaskLog>> logs = source->TaskLogs(req.matches[1]);
+    if (!logs.ok()) return Error(res, logs.status());
+    res.set_content(rpc::TaskLogsText(*logs), "text/plain; charset=utf-8");
   });
   s.Post(R"(/api/jobs/([A-Za-z0-9_.-]+)/cancel)", [this, source](const httplib::Request& req, httplib::Response& res) {
     if (Status a = Authorize(req, options_.secret); !a.ok()) return Error(res, a);

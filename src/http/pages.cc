@@ -108,7 +108,8 @@ async function jobView(id) {
     '<h3>Counters</h3><div id="counters">' + table(['counter', 'value'], counters) + '</div>' +
     (job.ended ? '<h3>MongoDB counts</h3><div id="counts">' + table(['input', 'emit', 'reduce', 'output', 'timeMillis', 'map ms', 'shuffle ms', 'reduce ms', 'commit ms'], counts) + '</div>' : '') +
     (locality.length ? '<h3>Locality</h3>' + table(['map attempt', 'shard', 'worker', 'read', 'records', 'orphans skipped'], locality) : '') +
-    '<h3>Task attempts</h3><div id="attempts">' + table(['task', 'attempt', 'state', 'worker', 'start', 'end', 'records in', 'records out', 'bytes in', 'bytes out', 'input', 'error'], attempts) + '</div>';
+    '<h3>Task attempts</h3><p><a id="task-logs" href="/api/jobs/' + encodeURIComponent(job.job_id) + '/logs">Task logs</a> (what every attempt wrote to stdout and stderr)</p>' +
+    '<div id="attempts">' + table(['task', 'attempt', 'state', 'worker', 'start', 'end', 'records in', 'records out', 'bytes in', 'bytes out', 'input', 'error'], attempts) + '</div>';
   const form = document.getElementById('cancel');
   if (form) form.onsubmit = async e => {
     e.preventDefault();

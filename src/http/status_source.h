@@ -30,6 +30,8 @@ class StatusSource {
   virtual StatusOr<rpc::JobStatus> Job(const std::string& job_id) = 0;  // with tasks
   virtual StatusOr<rpc::ClusterStatusResponse> Workers() = 0;
   virtual Status Cancel(const std::string& job_id) = 0;
+  // Every attempt's task log of the job (coordinator/task_logs.h), by kind, task and attempt.
+  virtual StatusOr<std::vector<rpc::TaskLog>> TaskLogs(const std::string& job_id) = 0;
   virtual Leadership Leader() = 0;
   virtual double NowUnix() = 0;
 };

@@ -186,6 +186,7 @@ bool TaskProcess::Poll(rpc::TaskResult* result) {
     ReadOutput();
     done_ = true;
     *result = Collect(wait_status.value_or(0));
+    if (output_.total_bytes() > 0) result->set_output_log(output_.Contents());  // the task log
     return true;
   }
   CheckMemory();
