@@ -16,6 +16,11 @@ namespace aviary::cli {
 // Flags of the `aviary` command itself, given before the subcommand.
 struct GlobalFlags {
   std::string log_level = "info";
+  // --log-file: the log goes there, rotated at log_max_bytes with log_keep older files kept
+  // (PATH.1 ... PATH.N); stderr then holds only what libraries print on their own.
+  std::string log_file;
+  uint64_t log_max_bytes = 64ull << 20;
+  size_t log_keep = 4;
   std::string secret_file;
   // PEM files for TLS on every RPC (rpc::TransportOptions); daemons started by `cluster up` and
   // `run` get the same.

@@ -3,6 +3,7 @@
 // logging and the cluster secret, and runs the one subcommand given.
 #include <CLI/CLI.hpp>
 #include <spdlog/cfg/env.h>
+#include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -79,10 +80,22 @@ void ExportTlsPaths(const GlobalFlags& global) {
   }
 }
 
-void SetUpLogging(const std::string& log_level) {
-  spdlog::set_default_logger(spdlog::stderr_color_mt("aviary"));
-  spdlog::set_level(spdlog::level::from_str(log_level));
+bool SetUpLogging(const GlobalFlags& global) {
+  if (global.log_file.empty()) {
+    spdlog::set_default_logger(spdlog::stderr_color_mt("aviary"));
+  } else {
+    try {
+      spdlog::set_default_logger(
+          spdlog::rotating_logger_mt("aviary", global.log_file, global.log_max_bytes, global.log_keep));
+    } catch (const spdlog::spdlog_ex& e) {
+      std::cerr << "aviary: cannot write --log-file " << global.log_file << ": " << e.what() << std::endl;
+      return false;
+    }
+    spdlog::flush_on(spdlog::level::info);  // a daemon's file log is read while it runs
+  }
+  spdlog::set_level(spdlog::level::from_str(global.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%P] %v");
+  return true;
 }
 
 int Main(int argc, char** argv) {
@@ -104,6 +117,13 @@ int Main(int argc, char** argv) {
   app.set_version_flag("--version", "aviary 0.1.0");
   GlobalFlags global;
   app.add_option("--log-level", global.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+  app.add_option("--log-file", global.log_file, "write the log to this file (rotated) instead of stderr");
+  app.add_option("--log-max-bytes", global.log_max_bytes, "with --log-file: start a new file past this size")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{4096}, uint64_t{1} << 40));
+  app.add_option("--log-keep", global.log_keep, "with --log-file: older files kept (for a.log: a.1.log, the newest, to a.N.log)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{100}));
   app.add_option("--secret-file", global.secret_file, "file holding the cluster secret (or set AVIARY_SECRET)");
   app.add_option("--tls-cert", global.tls_cert, "PEM certificate: servers speak TLS, clients present it (mutual TLS)")
       ->envname("AVIARY_TLS_CERT");
@@ -123,7 +143,7 @@ int Main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitUsage;
   }
-  SetUpLogging(global.log_level);
+  if (!SetUpLogging(global)) return kExitUsage;
   if (!LoadTransport(global)) return kExitUsage;
   ExportTlsPaths(global);
   for (const auto& [cmd, adapter] : subcommands) {

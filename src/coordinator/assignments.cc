@@ -40,7 +40,9 @@ rpc::TaskSpec StartAttempt(Job& job, Task& task, const Worker& worker, int64_t n
   } else {
     AddMapOutputs(job, &spec);
   }
-  spdlog::debug("job {}: {} attempt {} -> {}", job.id, task.Name(), attempt.number, worker.id);
+  // One line per attempt started (a retry says so): the daemon log tells a task's story.
+  spdlog::info("job {}: {} attempt {}{} -> worker {} at {}", job.id, task.Name(), attempt.number,
+               attempt.number > 1 ? " (retry)" : "", worker.id, worker.info.address());
   return spec;
 }
 

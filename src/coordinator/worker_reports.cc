@@ -103,6 +103,8 @@ void HandleFailure(Job& job, Task& task, Attempt& attempt, const rpc::TaskResult
 
 void HandleSuccess(Job& job, Task& task, Attempt& attempt, double now_unix, rpc::HeartbeatResponse* response) {
   attempt.SetState(AttemptState::kSucceeded);
+  spdlog::info("job {}: {} attempt {} succeeded on {} in {:.1f} s{}", job.id, task.Name(), attempt.number,
+               attempt.worker_id, now_unix - attempt.start_unix, task.state == rpc::DONE ? " (another attempt won)" : "");
   if (task.state == rpc::DONE) return;  // a duplicate attempt already won
   task.state = rpc::DONE;
   task.winner = static_cast<int>(&attempt - task.attempts.data());
