@@ -3,7 +3,7 @@
 #
 #   scripts/build_shardserver.sh [OUTPUT]    default OUTPUT: <repo>/build/bin/aviary-shardserver
 #
-# Needs only a Go toolchain (>= 1.24) and the Go module proxy. Safe to re-run:
+# Needs only the Go module proxy (and a Go >= 1.24, which go_toolchain.sh fetches if missing). Safe to re-run:
 # Go's build cache makes a no-change rebuild take about a second and leaves
 # an up-to-date binary untouched.
 set -euo pipefail
@@ -16,14 +16,9 @@ out="${1:-$repo_root/build/bin/aviary-shardserver}"
 case "$out" in /*) ;; *) out="$PWD/$out" ;; esac
 mkdir -p "$(dirname "$out")"
 
-# Go's official tarball installs to /usr/local/go, which is not always on PATH.
-if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
-  export PATH="$PATH:/usr/local/go/bin"
-fi
-if ! command -v go >/dev/null 2>&1; then
-  echo "build_shardserver.sh: 'go' not found on PATH (need Go >= 1.24)" >&2
-  exit 1
-fi
+# A Go >= 1.24: the installed one, or the one setup.sh fetched (go_toolchain.sh).
+source "$repo_root/scripts/go_toolchain.sh"
+aviary_ensure_go
 
 cd "$src"
 # CGO_ENABLED=0: modernc.org/sqlite is pure Go, so the binary is static and no C toolchain is needed.

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git curl unzip
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libmongoc-dev libbson-dev libmozjs-102-dev
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
@@ -26,11 +26,8 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The shard server (embedded FerretDB) is built with Go >= 1.24 through the Go module proxy.
-if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
-  export PATH="$PATH:/usr/local/go/bin"
-fi
-if ! command -v go >/dev/null 2>&1; then
-  echo "setup: Go >= 1.24 is needed to build aviary-shardserver (the MongoDB-compatible test server)" >&2
-  exit 1
-fi
+# The shard server (embedded FerretDB) is built with Go >= 1.24 through the Go module proxy:
+# the one installed, or one fetched from the proxy (go_toolchain.sh).
+source "$(dirname "$0")/go_toolchain.sh"
+aviary_ensure_go
+echo "setup: $(go version)"
