@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/utf8.h"
+#include "storage/input.h"
 
 namespace aviary::coordinator {
 namespace {
@@ -43,8 +44,24 @@ void UndoFinishWork(ClusterState& state, const std::vector<FinishWork>& work) {
   }
 }
 
-Status RunFinishWork(const FinishWork& w) {
-  return w.commit ? w.job->output->CommitJob(w.job->id, w.winners) : w.job->output->AbortJob(w.job->id);
+Status RunFinishWork(const FinishWork& w, Env* env) {
+  Job& job = *w.job;
+  if (!w.commit) return job.output->AbortJob(job.id);
+  if (Status same = CheckInputLayout(job.spec, env); !same.ok()) {
+    // A result that may count documents twice or miss them is never committed.
+    if (Status removed = job.output->AbortJob(job.id); !removed.ok()) {
+      spdlog::warn("job {}: cleaning up output failed: {}", job.id, removed.ToString());
+    }
+    return Aborted(same.code() == StatusCode::kAborted ? same.message()
+                                                        : "cannot check that the input's layout is unchanged: " + same.ToString());
+  }
+  return job.output->CommitJob(job.id, w.winners);
+}
+
+Status CheckInputLayout(const rpc::JobSpec& spec, Env* env) {
+  if (spec.input_layout().empty()) return Status::OK();
+  ASSIGN_OR_RETURN(std::unique_ptr<InputFormat> input, InputFormat::ForJob(spec, env));
+  return input->CheckLayout(spec.input_layout());
 }
 
 void ApplyFinishResult(ClusterState& state, const FinishWork& w, const Status& result, double now_unix) {
@@ -57,7 +74,11 @@ void ApplyFinishResult(ClusterState& state, const FinishWork& w, const Status& r
     job.SetPhase(job.phase == JobPhase::kFailing ? JobPhase::kFailed : JobPhase::kCancelled);
     return;
   }
-  if (result.ok()) {
+  if (result.code() == StatusCode::kAborted) {  // not committed: the output was removed instead
+    job.SetPhase(JobPhase::kFailed);
+    job.error = ToValidUtf8(result.message());
+    spdlog::error("job {}: {}", job.id, job.error);
+  } else if (result.ok()) {
     job.SetPhase(JobPhase::kSucceeded);
     spdlog::info("job {} succeeded; output in {}", job.id, job.output->Describe());
   } else {

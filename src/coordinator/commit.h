@@ -10,6 +10,7 @@
 
 #include <vector>
 
+#include "common/env.h"
 #include "common/status.h"
 #include "coordinator/job_state.h"
 
@@ -26,8 +27,12 @@ struct FinishWork {
 std::vector<FinishWork> TakeFinishWork(ClusterState& state);
 // The work could not be recorded: the commits go back to kCommitting, to be tried again.
 void UndoFinishWork(ClusterState& state, const std::vector<FinishWork>& work);
-// Commits or aborts the job's output.
-Status RunFinishWork(const FinishWork& work);
+// Commits or aborts the job's output. Before a commit, the input's layout is checked against
+// the one planned on (CheckInputLayout): when it changed (a chunk migrated during the job), the
+// output is removed instead and Aborted says why.
+Status RunFinishWork(const FinishWork& work, Env* env);
+// OK when the job's input still has the layout it was planned on (JobSpec.input_layout).
+Status CheckInputLayout(const rpc::JobSpec& spec, Env* env);
 // Ends the job after its output call returned `result`.
 void ApplyFinishResult(ClusterState& state, const FinishWork& work, const Status& result, double now_unix);
 

@@ -229,7 +229,7 @@ void JobTracker::FinishJobs() {
   // Only this thread touches these jobs' outputs.
   for (const FinishWork& w : work) {
     if (fenced_) return;  // the rest are redone by whoever owns them now
-    Status s = RunFinishWork(w);
+    Status s = RunFinishWork(w, env_);
     std::lock_guard<std::mutex> lock(mu_);
     ApplyFinishResult(state_, w, s, NowUnix());
     if (journal_) journal_->Forget(w.job->id);  // ended: its output is committed or removed

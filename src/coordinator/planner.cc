@@ -23,6 +23,7 @@ Status ApplyDefaults(rpc::JobSpec& spec, const std::string& job_id, const Tracke
 struct PlannedInput {
   std::vector<rpc::InputSplit> splits;
   InputFootprint footprint;
+  std::string layout;  // InputFormat::LayoutVersion
 };
 
 StatusOr<PlannedInput> PlanInput(const rpc::JobSpec& spec, uint32_t live_slots, Env* env) {
@@ -30,6 +31,7 @@ StatusOr<PlannedInput> PlanInput(const rpc::JobSpec& spec, uint32_t live_slots, 
   PlannedInput planned;
   ASSIGN_OR_RETURN(planned.splits, input->PlanSplits({spec.map_tasks(), live_slots}));
   planned.footprint = input->Footprint();
+  planned.layout = input->LayoutVersion();
   return planned;
 }
 
@@ -68,6 +70,7 @@ StatusOr<std::unique_ptr<Job>> PlanJob(rpc::JobSpec spec, const std::string& job
   RETURN_IF_ERROR(rpc::CheckUtf8(spec).WithContext("the job cannot be sent to workers"));
   ASSIGN_OR_RETURN(PlannedInput input, PlanInput(spec, live_slots, env));
   std::vector<rpc::InputSplit> splits = std::move(input.splits);
+  spec.set_input_layout(input.layout);  // never the client's: checked before commit (commit.h)
   ASSIGN_OR_RETURN(auto output, OutputFormat::ForJob(spec, env));
   // Every kind of job (plugins, built-ins, JavaScript, the mapReduce command) is planned here.
   RETURN_IF_ERROR(output->CheckSparesInput(input.footprint));

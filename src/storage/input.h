@@ -77,6 +77,15 @@ class InputFormat {
   // directories of the files it matched).
   virtual InputFootprint Footprint() const { return {}; }
 
+  // The version of the input's layout the planned splits rely on, or "" when they rely on none:
+  // MongoDB's chunk table, whose ownership the map tasks filter by. REQUIRES: PlanSplits
+  // succeeded.
+  virtual std::string LayoutVersion() const { return ""; }
+  // OK when the layout is still `version` (what LayoutVersion said at planning); Aborted,
+  // saying what changed, when it moved on (a chunk migrated: the splits may have counted
+  // documents twice or missed them); other errors when it cannot be read.
+  virtual Status CheckLayout(const std::string& version) { return Status::OK(); }
+
   // Reads every record of `split` into `sink`.
   virtual Status ReadSplit(const rpc::InputSplit& split, RecordSink* sink, InputStats* stats) = 0;
 };

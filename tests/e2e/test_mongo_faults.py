@@ -1,5 +1,6 @@
-"""Faults on a MongoDB-backed cluster: a shard server killed while its map task reads it. The job
-must fail with a clear error (or retry and succeed) and never leave a wrong result."""
+"""Faults on a MongoDB-backed cluster: a shard server killed while its map task reads it, a chunk
+migrated while a job maps. The job must fail with a clear error (or retry and succeed) and never
+leave a wrong result."""
 
 import json
 import os
@@ -27,6 +28,17 @@ def write_small_corpus(path, docs):
     return result
 
 
+def map_running(cluster, job_id):
+    status = cluster.job_status(job_id)
+    return any(a.get("state") == "running" for t in status.get("tasks", []) if t["kind"] == "MAP"
+               for a in t.get("attempts", []))
+
+
+def final_status(cluster, job_id):
+    status = cluster.job_status(job_id)
+    return status if status["state"] in ("SUCCEEDED", "FAILED", "CANCELLED") else None
+
+
 class ShardServerKillTest(MongoTestCase):
     SHARDS = 2
 
@@ -50,14 +62,14 @@ class ShardServerKillTest(MongoTestCase):
                                    f"map_ms={PAUSE_MS}")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         job_id = proc.stdout.strip()
-        wait_for(lambda: self.map_running(job_id), timeout=60, what="a running map attempt")
+        wait_for(lambda: map_running(self.cluster, job_id), timeout=60, what="a running map attempt")
         time.sleep(0.5)  # the attempt holds its first batch and sleeps in its first Map call
         victim = self.cluster.shard("shard0")
         os.kill(victim["pid"], signal.SIGKILL)
         wait_for(lambda: not pid_alive(victim["pid"]), timeout=10, what="the shard server's death")
 
         try:
-            final = wait_for(lambda: self.final(job_id), timeout=60, interval=0.2, what="the end of the job")
+            final = wait_for(lambda: final_status(self.cluster, job_id), timeout=60, interval=0.2, what="the end of the job")
         except AssertionError:
             tasks = run_cli("status", job_id, "--coordinator", self.cluster.coordinator, "--tasks").stdout
             self.fail(f"job {job_id} did not end within 60 s after shard0's server was killed:\n{tasks}")
@@ -71,14 +83,53 @@ class ShardServerKillTest(MongoTestCase):
             # The earlier result is untouched: no partial replace.
             self.assertCountsEqual(self.cluster.read_output("out.kill"), expected)
 
-    def map_running(self, job_id):
-        status = self.cluster.job_status(job_id)
-        return any(a.get("state") == "running" for t in status.get("tasks", []) if t["kind"] == "MAP"
-                   for a in t.get("attempts", []))
 
-    def final(self, job_id):
-        status = self.cluster.job_status(job_id)
-        return status if status["state"] in ("SUCCEEDED", "FAILED", "CANCELLED") else None
+
+class ChunkMigrationTest(MongoTestCase):
+    """A chunk migrated while a job maps (issue 15 item 8): the splits filtered ownership by the
+    chunk table of planning time, so moved documents may be read twice or not at all. The job
+    must fail before commit, saying so, and keep nothing; a job planned afterwards is exact."""
+
+    SHARDS = 2
+
+    def test_a_chunk_moved_during_the_map_phase_fails_the_job_before_commit(self):
+        corpus = self.path("moving.jsonl")
+        docs = write_small_corpus(corpus, docs=2000)
+        self.cluster.load(corpus, "test.moving", "_id")  # range chunks on _id
+        out = self.path("moving-out")
+        proc = self.cluster.submit(slowcount_plugin(), "--input", self.cluster.ns_uri("test.moving"), "--output",
+                                   "files:" + out, "--param", "map_ms=5000")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        job_id = proc.stdout.strip()
+        wait_for(lambda: map_running(self.cluster, job_id), timeout=60, what="a running map attempt")
+        self.assertEqual(self.cluster.job_status(job_id)["spec"]["input_layout"][:8], "4 chunks", "the planned layout")
+        self.move_a_chunk("test.moving", "shard1", "shard0")
+
+        final = wait_for(lambda: final_status(self.cluster, job_id), timeout=120, interval=0.2, what="the end of the job")
+        self.assertEqual(final["state"], "FAILED", final)
+        self.assertIn("the chunks of test.moving changed while the job read it", final["error"])
+        self.assertIn("run the job again", final["error"])
+        self.assertEqual(os.listdir(out) if os.path.exists(out) else [], [], "nothing of the result is kept")
+
+        status, proc = self.cluster.run_job("wordcount", "test.moving", "out.moving")
+        self.assertSucceeded(status, proc)
+        self.assertCountsEqual(self.cluster.read_output("out.moving"), reference_wordcount(docs))
+
+    def move_a_chunk(self, ns, source, target):
+        """Moves one chunk of `ns` with numeric bounds from shard `source` to `target` as a
+        migration does: documents copied, the chunk table updated, then the source's deleted."""
+        db, coll = ns.split(".", 1)
+        with self.cluster.client() as entry:
+            meta = entry.config.collections.find_one({"_id": ns})
+            chunk = next(c for c in entry.config.chunks.find({"uuid": meta["uuid"], "shard": source})
+                         if all(isinstance(c[b]["_id"], int) for b in ("min", "max")))
+            query = {"_id": {"$gte": chunk["min"]["_id"], "$lt": chunk["max"]["_id"]}}
+            with self.cluster.shard_client(source) as src, self.cluster.shard_client(target) as dst:
+                moving = list(src[db][coll].find(query))
+                self.assertGreater(len(moving), 0)
+                dst[db][coll].insert_many(moving)
+                entry.config.chunks.update_one({"_id": chunk["_id"]}, {"$set": {"shard": target}})
+                src[db][coll].delete_many(query)
 
 
 if __name__ == "__main__":

@@ -148,6 +148,8 @@ class MongoInput : public InputFormat {
     return footprint;
   }
   Status ReadSplit(const rpc::InputSplit& split, RecordSink* sink, InputStats* stats) override;
+  std::string LayoutVersion() const override { return layout_; }
+  Status CheckLayout(const std::string& version) override;
 
  private:
   std::string ns() const { return uri_.database + "." + uri_.collection; }
@@ -169,6 +171,7 @@ class MongoInput : public InputFormat {
   const SortSpec sort_;      // no fields: _id order
   const int64_t limit_;      // 0: every document
   const MongoInputOptions options_;
+  std::string layout_;  // of the topology PlanSplits read
 };
 
 MongoSplit MongoInput::NewSplit(const std::string& shard, const std::string& shard_uri) const {
@@ -259,6 +262,7 @@ StatusOr<std::vector<rpc::InputSplit>> MongoInput::PlanSplits(const PlanContext&
   ASSIGN_OR_RETURN(std::unique_ptr<Client> entry, Client::Connect(uri_.server_uri, options_.timeout_ms));
   ASSIGN_OR_RETURN(Topology topology, ReadTopology(entry.get(), uri_.database, uri_.collection));
   if (!topology.entry_is_mongos && topology.shards.empty()) RETURN_IF_ERROR(RefuseShardMember(entry.get()));
+  layout_ = mongo::LayoutVersion(topology);
   std::vector<rpc::InputSplit> splits;
   if (topology.sharded) {
     splits = PlanSharded(topology, context.map_tasks);
@@ -267,6 +271,18 @@ StatusOr<std::vector<rpc::InputSplit>> MongoInput::PlanSplits(const PlanContext&
   }
   if (limit_ > 0) RETURN_IF_ERROR(SelectLimited(&splits));
   return splits;
+}
+
+Status MongoInput::CheckLayout(const std::string& version) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Client> entry, Client::Connect(uri_.server_uri, options_.timeout_ms));
+  ASSIGN_OR_RETURN(Topology topology, ReadTopology(entry.get(), uri_.database, uri_.collection));
+  const std::string now = mongo::LayoutVersion(topology);
+  if (now == version) return Status::OK();
+  // The shards were read at different times (no snapshot across shards): with ownership from
+  // the old chunk table, moved documents may have been read twice or not at all.
+  return Aborted("the chunks of " + ns() + " changed while the job read it (planned on " + version + "; now " + now +
+                 "): a chunk migration can make a result count documents twice or miss them, so none was kept; "
+                 "run the job again");
 }
 
 StatusOr<std::vector<std::string>> MongoInput::ShardFirstDocuments(const MongoSplit& m) const {

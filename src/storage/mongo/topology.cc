@@ -1,8 +1,10 @@
 #include "storage/mongo/topology.h"
 
 #include <spdlog/spdlog.h>
+#include <xxhash.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 
 #include "storage/mongo/bson_walk.h"
@@ -235,6 +237,30 @@ StatusOr<Topology> ReadTopology(Client* entry, const std::string& database, cons
   ASSIGN_OR_RETURN(Topology topology, BuildTopology(ns, docs));
   ASSIGN_OR_RETURN(topology.entry_is_mongos, IsMongos(entry));
   return topology;
+}
+
+std::string LayoutVersion(const Topology& topology) {
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_64bits_reset(state);
+  auto add = [state](std::string_view part) {
+    const uint64_t size = part.size();  // length-prefixed: no two layouts serialize alike
+    XXH3_64bits_update(state, &size, sizeof size);
+    XXH3_64bits_update(state, part.data(), part.size());
+  };
+  add(topology.ns);
+  add(topology.sharded ? "sharded" : "unsharded");
+  add(topology.key.bson);
+  for (const Chunk& c : topology.chunks) {
+    add(c.min);
+    add(c.max);
+    add(c.shard);
+  }
+  add(topology.primary_shard);
+  const uint64_t hash = XXH3_64bits_digest(state);
+  XXH3_freeState(state);
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  return std::to_string(topology.chunks.size()) + " chunks, version " + hex;
 }
 
 }  // namespace aviary::mongo

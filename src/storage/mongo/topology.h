@@ -68,6 +68,11 @@ StatusOr<ShardInfo> ParseShard(std::string_view bson);
 // are taken over from `entry_server_uri`; replicaSet and directConnection are not.
 std::string ShardUri(const std::string& host, const std::string& entry_server_uri);
 
+// The version of what map splits rely on: whether db.coll is sharded, its key and every chunk's
+// bounds and shard (or, unsharded, its primary shard). "N chunks, version HEX": equal exactly
+// when nothing of that changed (a chunk moved, split or merged; the collection resharded).
+std::string LayoutVersion(const Topology& topology);
+
 // Reads the topology of db.coll through `entry` (connected to entry_server_uri).
 StatusOr<Topology> ReadTopology(Client* entry, const std::string& database, const std::string& collection);
 

@@ -134,5 +134,44 @@ TEST(ParseKeyPattern, Errors) {
   EXPECT_EQ(k->hashed_field, 1);
 }
 
+// What a chunk migration, a split or a resharding changes, the layout version must tell apart.
+TEST(LayoutVersion, ChangesExactlyWhenOwnershipCould) {
+  Topology t;
+  t.ns = "d.c";
+  t.sharded = true;
+  t.key.bson = Bson(R"({"k": 1})");
+  t.chunks = {{Bson(R"({"k": 0})"), Bson(R"({"k": 10})"), "a"}, {Bson(R"({"k": 10})"), Bson(R"({"k": 20})"), "b"}};
+  const std::string planned = LayoutVersion(t);
+  EXPECT_EQ(planned.substr(0, 18), "2 chunks, version ");
+  EXPECT_EQ(LayoutVersion(t), planned);
+
+  Topology moved = t;
+  moved.chunks[1].shard = "a";
+  EXPECT_NE(LayoutVersion(moved), planned);
+  Topology split = t;
+  split.chunks[1].max = Bson(R"({"k": 15})");
+  split.chunks.push_back({Bson(R"({"k": 15})"), Bson(R"({"k": 20})"), "b"});
+  EXPECT_NE(LayoutVersion(split), planned);
+  EXPECT_EQ(LayoutVersion(split).substr(0, 8), "3 chunks");
+  Topology rekeyed = t;
+  rekeyed.key.bson = Bson(R"({"k": "hashed"})");
+  EXPECT_NE(LayoutVersion(rekeyed), planned);
+  // Fields glued differently never collide: "ab" + "" is not "a" + "b".
+  Topology glued = t;
+  glued.chunks[0].shard = "ab";
+  glued.chunks[1].min = "";
+  Topology apart = t;
+  apart.chunks[0].shard = "a";
+  apart.chunks[1].min = "b";
+  EXPECT_NE(LayoutVersion(glued), LayoutVersion(apart));
+
+  Topology unsharded;
+  unsharded.ns = "d.c";
+  unsharded.primary_shard = "a";
+  Topology moved_primary = unsharded;
+  moved_primary.primary_shard = "b";
+  EXPECT_NE(LayoutVersion(unsharded), LayoutVersion(moved_primary));
+}
+
 }  // namespace
 }  // namespace aviary::mongo
