@@ -13,10 +13,15 @@ struct Totals {
   std::map<std::string, double> jobs;                                    // state -> count
   std::map<std::pair<std::string, std::string>, double> tasks;           // kind, state
   std::map<std::pair<std::string, std::string>, double> attempts;        // kind, state
-  std::map<std::string, double> records_in, records_out, bytes_in;       // kind
+  std::map<std::string, double> records_in, records_out, bytes_in, bytes_out;  // kind
   std::map<std::string, Histogram> durations;                            // kind
   std::map<std::string, double> busy;                                    // worker id
 };
+
+// What an attempt wrote: its map output (the shuffle's input), or a reduce's result documents.
+uint64_t AttemptBytesOut(rpc::TaskKind kind, const rpc::AttemptStatus& a) {
+  return kind == rpc::MAP ? a.counters().map_output_bytes() : a.counters().output_bytes();
+}
 
 void CountJob(const rpc::JobStatus& job, double now, Totals& t) {
   t.jobs[rpc::JobState_Name(job.state())] += 1;
@@ -28,6 +33,7 @@ void CountJob(const rpc::JobStatus& job, double now, Totals& t) {
       t.records_in[kind] += static_cast<double>(a.records_in());
       t.records_out[kind] += static_cast<double>(a.records_out());
       t.bytes_in[kind] += static_cast<double>(a.bytes_in());
+      t.bytes_out[kind] += static_cast<double>(AttemptBytesOut(task.kind(), a));
       if (a.state() == "running") t.busy[a.worker_id()] += 1;
       if (a.end_unix() > 0 && a.start_unix() > 0) {
         t.durations.try_emplace(kind, AttemptDurationBounds()).first->second.Observe(a.end_unix() - a.start_unix());
@@ -105,6 +111,7 @@ std::string CoordinatorMetrics(const std::vector<rpc::JobStatus>& jobs, const rp
   ByKind(m, "aviary_records_read_total", "Records read by attempts (map: input; reduce: shuffled values).", t.records_in);
   ByKind(m, "aviary_records_written_total", "Records written by attempts (map: emitted; reduce: output).", t.records_out);
   ByKind(m, "aviary_bytes_read_total", "Bytes read by attempts (map: input; reduce: shuffle bytes fetched).", t.bytes_in);
+  ByKind(m, "aviary_bytes_written_total", "Bytes written by attempts (map: map output; reduce: result documents).", t.bytes_out);
   JobCounters(m, jobs);
   m.Family("aviary_attempt_duration_seconds", "histogram", "Wall time of ended task attempts.");
   for (const char* kind : {"map", "reduce"}) {

@@ -88,7 +88,7 @@ async function jobView(id) {
     attempts.push([esc(t.kind.toLowerCase() + ' ' + t.task), a.attempt, '<span class="' + esc(a.state) + '">' + esc(a.state) + '</span>',
       esc(a.worker_address), time(a.start_unix), time(a.end_unix), Math.max(a.records_in, (a.counters || {}).input_records || (a.counters || {}).reduce_input_values || 0),
       a.records_out, bytes(a.bytes_in),
-      bytes(a.bytes_out || 0), esc(t.input), a.error ? '<pre>' + esc(a.error) + '</pre>' : '']);
+      bytes(Number(t.kind === 'MAP' ? (a.counters || {}).map_output_bytes : (a.counters || {}).output_bytes) || 0), esc(t.input), a.error ? '<pre>' + esc(a.error) + '</pre>' : '']);
   }
   // The engine's counters so far (the winners' totals once the job has ended), then the job's own.
   const engine = Object.entries(job.progress || {}).filter(([k, v]) => v)

@@ -201,7 +201,12 @@ Status RunMap(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress, r
   shuffle::MapOutputStats out_stats;
   RETURN_IF_ERROR(collector->Finish(output, &out_stats));
   result->set_output_path(output);
-  for (uint64_t b : out_stats.partition_bytes) result->add_partition_bytes(b);
+  uint64_t written = 0;
+  for (uint64_t b : out_stats.partition_bytes) {
+    result->add_partition_bytes(b);
+    written += b;
+  }
+  result->set_bytes_out(written);
   result->set_records_in(stats.records);
   result->set_bytes_in(stats.bytes);
   result->set_records_out(out_stats.records_out);
@@ -268,6 +273,7 @@ Status RunReduceTask(Env* env, const rpc::TaskSpec& spec, ProgressReporter* prog
   result->set_records_in(stats.records_in);
   result->set_bytes_in(fetched.bytes);
   result->set_records_out(stats.keys_out);
+  result->set_bytes_out(stats.bytes_out);
   (void)env->DeleteRecursively(dir);  // fetched copies are no longer needed
   return Status::OK();
 }

@@ -130,6 +130,8 @@ class WebUiTest(AviaryTestCase):
         self.assertEqual(types["aviary_attempt_duration_seconds"], "histogram")
         self.assertGreater(samples[("aviary_attempt_duration_seconds_count", frozenset({("kind", "map")}))], 0)
         self.assertGreater(samples[("aviary_records_read_total", frozenset({("kind", "map")}))], 0)
+        for kind in ("map", "reduce"):  # map output, and the result's part files
+            self.assertGreater(samples[("aviary_bytes_written_total", frozenset({("kind", kind)}))], 0, kind)
         self.assertEqual(len([k for k in samples if k[0] == "aviary_worker_heartbeat_age_seconds"]), 3)
         self.assertEqual(types["aviary_rpc_errors"], "counter")
 
