@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/utf8.h"
+#include "coordinator/worker_reports.h"
 #include "storage/input.h"
 
 namespace aviary::coordinator {
@@ -26,7 +27,7 @@ std::vector<FinishWork> TakeFinishWork(ClusterState& state) {
   for (auto& [id, job] : state.jobs) {
     if (Aborting(*job)) {
       work.push_back({job.get(), false, {}});
-    } else if (job->phase == JobPhase::kCommitting) {
+    } else if (job->phase == JobPhase::kCommitting && job->input_layout_checked) {
       work.push_back(CommitWork(*job));
       job->SetPhase(JobPhase::kCommitUnderway);
     } else {
@@ -44,18 +45,35 @@ void UndoFinishWork(ClusterState& state, const std::vector<FinishWork>& work) {
   }
 }
 
-Status RunFinishWork(const FinishWork& w, Env* env) {
-  Job& job = *w.job;
-  if (!w.commit) return job.output->AbortJob(job.id);
-  if (Status same = CheckInputLayout(job.spec, env); !same.ok()) {
-    // A result that may count documents twice or miss them is never committed.
-    if (Status removed = job.output->AbortJob(job.id); !removed.ok()) {
-      spdlog::warn("job {}: cleaning up output failed: {}", job.id, removed.ToString());
+Status RunFinishWork(const FinishWork& w) {
+  return w.commit ? w.job->output->CommitJob(w.job->id, w.winners) : w.job->output->AbortJob(w.job->id);
+}
+
+std::vector<LayoutCheck> TakeLayoutChecks(ClusterState& state) {
+  std::vector<LayoutCheck> checks;
+  for (auto& [id, job] : state.jobs) {
+    if (job->phase != JobPhase::kCommitting || job->input_layout_checked) continue;
+    if (job->spec.input_layout().empty()) {
+      job->input_layout_checked = true;  // nothing to check
+    } else {
+      checks.push_back({id, job->spec});
     }
-    return Aborted(same.code() == StatusCode::kAborted ? same.message()
-                                                        : "cannot check that the input's layout is unchanged: " + same.ToString());
   }
-  return job.output->CommitJob(job.id, w.winners);
+  return checks;
+}
+
+void ApplyLayoutCheck(ClusterState& state, const LayoutCheck& check, const Status& result, double now_unix) {
+  Job* job = state.FindJob(check.job_id);
+  if (job == nullptr || job->phase != JobPhase::kCommitting) return;
+  if (result.ok()) {
+    job->input_layout_checked = true;
+    return;
+  }
+  // A result that may count documents twice or miss them is never committed: aborted instead.
+  FailJob(*job, result.code() == StatusCode::kAborted ? result.message()
+                                                       : "cannot check that the input's layout is unchanged: " + result.ToString(),
+          now_unix);
+  state.MarkDirty(*job);
 }
 
 Status CheckInputLayout(const rpc::JobSpec& spec, Env* env) {
@@ -74,11 +92,7 @@ void ApplyFinishResult(ClusterState& state, const FinishWork& w, const Status& r
     job.SetPhase(job.phase == JobPhase::kFailing ? JobPhase::kFailed : JobPhase::kCancelled);
     return;
   }
-  if (result.code() == StatusCode::kAborted) {  // not committed: the output was removed instead
-    job.SetPhase(JobPhase::kFailed);
-    job.error = ToValidUtf8(result.message());
-    spdlog::error("job {}: {}", job.id, job.error);
-  } else if (result.ok()) {
+  if (result.ok()) {
     job.SetPhase(JobPhase::kSucceeded);
     spdlog::info("job {} succeeded; output in {}", job.id, job.output->Describe());
   } else {

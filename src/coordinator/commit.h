@@ -8,6 +8,7 @@
 #ifndef AVIARY_COORDINATOR_COMMIT_H_
 #define AVIARY_COORDINATOR_COMMIT_H_
 
+#include <string>
 #include <vector>
 
 #include "common/env.h"
@@ -27,12 +28,22 @@ struct FinishWork {
 std::vector<FinishWork> TakeFinishWork(ClusterState& state);
 // The work could not be recorded: the commits go back to kCommitting, to be tried again.
 void UndoFinishWork(ClusterState& state, const std::vector<FinishWork>& work);
-// Commits or aborts the job's output. Before a commit, the input's layout is checked against
-// the one planned on (CheckInputLayout): when it changed (a chunk migrated during the job), the
-// output is removed instead and Aborted says why.
-Status RunFinishWork(const FinishWork& work, Env* env);
-// OK when the job's input still has the layout it was planned on (JobSpec.input_layout).
+// Commits or aborts the job's output.
+Status RunFinishWork(const FinishWork& work);
+
+// Before a job commits, its input's layout is checked against the one it was planned on
+// (JobSpec.input_layout), before "commit under way" is recorded, so that a successor redoing
+// a commit never aborts one half done. A change (a chunk migrated during the job) fails the job
+// instead: its output is aborted, nothing committed. Take/Apply REQUIRE the lock;
+// CheckInputLayout runs without it.
+struct LayoutCheck {
+  std::string job_id;
+  rpc::JobSpec spec;
+};
+std::vector<LayoutCheck> TakeLayoutChecks(ClusterState& state);
+// OK when the job's input still has the layout it was planned on.
 Status CheckInputLayout(const rpc::JobSpec& spec, Env* env);
+void ApplyLayoutCheck(ClusterState& state, const LayoutCheck& check, const Status& result, double now_unix);
 // Ends the job after its output call returned `result`.
 void ApplyFinishResult(ClusterState& state, const FinishWork& work, const Status& result, double now_unix);
 

@@ -98,6 +98,10 @@ struct Job {
   // An `--output inline` result is handed out once, then removed (docs/reliability.md, "Leftovers").
   enum class InlineRead { kUnread, kReading, kRead };
   InlineRead inline_read = InlineRead::kUnread;
+  // The input's layout was found unchanged since planning (commit.h, CheckInputLayout), so the
+  // job may commit. Not persisted: a job restored with its commit under way was checked by
+  // its predecessor before that was recorded.
+  bool input_layout_checked = false;
 
   // Crashes unless IsLegalTransition(phase, to).
   void SetPhase(JobPhase to);

@@ -210,6 +210,17 @@ std::set<std::string> JobTracker::Housekeep() {
 }
 
 void JobTracker::FinishJobs() {
+  std::vector<LayoutCheck> checks;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    checks = TakeLayoutChecks(state_);
+  }
+  for (const LayoutCheck& check : checks) {
+    if (fenced_) return;
+    Status same = CheckInputLayout(check.spec, env_);  // reads the input's metadata: no lock
+    std::lock_guard<std::mutex> lock(mu_);
+    ApplyLayoutCheck(state_, check, same, NowUnix());
+  }
   std::vector<FinishWork> work;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -229,7 +240,7 @@ void JobTracker::FinishJobs() {
   // Only this thread touches these jobs' outputs.
   for (const FinishWork& w : work) {
     if (fenced_) return;  // the rest are redone by whoever owns them now
-    Status s = RunFinishWork(w, env_);
+    Status s = RunFinishWork(w);
     std::lock_guard<std::mutex> lock(mu_);
     ApplyFinishResult(state_, w, s, NowUnix());
     if (journal_) journal_->Forget(w.job->id);  // ended: its output is committed or removed

@@ -58,7 +58,10 @@ StatusOr<Task> FromRecord(const rpc::TaskRecord& tr, int64_t now_us) {
 
 // Brings a restored job back to a phase this coordinator can carry on from.
 void ResumePhase(Job& job) {
-  if (job.phase == JobPhase::kCommitUnderway) job.SetPhase(JobPhase::kCommitting);
+  if (job.phase == JobPhase::kCommitUnderway) {
+    job.SetPhase(JobPhase::kCommitting);
+    job.input_layout_checked = true;  // checked before the commit was recorded as under way
+  }
   if (job.phase == JobPhase::kReducing && job.maps_done < job.maps.size()) job.SetPhase(JobPhase::kMapping);
   // A record written before its job's attempts were ended (by an older coordinator) must not
   // bring them back as running.
