@@ -17,12 +17,6 @@ bool IsMapReduce(const std::string& name) { return name == "mapReduce" || name =
 
 constexpr int kClientHandshakeMs = 10'000;
 
-std::string HostOf(const std::string& host_port) {
-  std::string host = host_port.substr(0, host_port.rfind(':'));
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  return host;
-}
-
 }  // namespace
 
 bool Connection::Open() {

@@ -205,6 +205,11 @@ Status ReadFrame(Stream& stream, Header* header, std::string* frame, bool reply)
   return stream.ReadExactly(frame->data() + kHeaderBytes, frame->size() - kHeaderBytes, nullptr);
 }
 
+std::string HostOf(const std::string& host_port) {
+  std::string host, port;
+  return SplitHostPort(host_port, &host, &port) ? host : host_port;
+}
+
 StatusOr<std::string> FirstHost(const std::string& uri) {
   const std::string scheme = "mongodb://";
   if (uri.rfind(scheme, 0) != 0) return InvalidArgument("upstream '" + uri + "' is not a mongodb:// URI");
