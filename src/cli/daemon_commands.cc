@@ -137,7 +137,7 @@ int RunCoordinator(const CoordinatorFlags& flags) {
   coordinator::HttpStatusSource source(&server);
   std::unique_ptr<http::HttpServer> web;
   if (!flags.http.empty()) {
-    web = http::HttpServer::ForCoordinator(&source, {flags.http, rpc::GetTransportOptions().secret});
+    web = http::HttpServer::ForCoordinator(&source, http::DaemonHttpOptions(flags.http, /*with_secret=*/true));
     if (Status h = web->Start(); !h.ok()) return Fail(h);
   }
   std::cout << "coordinator listening on " << server.address() << std::endl;
@@ -182,7 +182,8 @@ int RunWorker(const WorkerFlags& flags) {
   if (!s.ok()) return Fail(s);
   std::unique_ptr<http::HttpServer> web;
   if (!flags.http.empty()) {
-    web = http::HttpServer::ForMetrics([&daemon] { return daemon.MetricsText(); }, {flags.http, ""});
+    web = http::HttpServer::ForMetrics([&daemon] { return daemon.MetricsText(); },
+                                       http::DaemonHttpOptions(flags.http, /*with_secret=*/false));
     if (Status h = web->Start(); !h.ok()) return Fail(h);
   }
   std::cout << "worker serving map outputs on " << daemon.address() << std::endl;

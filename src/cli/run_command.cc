@@ -31,7 +31,7 @@ int RunLocal(const JobFlags& flags, const devcluster::PrivateClusterOptions& loc
   coordinator::HttpStatusSource source(&(*cluster)->server());
   std::unique_ptr<http::HttpServer> web;
   if (!http_listen.empty()) {
-    web = http::HttpServer::ForCoordinator(&source, {http_listen, rpc::GetTransportOptions().secret});
+    web = http::HttpServer::ForCoordinator(&source, http::DaemonHttpOptions(http_listen, /*with_secret=*/true));
     if (Status h = web->Start(); !h.ok()) return Fail(h);
     std::cerr << "web UI at " << web->url() << std::endl;
   }

@@ -73,6 +73,7 @@ std::string DescribeJob(const rpc::JobStatus& job, bool with_tasks) {
                        std::max(job.input_records(), counters.input_records()),
                        HumanBytes(std::max(job.input_bytes(), counters.input_bytes())));
   }
+  if (!job.spec().input_consistency().empty()) out += "  input read at: " + job.spec().input_consistency() + "\n";
   out += fmt::format("  output: {} ({} records)\n", job.output_location(), job.output_records());
   if (ended) out += DescribeCounts(job.counts());
   out += DescribeCounters(counters);

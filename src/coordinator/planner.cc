@@ -24,6 +24,7 @@ struct PlannedInput {
   std::vector<rpc::InputSplit> splits;
   InputFootprint footprint;
   std::string layout;  // InputFormat::LayoutVersion
+  std::string consistency;  // InputFormat::ReadConsistency
 };
 
 StatusOr<PlannedInput> PlanInput(const rpc::JobSpec& spec, uint32_t live_slots, Env* env) {
@@ -32,6 +33,7 @@ StatusOr<PlannedInput> PlanInput(const rpc::JobSpec& spec, uint32_t live_slots, 
   ASSIGN_OR_RETURN(planned.splits, input->PlanSplits({spec.map_tasks(), live_slots}));
   planned.footprint = input->Footprint();
   planned.layout = input->LayoutVersion();
+  planned.consistency = input->ReadConsistency();
   return planned;
 }
 
@@ -71,6 +73,7 @@ StatusOr<std::unique_ptr<Job>> PlanJob(rpc::JobSpec spec, const std::string& job
   ASSIGN_OR_RETURN(PlannedInput input, PlanInput(spec, live_slots, env));
   std::vector<rpc::InputSplit> splits = std::move(input.splits);
   spec.set_input_layout(input.layout);  // never the client's: checked before commit (commit.h)
+  spec.set_input_consistency(input.consistency);
   ASSIGN_OR_RETURN(auto output, OutputFormat::ForJob(spec, env));
   // Every kind of job (plugins, built-ins, JavaScript, the mapReduce command) is planned here.
   RETURN_IF_ERROR(output->CheckSparesInput(input.footprint));

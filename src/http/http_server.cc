@@ -7,8 +7,10 @@
 #include <chrono>
 
 #include "http/coordinator_metrics.h"
+#include "http/https.h"
 #include "http/pages.h"
 #include "http/status_json.h"
+#include "rpc/grpc_util.h"
 #include "rpc/task_log_text.h"
 
 namespace aviary::http {
@@ -47,7 +49,24 @@ Status Authorize(const httplib::Request& req, const std::string& secret) {
 
 }  // namespace
 
-HttpServer::HttpServer(HttpOptions options) : options_(std::move(options)), server_(std::make_unique<httplib::Server>()) {}
+HttpOptions DaemonHttpOptions(const std::string& listen, bool with_secret) {
+  const rpc::TransportOptions& transport = rpc::GetTransportOptions();
+  HttpOptions options;
+  options.listen = listen;
+  if (with_secret) options.secret = transport.secret;
+  options.tls_cert = transport.tls_cert;
+  options.tls_key = transport.tls_key;
+  return options;
+}
+
+HttpServer::HttpServer(HttpOptions options) : options_(std::move(options)) {
+  if (options_.tls_cert.empty() && options_.tls_key.empty()) {
+    server_ = std::make_unique<httplib::Server>();
+    return;
+  }
+  server_ = std::make_unique<httplib::SSLServer>(
+      [this](SSL_CTX& ctx) { return UseServerPem(ctx, options_.tls_cert, options_.tls_key, &tls_error_); });
+}
 
 HttpServer::~HttpServer() { Stop(); }
 
@@ -115,6 +134,10 @@ void HttpServer::AddCoordinatorRoutes(StatusSource* source) {
 }
 
 Status HttpServer::Start() {
+  if (!server_->is_valid()) {
+    return InvalidArgument("cannot serve HTTPS on " + options_.listen + ": " +
+                           (tls_error_.empty() ? "no TLS context" : tls_error_));
+  }
   const size_t colon = options_.listen.rfind(':');
   if (colon == std::string::npos) return InvalidArgument("--http wants HOST:PORT, got '" + options_.listen + "'");
   const std::string host = options_.listen.substr(0, colon);
@@ -126,7 +149,8 @@ Status HttpServer::Start() {
   }
   const int bound = port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);
   if (bound <= 0) return Unavailable("cannot serve HTTP on " + options_.listen + " (address in use or invalid)");
-  url_ = "http://" + host + ":" + std::to_string(bound);
+  const bool tls = !options_.tls_cert.empty() || !options_.tls_key.empty();
+  url_ = (tls ? "https://" : "http://") + host + ":" + std::to_string(bound);
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   // httplib's stop() does nothing before the loop runs, so a Stop() right after Start() would
   // leave the thread serving forever: wait for the loop.

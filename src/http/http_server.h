@@ -23,7 +23,14 @@ namespace aviary::http {
 struct HttpOptions {
   std::string listen = "127.0.0.1:0";  // HOST:PORT; port 0 picks a free one
   std::string secret;                  // the cluster secret; POSTs need "Authorization: Bearer SECRET"
+  // PEM text of the daemon's certificate (then its chain) and key: with both, HTTPS only (https.h).
+  std::string tls_cert;
+  std::string tls_key;
 };
+
+// The options for serving on `listen` with this process's transport settings (rpc/grpc_util.h):
+// HTTPS with its TLS certificate when it has one, and the cluster secret when `with_secret`.
+HttpOptions DaemonHttpOptions(const std::string& listen, bool with_secret);
 
 class HttpServer {
  public:
@@ -36,7 +43,7 @@ class HttpServer {
   // Binds and starts serving on a thread of its own.
   Status Start();
   void Stop();
-  // "http://HOST:PORT". REQUIRES: Start() succeeded.
+  // "http://HOST:PORT", or https://. REQUIRES: Start() succeeded.
   const std::string& url() const { return url_; }
 
  private:
@@ -45,6 +52,7 @@ class HttpServer {
 
   const HttpOptions options_;
   std::unique_ptr<httplib::Server> server_;
+  std::string tls_error_;  // why the TLS context could not be made; Start reports it
   std::thread thread_;
   std::string url_;
 };

@@ -102,7 +102,8 @@ async function jobView(id) {
   const cancel = job.ended ? '' : '<form id="cancel"><input type="password" id="secret" placeholder="cluster secret"> <button>Cancel job</button></form>';
   main.innerHTML = '<h2 id="job-title">Job ' + esc(job.job_id) + ' (' + esc(job.spec.name) + ') <span id="job-state" class="' + esc(job.state) + '">' + esc(job.state) + '</span></h2>' +
     '<p>' + esc(job.spec.input_uri) + ' → ' + esc(job.spec.output_uri) + '; maps ' + job.maps_done + '/' + job.maps_total +
-    ', reduces ' + job.reduces_done + '/' + job.reduces_total + ', elapsed ' + secs(job.elapsed_s) + '</p>' + cancel +
+    ', reduces ' + job.reduces_done + '/' + job.reduces_total + ', elapsed ' + secs(job.elapsed_s) + '</p>' +
+    (job.spec.input_consistency ? '<p id="input-consistency">Input read at: ' + esc(job.spec.input_consistency) + '</p>' : '') + cancel +
     (job.error ? '<h3>Error</h3><pre id="job-error">' + esc(job.error) + '</pre>' : '') +
     '<h3>Timeline</h3>' + timeline(job) + '<h3>Phases</h3>' + table(['phase', 'start', 'end'], phases) +
     '<h3>Counters</h3><div id="counters">' + table(['counter', 'value'], counters) + '</div>' +

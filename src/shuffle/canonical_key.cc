@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "common/decimal128.h"
+
 namespace aviary::shuffle {
 namespace {
 
@@ -40,8 +42,6 @@ void FromDouble(double d, Canonical* out) {
   }
 }
 
-using U128 = unsigned __int128;
-
 // `c` * 10^`e` (e >= 0) as an int64 of sign `negative`, when it fits.
 bool ScaledFitsInt64(U128 c, int e, bool negative, int64_t* out) {
   const U128 limit = negative ? (U128{1} << 63) : (U128{1} << 63) - 1;
@@ -77,26 +77,13 @@ bool ScaledIsExactDouble(U128 c, int e, double* out) {
 // A decimal128 (BID encoding) by value: as int64 or double when one holds it exactly, else the
 // decimal with its trailing zeros removed.
 void FromDecimal(const char* p, Canonical* out) {
-  uint64_t lo, hi;
-  std::memcpy(&lo, p, 8);
-  std::memcpy(&hi, p + 8, 8);
-  const bool negative = (hi >> 63) != 0;
-  const uint64_t top5 = (hi >> 58) & 0x1F;
-  if (top5 == 0x1F) return FromDouble(std::nan(""), out);
-  if (top5 == 0x1E) return out->SetDouble(negative ? -HUGE_VAL : HUGE_VAL);
-  U128 c = 0;
-  int biased = 0;
-  if (((hi >> 61) & 3) == 3) {
-    biased = static_cast<int>((hi >> 47) & 0x3FFF);  // coefficient >= 2^113: non-canonical, zero
-  } else {
-    biased = static_cast<int>((hi >> 49) & 0x3FFF);
-    c = (U128{hi & ((uint64_t{1} << 49) - 1)} << 64) | lo;
-  }
-  U128 max_coefficient = 1;
-  for (int i = 0; i < 34; ++i) max_coefficient *= 10;
-  if (c >= max_coefficient) c = 0;
+  const Decimal128Parts parts = DecodeDecimal128(p);
+  const bool negative = parts.negative;
+  if (parts.kind == Decimal128Parts::Kind::kNaN) return FromDouble(std::nan(""), out);
+  if (parts.kind == Decimal128Parts::Kind::kInfinity) return out->SetDouble(negative ? -HUGE_VAL : HUGE_VAL);
+  U128 c = parts.coefficient;
   if (c == 0) return out->SetInt64(0);
-  int e = biased - 6176;
+  int e = parts.exponent;
   while (c % 10 == 0) {
     c /= 10;
     ++e;

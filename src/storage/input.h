@@ -85,6 +85,9 @@ class InputFormat {
   // saying what changed, when it moved on (a chunk migrated: the splits may have counted
   // documents twice or missed them); other errors when it cannot be read.
   virtual Status CheckLayout(const std::string& version) { return Status::OK(); }
+  // For the job status: whether the splits read one point in time, and if not why ("" when the
+  // question does not arise). REQUIRES: PlanSplits succeeded.
+  virtual std::string ReadConsistency() const { return ""; }
 
   // Reads every record of `split` into `sink`.
   virtual Status ReadSplit(const rpc::InputSplit& split, RecordSink* sink, InputStats* stats) = 0;

@@ -31,6 +31,12 @@ class MongoJobsTest(MongoTestCase):
         self.assertSucceeded(status, proc)
         self.assertCountsEqual(self.cluster.read_output("out.hashed_wc"), reference_wordcount(self.docs))
         self.assertLocal(status, len(self.docs))
+        # FerretDB has no snapshot reads: the status says the shards were read at their own times.
+        note = status["spec"]["input_consistency"]
+        self.assertRegex(note, r"^no single point in time: each source is read at its own time, because shard shard\d "
+                               r"ignored readConcern \"snapshot\"")
+        text = run_cli("status", status["job_id"], "--coordinator", self.cluster.coordinator, check=0).stdout
+        self.assertIn("input read at: " + note, text)
 
     def test_wordcount_over_ranged_key_equals_reference(self):
         status, proc = self.cluster.run_job("wordcount", "test.ranged", "out.ranged_wc")

@@ -2,13 +2,19 @@
 time: a coordinator and two workers speak mutual TLS; a job's client calls, heartbeats and the
 shuffle between workers (two workers, so reducers fetch from the other one) all go over it and the
 result is exact; the wire is TLS (openssl s_client completes a verified handshake); a client or a
-worker whose certificate another CA signed is refused, and so is a plaintext client."""
+worker whose certificate another CA signed is refused, and so is a plaintext client. The web UI, its
+API and both daemons' /metrics are HTTPS with the same certificate."""
 
+import http.client
 import json
 import os
+import re
+import ssl
 import subprocess
 import time
 import unittest
+import urllib.error
+import urllib.request
 
 from cert_harness import make_ca, make_cert
 from harness import AVIARY, AviaryTestCase, Cluster, make_corpus, reference_wordcount, run_cli, stop_processes
@@ -24,7 +30,10 @@ class TlsTest(AviaryTestCase):
         make_ca(self.certs, "other-ca")
         make_cert(self.certs, "intruder", "other-ca")
         self.tls = self.tls_env("node", "ca")
-        self.cluster = Cluster(self.tmp, workers=2, slots=2, env=self.tls)
+        self.cluster = Cluster(self.tmp, workers=2, slots=2, env=self.tls, coordinator_args=["--http", "127.0.0.1:0"])
+        m = re.search(r"web UI at (\S+)", self.cluster.coordinator.stdout.readline())
+        self.assertTrue(m, "the coordinator printed no web UI address")
+        self.web = m.group(1)
         self.cluster.wait_for_workers(2)
         self.paths = make_corpus(os.path.join(self.tmp, "in"), files=6, max_bytes=1 << 20)
 
@@ -75,6 +84,36 @@ class TlsTest(AviaryTestCase):
         plain = {"AVIARY_TLS_CERT": "", "AVIARY_TLS_KEY": "", "AVIARY_TLS_CA": ""}
         proc = run_cli("workers", "--coordinator", self.cluster.address, env=plain, timeout=60)
         self.assertEqual(proc.returncode, 3, proc.stderr)
+
+    def fetch(self, url, cafile):
+        context = ssl.create_default_context(cafile=os.path.join(self.certs, cafile))
+        with urllib.request.urlopen(url, context=context, timeout=30) as reply:
+            return reply.read().decode()
+
+    def test_the_web_ui_and_metrics_are_https_with_the_nodes_certificate(self):
+        self.assertTrue(self.web.startswith("https://127.0.0.1:"), self.web)
+        self.assertIn("<html", self.fetch(self.web + "/", "ca.pem"))
+        self.assertEqual(json.loads(self.fetch(self.web + "/api/jobs", "ca.pem")), [])
+        self.assertIn("aviary_workers", self.fetch(self.web + "/metrics", "ca.pem"))
+        # Plain HTTP gets no page, and neither does a client that trusts another CA.
+        with self.assertRaises((urllib.error.URLError, ConnectionError, http.client.HTTPException)):
+            urllib.request.urlopen(self.web.replace("https://", "http://") + "/api/jobs", timeout=30).read()
+        with self.assertRaises(urllib.error.URLError) as refused:
+            self.fetch(self.web + "/api/jobs", "other-ca.pem")
+        self.assertIsInstance(refused.exception.reason, ssl.SSLCertVerificationError)
+
+        # A worker's /metrics too.
+        worker = subprocess.Popen([AVIARY, "worker", "--coordinator", self.cluster.address, "--listen", "127.0.0.1:0",
+                                   "--data-dir", os.path.join(self.tmp, "w-metrics"), "--http", "127.0.0.1:0"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                  env={**os.environ, **self.tls})
+        try:
+            lines = [worker.stdout.readline(), worker.stdout.readline()]
+            m = re.search(r"metrics at (https://\S+)", "".join(lines))
+            self.assertTrue(m, lines)
+            self.assertIn("aviary_worker", self.fetch(m.group(1), "ca.pem"))
+        finally:
+            stop_processes([worker])
 
     def test_bad_tls_settings_are_refused_before_anything_starts(self):
         c = self.certs

@@ -11,6 +11,7 @@
 #include "storage/mongo/mongo_client.h"
 #include "storage/mongo/ownership.h"
 #include "storage/mongo/queries.h"
+#include "storage/mongo/snapshot.h"
 #include "storage/mongo/sort_limit.h"
 #include "storage/mongo/split_plan.h"
 #include "storage/mongo/topology.h"
@@ -111,6 +112,17 @@ std::string PlanningProjection(const SortSpec& sort, const KeyPattern& key) {
   return std::string(doc.bytes());
 }
 
+// A find on `collection` (of `db`, through `client`), at the job's cluster time when it has one
+// (snapshot.h). `collection` must outlive the cursor.
+StatusOr<CursorPtr> OpenFind(Client* client, const std::string& db, mongoc_collection_t* collection, const bson_t* filter,
+                             const bson_t* opts, ClusterTime time, const std::string& context) {
+  if (time == 0) return CursorPtr(mongoc_collection_find_with_opts(collection, filter, opts, nullptr));
+  bson_error_t error;
+  CursorPtr cursor(FindAtClusterTime(client, db, mongoc_collection_get_name(collection), filter, opts, time, &error));
+  if (!cursor) return CursorError(error, time, context);
+  return cursor;
+}
+
 // The generic split around a payload: located at its shard.
 rpc::InputSplit Wrap(const MongoSplit& m) {
   rpc::InputSplit split;
@@ -150,6 +162,7 @@ class MongoInput : public InputFormat {
   Status ReadSplit(const rpc::InputSplit& split, RecordSink* sink, InputStats* stats) override;
   std::string LayoutVersion() const override { return layout_; }
   Status CheckLayout(const std::string& version) override;
+  std::string ReadConsistency() const override { return ConsistencyNote(probes_); }
 
  private:
   std::string ns() const { return uri_.database + "." + uri_.collection; }
@@ -157,14 +170,17 @@ class MongoInput : public InputFormat {
   std::vector<rpc::InputSplit> PlanSharded(const Topology& topology, uint32_t desired) const;
   StatusOr<std::vector<rpc::InputSplit>> PlanUnsharded(Client* entry, const Topology& topology) const;
   Status RefuseShardMember(Client* entry) const;
+  // Probes every split's server for snapshot reads and, when all serve them, has every split
+  // read at one cluster time (snapshot.h).
+  Status ChooseReadTime(std::vector<rpc::InputSplit>* splits);
   StatusOr<bool> ShardedInCluster(const ShardIdentity& identity) const;
   // --limit: chooses the documents and narrows every split to its shard's chosen ones.
   Status SelectLimited(std::vector<rpc::InputSplit>* splits) const;
   // A shard's first limit_ owned documents matching the query in sort order (projected).
   StatusOr<std::vector<std::string>> ShardFirstDocuments(const MongoSplit& m) const;
   // The hot loop: every document of the cursor through the filters into the sink.
-  Status ReadDocuments(mongoc_cursor_t* cursor, SplitFilters* filters, const RecordSource& source, RecordSink* sink,
-                       InputStats* stats) const;
+  Status ReadDocuments(mongoc_cursor_t* cursor, ClusterTime read_time, SplitFilters* filters,
+                       const RecordSource& source, RecordSink* sink, InputStats* stats) const;
 
   const CollectionUri uri_;
   const std::string query_;  // BSON; empty: no filter
@@ -172,6 +188,8 @@ class MongoInput : public InputFormat {
   const int64_t limit_;      // 0: every document
   const MongoInputOptions options_;
   std::string layout_;  // of the topology PlanSplits read
+  std::vector<SnapshotProbe> probes_;  // one per server the splits read
+  ClusterTime read_time_ = 0;          // 0: each server's own time
 };
 
 MongoSplit MongoInput::NewSplit(const std::string& shard, const std::string& shard_uri) const {
@@ -269,8 +287,31 @@ StatusOr<std::vector<rpc::InputSplit>> MongoInput::PlanSplits(const PlanContext&
   } else {
     ASSIGN_OR_RETURN(splits, PlanUnsharded(entry.get(), topology));
   }
+  RETURN_IF_ERROR(ChooseReadTime(&splits));
   if (limit_ > 0) RETURN_IF_ERROR(SelectLimited(&splits));
   return splits;
+}
+
+Status MongoInput::ChooseReadTime(std::vector<rpc::InputSplit>* splits) {
+  std::map<std::string, std::string> servers;  // URI -> what the note calls it
+  for (const rpc::InputSplit& split : *splits) {
+    const MongoSplit m = MongoPayload(split);
+    const std::string uri = !m.shard_uri().empty() ? m.shard_uri() : uri_.server_uri;
+    servers.emplace(uri, m.shard().empty() ? RedactUri(uri) : "shard " + m.shard());
+  }
+  probes_.clear();
+  for (const auto& [uri, name] : servers) {
+    ASSIGN_OR_RETURN(std::unique_ptr<Client> client, Client::Connect(uri, options_.timeout_ms));
+    probes_.push_back(ProbeSnapshot(client.get(), name, uri_.database, uri_.collection));
+  }
+  read_time_ = CommonReadTime(probes_).value_or(0);
+  if (read_time_ == 0) return Status::OK();
+  for (rpc::InputSplit& split : *splits) {
+    MongoSplit m = MongoPayload(split);
+    m.set_at_cluster_time(read_time_);
+    split.set_payload(m.SerializeAsString());
+  }
+  return Status::OK();
 }
 
 Status MongoInput::CheckLayout(const std::string& version) {
@@ -301,7 +342,10 @@ StatusOr<std::vector<std::string>> MongoInput::ShardFirstDocuments(const MongoSp
   bson_append_document(opts.get(), "projection", -1, projection_view.get());
   BSON_APPEND_INT32(opts.get(), "batchSize", static_cast<int32_t>(std::min<int64_t>(limit_ + 1, options_.batch_size)));
   CollectionPtr collection(mongoc_client_get_collection(client->get(), uri_.database.c_str(), uri_.collection.c_str()));
-  CursorPtr cursor(mongoc_collection_find_with_opts(collection.get(), filter.get(), opts.get(), nullptr));
+  const std::string context =
+      "choosing the first " + std::to_string(limit_) + " documents of " + ns() + " on " + client->redacted_uri();
+  ASSIGN_OR_RETURN(CursorPtr cursor, OpenFind(client.get(), uri_.database, collection.get(), filter.get(), opts.get(),
+                                              m.at_cluster_time(), context));
   // No server-side limit: the shard's orphans come out of the cursor too and must not count.
   ShardFirst first(&sort_, limit_);
   const bson_t* doc = nullptr;
@@ -312,8 +356,7 @@ StatusOr<std::vector<std::string>> MongoInput::ShardFirstDocuments(const MongoSp
   }
   bson_error_t error;
   if (mongoc_cursor_error(cursor.get(), &error)) {
-    return StatusFromBsonError(error, "choosing the first " + std::to_string(limit_) + " documents of " + ns() + " on " +
-                                          client->redacted_uri());
+    return CursorError(error, m.at_cluster_time(), context);
   }
   return first.Take();
 }
@@ -356,18 +399,19 @@ Status MongoInput::ReadSplit(const rpc::InputSplit& split, RecordSink* sink, Inp
   BuildFilter(m, filters, &filter);
   if (m.limited() && !split.passthrough()) RestrictToSelected(m, &filter);
   BSON_APPEND_INT32(opts.get(), "batchSize", options_.batch_size);
-  CollectionPtr collection(
-      mongoc_client_get_collection(client->get(), ns.substr(0, dot).c_str(), ns.substr(dot + 1).c_str()));
-  CursorPtr cursor(mongoc_collection_find_with_opts(collection.get(), filter.get(), opts.get(), nullptr));
+  const std::string db = ns.substr(0, dot);
+  CollectionPtr collection(mongoc_client_get_collection(client->get(), db.c_str(), ns.substr(dot + 1).c_str()));
+  ASSIGN_OR_RETURN(CursorPtr cursor, OpenFind(client.get(), db, collection.get(), filter.get(), opts.get(),
+                                              m.at_cluster_time(), "reading " + ns + " on " + client->redacted_uri()));
   RecordSource source;
   source.shard = m.shard();
   source.collection = ns;
-  const Status s = ReadDocuments(cursor.get(), &filters, source, sink, stats);
+  const Status s = ReadDocuments(cursor.get(), m.at_cluster_time(), &filters, source, sink, stats);
   return s.ok() ? s : s.WithContext("reading " + ns + " on " + client->redacted_uri());
 }
 
-Status MongoInput::ReadDocuments(mongoc_cursor_t* cursor, SplitFilters* filters, const RecordSource& source,
-                                 RecordSink* sink, InputStats* stats) const {
+Status MongoInput::ReadDocuments(mongoc_cursor_t* cursor, ClusterTime read_time, SplitFilters* filters,
+                                 const RecordSource& source, RecordSink* sink, InputStats* stats) const {
   const bson_t* doc = nullptr;
   while (mongoc_cursor_next(cursor, &doc)) {
     const char* data = reinterpret_cast<const char*>(bson_get_data(doc));
@@ -383,7 +427,7 @@ Status MongoInput::ReadDocuments(mongoc_cursor_t* cursor, SplitFilters* filters,
     if (!sink->OnRecord(Record(TextField(data, size, options_.text_field), &view, source))) return sink->status();
   }
   bson_error_t error;
-  if (mongoc_cursor_error(cursor, &error)) return StatusFromBsonError(error, "cursor failed");
+  if (mongoc_cursor_error(cursor, &error)) return CursorError(error, read_time, "cursor failed");
   return Status::OK();
 }
 

@@ -105,6 +105,26 @@ TEST_F(MongoInputTest, RangedKeySkipsOrphans) {
   EXPECT_EQ(r.stats.records, 1000u);
   EXPECT_EQ(r.stats.orphans_skipped, 70u);
   EXPECT_GT(r.stats.bytes, 1000u * 20);
+  // FerretDB ignores readConcern "snapshot": the shards are read at their own times, and the
+  // job's status says so and why (snapshot.h).
+  EXPECT_EQ(MongoPayload(r.splits[0]).at_cluster_time(), 0u);
+  EXPECT_NE(in->ReadConsistency().find("no single point in time"), std::string::npos) << in->ReadConsistency();
+  EXPECT_NE(in->ReadConsistency().find("ignored readConcern"), std::string::npos) << in->ReadConsistency();
+
+  // Splits that read at a cluster time take the snapshot path (its own find command, snapshot.h);
+  // FerretDB ignores the time, so the same documents come back, filtered the same way.
+  std::multiset<int64_t> at_time;
+  InputStats stats;
+  for (rpc::InputSplit split : r.splits) {
+    MongoSplit m = MongoPayload(split);
+    m.set_at_cluster_time(uint64_t{1700000000} << 32 | 1);
+    split.set_payload(m.SerializeAsString());
+    CollectingSink sink;
+    ASSERT_TRUE(in->ReadSplit(split, &sink, &stats).ok());
+    at_time.insert(sink.keys.begin(), sink.keys.end());
+  }
+  EXPECT_EQ(at_time, Range(0, 1000));
+  EXPECT_EQ(stats.orphans_skipped, 70u);
 }
 
 TEST_F(MongoInputTest, HashedKeyAndParts) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string_view>
 
+#include "common/decimal128.h"
 namespace aviary::mongo {
 namespace {
 
@@ -129,7 +130,7 @@ void HashElement(Md5Feed* h, uint8_t type, const std::string_view* name, const c
     h->Add("", 1);  // the name's NUL
   }
   if (IsNumberType(type)) {
-    h->AddLittle64(type == kBsonDecimal128 ? 0 : NumberForHash(type, p));
+    h->AddLittle64(type == kBsonDecimal128 ? DecimalToInt64ForHash(DecodeDecimal128(p)) : NumberForHash(type, p));
   } else if (type == 0x03 || type == 0x04) {
     HashDocumentElements(h, p, size);
   } else if (type == kBsonCodeWScope && size >= 14) {
@@ -170,11 +171,21 @@ int CompareDoubles(double a, double b) {
   return Cmp(a, b);
 }
 
+// `d` against any number, by exact value (common/decimal128.h).
+int CompareDecimalTo(const Decimal128Parts& d, ValueView other) {
+  switch (static_cast<uint8_t>(other.type())) {
+    case kBsonDecimal128: return CompareDecimals(d, DecodeDecimal128(other.data()));
+    case 0x01: return CompareDecimalToDouble(d, LoadDouble(other.data()));
+    default: return CompareDecimalToInt64(d, other.as_int());
+  }
+}
+
 int CompareNumbers(ValueView a, ValueView b) {
   const uint8_t ta = static_cast<uint8_t>(a.type()), tb = static_cast<uint8_t>(b.type());
-  // Decimal128 is not modelled: it sorts with NaN.
-  const bool da = ta == 0x01 || ta == kBsonDecimal128, db = tb == 0x01 || tb == kBsonDecimal128;
-  const double dva = ta == 0x01 ? LoadDouble(a.data()) : NAN, dvb = tb == 0x01 ? LoadDouble(b.data()) : NAN;
+  if (ta == kBsonDecimal128) return CompareDecimalTo(DecodeDecimal128(a.data()), b);
+  if (tb == kBsonDecimal128) return -CompareDecimalTo(DecodeDecimal128(b.data()), a);
+  const bool da = ta == 0x01, db = tb == 0x01;
+  const double dva = da ? LoadDouble(a.data()) : NAN, dvb = db ? LoadDouble(b.data()) : NAN;
   if (da && db) return CompareDoubles(dva, dvb);
   if (da) return -CompareIntDouble(b.as_int(), dva);
   if (db) return CompareIntDouble(a.as_int(), dvb);
