@@ -225,6 +225,20 @@ TEST_F(MongoOutputTest, DocumentsOver16MiBFailNamingTheKey) {
   EXPECT_TRUE(out->AbortJob("job-big").ok());
 }
 
+// A key the collection already holds: the error names it (FerretDB's E11000 message does not).
+TEST_F(MongoOutputTest, DuplicateKeysAreNamed) {
+  Insert(server_->uri(), "out.dups", {R"({"_id": "b", "value": 1})"});
+  StatusOr<std::unique_ptr<Client>> client = Client::Connect(server_->uri());
+  ASSERT_TRUE(client.ok());
+  MongoWriter writer(std::move(client).value(), "out", "dups", /*batch_size=*/10);
+  const int64_t two = 2;
+  for (const char* key : {"a", "b", "c"}) ASSERT_TRUE(writer.Write(ValueView::String(key), ValueView::Int64(two)).ok());
+  Status s = writer.Close();
+  EXPECT_EQ(s.code(), StatusCode::kAlreadyExists);
+  EXPECT_NE(s.message().find(R"(duplicate key "b" in dups)"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("E11000"), std::string::npos) << s.message();
+}
+
 TEST_F(MongoOutputTest, OnlyTheWinningAttemptLands) {
   auto out = Output("replace");
   ASSERT_TRUE(out->SetupJob("job-retry").ok());

@@ -1,5 +1,7 @@
 #include "storage/mongo/mongo_writer.h"
 
+#include <cstring>
+
 #include "storage/files/json_writer.h"
 #include "storage/mongo/bson_convert.h"
 #include "storage/mongo/bson_walk.h"
@@ -32,6 +34,20 @@ std::string KeyJson(ValueView key) {
   std::string json;
   AppendJson(key, &json);
   return json.size() > 200 ? json.substr(0, 197) + "..." : json;
+}
+
+// The index of the first write that failed on a duplicate key (11000), or -1.
+int64_t FirstDuplicateIndex(const bson_t* reply) {
+  bson_iter_t it, errors;
+  if (!bson_iter_init_find(&it, reply, "writeErrors") || !bson_iter_recurse(&it, &errors)) return -1;
+  while (bson_iter_next(&errors)) {
+    bson_iter_t code, index;
+    if (bson_iter_recurse(&errors, &code) && bson_iter_find(&code, "code") && bson_iter_as_int64(&code) == 11000 &&
+        bson_iter_recurse(&errors, &index) && bson_iter_find(&index, "index")) {
+      return bson_iter_as_int64(&index);
+    }
+  }
+  return -1;
 }
 
 bool AllDuplicateKeyErrors(const bson_t* reply) {
@@ -67,11 +83,14 @@ BulkPtr NewUnorderedBulk(mongoc_collection_t* collection) {
   return BulkPtr(mongoc_collection_create_bulk_operation_with_opts(collection, opts.get()));
 }
 
-Status ExecuteBulk(mongoc_bulk_operation_t* bulk, bool ignore_duplicates, const std::string& context) {
+Status ExecuteBulk(mongoc_bulk_operation_t* bulk, bool ignore_duplicates, const std::string& context,
+                   int64_t* duplicate_index) {
   ScopedBson reply;
   bson_error_t error;
+  if (duplicate_index != nullptr) *duplicate_index = -1;
   if (mongoc_bulk_operation_execute(bulk, reply.get(), &error) != 0) return Status::OK();
   if (ignore_duplicates && AllDuplicateKeyErrors(reply.get())) return Status::OK();
+  if (duplicate_index != nullptr) *duplicate_index = FirstDuplicateIndex(reply.get());
   return StatusFromBsonError(error, context);
 }
 
@@ -100,14 +119,36 @@ Status MongoWriter::Write(ValueView key, ValueView value) {
     return InvalidArgument("cannot store key " + KeyJson(key) + " in MongoDB: " +
                            (doc.ok() ? std::string(error.message) : "malformed BSON"));
   }
+  key_offsets_.push_back(pending_keys_.size());
+  const auto size = static_cast<uint32_t>(key.size());
+  pending_keys_.push_back(static_cast<char>(key.type()));
+  pending_keys_.append(reinterpret_cast<const char*>(&size), 4);
+  pending_keys_.append(key.data(), key.size());
   return ++pending_ >= batch_size_ ? Flush() : Status::OK();
+}
+
+std::string MongoWriter::PendingKeyJson(int64_t index) const {
+  if (index < 0 || static_cast<size_t>(index) >= key_offsets_.size()) return "";
+  const char* at = pending_keys_.data() + key_offsets_[static_cast<size_t>(index)];
+  uint32_t size;
+  std::memcpy(&size, at + 1, 4);
+  return KeyJson(ValueView(static_cast<Type>(at[0]), at + 5, size));
 }
 
 Status MongoWriter::Flush() {
   if (pending_ == 0) return Status::OK();
-  Status s = ExecuteBulk(bulk_.get(), false, "writing to " + collection_ + " on " + client_->redacted_uri());
+  int64_t duplicate = -1;
+  Status s = ExecuteBulk(bulk_.get(), false, "writing to " + collection_ + " on " + client_->redacted_uri(), &duplicate);
+  if (const std::string key = PendingKeyJson(duplicate); !s.ok() && !key.empty()) {
+    // A server whose _id equality differs from the engine's key equality, or a collection that
+    // held the key already: either way, name the key (FerretDB's message does not).
+    s = AlreadyExists("duplicate key " + key + " in " + collection_ + ": the collection already holds a document with "
+                      "this _id (" + s.message() + ")");
+  }
   bulk_ = NewUnorderedBulk(handle_.get());  // a bulk operation runs once
   pending_ = 0;
+  pending_keys_.clear();
+  key_offsets_.clear();
   return s;
 }
 

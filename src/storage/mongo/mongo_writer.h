@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "storage/mongo/handles.h"
 #include "storage/mongo/mongo_client.h"
@@ -23,8 +24,10 @@ inline constexpr size_t kMaxBsonDocumentBytes = 16 * 1024 * 1024;
 Status CheckStorable(ValueView key, ValueView value);
 
 // Executes `bulk`; duplicate-key write errors are ignored when `ignore_duplicates` (re-copying
-// after an interrupted commit). `context` prefixes errors.
-Status ExecuteBulk(mongoc_bulk_operation_t* bulk, bool ignore_duplicates, const std::string& context);
+// after an interrupted commit). `context` prefixes errors. When a write failed on a duplicate
+// _id and `duplicate_index` is given, it is set to that write's index in the bulk (else -1).
+Status ExecuteBulk(mongoc_bulk_operation_t* bulk, bool ignore_duplicates, const std::string& context,
+                   int64_t* duplicate_index = nullptr);
 
 // Unordered bulk writes on db.coll.
 BulkPtr NewUnorderedBulk(mongoc_collection_t* collection);
@@ -39,6 +42,8 @@ class MongoWriter : public OutputWriter {
 
  private:
   Status Flush();
+  // The key of the index-th pending write as JSON, or "" for no such write.
+  std::string PendingKeyJson(int64_t index) const;
 
   std::unique_ptr<Client> client_;
   CollectionPtr handle_;
@@ -47,6 +52,10 @@ class MongoWriter : public OutputWriter {
   BulkPtr bulk_;
   int pending_ = 0;
   std::string doc_;  // the document being built; reused, so no allocation per write
+  // The pending documents' keys (type, size, payload each, at key_offsets_), so that a
+  // duplicate-key error can name the key the server refused.
+  std::string pending_keys_;
+  std::vector<size_t> key_offsets_;
 };
 
 }  // namespace aviary::mongo
