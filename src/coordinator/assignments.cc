@@ -56,7 +56,7 @@ void RevokeAssignments(ClusterState& state, rpc::HeartbeatResponse* response, co
     attempt->SetState(AttemptState::kLost);
     attempt->error = "not started: the assignment could not be recorded: " + why;
     attempt->end_unix = now_unix;
-    task->ReleaseIfNoneRunning();
+    job->ReleaseIfNoneRunning(*task);
     state.MarkDirty(*job);
   }
   response->clear_assignments();

@@ -16,7 +16,7 @@ void LoseAttemptsOf(Job& job, const Worker& worker, const std::string& why, doub
         a.error = "worker lost: " + why;
         a.end_unix = now_unix;
       }
-      task.ReleaseIfNoneRunning();
+      job.ReleaseIfNoneRunning(task);
     }
   }
 }
@@ -67,7 +67,7 @@ void CheckSilentAttempts(ClusterState& state, const TrackerOptions& options, int
           a.error = "no progress for " + std::to_string(options.attempt_timeout_us / 1000000) + " s; re-issued";
           a.end_unix = now_unix;
           spdlog::warn("job {}: {} attempt {} on {} is silent; re-issuing", id, task.Name(), a.number, a.worker_id);
-          task.ReleaseIfNoneRunning();
+          job->ReleaseIfNoneRunning(task);
         }
       }
     }

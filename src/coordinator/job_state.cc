@@ -131,8 +131,10 @@ bool Task::HasRunningAttempt() const {
                      [](const Attempt& a) { return a.state == AttemptState::kRunning; });
 }
 
-void Task::ReleaseIfNoneRunning() {
-  if (state == rpc::RUNNING && !HasRunningAttempt()) state = rpc::IDLE;
+bool Task::ReleaseIfNoneRunning() {
+  if (state != rpc::RUNNING || HasRunningAttempt()) return false;
+  state = rpc::IDLE;
+  return true;
 }
 
 std::string Task::Name() const {
@@ -153,7 +155,7 @@ void Job::StopOpenTasks(const std::string& why, double now_unix) {
         a.error = why;
         a.end_unix = now_unix;
       }
-      task.ReleaseIfNoneRunning();
+      ReleaseIfNoneRunning(task);
     }
   }
 }

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "coordinator/idle_maps.h"
 #include "rpc/aviary.pb.h"
 #include "storage/output.h"
 
@@ -78,8 +79,9 @@ struct Task {
   bool HasRunningAttempt() const;
   // REQUIRES: winner >= 0.
   const Attempt& Winner() const { return attempts[static_cast<size_t>(winner)]; }
-  // A running task whose last attempt ended is up for grabs again.
-  void ReleaseIfNoneRunning();
+  // A running task whose last attempt ended is up for grabs again. True when it became idle.
+  // (Call Job::ReleaseIfNoneRunning, which tells the scheduler's index.)
+  bool ReleaseIfNoneRunning();
   std::string Name() const;  // "map task 3"
 };
 
@@ -102,9 +104,19 @@ struct Job {
   // job may commit. Not persisted: a job restored with its commit under way was checked by
   // its predecessor before that was recorded.
   bool input_layout_checked = false;
+  // The scheduler's index of idle map tasks (idle_maps.h). Not persisted.
+  IdleMaps idle_maps;
 
   // Crashes unless IsLegalTransition(phase, to).
   void SetPhase(JobPhase to);
+  // `task` of this job became IDLE: the scheduler may pick it again.
+  void NoteIdle(const Task& task) {
+    if (task.kind == rpc::MAP) idle_maps.Add(task);
+  }
+  // Task::ReleaseIfNoneRunning, noted.
+  void ReleaseIfNoneRunning(Task& task) {
+    if (task.ReleaseIfNoneRunning()) NoteIdle(task);
+  }
   // Ends what still runs of a job that no longer needs it (cancelled, failed, or with every
   // partition done): running attempts become kKilled (their workers are told to kill them on
   // their next heartbeat, and later reports of them are ignored) and unfinished tasks IDLE

@@ -1,6 +1,7 @@
 #include "coordinator/scheduler.h"
 
 #include <algorithm>
+#include <set>
 
 namespace aviary::coordinator {
 
@@ -21,6 +22,8 @@ bool LiveWorkers::AnyUsable(const Task& task) const {
   return ids_.size() > failed_live;
 }
 
+bool LiveWorkers::HasShard(const std::string& shard) const { return by_shard_.count(shard) != 0; }
+
 bool LiveWorkers::ShardHasUsable(const std::string& shard, const Task& task) const {
   auto it = by_shard_.find(shard);
   if (it == by_shard_.end()) return false;
@@ -38,17 +41,47 @@ bool Eligible(const Task& task, const Worker& worker, const LiveWorkers& live) {
   return !live.AnyUsable(task);
 }
 
-Task* PickMap(Job& job, const Worker& worker, const LiveWorkers& live) {
-  // Data locality first: a split runs next to its shard whenever a worker there can take it.
-  Task* fallback = nullptr;
-  for (Task& t : job.maps) {
-    if (!Eligible(t, worker, live)) continue;
-    const std::string& shard = t.split.location();
-    if (!shard.empty() && shard == worker.info.location()) return &t;
-    // Elsewhere only when no live worker next to the shard can take it (none, or all failed it).
-    if (fallback == nullptr && (shard.empty() || !live.ShardHasUsable(shard, t))) fallback = &t;
+// The first candidate of `ids` that `take` accepts, or null; candidates no longer idle are
+// dropped on the way (idle_maps.h).
+template <typename Take>
+Task* FirstOf(Job& job, std::set<uint32_t>& ids, Take&& take) {
+  for (auto it = ids.begin(); it != ids.end();) {
+    Task& t = job.maps[*it];
+    if (t.state != rpc::IDLE) {
+      it = ids.erase(it);
+      continue;
+    }
+    if (take(t)) return &t;
+    ++it;
   }
-  return fallback;
+  return nullptr;
+}
+
+// The lower-numbered of two picks.
+Task* Earlier(Task* a, Task* b) { return a == nullptr || (b != nullptr && b->index < a->index) ? b : a; }
+
+Task* PickMap(Job& job, const Worker& worker, const LiveWorkers& live) {
+  if (!job.idle_maps.built()) job.idle_maps.Build(job.maps);
+  const auto eligible = [&](const Task& t) { return Eligible(t, worker, live); };
+  Task* pick = nullptr;
+  // Data locality first: a split runs next to its shard whenever a worker there can take it.
+  const std::string& here = worker.info.location();
+  if (IdleMaps::Shard* local = here.empty() ? nullptr : job.idle_maps.Find(here)) {
+    pick = Earlier(FirstOf(job, local->clean, eligible), FirstOf(job, local->failed, eligible));
+  }
+  // Elsewhere only when no live worker next to the shard can take it (none, or all failed it):
+  // the first such split by number. A shard with a live worker keeps its clean splits, so only
+  // its failed ones can be orphaned.
+  for (auto& [shard, candidates] : job.idle_maps.shards()) {
+    if (pick != nullptr && pick->split.location() == here) break;
+    if (!here.empty() && shard == here) continue;
+    const bool anyone = shard.empty();
+    if (anyone || !live.HasShard(shard)) pick = Earlier(pick, FirstOf(job, candidates.clean, eligible));
+    const auto orphaned = [&](const Task& t) { return eligible(t) && (anyone || !live.ShardHasUsable(shard, t)); };
+    pick = Earlier(pick, FirstOf(job, candidates.failed, orphaned));
+  }
+  if (pick != nullptr) job.idle_maps.Remove(*pick);  // about to start; a return to IDLE adds it again
+  return pick;
 }
 
 }  // namespace

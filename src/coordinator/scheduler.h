@@ -19,13 +19,15 @@
 
 namespace aviary::coordinator {
 
-// The live workers, by id and by shard: built once per heartbeat so that picking a task costs
-// O(tasks) instead of O(tasks x workers).
+// The live workers, by id and by shard: built once per heartbeat, so that picking a task costs
+// no scan of the workers (and, with the job's IdleMaps, none of its tasks).
 class LiveWorkers {
  public:
   explicit LiveWorkers(const std::map<std::string, std::unique_ptr<Worker>>& workers);
   // Some live worker has not failed `task`.
   bool AnyUsable(const Task& task) const;
+  // Some live worker sits next to `shard`.
+  bool HasShard(const std::string& shard) const;
   // Some live worker next to `shard` has not failed `task`.
   bool ShardHasUsable(const std::string& shard, const Task& task) const;
 

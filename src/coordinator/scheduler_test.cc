@@ -121,5 +121,43 @@ TEST(SchedulerTest, AssignTasksFillsTheFreeSlotsInSubmissionOrder) {
   EXPECT_EQ(got, (std::vector<std::string>{"first/0", "second/0"}));
 }
 
+// The index of idle tasks (idle_maps.h): a task picked and started is not offered again until it
+// returns to IDLE, and then it is, with what it failed on taken into account.
+TEST(SchedulerTest, ATaskBackToIdleIsPickedAgain) {
+  ClusterState state;
+  Worker& wa = AddWorker(state, "wa", "shardA", 2);
+  AddWorker(state, "wb", "shardB");
+  Job& job = AddJob(state, "j", {"shardA", "shardA"});
+  Task* first = Pick(state, job, "wa");
+  ASSERT_NE(first, nullptr);
+  Attempt& attempt = RunAttempt(*first, wa);
+  Task* second = Pick(state, job, "wa");
+  ASSERT_NE(second, nullptr);
+  EXPECT_NE(second->index, first->index);
+  RunAttempt(*second, wa);
+  EXPECT_EQ(Pick(state, job, "wa"), nullptr);
+  // The first attempt fails on wa: the task is idle again and, with wb live, goes to wb.
+  attempt.SetState(AttemptState::kFailed);
+  first->failed_on.insert("wa");
+  job.ReleaseIfNoneRunning(*first);
+  EXPECT_EQ(Pick(state, job, "wa"), nullptr);
+  Task* again = Pick(state, job, "wb");
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->index, first->index);
+}
+
+// A task made idle behind the index's back (here: a restored job) is found once the index is
+// built from the tasks, as it is on a job's first pick.
+TEST(SchedulerTest, TheIndexIsBuiltFromTheTasksOnFirstUse) {
+  ClusterState state;
+  Worker& w = AddWorker(state, "w", "shardA");
+  Job& job = AddJob(state, "j", {"shardA", "shardA", "shardA"});
+  job.maps[0].state = rpc::DONE;
+  RunAttempt(job.maps[1], w);
+  Task* t = Pick(state, job, "w");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->index, 2u);
+}
+
 }  // namespace
 }  // namespace aviary::coordinator

@@ -56,7 +56,7 @@ void HandleLostInputs(Job& job, Task& task, Attempt& attempt, const rpc::TaskRes
     }
     MarkMapOutputLost(job, m, result.error());
   }
-  task.ReleaseIfNoneRunning();
+  job.ReleaseIfNoneRunning(task);
 }
 
 // An earlier attempt of `task` that failed with the same user-code error as `result`, if any:
@@ -98,7 +98,10 @@ void HandleFailure(Job& job, Task& task, Attempt& attempt, const rpc::TaskResult
             now_unix);
     return;
   }
-  if (!task.HasRunningAttempt()) task.state = rpc::IDLE;
+  if (!task.HasRunningAttempt()) {
+    task.state = rpc::IDLE;
+    job.NoteIdle(task);
+  }
 }
 
 void HandleSuccess(Job& job, Task& task, Attempt& attempt, double now_unix, rpc::HeartbeatResponse* response) {
@@ -159,6 +162,7 @@ void MarkMapOutputLost(Job& job, uint32_t map_task, const std::string& why) {
   winner.SetState(AttemptState::kLost);
   winner.error = "output lost: " + why;
   map.state = map.HasRunningAttempt() ? rpc::RUNNING : rpc::IDLE;
+  job.NoteIdle(map);
   map.winner = -1;
   job.maps_done--;
   if (job.phase == JobPhase::kReducing) job.SetPhase(JobPhase::kMapping);
