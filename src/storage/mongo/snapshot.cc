@@ -87,12 +87,12 @@ mongoc_cursor_t* FindAtClusterTime(Client* client, const std::string& db, const 
   bson_append_timestamp(&concern, "atClusterTime", -1, static_cast<uint32_t>(time >> 32),
                         static_cast<uint32_t>(time & 0xffffffffu));
   bson_append_document_end(command.get(), &concern);
-  bson_t* reply = bson_new();  // the cursor takes it over
-  if (!mongoc_client_read_command_with_opts(client->get(), db.c_str(), command.get(), nullptr, nullptr, reply, error)) {
-    bson_destroy(reply);
+  bson_t reply;  // initialised by the command, failed or not; the cursor takes it over (libmongoc's pattern)
+  if (!mongoc_client_read_command_with_opts(client->get(), db.c_str(), command.get(), nullptr, nullptr, &reply, error)) {
+    bson_destroy(&reply);
     return nullptr;
   }
-  return mongoc_cursor_new_from_command_reply_with_opts(client->get(), reply, nullptr);
+  return mongoc_cursor_new_from_command_reply_with_opts(client->get(), &reply, nullptr);
 }
 
 Status CursorError(const bson_error_t& error, ClusterTime time, const std::string& context) {
