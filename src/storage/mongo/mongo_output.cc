@@ -30,6 +30,11 @@ std::string Sanitize(const std::string& job_id) {
 
 std::string TempPrefix(const std::string& job_id) { return "aviary_tmp_" + Sanitize(job_id) + "_"; }
 
+// Exists from SetupJob until the job commits or aborts (which drop every temp of the job): an
+// attempt that outlived its job (a worker cut off, then back) finds it gone and writes nothing,
+// as a files output's attempt finds _temporary/JOB gone.
+std::string OpenMarker(const std::string& job_id) { return TempPrefix(job_id) + "open"; }
+
 Status CreateCollection(Client* client, const std::string& db, const std::string& coll) {
   DatabasePtr database(mongoc_client_get_database(client->get(), db.c_str()));
   bson_error_t error;
@@ -156,18 +161,26 @@ class MongoOutput : public OutputFormat {
 
 Status MongoOutput::SetupJob(const std::string& job_id) {
   ASSIGN_OR_RETURN(std::unique_ptr<Client> client, Connect());
-  return Status::OK();
+  ASSIGN_OR_RETURN(const bool open, CollectionExists(client.get(), db(), OpenMarker(job_id)));
+  return open ? Status::OK() : CreateCollection(client.get(), db(), OpenMarker(job_id));
 }
 
 StatusOr<std::unique_ptr<OutputWriter>> MongoOutput::OpenTaskWriter(const std::string& job_id, uint32_t partition,
                                                                     uint32_t attempt) {
   ASSIGN_OR_RETURN(std::unique_ptr<Client> client, Connect());
+  ASSIGN_OR_RETURN(const bool open, CollectionExists(client.get(), db(), OpenMarker(job_id)));
+  if (!open) {
+    return FailedPrecondition("job " + job_id + " has ended: " + db() + "." + OpenMarker(job_id) +
+                              " is gone (its output was committed or aborted)");
+  }
   const std::string temp = TempCollectionName(job_id, partition, attempt);
   // A rerun of the same attempt starts clean; created now so that an empty partition has a
   // collection to commit too.
   RETURN_IF_ERROR(DropCollection(client.get(), db(), temp));
   RETURN_IF_ERROR(CreateCollection(client.get(), db(), temp));
-  return std::unique_ptr<OutputWriter>(new MongoWriter(std::move(client), db(), temp, options_.batch_size));
+  auto writer = std::make_unique<MongoWriter>(std::move(client), db(), temp, options_.batch_size);
+  writer->DropUnlessStillOpen(OpenMarker(job_id));
+  return std::unique_ptr<OutputWriter>(std::move(writer));
 }
 
 Status MongoOutput::BuildResult(Client* client, const std::string& job_id,

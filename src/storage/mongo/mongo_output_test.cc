@@ -42,6 +42,7 @@ class MongoOutputTest : public ::testing::Test {
 
   // One reduce attempt writing `pairs`; returns its committed location.
   CommittedPartition WriteAttempt(OutputFormat* out, const std::string& job, uint32_t p, uint32_t a, const Pairs& pairs) {
+    EXPECT_TRUE(out->SetupJob(job).ok());  // idempotent: the coordinator sets a job up once
     StatusOr<std::unique_ptr<OutputWriter>> w = out->OpenTaskWriter(job, p, a);
     EXPECT_TRUE(w.ok()) << w.status().ToString();
     for (const auto& [k, v] : pairs) EXPECT_TRUE((*w)->Write(ValueView::String(k), ValueView::Int64(v)).ok());
@@ -207,6 +208,7 @@ TEST_F(MongoOutputTest, ReduceCommitLeavesOtherTargetDocumentsUntouched) {
 // MongoDB's 16 MiB document limit, checked before the server sees the document.
 TEST_F(MongoOutputTest, DocumentsOver16MiBFailNamingTheKey) {
   auto out = Output("replace");
+  ASSERT_TRUE(out->SetupJob("job-big").ok());
   StatusOr<std::unique_ptr<OutputWriter>> w = out->OpenTaskWriter("job-big", 0, 1);
   ASSERT_TRUE(w.ok());
   // {_id: "k", value: "xxx..."}: 4 + (1 + 4 + 4 + 2) + (1 + 6 + 4 + n + 1) + 1 bytes.
@@ -247,7 +249,7 @@ TEST_F(MongoOutputTest, OnlyTheWinningAttemptLands) {
   WriteAttempt(out.get(), "job-retry", 0, 1, {{"a", 1}, {"zombie", 7}});
   CommittedPartition winner = WriteAttempt(out.get(), "job-retry", 0, 2, {{"a", 1}, {"b", 2}});
   CommittedPartition other = WriteAttempt(out.get(), "job-retry", 1, 1, {{"c", 3}});
-  EXPECT_EQ(Temps().size(), 3u);
+  EXPECT_EQ(Temps().size(), 4u);  // the three attempts and the job's open marker
   ASSERT_TRUE(out->CommitJob("job-retry", {winner, other}).ok());
   std::map<std::string, std::string> t = Target();
   EXPECT_EQ(t.size(), 3u);
@@ -271,6 +273,28 @@ TEST_F(MongoOutputTest, InterruptedCommitCanBeRetried) {
   // And once more after it completed: nothing changes.
   ASSERT_TRUE(out->CommitJob("job-x", winners).ok());
   EXPECT_EQ(Target().size(), 3u);
+}
+
+// An attempt that outlives its job (its worker cut off while another attempt won) leaves nothing:
+// after the commit it cannot open a writer, and one it opened before writes nothing that stays.
+TEST_F(MongoOutputTest, AnAttemptThatOutlivesItsJobLeavesNothing) {
+  auto out = Output("replace");
+  ASSERT_TRUE(out->SetupJob("job-late").ok());
+  StatusOr<std::unique_ptr<OutputWriter>> late = out->OpenTaskWriter("job-late", 0, 1);
+  ASSERT_TRUE(late.ok()) << late.status().ToString();
+  ASSERT_TRUE(out->CommitJob("job-late", {WriteAttempt(out.get(), "job-late", 0, 2, {{"a", 1}})}).ok());
+  EXPECT_TRUE(Temps().empty());
+  // The late writer goes on: MongoDB re-creates its collection on insert, and Close drops it.
+  const int64_t one = 1;
+  EXPECT_TRUE((*late)->Write(ValueView::String("z"), ValueView::Int64(one)).ok());
+  Status closed = (*late)->Close();
+  EXPECT_EQ(closed.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(closed.message().find("the job ended while this attempt wrote"), std::string::npos) << closed.message();
+  StatusOr<std::unique_ptr<OutputWriter>> later = out->OpenTaskWriter("job-late", 1, 3);
+  EXPECT_EQ(later.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(later.status().message().find("job job-late has ended"), std::string::npos);
+  EXPECT_TRUE(Temps().empty());
+  EXPECT_EQ(Target().size(), 1u);
 }
 
 TEST_F(MongoOutputTest, AbortLeavesTheTargetUntouched) {
@@ -299,6 +323,7 @@ TEST_F(MongoOutputTest, AbortRestoresATargetMovedAside) {
 
 TEST_F(MongoOutputTest, UnstorableKeysAreNamed) {
   auto out = Output("replace");
+  ASSERT_TRUE(out->SetupJob("job-k").ok());
   StatusOr<std::unique_ptr<OutputWriter>> w = out->OpenTaskWriter("job-k", 0, 1);
   ASSERT_TRUE(w.ok());
   const int64_t one = 1;

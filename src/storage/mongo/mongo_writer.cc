@@ -5,6 +5,7 @@
 #include "storage/files/json_writer.h"
 #include "storage/mongo/bson_convert.h"
 #include "storage/mongo/bson_walk.h"
+#include "storage/mongo/queries.h"
 
 namespace aviary::mongo {
 namespace {
@@ -96,6 +97,7 @@ Status ExecuteBulk(mongoc_bulk_operation_t* bulk, bool ignore_duplicates, const 
 
 MongoWriter::MongoWriter(std::unique_ptr<Client> client, const std::string& db, std::string collection, int batch_size)
     : client_(std::move(client)),
+      db_(db),
       handle_(mongoc_client_get_collection(client_->get(), db.c_str(), collection.c_str())),
       collection_(std::move(collection)),
       batch_size_(batch_size),
@@ -154,7 +156,12 @@ Status MongoWriter::Flush() {
 
 Status MongoWriter::Close() {
   RETURN_IF_ERROR(Flush());
-  return Status::OK();
+  if (marker_.empty()) return Status::OK();
+  ASSIGN_OR_RETURN(const bool open, CollectionExists(client_.get(), db_, marker_));
+  if (open) return Status::OK();
+  RETURN_IF_ERROR(DropCollection(client_.get(), db_, collection_));
+  return FailedPrecondition("the job ended while this attempt wrote " + collection_ + " (" + marker_ +
+                            " is gone): what it wrote is dropped");
 }
 
 }  // namespace aviary::mongo

@@ -36,6 +36,11 @@ class MongoWriter : public OutputWriter {
  public:
   MongoWriter(std::unique_ptr<Client> client, const std::string& db, std::string collection, int batch_size);
 
+  // At Close, when collection `marker` no longer exists (the job ended while this attempt
+  // wrote), drops what it wrote and fails: MongoDB would otherwise have re-created the
+  // collection on the first insert after the job's commit dropped it.
+  void DropUnlessStillOpen(std::string marker) { marker_ = std::move(marker); }
+
   Status Write(ValueView key, ValueView value) override;
   Status Close() override;
   std::string location() const override { return collection_; }
@@ -46,12 +51,14 @@ class MongoWriter : public OutputWriter {
   std::string PendingKeyJson(int64_t index) const;
 
   std::unique_ptr<Client> client_;
+  const std::string db_;
   CollectionPtr handle_;
   const std::string collection_;
   const int batch_size_;
   BulkPtr bulk_;
   int pending_ = 0;
   std::string doc_;  // the document being built; reused, so no allocation per write
+  std::string marker_;
   // The pending documents' keys (type, size, payload each, at key_offsets_), so that a
   // duplicate-key error can name the key the server refused.
   std::string pending_keys_;
