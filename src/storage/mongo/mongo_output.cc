@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -34,6 +36,24 @@ std::string TempPrefix(const std::string& job_id) { return "aviary_tmp_" + Sanit
 // attempt that outlived its job (a worker cut off, then back) finds it gone and writes nothing,
 // as a files output's attempt finds _temporary/JOB gone.
 std::string OpenMarker(const std::string& job_id) { return TempPrefix(job_id) + "open"; }
+
+constexpr std::string_view kTempPrefix = "aviary_tmp_";
+
+// The sanitized job id in the name of one of a job's temporary collections
+// (aviary_tmp_JOB_{open,result,old,pN_aM}), or "" for another name.
+std::string TempJobOf(std::string_view name) {
+  if (!name.starts_with(kTempPrefix)) return "";
+  name.remove_prefix(kTempPrefix.size());
+  for (std::string_view suffix : {"_open", "_result", "_old"}) {
+    if (name.ends_with(suffix)) return std::string(name.substr(0, name.size() - suffix.size()));
+  }
+  const size_t a = name.rfind("_a"), p = a == std::string_view::npos ? a : name.rfind("_p", a);
+  const auto digits = [](std::string_view d) {
+    return !d.empty() && std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (p == std::string_view::npos || !digits(name.substr(p + 2, a - p - 2)) || !digits(name.substr(a + 2))) return "";
+  return std::string(name.substr(0, p));
+}
 
 Status CreateCollection(Client* client, const std::string& db, const std::string& coll) {
   DatabasePtr database(mongoc_client_get_database(client->get(), db.c_str()));
@@ -159,8 +179,26 @@ class MongoOutput : public OutputFormat {
   const MongoOutputOptions options_;
 };
 
+// Drops the temporaries of jobs that have ended (no open marker): what a late attempt of such a
+// job wrote and could not remove itself (killed between the commit and its Close).
+Status DropEndedJobsTemps(Client* client, const std::string& db) {
+  ASSIGN_OR_RETURN(std::vector<std::string> temps, ListCollectionsWithPrefix(client, db, std::string(kTempPrefix)));
+  std::set<std::string> open;
+  for (const std::string& name : temps) {
+    if (name.ends_with("_open")) open.insert(TempJobOf(name));
+  }
+  for (const std::string& name : temps) {
+    const std::string job = TempJobOf(name);
+    if (job.empty() || open.count(job) != 0) continue;
+    spdlog::info("dropping {}.{}: left by an attempt of a job that has ended", db, name);
+    RETURN_IF_ERROR(DropCollection(client, db, name));
+  }
+  return Status::OK();
+}
+
 Status MongoOutput::SetupJob(const std::string& job_id) {
   ASSIGN_OR_RETURN(std::unique_ptr<Client> client, Connect());
+  RETURN_IF_ERROR(DropEndedJobsTemps(client.get(), db()));
   ASSIGN_OR_RETURN(const bool open, CollectionExists(client.get(), db(), OpenMarker(job_id)));
   return open ? Status::OK() : CreateCollection(client.get(), db(), OpenMarker(job_id));
 }
@@ -238,8 +276,11 @@ Status MongoOutput::MergeInto(Client* client, const std::vector<CommittedPartiti
 
 Status MongoOutput::DropTemps(Client* client, const std::string& job_id) {
   ASSIGN_OR_RETURN(std::vector<std::string> temps, ListCollectionsWithPrefix(client, db(), TempPrefix(job_id)));
-  for (const std::string& temp : temps) RETURN_IF_ERROR(DropCollection(client, db(), temp));
-  return Status::OK();
+  for (const std::string& temp : temps) {
+    if (temp != OpenMarker(job_id)) RETURN_IF_ERROR(DropCollection(client, db(), temp));
+  }
+  // Last: without it, a later job's SetupJob takes whatever is left of this one for garbage.
+  return DropCollection(client, db(), OpenMarker(job_id));
 }
 
 Status MongoOutput::CommitJob(const std::string& job_id, const std::vector<CommittedPartition>& winners) {

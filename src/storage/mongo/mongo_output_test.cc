@@ -297,6 +297,21 @@ TEST_F(MongoOutputTest, AnAttemptThatOutlivesItsJobLeavesNothing) {
   EXPECT_EQ(Target().size(), 1u);
 }
 
+// What a late attempt killed before its Close left is dropped by the next job set up there; a
+// job still open keeps its collections, and other names are not touched.
+TEST_F(MongoOutputTest, SettingUpAJobDropsWhatEndedJobsLeft) {
+  for (const char* name : {"aviary_tmp_job-gone_p0_a1", "aviary_tmp_job-gone_result", "aviary_tmp_job-live_p3_a12",
+                           "aviary_tmp_job-live_open", "aviary_tmp_notes", "aviary_tmp_job-x_p1_b2"}) {
+    Insert(server_->uri(), std::string("out.") + name, {R"({"_id": 1})"});
+  }
+  auto out = Output("replace");
+  ASSERT_TRUE(out->SetupJob("job-next").ok());
+  std::vector<std::string> left = Temps();
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{"aviary_tmp_job-live_open", "aviary_tmp_job-live_p3_a12",
+                                            "aviary_tmp_job-next_open", "aviary_tmp_job-x_p1_b2", "aviary_tmp_notes"}));
+}
+
 TEST_F(MongoOutputTest, AbortLeavesTheTargetUntouched) {
   Insert(server_->uri(), "out.counts", {R"({"_id": "keep", "value": 1})"});
   auto out = Output("replace");
