@@ -73,7 +73,7 @@ Task* PickMap(Job& job, const Worker& worker, const LiveWorkers& live) {
   // the first such split by number. A shard with a live worker keeps its clean splits, so only
   // its failed ones can be orphaned.
   for (auto& [shard, candidates] : job.idle_maps.shards()) {
-    if (pick != nullptr && pick->split.location() == here) break;
+    if (pick != nullptr && !here.empty() && pick->split.location() == here) break;  // a local pick wins
     if (!here.empty() && shard == here) continue;
     const bool anyone = shard.empty();
     if (anyone || !live.HasShard(shard)) pick = Earlier(pick, FirstOf(job, candidates.clean, eligible));

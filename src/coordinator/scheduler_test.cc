@@ -48,6 +48,15 @@ TEST(SchedulerTest, AShardWithoutAnyWorkerHasItsSplitRunAnywhere) {
   EXPECT_EQ(t->index, 0u);
 }
 
+TEST(SchedulerTest, AWorkerOfNoShardTakesTheFirstSplitNoOneElseWill) {
+  ClusterState state;
+  AddWorker(state, "w", "");
+  Job& job = AddJob(state, "j", {"shardC", ""});
+  Task* t = Pick(state, job, "w");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->index, 0u);  // by number: the orphaned shard's split before the one of no shard
+}
+
 TEST(SchedulerTest, ABusyWorkerNextToTheShardKeepsItsSplitsWaiting) {
   ClusterState state;
   Worker& wa = AddWorker(state, "wa", "shardA", 1);
