@@ -39,22 +39,17 @@ TEST(SchedulerTest, AShardsSplitGoesAnywhereWhenTheWorkerNextToItIsDead) {
   EXPECT_EQ(t->index, 0u);
 }
 
+// A worker next to another shard, or next to none: by number, the orphaned shard's split comes
+// before the one of no shard.
 TEST(SchedulerTest, AShardWithoutAnyWorkerHasItsSplitRunAnywhere) {
-  ClusterState state;
-  AddWorker(state, "wb", "shardB");
-  Job& job = AddJob(state, "j", {"shardC", ""});
-  Task* t = Pick(state, job, "wb");
-  ASSERT_NE(t, nullptr);
-  EXPECT_EQ(t->index, 0u);
-}
-
-TEST(SchedulerTest, AWorkerOfNoShardTakesTheFirstSplitNoOneElseWill) {
-  ClusterState state;
-  AddWorker(state, "w", "");
-  Job& job = AddJob(state, "j", {"shardC", ""});
-  Task* t = Pick(state, job, "w");
-  ASSERT_NE(t, nullptr);
-  EXPECT_EQ(t->index, 0u);  // by number: the orphaned shard's split before the one of no shard
+  for (const std::string worker_shard : {"shardB", ""}) {
+    ClusterState state;
+    AddWorker(state, "w", worker_shard);
+    Job& job = AddJob(state, "j", {"shardC", ""});
+    Task* t = Pick(state, job, "w");
+    ASSERT_NE(t, nullptr) << "worker next to '" << worker_shard << "'";
+    EXPECT_EQ(t->index, 0u) << "worker next to '" << worker_shard << "'";
+  }
 }
 
 TEST(SchedulerTest, ABusyWorkerNextToTheShardKeepsItsSplitsWaiting) {

@@ -189,7 +189,6 @@ class MongoInput : public InputFormat {
   const MongoInputOptions options_;
   std::string layout_;  // of the topology PlanSplits read
   std::vector<SnapshotProbe> probes_;  // one per server the splits read
-  ClusterTime read_time_ = 0;          // 0: each server's own time
 };
 
 MongoSplit MongoInput::NewSplit(const std::string& shard, const std::string& shard_uri) const {
@@ -304,11 +303,11 @@ Status MongoInput::ChooseReadTime(std::vector<rpc::InputSplit>* splits) {
     ASSIGN_OR_RETURN(std::unique_ptr<Client> client, Client::Connect(uri, options_.timeout_ms));
     probes_.push_back(ProbeSnapshot(client.get(), name, uri_.database, uri_.collection));
   }
-  read_time_ = CommonReadTime(probes_).value_or(0);
-  if (read_time_ == 0) return Status::OK();
+  const std::optional<ClusterTime> read_time = CommonReadTime(probes_);
+  if (!read_time) return Status::OK();  // each server's own time
   for (rpc::InputSplit& split : *splits) {
     MongoSplit m = MongoPayload(split);
-    m.set_at_cluster_time(read_time_);
+    m.set_at_cluster_time(*read_time);
     split.set_payload(m.SerializeAsString());
   }
   return Status::OK();

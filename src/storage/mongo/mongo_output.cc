@@ -180,8 +180,9 @@ class MongoOutput : public OutputFormat {
 };
 
 // Drops the temporaries of jobs that have ended (no open marker): what a late attempt of such a
-// job wrote and could not remove itself (killed between the commit and its Close).
-Status DropEndedJobsTemps(Client* client, const std::string& db) {
+// job wrote and could not remove itself (killed between the commit and its Close). Returns the
+// (sanitized) ids of the jobs still open.
+StatusOr<std::set<std::string>> DropEndedJobsTemps(Client* client, const std::string& db) {
   ASSIGN_OR_RETURN(std::vector<std::string> temps, ListCollectionsWithPrefix(client, db, std::string(kTempPrefix)));
   std::set<std::string> open;
   for (const std::string& name : temps) {
@@ -193,14 +194,13 @@ Status DropEndedJobsTemps(Client* client, const std::string& db) {
     spdlog::info("dropping {}.{}: left by an attempt of a job that has ended", db, name);
     RETURN_IF_ERROR(DropCollection(client, db, name));
   }
-  return Status::OK();
+  return open;
 }
 
 Status MongoOutput::SetupJob(const std::string& job_id) {
   ASSIGN_OR_RETURN(std::unique_ptr<Client> client, Connect());
-  RETURN_IF_ERROR(DropEndedJobsTemps(client.get(), db()));
-  ASSIGN_OR_RETURN(const bool open, CollectionExists(client.get(), db(), OpenMarker(job_id)));
-  return open ? Status::OK() : CreateCollection(client.get(), db(), OpenMarker(job_id));
+  ASSIGN_OR_RETURN(const std::set<std::string> open, DropEndedJobsTemps(client.get(), db()));
+  return open.count(Sanitize(job_id)) != 0 ? Status::OK() : CreateCollection(client.get(), db(), OpenMarker(job_id));
 }
 
 StatusOr<std::unique_ptr<OutputWriter>> MongoOutput::OpenTaskWriter(const std::string& job_id, uint32_t partition,
