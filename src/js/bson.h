@@ -55,12 +55,22 @@ class ElementReader {
  public:
   // REQUIRES: `doc` points at `size` bytes that outlive the reader.
   ElementReader(const char* doc, size_t size)
-      : pos_(size >= 5 ? doc + 4 : nullptr), end_(size >= 5 ? doc + size - 1 : nullptr) {}
+      : doc_(doc), pos_(size >= 5 ? doc + 4 : nullptr), end_(size >= 5 ? doc + size - 1 : nullptr) {}
   // Reads the next element into `*e`; false at the end or on malformed bytes.
   bool Next(Element* e);
   bool ok() const { return ok_; }
+  // The same bytes now live at `doc` (the GC moved them): go on from the same position there.
+  // Elements read before point into the old place.
+  void Rebase(const char* doc) {
+    if (pos_ != nullptr) {
+      pos_ = doc + (pos_ - doc_);
+      end_ = doc + (end_ - doc_);
+    }
+    doc_ = doc;
+  }
 
  private:
+  const char* doc_;
   const char* pos_;
   const char* end_;
   bool ok_ = true;

@@ -3,6 +3,7 @@
 #include <bson/bson.h>
 #include <gtest/gtest.h>
 #include <js/CallAndConstruct.h>
+#include <js/GCAPI.h>
 #include <js/PropertyAndElement.h>
 #include <js/String.h>
 
@@ -10,6 +11,7 @@
 #include "js/from_bson.h"
 #include "js/runtime.h"
 #include "js/to_bson.h"
+#include "js/utf8.h"
 
 namespace aviary::js {
 namespace {
@@ -171,6 +173,99 @@ TEST_F(ConvertTest, ChangedAddedAndDeletedFieldsAreWritten) {
             Bytes(&expected));
   bson_destroy(&in);
   bson_destroy(&expected);
+}
+
+TEST_F(ConvertTest, AFieldDeletedAndSetAgainComesLast) {
+  bson_t in = BSON_INITIALIZER, expected = BSON_INITIALIZER;
+  BSON_APPEND_INT32(&in, "a", 1);
+  BSON_APPEND_INT32(&in, "b", 2);
+  BSON_APPEND_INT32(&expected, "b", 2);
+  BSON_APPEND_UTF8(&expected, "a", "again");  // JavaScript's property order: set last
+  EXPECT_EQ(RunOn(Bytes(&in), "function (d) { delete d.a; d.a = 'again'; return d; }"), Bytes(&expected));
+  bson_destroy(&in);
+  bson_destroy(&expected);
+}
+
+TEST_F(ConvertTest, FieldsPastTheThirtySecondAreTrackedToo) {
+  bson_t in = BSON_INITIALIZER, expected = BSON_INITIALIZER;
+  for (int i = 0; i < 40; ++i) {
+    const std::string name = "f" + std::to_string(i);
+    BSON_APPEND_INT32(&in, name.c_str(), i);
+    if (i == 35) continue;  // deleted
+    if (i == 38) {
+      BSON_APPEND_UTF8(&expected, name.c_str(), "changed");
+    } else {
+      BSON_APPEND_INT32(&expected, name.c_str(), i);
+    }
+  }
+  EXPECT_EQ(RunOn(Bytes(&in), "function (d) { var x = d.f37; delete d.f35; d.f38 = 'changed'; return d; }"),
+            Bytes(&expected));
+  bson_destroy(&in);
+  bson_destroy(&expected);
+}
+
+// Lazy documents live in the nursery, and the GC moves them and their bytes when it tenures
+// them. With the smallest nursery, collections fall in the middle of conversions (between the
+// elements of an array, the names of an enumeration, the fields of an encoding); every kept
+// document must still read and write back as it was.
+TEST_F(ConvertTest, DocumentsReadTheSameAfterTheGcMovedThem) {
+  JS_SetGCParameter(cx(), JSGC_MIN_NURSERY_BYTES, 256 * 1024);
+  JS_SetGCParameter(cx(), JSGC_MAX_NURSERY_BYTES, 256 * 1024);
+  JS::RootedValue keep(cx()), touch(cx()), rval(cx()), self(cx());
+  std::string error;
+  ASSERT_TRUE(rt_->Evaluate("setup", "var kept = [];", &rval, &error)) << error;
+  ASSERT_TRUE(rt_->CompileFunction("keep", R"(function (d) {
+    var names = [];
+    for (var k in d) names.push(k);
+    var words = d.words.map(function (w) { return w + "!"; });
+    kept.push(d);
+    return names.join(",") + "|" + words.join(",") + "|" + d.sub.x;
+  })", &keep, &error)) << error;
+  constexpr int kDocs = 3000;
+  std::vector<std::string> docs;
+  for (int i = 0; i < kDocs; ++i) {
+    bson_t b = BSON_INITIALIZER, sub, words;
+    BSON_APPEND_INT32(&b, "_id", i);
+    BSON_APPEND_UTF8(&b, "s", ("s" + std::to_string(i)).c_str());
+    BSON_APPEND_ARRAY_BEGIN(&b, "words", &words);
+    for (int w = 0; w < 20; ++w) BSON_APPEND_UTF8(&words, std::to_string(w).c_str(), ("w" + std::to_string(i + w)).c_str());
+    bson_append_array_end(&b, &words);
+    BSON_APPEND_DOCUMENT_BEGIN(&b, "sub", &sub);
+    BSON_APPEND_INT32(&sub, "x", i);
+    bson_append_document_end(&b, &sub);
+    docs.push_back(Bytes(&b));
+    bson_destroy(&b);
+  }
+  for (int i = 0; i < kDocs; ++i) {
+    JS::RootedValueArray<1> args(cx());
+    ASSERT_TRUE(ValueToJs(cx(), bson::kDocument, docs[i].data(), docs[i].size(), args[0]));
+    ASSERT_TRUE(rt_->Call("keep", keep, self, args, &rval, &error)) << error;
+    std::string got;
+    ASSERT_TRUE(AppendUtf8(cx(), rval.toString(), &got));
+    std::string words;
+    for (int w = 0; w < 20; ++w) words += (w ? ",w" : "w") + std::to_string(i + w) + "!";
+    ASSERT_EQ(got, "_id,s,words,sub|" + words + "|" + std::to_string(i)) << "document " << i;
+  }
+  // Every document, tenured and moved by now, reads its untouched fields from its bytes again.
+  ASSERT_TRUE(rt_->CompileFunction("touch", "function (i) { var d = kept[i]; d.s = d.s + '+'; return d; }", &touch,
+                                   &error)) << error;
+  BsonEncoder encoder(cx());
+  for (int i = 0; i < kDocs; ++i) {
+    JS::RootedValueArray<1> args(cx());
+    args[0].setInt32(i);
+    ASSERT_TRUE(rt_->Call("touch", touch, self, args, &rval, &error)) << error;
+    JS::RootedObject obj(cx(), &rval.toObject());
+    std::string out;
+    ASSERT_TRUE(encoder.EncodeDocument(obj, &out)) << rt_->TakeError("encode");
+    bson_t b;
+    ASSERT_TRUE(bson_init_static(&b, reinterpret_cast<const uint8_t*>(out.data()), out.size()));
+    bson_iter_t it;
+    ASSERT_TRUE(bson_iter_init_find(&it, &b, "s"));
+    EXPECT_EQ(std::string(bson_iter_utf8(&it, nullptr)), "s" + std::to_string(i) + "+");
+    ASSERT_TRUE(bson_iter_init_find(&it, &b, "words"));
+    ASSERT_TRUE(bson_iter_init_find(&it, &b, "sub"));
+    EXPECT_EQ(out.size(), docs[i].size() + 1) << "document " << i;  // one character longer
+  }
 }
 
 TEST_F(ConvertTest, NumbersAreDoublesUnlessTyped) {

@@ -142,20 +142,21 @@ bool JavascriptJob::InstallScope(std::string_view json, std::string* error) {
     *error = std::string("--param scope must be a JSON object: ") + err.message;
     return false;
   }
-  Bytes* owner = Bytes::Copy(reinterpret_cast<const char*>(bson_get_data(&doc)), doc.len);
-  bson_destroy(&doc);
-  owner->Ref();
   JSContext* cx = rt_->cx();
-  ElementReader reader(owner->data(), owner->size());
-  Element e;
+  JS::RootedValue scope(cx);
+  const bool converted = ValueToJs(cx, bson::kDocument, reinterpret_cast<const char*>(bson_get_data(&doc)), doc.len,
+                                   &scope);
+  bson_destroy(&doc);
+  // Each variable becomes a global: copied from the lazy document, field by field.
+  JS::RootedObject fields(cx, converted ? &scope.toObject() : nullptr);
+  JS::Rooted<JS::IdVector> ids(cx, JS::IdVector(cx));
+  bool ok = fields && JS_Enumerate(cx, fields, &ids);
+  JS::RootedId id(cx);
   JS::RootedValue v(cx);
-  bool ok = true;
-  while (ok && reader.Next(&e)) {
-    const std::string name(e.name);
-    ok = BsonToJs(cx, e.type, e.payload, e.size, owner, &v) &&
-         JS_DefineProperty(cx, rt_->global(), name.c_str(), v, JSPROP_ENUMERATE);
+  for (size_t i = 0; ok && i < ids.length(); ++i) {
+    id = ids[i];
+    ok = JS_GetPropertyById(cx, fields, id, &v) && JS_DefinePropertyById(cx, rt_->global(), id, v, JSPROP_ENUMERATE);
   }
-  owner->Unref();
   if (!ok) *error = "--param scope: " + rt_->TakeError("scope");
   return ok;
 }
@@ -163,10 +164,8 @@ bool JavascriptJob::InstallScope(std::string_view json, std::string* error) {
 bool JavascriptJob::MakeThis(const Record& record, JS::MutableHandleValue self) {
   JSContext* cx = rt_->cx();
   if (const DocumentView* doc = record.document()) {
-    Bytes* owner = Bytes::Copy(doc->data(), doc->size());
-    owner->Ref();
-    JSObject* obj = NewLazyDocument(cx, owner, owner->data(), owner->size());
-    owner->Unref();
+    JS::RootedString owner(cx, NewByteString(cx, doc->data(), doc->size()));
+    JSObject* obj = owner ? NewLazyDocument(cx, owner, 0, doc->size()) : nullptr;
     if (!obj) return false;
     self.setObject(*obj);
     return true;
@@ -191,13 +190,6 @@ void JavascriptJob::Map(const Record& record, MapContext& ctx) {
   rt_->set_emitter(nullptr);
   ctx_ = nullptr;
   if (!ok) Fail("map function " + error + WhereDocument(record));
-  // A collection every 1024 documents. Lazy documents have a finalizer, so SpiderMonkey
-  // allocates them tenured, and the strings a map reads from them are promoted with them; its
-  // own major-GC triggers did not fire in a map loop (JSGC_NUMBER stayed 0 over 150,000
-  // documents), so the malloc heap grew by ~11 KB a document until the memory limit, and
-  // faulting in fresh pages cost more than the map itself. Measured: a 20 MB word count
-  // 9.5 s -> 3.0 s; a full GC of the small live heap costs about 1 us a document.
-  if ((++maps_ & 1023) == 0) JS_GC(cx);
   // mapReduce's counts.emit and counts.reduce (the combiner's calls happen inside emit).
   if (emits_ != 0) ctx.Count("emit", std::exchange(emits_, 0));
   if (reduce_calls_ != 0) ctx.Count("reduce", std::exchange(reduce_calls_, 0));

@@ -63,7 +63,6 @@ class JavascriptJob final : public Job, private Emitter {
   // Emits and reduce calls not yet added to the job's counters "emit" and "reduce" (map side
   // only: reduce-side calls have no context to count in).
   int64_t emits_ = 0, reduce_calls_ = 0;
-  uint64_t maps_ = 0;  // Map() calls, for the periodic collection
 };
 
 }  // namespace aviary::js

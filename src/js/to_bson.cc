@@ -227,25 +227,38 @@ bool BsonEncoder::AppendArray(JS::HandleObject obj, std::string* out, int depth)
 
 // Untouched fields are copied as they are; fields the script read are written from their
 // current value (it may have changed them); deleted ones are left out; added ones follow.
+// Reading a property can run a GC, which may move the object and its bytes: both are looked up
+// again after every such call.
 bool BsonEncoder::AppendLazy(JS::HandleObject obj, std::string* out, int depth) {
-  const std::optional<LazyDocument> lazy = GetLazyDocument(obj);
   DocWriter doc(out);
   JS::RootedValue v(cx_);
-  ElementReader reader(lazy->data(), lazy->size());
+  ElementReader reader = [&] {
+    JS::AutoCheckCannotGC nogc;
+    const std::string_view bytes = GetLazyDocument(obj)->bytes(nogc);
+    return ElementReader(bytes.data(), bytes.size());
+  }();
   Element e;
-  for (size_t i = 0; reader.Next(&e); ++i) {
-    const uint8_t state = lazy->FieldStateAt(i);
-    if (state == LazyDocument::kDeleted) continue;
-    if (state == LazyDocument::kUntouched) {
-      out->append(e.begin, e.element_size);
-      Note(e.type);
-      continue;
+  for (size_t i = 0;; ++i) {
+    uint8_t field_type;
+    {
+      JS::AutoCheckCannotGC nogc;
+      const LazyDocument lazy = *GetLazyDocument(obj);
+      reader.Rebase(lazy.bytes(nogc).data());
+      if (!reader.Next(&e)) break;
+      const uint8_t state = lazy.FieldStateAt(i);
+      if (state == LazyDocument::kDeleted) continue;
+      if (state == LazyDocument::kUntouched) {
+        out->append(e.begin, e.element_size);
+        Note(e.type);
+        continue;
+      }
+      field_.assign(e.name);
+      field_type = e.type;
     }
-    field_ = std::string(e.name);
     if (!JS_GetProperty(cx_, obj, field_.c_str(), &v)) return false;
-    const size_t at = doc.BeginElement(e.name);
+    const size_t at = doc.BeginElement(field_);
     uint8_t type;
-    if (e.type == bson::kInt32 && v.isNumber() && v.toNumber() == static_cast<int32_t>(v.toNumber())) {
+    if (field_type == bson::kInt32 && v.isNumber() && v.toNumber() == static_cast<int32_t>(v.toNumber())) {
       // As MongoDB does: a field that was an int32 stays one while its value fits.
       type = bson::kInt32;
       AppendScalar(static_cast<int32_t>(v.toNumber()), out);
@@ -255,28 +268,41 @@ bool BsonEncoder::AppendLazy(JS::HandleObject obj, std::string* out, int depth) 
     doc.SetType(at, type);
     Note(type);
   }
-  if (lazy->has_extra()) {
-    JS::Rooted<JS::IdVector> ids(cx_, JS::IdVector(cx_));
-    if (!JS_Enumerate(cx_, obj, &ids)) return false;
-    JS::RootedId id(cx_);
-    std::string name;
-    for (size_t i = 0; i < ids.length(); ++i) {
-      id = ids[i];
-      if (id.isSymbol() || !KeyName(cx_, id, &name)) continue;
-      bool is_field = false;
-      ElementReader fields(lazy->data(), lazy->size());
-      while (!is_field && fields.Next(&e)) is_field = e.name == name;
-      if (is_field) continue;
-      if (!JS_GetPropertyById(cx_, obj, id, &v)) return false;
-      field_ = name;
-      const size_t at = doc.BeginElement(name);
-      uint8_t type;
-      if (!Append(v, out, &type, depth)) return false;
-      doc.SetType(at, type);
-      Note(type);
-    }
-  }
+  if (GetLazyDocument(obj)->has_extra() && !AppendAddedProperties(obj, out, &doc, depth)) return false;
   doc.Finish();
+  return true;
+}
+
+// The properties a script added to a lazy document, after its fields.
+bool BsonEncoder::AppendAddedProperties(JS::HandleObject obj, std::string* out, DocWriter* doc, int depth) {
+  JS::Rooted<JS::IdVector> ids(cx_, JS::IdVector(cx_));
+  if (!JS_Enumerate(cx_, obj, &ids)) return false;
+  JS::RootedId id(cx_);
+  JS::RootedValue v(cx_);
+  std::string name;
+  for (size_t i = 0; i < ids.length(); ++i) {
+    id = ids[i];
+    if (id.isSymbol() || !KeyName(cx_, id, &name)) continue;
+    bool is_field = false;
+    {
+      JS::AutoCheckCannotGC nogc;
+      const std::string_view bytes = GetLazyDocument(obj)->bytes(nogc);
+      ElementReader fields(bytes.data(), bytes.size());
+      Element e;
+      // A field deleted and then set again is an added property now, as in JavaScript's order.
+      for (size_t j = 0; !is_field && fields.Next(&e); ++j) {
+        is_field = e.name == name && GetLazyDocument(obj)->FieldStateAt(j) != LazyDocument::kDeleted;
+      }
+    }
+    if (is_field) continue;
+    if (!JS_GetPropertyById(cx_, obj, id, &v)) return false;
+    field_ = name;
+    const size_t at = doc->BeginElement(name);
+    uint8_t type;
+    if (!Append(v, out, &type, depth)) return false;
+    doc->SetType(at, type);
+    Note(type);
+  }
   return true;
 }
 

@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <string>
 
+#include "js/bson.h"
+
 namespace aviary::js {
 
 class BsonEncoder {
@@ -35,6 +37,7 @@ class BsonEncoder {
   bool AppendProperties(JS::HandleObject obj, std::string* out, int depth);
   bool AppendArray(JS::HandleObject obj, std::string* out, int depth);
   bool AppendLazy(JS::HandleObject obj, std::string* out, int depth);
+  bool AppendAddedProperties(JS::HandleObject obj, std::string* out, DocWriter* doc, int depth);
   bool AppendTyped(JS::HandleObject obj, std::string* out, uint8_t* type);
   bool AppendRegExp(JS::HandleObject obj, std::string* out);
   void Note(uint8_t type);
