@@ -100,6 +100,11 @@ enum class Combiner {
   kReduce,  // call Reduce() as the combiner (the default, as in MongoDB's mapReduce)
   kSum,     // numeric running sum kept in place: no Reduce() call per emit (Phoenix++'s sum combiner)
   kNone,    // keep every value until the reduce side
+  // Doubles are summed in place, without Reduce() calls, as sum + value (a key with one value
+  // keeps it as it is); a key that also gets a value of another type is folded with Reduce()
+  // from then on, which is also used on the reduce side. For a Reduce() that returns a + b for
+  // two doubles and something else for other types, as MongoDB's `Array.sum(values)` does.
+  kSumDoubles,
 };
 
 // Errors: an exception escaping Map, Reduce, Finalize or Partition fails the attempt and counts
@@ -123,7 +128,8 @@ class Job {
     return true;
   }
   virtual void Map(const Record& record, MapContext& ctx) = 0;
-  // Folds two or more values of `key` into one. With Combiner::kSum it is never called.
+  // Folds two or more values of `key` into one. With Combiner::kSum it is never called; with
+  // kSumDoubles, not on the map side for a key whose values are all doubles.
   virtual Value Reduce(ValueView key, const Values& values) = 0;
 
   virtual Combiner combiner() const { return Combiner::kReduce; }

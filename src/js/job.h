@@ -32,7 +32,8 @@ class JavascriptJob final : public Job, private Emitter {
   bool Setup(const Params& params, std::string* error) override;
   void Map(const Record& record, MapContext& ctx) override;
   Value Reduce(ValueView key, const Values& values) override;
-  Combiner combiner() const override { return Combiner::kReduce; }
+  // Array.sum(values) adds doubles as kSumDoubles does: the engine sums them in place.
+  Combiner combiner() const override { return sum_ == SumReduce::kArraySum ? Combiner::kSumDoubles : Combiner::kReduce; }
   // Always: it reduces what a bag still holds (bag.h), then runs the user's finalize if any.
   bool has_finalize() const override { return true; }
   Value Finalize(ValueView key, ValueView reduced) override;

@@ -44,6 +44,7 @@ Collector::Collector(Env* env, Job* job, const MapOutputOptions& options)
       combiner_(options.existing_results ? Combiner::kNone : job->combiner()),
       custom_partitioner_(job->has_partitioner()),
       inline_sums_(combiner_ == Combiner::kSum && !custom_partitioner_),
+      inline_doubles_(combiner_ == Combiner::kSumDoubles && !custom_partitioner_),
       initial_capacity_(InitialCapacity(options.memory_budget_bytes)),
       arena_(ArenaBlockSize(options.memory_budget_bytes)),
       table_(initial_capacity_),
@@ -94,6 +95,12 @@ namespace {
   if (!status_.ok()) return;  // a spill failed while folding an earlier pair
   const ValueView key(p.type, p.key, p.size);
   Slot* slot = table_.Find(p.hash, key, /*inline_key=*/true);
+  if (inline_doubles_) {
+    double d;
+    std::memcpy(&d, &p.value, 8);
+    if (slot->empty()) return EmitDoubleOrFold(slot, p.hash, key, ValueView::Double(d));
+    return slot->AddDouble(d);
+  }
   if (slot->empty()) return InsertInline(slot, p.hash, key, ValueView::Int64(p.value));
   (void)slot->AddToSum(ValueView::Int64(p.value));  // an int64 always adds (at worst as a double)
 }
@@ -123,6 +130,19 @@ void Collector::Emit(ValueView key, ValueView value) {
     (void)slot->AddToSum(value);  // an int64 always adds (at worst as a double)
     return;
   }
+  // JavaScript's word count: the same for a double, summed as kSumDoubles sums.
+  if (inline_doubles_ && key.type() == Type::kString && KeyTable::FitsInline(key) && value.type() == Type::kDouble &&
+      value.size() == 8 && (key.data() != nullptr || key.size() == 0) && status_.ok()) {
+    ++records_emitted_;
+    int64_t bits;
+    std::memcpy(&bits, value.data(), 8);
+    const uint64_t hash = TableHash(key);
+    if (table_.capacity() > kPipelineMinCapacity) return EmitPipelined(hash, key, bits);
+    if (pending_count_ > 0) DrainPending();
+    Slot* slot = table_.Find(hash, key, /*inline_key=*/true);
+    if (slot->empty()) return EmitDoubleOrFold(slot, hash, key, value);
+    return slot->AddDouble(value.as_double());
+  }
   EmitGeneral(key, value);
 }
 
@@ -151,6 +171,22 @@ void Collector::EmitExisting(const DocumentView& document) {
 
 void Collector::EmitCanonical(ValueView key, ValueView value) {
   const uint64_t hash = TableHash(key);
+  if (inline_doubles_ && KeyTable::FitsInline(key)) {
+    DrainPending();
+    if (!status_.ok()) return;
+    Slot* slot = table_.Find(hash, key, /*inline_key=*/true);
+    if (slot->empty()) return EmitDoubleOrFold(slot, hash, key, value);
+    if (value.type() == Type::kDouble) return slot->AddDouble(value.as_double());
+    // The first value of another type: the key moves out of line, its sum becoming the fold.
+    Entry* e = NewEntry(key);
+    if (e == nullptr) return;
+    const Sum sum = slot->sum();
+    char encoded[Sum::kEncodedSize];
+    e->value = {nullptr, 0, 0};
+    StoreValue(e, DecodeValue(std::string_view(encoded, sum.EncodeTo(encoded))));
+    KeyTable::MoveOutOfLine(slot, e);
+    return Combine(e, value);
+  }
   if (inline_sums_ && KeyTable::FitsInline(key)) {
     if (value.type() == Type::kInt64) {  // IsWellFormed() checked the size
       int64_t v;
@@ -213,16 +249,33 @@ void Collector::InsertInline(Slot* slot, uint64_t hash, ValueView key, ValueView
   if (table_.full()) GrowOrSpill();
 }
 
-void Collector::Insert(Slot* slot, uint64_t hash, ValueView key, ValueView value) {
+// Under kSumDoubles, a short key found nowhere inline: it may be out of line already (it got
+// another type before); else a double starts an inline sum and anything else an entry.
+void Collector::EmitDoubleOrFold(Slot* inline_slot, uint64_t hash, ValueView key, ValueView value) {
+  Slot* slot = table_.Find(hash, key, /*inline_key=*/false);
+  if (!slot->empty()) return Combine(slot->entry(), value);
+  if (value.type() != Type::kDouble) return Insert(slot, hash, key, value);
+  int64_t bits;
+  std::memcpy(&bits, value.data(), 8);
+  table_.InsertInline(inline_slot, hash, key, Sum::FromBits(bits, /*is_double=*/true));  // kept as it is
+  if (table_.full()) GrowOrSpill();
+}
+
+Entry* Collector::NewEntry(ValueView key) {
   auto* e = reinterpret_cast<Entry*>(arena_.Allocate(sizeof(Entry) + EncodedKeySize(key)));
   e->key_len = static_cast<uint32_t>(EncodeKey(key, e->key_data()));
-  if (!PartitionOf(*e, &e->partition)) return;
+  return PartitionOf(*e, &e->partition) ? e : nullptr;
+}
+
+void Collector::Insert(Slot* slot, uint64_t hash, ValueView key, ValueView value) {
+  Entry* e = NewEntry(key);
+  if (e == nullptr) return;
   switch (combiner_) {
     case Combiner::kSum:
       e->sum.Clear();
       if (!e->sum.Add(value)) return Fail(NotNumeric(value, e->key()));
       break;
-    case Combiner::kReduce:
+    case Combiner::kReduce: case Combiner::kSumDoubles:
       e->value = {nullptr, 0, 0};
       StoreValue(e, value);
       break;
@@ -248,10 +301,10 @@ void Collector::GrowOrSpill() {
 }
 
 void Collector::Combine(Entry* e, ValueView value) {
-  if (combiner_ == Combiner::kReduce) {
-    ReduceInto(e, value);
-  } else {
+  if (combiner_ == Combiner::kNone) {
     AppendValue(e, value);
+  } else {
+    ReduceInto(e, value);
   }
   CheckMemory();
 }

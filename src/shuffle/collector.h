@@ -50,14 +50,15 @@ class Collector final : public MapOutputCollector {
   void EmitCanonical(ValueView key, ValueView value);  // REQUIRES: key canonical, pair well-formed
   void FailMalformed(ValueView key, ValueView value);
 
-  // The common emit (kSum, short key, int64 value) into a large table is pipelined: Emit() hashes
+  // The common emit (kSum, short key, int64 value; kSumDoubles, short string key, double value)
+  // into a large table is pipelined: Emit() hashes
   // the key, prefetches its home slot and queues a copy; the pair is folded kPipelineDepth emits
   // later, when the slot has arrived in the cache. Out of cache, a table probe costs a memory
   // round trip that the tokenizing of the next words now hides. Pairs are folded in emit order;
   // any other emit, and Finish(), first drains the queue.
   struct Pending {
     uint64_t hash;
-    int64_t value;
+    int64_t value;  // kSumDoubles: the double's bits
     uint32_t size;
     Type type;
     char key[Slot::kInlineKeyBytes - 1];  // the payload; the type byte is `type`
@@ -73,7 +74,11 @@ class Collector final : public MapOutputCollector {
   void InsertInline(Slot* slot, uint64_t hash, ValueView key, ValueView value);
   void Insert(Slot* slot, uint64_t hash, ValueView key, ValueView value);
   void AfterInsert();
-  void Combine(Entry* e, ValueView value);  // kReduce and kNone; Emit() adds kSum inline
+  void Combine(Entry* e, ValueView value);  // kReduce, kSumDoubles and kNone; Emit() adds kSum inline
+  // kSumDoubles' emits of short keys, where the key may be inline (doubles so far) or not.
+  void EmitDoubleOrFold(Slot* inline_slot, uint64_t hash, ValueView key, ValueView value);
+  void FoldIntoEntry(Slot* slot, uint64_t hash, ValueView key, ValueView value);
+  Entry* NewEntry(ValueView key);
   void ReduceInto(Entry* e, ValueView value);
   void StoreValue(Entry* e, ValueView value);
   void AppendValue(Entry* e, ValueView value);
@@ -101,6 +106,7 @@ class Collector final : public MapOutputCollector {
   const Combiner combiner_;
   const bool custom_partitioner_;
   const bool inline_sums_;  // kSum without a partitioner: short keys and sums live in the slots
+  const bool inline_doubles_;  // kSumDoubles without a partitioner: so do short keys' double sums
   const size_t initial_capacity_;
   Status status_;
   bool finished_ = false;

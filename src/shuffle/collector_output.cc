@@ -55,7 +55,7 @@ void Collector::Spill() {
   arena_.Reset();
   // Keep the grown table for the next round: it will fill up again. Only when keys live in the
   // arena and the table alone eats a large part of the budget, start small again.
-  const bool keep = inline_sums_ || table_.memory_bytes() <= options_.memory_budget_bytes / 4;
+  const bool keep = inline_sums_ || inline_doubles_ || table_.memory_bytes() <= options_.memory_budget_bytes / 4;
   table_.Clear(keep ? table_.capacity() : initial_capacity_);
 }
 
@@ -106,7 +106,7 @@ Status Collector::WriteSlot(const Slot& s, MapFileWriter* out) const {
   switch (combiner_) {
     case Combiner::kSum:
       return out->Add(s.tag, e.key(), std::string_view(sum, e.sum.EncodeTo(sum)));
-    case Combiner::kReduce:
+    case Combiner::kReduce: case Combiner::kSumDoubles:
       return out->Add(s.tag, e.key(), std::string_view(e.value.data, e.value.size));
     case Combiner::kNone:
       for (const ValueNode* v = e.list.head; v != nullptr; v = v->next) {

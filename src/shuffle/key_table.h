@@ -41,7 +41,7 @@ struct Entry {
       char* data;  // encoded value, in the arena
       uint32_t size;
       uint32_t capacity;
-    } value;  // kReduce: the running fold
+    } value;  // kReduce and kSumDoubles: the running fold
     struct {
       ValueNode* head;
       ValueNode* tail;
@@ -113,6 +113,14 @@ struct alignas(32) Slot {
     return true;
   }
 
+  // kSumDoubles' in-place fold: sum + d, exactly what the job's Reduce() returns.
+  [[gnu::always_inline]] void AddDouble(double d) {
+    double sum;
+    std::memcpy(&sum, &sum_bits, 8);
+    sum += d;
+    std::memcpy(&sum_bits, &sum, 8);
+  }
+
   // An order-preserving 64-bit digest of the key, KeyPrefix(encoded_key()) (see key.h).
   uint64_t Prefix() const {
     if (!is_inline()) return KeyPrefix(entry()->key());
@@ -136,7 +144,9 @@ class KeyTable {
 
   // The slot holding `key` (whose TableHash() is `hash`), or the empty slot where it belongs.
   // `inline_key`: whether the key is (to be) stored inline; the collector decides, per job, and
-  // keeps to it, so a key is only ever looked for the way it is stored.
+  // keeps to it, so a key is only ever looked for the way it is stored (under kSumDoubles a
+  // short key is inline while its values are doubles, then out of line: the collector looks
+  // for both).
   [[gnu::always_inline]] Slot* Find(uint64_t hash, ValueView key, bool inline_key) {
     const auto tag = static_cast<uint32_t>(hash >> 32);
     const uint8_t len = inline_key ? static_cast<uint8_t>(key.size() + 1) : Slot::kOutOfLine;
@@ -169,6 +179,15 @@ class KeyTable {
     if (key.size() != 0) std::memcpy(slot->key + 1, key.data(), key.size());
     slot->set_sum(sum);
     ++size_;
+  }
+  // Turns the inline `slot` into one for `entry` (which holds the same key), in place.
+  static void MoveOutOfLine(Slot* slot, Entry* entry) {
+    const char type = slot->key[0];
+    std::memset(slot->key, 0, sizeof slot->key);
+    slot->meta = Slot::kOutOfLine;
+    slot->key[0] = type;
+    std::memcpy(slot->key + 3, &entry, sizeof entry);
+    slot->sum_bits = 0;
   }
   void InsertEntry(Slot* slot, uint64_t hash, Entry* entry) {
     slot->tag = static_cast<uint32_t>(hash >> 32);

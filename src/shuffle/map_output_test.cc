@@ -1,5 +1,6 @@
 #include "shuffle/map_output.h"
 
+#include <cmath>
 #include <map>
 #include <random>
 #include <string>
@@ -12,6 +13,7 @@
 namespace aviary::shuffle {
 namespace {
 
+using testing::DoubleSumJob;
 using testing::ListJob;
 using testing::MapLines;
 using testing::Pairs;
@@ -266,6 +268,71 @@ TEST(MapOutputTest, ReduceCombinerFoldsAsValuesArrive) {
   EXPECT_EQ(ShowEncoded(out[1].second), "[a,b,c,d,e,f]");
 }
 
+TEST(MapOutputTest, DoublesAreSummedInPlaceUnderSumDoubles) {
+  ScratchDir dir;
+  DoubleSumJob job;
+  auto collector = NewCollector(&job, Options(dir, 1));
+  const std::string long_key(40, 'k');  // too long for a slot: folded with Reduce()
+  collector->Emit(ValueView::String("x"), ValueView::Double(1.5));
+  collector->Emit(ValueView::String("x"), ValueView::Double(2.25));
+  collector->Emit(ValueView::String("y"), ValueView::Double(-0.0));  // one value: kept as it is
+  collector->Emit(ValueView::String(long_key), ValueView::Double(1.0));
+  collector->Emit(ValueView::String(long_key), ValueView::Double(2.0));
+  collector->Emit(ValueView::Int64(int64_t{7}), ValueView::Double(0.5));  // a short key of another type
+  collector->Emit(ValueView::Double(7.0), ValueView::Double(0.25));      // the same key, 7
+  ASSERT_TRUE(collector->Finish(dir.File("map.out"), nullptr).ok());
+  EXPECT_EQ(job.reduce_calls, 1);
+  std::map<std::string, std::string> got;
+  const Pairs out = ReadMapOutput(dir.File("map.out"), 1)[0];
+  for (const auto& [key, value] : out) {
+    got[ShowEncoded(key)] = ShowEncoded(value);
+    if (ShowEncoded(key) == "y") {
+      EXPECT_TRUE(std::signbit(DecodeValue(value).as_double()));
+    }
+  }
+  EXPECT_EQ(got, (std::map<std::string, std::string>{
+                     {"x", "d:3.750000"}, {"y", "d:-0.000000"}, {long_key, "d:3.000000"}, {"i:7", "d:0.750000"}}));
+}
+
+// A key with a value of another type leaves its slot and is reduced from then on, whether the
+// other value comes first or later, and whether emits are queued (a large table) or not.
+class SumDoublesMixTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(SumDoublesMixTest, AKeyThatGetsAnotherTypeIsReducedFromThenOn) {
+  ScratchDir dir;
+  DoubleSumJob job;
+  auto collector = NewCollector(&job, Options(dir, 2));
+  const int fillers = GetParam();  // enough distinct keys to turn the emit queue on
+  for (int i = 0; i < fillers; ++i) collector->Emit(ValueView::String("f" + std::to_string(i)), ValueView::Double(1.0));
+  auto emit = [&](std::string_view key, ValueView v) { collector->Emit(ValueView::String(key), v); };
+  emit("k", ValueView::Double(1.0));
+  emit("k", ValueView::Double(2.0));
+  emit("k", ValueView::String("s10"));  // 3 + 10
+  emit("k", ValueView::Double(4.0));
+  emit("m", ValueView::String("s1"));  // the first value is not a double
+  emit("m", ValueView::Double(2.0));
+  emit("n", ValueView::Int64(int64_t{5}));  // an int64 is not a double either
+  emit("n", ValueView::Double(1.0));
+  emit("p", ValueView::Int64(int64_t{9}));  // alone: kept, type and all
+  for (int i = 0; i < fillers; ++i) collector->Emit(ValueView::String("f" + std::to_string(i)), ValueView::Double(1.0));
+  ASSERT_TRUE(collector->Finish(dir.File("map.out"), nullptr).ok());
+  std::map<std::string, std::string> got;
+  for (const Pairs& partition : ReadMapOutput(dir.File("map.out"), 2)) {
+    for (const auto& [key, value] : partition) got[ShowEncoded(key)] = ShowEncoded(value);
+  }
+  EXPECT_EQ(got.size(), static_cast<size_t>(fillers) + 4);
+  EXPECT_EQ(got["k"], "s17");
+  EXPECT_EQ(got["m"], "s3");
+  EXPECT_EQ(got["n"], "s6");
+  EXPECT_EQ(got["p"], "i:9");
+  if (fillers > 0) {
+    EXPECT_EQ(got["f0"], "d:2.000000");
+  }
+  EXPECT_EQ(job.reduce_calls, 4);
+}
+
+INSTANTIATE_TEST_SUITE_P(TableSizes, SumDoublesMixTest, ::testing::Values(0, 100000));
+
 TEST(MapOutputTest, ThrowingReduceBecomesInternalStatus) {
   ScratchDir dir;
   UnionJob job;
@@ -347,6 +414,7 @@ class SpillTest : public ::testing::TestWithParam<Combiner> {
       case Combiner::kSum: return std::make_unique<WordCountJob>();
       case Combiner::kReduce: return std::make_unique<UnionJob>();
       case Combiner::kNone: return std::make_unique<ListJob>();
+      case Combiner::kSumDoubles: return std::make_unique<DoubleSumJob>();
     }
     return nullptr;
   }
@@ -363,6 +431,13 @@ class SpillTest : public ::testing::TestWithParam<Combiner> {
         case Combiner::kSum: ctx->Emit(key, ValueView::Int64(number)); break;
         case Combiner::kReduce: ctx->Emit(key, UnionJob::Array({std::to_string(i % 7)})); break;
         case Combiner::kNone: ctx->Emit(key, ValueView::String(std::to_string(i))); break;
+        case Combiner::kSumDoubles:  // doubles, and a key in 7 gets a string now and then
+          if (rank % 7 == 0 && i % 3 == 0) {
+            ctx->Emit(key, ValueView::String("s" + std::to_string(rank)));
+          } else {
+            ctx->Emit(key, ValueView::Double(static_cast<double>(number)));
+          }
+          break;
       }
     }
   }
@@ -410,9 +485,15 @@ TEST_P(SpillTest, SpillingGivesTheSameOutput) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Combiners, SpillTest,
-                         ::testing::Values(Combiner::kSum, Combiner::kReduce, Combiner::kNone),
+                         ::testing::Values(Combiner::kSum, Combiner::kReduce, Combiner::kNone, Combiner::kSumDoubles),
                          [](const auto& info) {
-                           return info.param == Combiner::kSum ? "Sum" : info.param == Combiner::kReduce ? "Reduce" : "None";
+                           switch (info.param) {
+                             case Combiner::kSum: return "Sum";
+                             case Combiner::kReduce: return "Reduce";
+                             case Combiner::kNone: return "None";
+                             case Combiner::kSumDoubles: return "SumDoubles";
+                           }
+                           return "Unknown";
                          });
 
 // Fails creating or appending to files whose path starts with `prefix`.

@@ -96,6 +96,32 @@ class WordCountJob : public Job {
   Combiner combiner() const override { return Combiner::kSum; }
 };
 
+// kSumDoubles: doubles add up as a + b; with any other value in the mix, Reduce() returns the
+// string "s<total>", counting a string "s<n>" as n (so it folds its own output).
+class DoubleSumJob : public Job {
+ public:
+  void Map(const Record&, MapContext&) override {}
+  Value Reduce(ValueView, const Values& values) override {
+    ++reduce_calls;
+    double total = 0;
+    bool mixed = false;
+    for (size_t i = 0; i < values.size(); ++i) {
+      const ValueView v = values[i];
+      if (v.type() == Type::kDouble) {
+        total = i == 0 ? v.as_double() : total + v.as_double();
+      } else {
+        mixed = true;
+        total += v.is_string() ? std::stod(std::string(v.as_string().substr(1))) : static_cast<double>(v.as_int());
+      }
+    }
+    if (!mixed) return Value::Double(total);
+    return Value::String("s" + std::to_string(static_cast<int64_t>(total)));
+  }
+  Combiner combiner() const override { return Combiner::kSumDoubles; }
+
+  int reduce_calls = 0;
+};
+
 // Values are string arrays; Reduce() returns the sorted union (kReduce).
 class UnionJob : public Job {
  public:
