@@ -2,18 +2,48 @@
 
 #include <spdlog/spdlog.h>
 
+#include <string>
+#include <unordered_map>
+
 namespace aviary::coordinator {
 namespace {
 
-void AddMapOutputs(const Job& job, rpc::TaskSpec* spec) {
-  for (const Task& map : job.maps) {
-    const Attempt& winner = map.Winner();
-    rpc::MapOutputLocation* loc = spec->add_map_outputs();
-    loc->set_map_task(map.index);
-    loc->set_attempt(winner.number);
-    loc->set_worker_id(winner.worker_id);
-    loc->set_worker_address(winner.worker_address);
+bool IndexIsCurrent(const Job& job) {
+  const std::vector<int>& winners = job.map_output_index.winners;
+  if (winners.size() != job.maps.size()) return false;
+  for (size_t i = 0; i < winners.size(); ++i) {
+    if (winners[i] != job.maps[i].winner) return false;
   }
+  return true;
+}
+
+void BuildIndex(Job& job) {
+  Job::MapOutputIndex& index = job.map_output_index;
+  index.winners.clear();
+  index.hosts.Clear();
+  // By worker and address: a worker that came back at another address has outputs at both.
+  std::unordered_map<std::string, rpc::MapOutputHost*> by_host;
+  std::string key;
+  for (const Task& map : job.maps) {
+    index.winners.push_back(map.winner);
+    const Attempt& winner = map.Winner();
+    key.assign(winner.worker_id).append(1, '\0').append(winner.worker_address);
+    rpc::MapOutputHost*& host = by_host[key];
+    if (host == nullptr) {
+      host = index.hosts.Add();
+      host->set_worker_id(winner.worker_id);
+      host->set_worker_address(winner.worker_address);
+    }
+    host->add_map_tasks(map.index);
+    host->add_attempts(winner.number);
+  }
+}
+
+// Every reduce gets the same list: built once per set of map winners (a reduce of 100,000
+// maps would otherwise cost a pass over them and a message per map), then copied.
+void AddMapOutputs(Job& job, rpc::TaskSpec* spec) {
+  if (!IndexIsCurrent(job)) BuildIndex(job);
+  *spec->mutable_map_output_hosts() = job.map_output_index.hosts;
 }
 
 }  // namespace

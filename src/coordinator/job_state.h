@@ -106,6 +106,14 @@ struct Job {
   bool input_layout_checked = false;
   // The scheduler's index of idle map tasks (idle_maps.h). Not persisted.
   IdleMaps idle_maps;
+  // What every reduce of the job fetches, by host, and the map winners it was built from
+  // (assignments.cc): built for the first reduce, rebuilt only after a map won anew. Not
+  // persisted.
+  struct MapOutputIndex {
+    std::vector<int> winners;  // Task::winner of each map
+    google::protobuf::RepeatedPtrField<rpc::MapOutputHost> hosts;
+  };
+  MapOutputIndex map_output_index;
 
   // Crashes unless IsLegalTransition(phase, to).
   void SetPhase(JobPhase to);

@@ -17,19 +17,37 @@ constexpr int kParallelFetches = 4;
 // gRPC let a loopback stream run 10+ MB ahead of the disk writes.
 constexpr int kFetchWindowBytes = 1 << 20;
 
+// One map task's output to fetch, and the host that holds it.
+struct MapOutput {
+  uint32_t map_task;
+  uint32_t attempt;
+  const std::string* address;
+};
+
+std::vector<MapOutput> MapOutputsOf(const rpc::TaskSpec& spec) {
+  std::vector<MapOutput> outputs;
+  for (const rpc::MapOutputHost& host : spec.map_output_hosts()) {
+    for (int i = 0; i < host.map_tasks_size(); ++i) {
+      outputs.push_back({host.map_tasks(i), i < host.attempts_size() ? host.attempts(i) : 0, &host.worker_address()});
+    }
+  }
+  return outputs;
+}
+
 // Sets `*local` when the failure is in storing the data here, not in fetching it.
-Status FetchOnce(Env* env, rpc::ChannelFactory* channels, const rpc::TaskSpec& spec, const rpc::MapOutputLocation& loc,
+Status FetchOnce(Env* env, rpc::ChannelFactory* channels, const rpc::TaskSpec& spec, const MapOutput& loc,
                  const std::string& path, uint64_t* bytes, bool* local) {
   *local = true;
   rpc::ChannelOptions options;
   options.window_bytes = kFetchWindowBytes;
-  auto stub = rpc::Worker::NewStub(channels->NewChannel(loc.worker_address(), options));
+  const std::string& address = *loc.address;
+  auto stub = rpc::Worker::NewStub(channels->NewChannel(address, options));
   grpc::ClientContext context;
   rpc::PrepareContext(&context, std::chrono::minutes(10));
   rpc::FetchPartitionRequest request;
   request.set_job_id(spec.job_id());
-  request.set_map_task(loc.map_task());
-  request.set_attempt(loc.attempt());
+  request.set_map_task(loc.map_task);
+  request.set_attempt(loc.attempt);
   request.set_partition(spec.task());
   ASSIGN_OR_RETURN(auto file, env->NewWritableFile(path));
   *local = false;
@@ -43,13 +61,13 @@ Status FetchOnce(Env* env, rpc::ChannelFactory* channels, const rpc::TaskSpec& s
     *bytes += chunk.data().size();
     if (write_status.ok()) write_status = file->Append(chunk.data());
   }
-  Status s = rpc::FromGrpc(reader->Finish(), loc.worker_address());
+  Status s = rpc::FromGrpc(reader->Finish(), address);
   if (write_status.ok() && s.ok()) write_status = file->Close();
   if (!write_status.ok()) {
     *local = true;
     return write_status;
   }
-  if (s.ok() && *bytes != expected) s = DataLoss("short fetch from " + loc.worker_address());
+  if (s.ok() && *bytes != expected) s = DataLoss("short fetch from " + address);
   return s;
 }
 
@@ -58,7 +76,8 @@ Status FetchOnce(Env* env, rpc::ChannelFactory* channels, const rpc::TaskSpec& s
 FetchResult FetchPartitions(Env* env, const rpc::TaskSpec& spec, const std::string& dir, ProgressReporter* progress,
                             rpc::ChannelFactory* channels) {
   FetchResult result;
-  const int n = spec.map_outputs_size();
+  const std::vector<MapOutput> outputs = MapOutputsOf(spec);
+  const int n = static_cast<int>(outputs.size());
   result.segment_files.resize(static_cast<size_t>(n));
   std::mutex mu;
   std::set<std::string> unreachable;  // GUARDED_BY(mu): hosts that failed every try already
@@ -70,15 +89,16 @@ FetchResult FetchPartitions(Env* env, const rpc::TaskSpec& spec, const std::stri
   std::atomic<uint64_t> total{0};
   auto work = [&] {
     for (int i = next++; i < n; i = next++) {
-      const rpc::MapOutputLocation& loc = spec.map_outputs(i);
-      const std::string path = dir + "/segment-" + std::to_string(loc.map_task());
+      const MapOutput& loc = outputs[static_cast<size_t>(i)];
+      const std::string& address = *loc.address;
+      const std::string path = dir + "/segment-" + std::to_string(loc.map_task);
       Status s;
       uint64_t bytes = 0;
       bool local = false;
       for (int t = 0; t < kFetchTries; ++t) {
         // The other outputs of a host that vanished are lost too: do not wait for each in turn.
-        if (given_up(loc.worker_address())) {
-          s = Unavailable("cannot reach " + loc.worker_address() + " (earlier fetches from it failed)");
+        if (given_up(address)) {
+          s = Unavailable("cannot reach " + address + " (earlier fetches from it failed)");
           break;
         }
         if (t > 0) env->SleepForMicros(FetchBackoffMicros(t));
@@ -93,16 +113,15 @@ FetchResult FetchPartitions(Env* env, const rpc::TaskSpec& spec, const std::stri
         result.segment_files[static_cast<size_t>(i)] = path;
       } else if (local) {
         if (result.local_error.ok()) {
-          result.local_error = s.WithContext("storing map task " + std::to_string(loc.map_task()) + " output");
+          result.local_error = s.WithContext("storing map task " + std::to_string(loc.map_task) + " output");
         }
       } else {
         if (s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kDeadlineExceeded) {
-          unreachable.insert(loc.worker_address());
+          unreachable.insert(address);
         }
-        result.lost_map_tasks.push_back(loc.map_task());
+        result.lost_map_tasks.push_back(loc.map_task);
         if (result.error.ok()) {
-          result.error = s.WithContext("fetching map task " + std::to_string(loc.map_task()) + " output from " +
-                                       loc.worker_address());
+          result.error = s.WithContext("fetching map task " + std::to_string(loc.map_task) + " output from " + address);
         }
       }
     }

@@ -65,9 +65,10 @@ class FetcherTest : public ::testing::Test {
   void SetUp() override {
     spec_.set_job_id("job-1");
     spec_.set_task(0);
-    rpc::MapOutputLocation* loc = spec_.add_map_outputs();
-    loc->set_map_task(7);
-    loc->set_worker_address("mapper:1");
+    rpc::MapOutputHost* host = spec_.add_map_output_hosts();
+    host->set_worker_address("mapper:1");
+    host->add_map_tasks(7);
+    host->add_attempts(1);
   }
 
   FetchResult Fetch() { return FetchPartitions(&env_, spec_, dir_, &progress_, &network_); }
@@ -125,11 +126,12 @@ TEST_F(FetcherTest, NotFoundIsNotRetried) {
 
 // Once a host failed every try, its other outputs are lost without waiting on each in turn.
 TEST_F(FetcherTest, OtherOutputsOfAHostThatFailedEveryTryAreNotTriedAgain) {
-  spec_.mutable_map_outputs()->Clear();
+  spec_.clear_map_output_hosts();
+  rpc::MapOutputHost* host = spec_.add_map_output_hosts();
+  host->set_worker_address("mapper:1");
   for (uint32_t m = 0; m < 8; ++m) {
-    rpc::MapOutputLocation* loc = spec_.add_map_outputs();
-    loc->set_map_task(m);
-    loc->set_worker_address("mapper:1");
+    host->add_map_tasks(m);
+    host->add_attempts(1);
   }
   FlakyShuffle mapper(1000, grpc::StatusCode::UNAVAILABLE);
   network_.Serve("mapper:1", &mapper);
