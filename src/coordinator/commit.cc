@@ -13,7 +13,7 @@ FinishWork CommitWork(Job& job) {
   FinishWork w{&job, true, {}};
   for (const Task& r : job.reduces) {
     const Attempt& a = r.Winner();
-    w.winners.push_back({r.index, a.number, a.result.output_location()});
+    w.winners.push_back({r.index, a.number, a.result.output_location(), a.result.records_out()});
   }
   return w;
 }

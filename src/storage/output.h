@@ -38,6 +38,7 @@ struct CommittedPartition {
   uint32_t partition = 0;
   uint32_t attempt = 0;
   std::string location;  // from OutputWriter::location()
+  uint64_t records = 0;  // the documents the attempt wrote (its records_out)
 };
 
 class OutputFormat {

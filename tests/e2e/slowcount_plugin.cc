@@ -3,7 +3,12 @@
 //
 // --param map_ms=N: each map attempt sleeps N ms before its first record.
 // --param reduce_ms=N: each reduce attempt sleeps N ms before its first Reduce call.
+// --param die_after=N --param marker=PATH: the one reduce attempt that creates the file PATH dies
+//   (_exit, as if killed) after N keys, when it has written part of its output.
 // Words and counts are exactly those of the built-in wordcount.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -18,6 +23,8 @@ class SlowCount : public aviary::Job {
   bool Setup(const aviary::Params& params, std::string*) override {
     map_ms_ = std::atoi(std::string(params.Get("map_ms", "0")).c_str());
     reduce_ms_ = std::atoi(std::string(params.Get("reduce_ms", "0")).c_str());
+    die_after_ = std::atoi(std::string(params.Get("die_after", "0")).c_str());
+    marker_ = std::string(params.Get("marker", ""));
     return true;
   }
   void Map(const aviary::Record& record, aviary::MapContext& ctx) override {
@@ -31,6 +38,15 @@ class SlowCount : public aviary::Job {
     for (auto v : values) sum += v.as_int();
     return aviary::Value::Int64(sum);
   }
+  // Runs for every key the reduce writes, even where kSum leaves Reduce uncalled.
+  bool has_finalize() const override { return die_after_ > 0; }
+  aviary::Value Finalize(aviary::ValueView, aviary::ValueView reduced) override {
+    if (++finalize_calls_ == die_after_) {
+      const int fd = ::open(marker_.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0600);
+      if (fd >= 0) ::_exit(9);  // only the first attempt to get here creates the marker
+    }
+    return aviary::Value(reduced);
+  }
 
  private:
   static void Pause(bool* done, int ms) {
@@ -42,6 +58,9 @@ class SlowCount : public aviary::Job {
   int reduce_ms_ = 0;
   bool map_slept_ = false;
   bool reduce_slept_ = false;
+  int die_after_ = 0;
+  int finalize_calls_ = 0;
+  std::string marker_;
 };
 
 AVIARY_PLUGIN(SlowCount, "slowcount", "test: word count whose attempts sleep --param map_ms / reduce_ms first")

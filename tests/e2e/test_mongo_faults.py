@@ -1,5 +1,5 @@
 """Faults on a MongoDB-backed cluster: a shard server killed while its map task reads it, a chunk
-migrated while a job maps. The job must fail with a clear error (or retry and succeed) and never
+migrated while a job maps, a reduce attempt dying halfway through writing its result. The job must fail with a clear error (or retry and succeed) and never
 leave a wrong result."""
 
 import json
@@ -130,6 +130,32 @@ class ChunkMigrationTest(MongoTestCase):
                 dst[db][coll].insert_many(moving)
                 entry.config.chunks.update_one({"_id": chunk["_id"]}, {"$set": {"shard": target}})
                 src[db][coll].delete_many(query)
+
+
+class ReduceDeathTest(MongoTestCase):
+    """Every reduce attempt writes straight into the job's one staged collection: an attempt that
+    dies halfway leaves documents there that its retry writes again. Each key must still land
+    exactly once, with the right count, and the commit must copy nothing."""
+
+    SHARDS = 1
+
+    def test_a_reduce_attempt_that_dies_while_writing_leaves_no_duplicate_and_loses_nothing(self):
+        def word(n):  # letters only: the word count splits at everything else
+            return "k" + "".join(chr(ord("a") + int(d)) for d in str(n))
+        docs = [{"_id": i, "text": f"{word(i % 6000)} {word(i * 7 % 6000)} shared"} for i in range(12000)]
+        self.cluster.load_docs(docs, self.path("dying.jsonl"), "test.dying", "_id")
+        marker = self.path("died")
+        status, proc = self.cluster.run_job(slowcount_plugin(), "test.dying", "out.dying", "--reduce-tasks", "2",
+                                            "--param", "die_after=1500", "--param", f"marker={marker}")
+        self.assertSucceeded(status, proc)
+        self.assertTrue(os.path.exists(marker), "no reduce attempt died")
+        reduces = [t for t in status["tasks"] if t["kind"] == "REDUCE"]
+        died = [t for t in reduces if len(t["attempts"]) > 1]
+        self.assertEqual(len(died), 1, reduces)
+        self.assertNotEqual(died[0]["attempts"][0]["state"], "succeeded", died[0])
+        self.assertCountsEqual(self.cluster.read_output("out.dying"), reference_wordcount(docs))
+        with self.cluster.client() as c:
+            self.assertEqual([n for n in c.out.list_collection_names() if n.startswith("aviary_tmp_")], [])
 
 
 if __name__ == "__main__":

@@ -37,14 +37,27 @@ std::string TempPrefix(const std::string& job_id) { return "aviary_tmp_" + Sanit
 // as a files output's attempt finds _temporary/JOB gone.
 std::string OpenMarker(const std::string& job_id) { return TempPrefix(job_id) + "open"; }
 
+// What every reduce attempt of the job writes into, and what the commit renames to ResultName.
+std::string StagedName(const std::string& job_id) { return TempPrefix(job_id) + "staged"; }
+
+// The staged output once no attempt can write to it any more: late writers re-create
+// StagedName, never this. Replace mode renames it over the target; merge and reduce copy it.
+std::string ResultName(const std::string& job_id) { return TempPrefix(job_id) + "result"; }
+
+// Created once the result is renamed and counted: a commit redone after a coordinator failover
+// then knows that the result's absence means it was swapped in already (and that a StagedName
+// it may find is a late writer's, not the job's output).
+std::string CommittingMarker(const std::string& job_id) { return TempPrefix(job_id) + "committing"; }
+
 constexpr std::string_view kTempPrefix = "aviary_tmp_";
 
 // The sanitized job id in the name of one of a job's temporary collections
-// (aviary_tmp_JOB_{open,result,old,pN_aM}), or "" for another name.
+// (aviary_tmp_JOB_{open,staged,result,committing,old}, and _pN_aM of earlier versions), or "" for
+// another name.
 std::string TempJobOf(std::string_view name) {
   if (!name.starts_with(kTempPrefix)) return "";
   name.remove_prefix(kTempPrefix.size());
-  for (std::string_view suffix : {"_open", "_result", "_old"}) {
+  for (std::string_view suffix : {"_open", "_staged", "_result", "_committing", "_old"}) {
     if (name.ends_with(suffix)) return std::string(name.substr(0, name.size() - suffix.size()));
   }
   const size_t a = name.rfind("_a"), p = a == std::string_view::npos ? a : name.rfind("_p", a);
@@ -164,13 +177,15 @@ class MongoOutput : public OutputFormat {
   const std::string& db() const { return parsed_.database; }
   const std::string& target() const { return parsed_.collection; }
   StatusOr<std::unique_ptr<Client>> Connect() const { return Client::Connect(parsed_.server_uri, options_.timeout_ms); }
-  // Builds aviary_tmp_<job>_result from the winners; `*done` when an interrupted earlier commit
-  // already swapped it in.
-  Status BuildResult(Client* client, const std::string& job_id, const std::vector<CommittedPartition>& winners,
-                     bool* done);
+  // Renames the staged output to ResultName and checks that it holds exactly what the winners
+  // wrote; then records that with the committing marker.
+  Status SealResult(Client* client, const std::string& job_id, const std::vector<CommittedPartition>& winners);
+  // FailedPrecondition (after dropping every temporary) unless the result holds as many documents
+  // as the winners wrote.
+  Status CheckResultCount(Client* client, const std::string& job_id, const std::vector<CommittedPartition>& winners);
   // Makes aviary_tmp_<job>_result the target.
   Status SwapIn(Client* client, const std::string& job_id);
-  Status MergeInto(Client* client, const std::vector<CommittedPartition>& winners);
+  Status MergeInto(Client* client, const std::string& job_id);
   Status DropTemps(Client* client, const std::string& job_id);
 
   const std::string uri_;
@@ -200,53 +215,71 @@ StatusOr<std::set<std::string>> DropEndedJobsTemps(Client* client, const std::st
 Status MongoOutput::SetupJob(const std::string& job_id) {
   ASSIGN_OR_RETURN(std::unique_ptr<Client> client, Connect());
   ASSIGN_OR_RETURN(const std::set<std::string> open, DropEndedJobsTemps(client.get(), db()));
-  return open.count(Sanitize(job_id)) != 0 ? Status::OK() : CreateCollection(client.get(), db(), OpenMarker(job_id));
+  if (open.count(Sanitize(job_id)) != 0) return Status::OK();
+  // Created up front, so that a job without output has a result to commit too; the marker
+  // last, so that an open job always has it.
+  RETURN_IF_ERROR(CreateCollection(client.get(), db(), StagedName(job_id)));
+  return CreateCollection(client.get(), db(), OpenMarker(job_id));
 }
 
-StatusOr<std::unique_ptr<OutputWriter>> MongoOutput::OpenTaskWriter(const std::string& job_id, uint32_t partition,
-                                                                    uint32_t attempt) {
+StatusOr<std::unique_ptr<OutputWriter>> MongoOutput::OpenTaskWriter(const std::string& job_id, uint32_t /*partition*/,
+                                                                    uint32_t /*attempt*/) {
   ASSIGN_OR_RETURN(std::unique_ptr<Client> client, Connect());
   ASSIGN_OR_RETURN(const bool open, CollectionExists(client.get(), db(), OpenMarker(job_id)));
   if (!open) {
     return FailedPrecondition("job " + job_id + " has ended: " + db() + "." + OpenMarker(job_id) +
                               " is gone (its output was committed or aborted)");
   }
-  const std::string temp = TempCollectionName(job_id, partition, attempt);
-  // A rerun of the same attempt starts clean; created now so that an empty partition has a
-  // collection to commit too.
-  RETURN_IF_ERROR(DropCollection(client.get(), db(), temp));
-  RETURN_IF_ERROR(CreateCollection(client.get(), db(), temp));
-  auto writer = std::make_unique<MongoWriter>(std::move(client), db(), temp, options_.batch_size);
+  // Every attempt writes straight into the job's one staged collection, so the commit copies
+  // nothing. An earlier attempt of the same partition may have written some of the same keys.
+  auto writer = std::make_unique<MongoWriter>(std::move(client), db(), StagedName(job_id), options_.batch_size);
+  writer->AcceptReplays();
   writer->DropUnlessStillOpen(OpenMarker(job_id));
   return std::unique_ptr<OutputWriter>(std::move(writer));
 }
 
-Status MongoOutput::BuildResult(Client* client, const std::string& job_id,
-                                const std::vector<CommittedPartition>& winners, bool* done) {
-  const std::string result = TempPrefix(job_id) + "result";
-  size_t copy_from = 0;
-  if (winners.empty()) {
-    RETURN_IF_ERROR(DropCollection(client, db(), result));
-    RETURN_IF_ERROR(CreateCollection(client, db(), result));
-  } else {
-    ASSIGN_OR_RETURN(const bool first_exists, CollectionExists(client, db(), winners[0].location));
-    ASSIGN_OR_RETURN(const bool result_exists, CollectionExists(client, db(), result));
-    if (first_exists) {
-      // Cheaper than a copy: the first partition's collection becomes the result.
-      RETURN_IF_ERROR(DropCollection(client, db(), result));
-      RETURN_IF_ERROR(RenameCollection(client, db(), winners[0].location, result, false));
-    } else if (!result_exists) {
-      // The first winner only disappears into the result, and the result only into the target.
-      spdlog::info("job {}: output already committed to {}", job_id, Describe());
-      *done = true;
-      return Status::OK();
+Status MongoOutput::SealResult(Client* client, const std::string& job_id,
+                               const std::vector<CommittedPartition>& winners) {
+  const std::string staged = StagedName(job_id), result = ResultName(job_id);
+  for (const CommittedPartition& w : winners) {
+    if (w.location != staged) {
+      return FailedPrecondition("partition " + std::to_string(w.partition) + " of job " + job_id + " was written to " +
+                                w.location + ", not to " + staged + ": the job cannot be committed");
     }
-    copy_from = 1;
   }
-  for (size_t i = copy_from; i < winners.size(); ++i) {
-    RETURN_IF_ERROR(CopyCollection(client, db(), winners[i].location, result, false, options_.batch_size));
+  ASSIGN_OR_RETURN(const bool result_exists, CollectionExists(client, db(), result));
+  if (!result_exists) {
+    ASSIGN_OR_RETURN(const bool staged_exists, CollectionExists(client, db(), staged));
+    if (!staged_exists) {
+      return FailedPrecondition("job " + job_id + " has no output to commit: " + db() + "." + staged + " is gone");
+    }
+    RETURN_IF_ERROR(RenameCollection(client, db(), staged, result, false));
   }
-  return CopyIndexes(client, db(), target(), result);
+  RETURN_IF_ERROR(CheckResultCount(client, job_id, winners));
+  return CreateCollection(client, db(), CommittingMarker(job_id));
+}
+
+Status MongoOutput::CheckResultCount(Client* client, const std::string& job_id,
+                                     const std::vector<CommittedPartition>& winners) {
+  // Each winner's keys are all stored (written, or found written by an earlier attempt of its
+  // partition), so anything else in the result came from an attempt that lost and wrote a key
+  // its partition's winner did not: a task that is not deterministic.
+  int64_t expected = 0;
+  for (const CommittedPartition& w : winners) expected += static_cast<int64_t>(w.records);
+  const std::string result = ResultName(job_id);
+  ASSIGN_OR_RETURN(int64_t stored, CountDocuments(client, db(), result, false));
+  if (stored != expected) {
+    ASSIGN_OR_RETURN(stored, CountDocuments(client, db(), result, true));  // the quick count may lag
+  }
+  if (stored == expected) return Status::OK();
+  RETURN_IF_ERROR(DropTemps(client, job_id));
+  const std::string counts = db() + "." + result + " holds " + std::to_string(stored) +
+                             " documents where the winning reduce attempts wrote " + std::to_string(expected);
+  return FailedPrecondition(
+      stored > expected
+          ? counts + ": an attempt that lost wrote keys its partition's winner did not, so the job's map or reduce "
+                     "is not deterministic; nothing was committed"
+          : counts + ": documents are missing; nothing was committed");
 }
 
 Status MongoOutput::SwapIn(Client* client, const std::string& job_id) {
@@ -264,14 +297,11 @@ Status MongoOutput::SwapIn(Client* client, const std::string& job_id) {
   return s;
 }
 
-Status MongoOutput::MergeInto(Client* client, const std::vector<CommittedPartition>& winners) {
+Status MongoOutput::MergeInto(Client* client, const std::string& job_id) {
   // As MongoDB, the target exists after the job even when no document had to be written.
   ASSIGN_OR_RETURN(const bool target_exists, CollectionExists(client, db(), target()));
   if (!target_exists) RETURN_IF_ERROR(CreateCollection(client, db(), target()));
-  for (const CommittedPartition& w : winners) {
-    RETURN_IF_ERROR(CopyCollection(client, db(), w.location, target(), true, options_.batch_size));
-  }
-  return Status::OK();
+  return CopyCollection(client, db(), ResultName(job_id), target(), true, options_.batch_size);
 }
 
 Status MongoOutput::DropTemps(Client* client, const std::string& job_id) {
@@ -285,17 +315,32 @@ Status MongoOutput::DropTemps(Client* client, const std::string& job_id) {
 
 Status MongoOutput::CommitJob(const std::string& job_id, const std::vector<CommittedPartition>& winners) {
   ASSIGN_OR_RETURN(std::unique_ptr<Client> client, Connect());
-  std::vector<CommittedPartition> sorted = winners;
-  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.partition < b.partition; });
-  if (mode_ != OutMode::kReplace) {
-    // reduce: the winners hold only keys with new results, already reduced with the target's
-    // old value and under its _id; every other target document must stay exactly as it is.
-    RETURN_IF_ERROR(MergeInto(client.get(), sorted));
-  } else {
-    bool done = false;
-    RETURN_IF_ERROR(BuildResult(client.get(), job_id, sorted, &done));
-    if (!done) RETURN_IF_ERROR(SwapIn(client.get(), job_id));
+  // Every step is safe to redo: a successor coordinator repeats the whole commit.
+  ASSIGN_OR_RETURN(const bool sealed, CollectionExists(client.get(), db(), CommittingMarker(job_id)));
+  if (!sealed) {
+    ASSIGN_OR_RETURN(const bool open, CollectionExists(client.get(), db(), OpenMarker(job_id)));
+    if (!open) {
+      // The marker goes first once the output is in the target (below).
+      spdlog::info("job {}: output already committed to {}", job_id, Describe());
+      return DropTemps(client.get(), job_id);
+    }
+    RETURN_IF_ERROR(SealResult(client.get(), job_id, winners));
   }
+  ASSIGN_OR_RETURN(const bool result_exists, CollectionExists(client.get(), db(), ResultName(job_id)));
+  if (!result_exists) {
+    // Sealed, and the result gone: only swapping it in removes it.
+    spdlog::info("job {}: output already committed to {}", job_id, Describe());
+  } else if (mode_ != OutMode::kReplace) {
+    // reduce: the result holds only keys with new results, already reduced with the target's
+    // old value and under its _id; every other target document must stay exactly as it is.
+    RETURN_IF_ERROR(MergeInto(client.get(), job_id));
+  } else {
+    RETURN_IF_ERROR(CopyIndexes(client.get(), db(), target(), ResultName(job_id)));
+    RETURN_IF_ERROR(SwapIn(client.get(), job_id));
+  }
+  // The open marker first: the job is over, so a redo must not seal again what a late writer
+  // may have staged since, and attempts still running must find it ended.
+  RETURN_IF_ERROR(DropCollection(client.get(), db(), OpenMarker(job_id)));
   return DropTemps(client.get(), job_id);
 }
 
@@ -333,10 +378,6 @@ StatusOr<std::vector<rpc::InputSplit>> MongoOutput::ExtraInputSplits() {
 std::string MongoOutput::Describe() const { return RedactUri(uri_.substr(0, uri_.find('?'))); }
 
 }  // namespace
-
-std::string TempCollectionName(const std::string& job_id, uint32_t partition, uint32_t attempt) {
-  return TempPrefix(job_id) + "p" + std::to_string(partition) + "_a" + std::to_string(attempt);
-}
 
 Status CheckOutMode(const std::string& out_mode) {
   if (out_mode.empty() || out_mode == "replace" || out_mode == "merge" || out_mode == "reduce") return Status::OK();

@@ -47,7 +47,7 @@ class MongoOutputTest : public ::testing::Test {
     EXPECT_TRUE(w.ok()) << w.status().ToString();
     for (const auto& [k, v] : pairs) EXPECT_TRUE((*w)->Write(ValueView::String(k), ValueView::Int64(v)).ok());
     EXPECT_TRUE((*w)->Close().ok());
-    return {p, a, (*w)->location()};
+    return {p, a, (*w)->location(), pairs.size()};
   }
 
   std::string uri() const { return server_->uri() + "out.counts"; }
@@ -193,7 +193,7 @@ TEST_F(MongoOutputTest, ReduceCommitLeavesOtherTargetDocumentsUntouched) {
   const int64_t nine = 9;
   ASSERT_TRUE((*w)->Write(ValueView::String("old"), DocumentBuilder().Append("n", nine).Finish()).ok());
   ASSERT_TRUE((*w)->Close().ok());
-  ASSERT_TRUE(first->CommitJob("job-u1", {{0, 1, (*w)->location()}}).ok());
+  ASSERT_TRUE(first->CommitJob("job-u1", {{0, 1, (*w)->location(), 1}}).ok());
   const std::map<std::string, std::string> before = Target();
 
   auto second = Output("reduce");
@@ -241,38 +241,98 @@ TEST_F(MongoOutputTest, DuplicateKeysAreNamed) {
   EXPECT_NE(s.message().find("E11000"), std::string::npos) << s.message();
 }
 
-TEST_F(MongoOutputTest, OnlyTheWinningAttemptLands) {
+// Attempt 1 of partition 0 wrote part of its output, then its worker was lost; attempt 2 wrote
+// all of it, finding attempt 1's documents there: each key lands once.
+TEST_F(MongoOutputTest, ARetriedPartitionLandsOnce) {
   auto out = Output("replace");
   ASSERT_TRUE(out->SetupJob("job-retry").ok());
-  // Attempt 1 of partition 0 wrote part of its output, then its worker was lost; attempt 2 ran
-  // to the end. Both temporary collections exist at commit time.
-  WriteAttempt(out.get(), "job-retry", 0, 1, {{"a", 1}, {"zombie", 7}});
-  CommittedPartition winner = WriteAttempt(out.get(), "job-retry", 0, 2, {{"a", 1}, {"b", 2}});
-  CommittedPartition other = WriteAttempt(out.get(), "job-retry", 1, 1, {{"c", 3}});
-  EXPECT_EQ(Temps().size(), 4u);  // the three attempts and the job's open marker
+  WriteAttempt(out.get(), "job-retry", 0, 1, {{"a", 1}, {"b", 2}});
+  CommittedPartition winner = WriteAttempt(out.get(), "job-retry", 0, 2, {{"a", 1}, {"b", 2}, {"c", 3}, {"d", 4}});
+  CommittedPartition other = WriteAttempt(out.get(), "job-retry", 1, 1, {{"e", 5}});
+  EXPECT_EQ(winner.location, other.location) << "one staged collection for the whole job";
   ASSERT_TRUE(out->CommitJob("job-retry", {winner, other}).ok());
   std::map<std::string, std::string> t = Target();
-  EXPECT_EQ(t.size(), 3u);
-  EXPECT_EQ(t.count(R"({ "_id" : "zombie" })"), 0u);
+  EXPECT_EQ(t.size(), 5u);
+  EXPECT_EQ(t[R"({ "_id" : "d" })"], Row("d", 4));
   EXPECT_TRUE(Temps().empty());
 }
 
-TEST_F(MongoOutputTest, InterruptedCommitCanBeRetried) {
+// A lost attempt wrote a key its partition's winner did not (a task that is not deterministic):
+// the commit refuses, the target keeps what it held, and nothing of the job is left.
+TEST_F(MongoOutputTest, AnAttemptThatWroteOtherKeysFailsTheCommit) {
+  Insert(server_->uri(), "out.counts", {R"({"_id": "keep", "value": 1})"});
+  auto out = Output("replace");
+  WriteAttempt(out.get(), "job-nd", 0, 1, {{"a", 1}, {"zombie", 7}});
+  CommittedPartition winner = WriteAttempt(out.get(), "job-nd", 0, 2, {{"a", 1}, {"b", 2}});
+  Status s = out->CommitJob("job-nd", {winner});
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("holds 3 documents where the winning reduce attempts wrote 2"), std::string::npos)
+      << s.message();
+  EXPECT_NE(s.message().find("not deterministic"), std::string::npos) << s.message();
+  std::map<std::string, std::string> t = Target();
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t.begin()->second, Row("keep", 1));
+  EXPECT_TRUE(Temps().empty());
+}
+
+// A duplicate _id is an earlier attempt's write only when it is the same key byte for byte; a
+// key the server merely finds equal (1.0 and 1) is another key, and named.
+TEST_F(MongoOutputTest, OnlyIdenticalKeysCountAsReplays) {
+  Insert(server_->uri(), "out.dups", {R"({"_id": "b", "value": 2})", R"({"_id": 1, "value": 2})"});
+  std::unique_ptr<Client> client = testing::MustConnect(server_->uri());
+  MongoWriter replay(std::move(client), "out", "dups", /*batch_size=*/10);
+  replay.AcceptReplays();
+  const int64_t two = 2;
+  for (const char* key : {"a", "b", "c"}) ASSERT_TRUE(replay.Write(ValueView::String(key), ValueView::Int64(two)).ok());
+  const int32_t one = 1;
+  ASSERT_TRUE(replay.Write(ValueView(Type::kInt32, reinterpret_cast<const char*>(&one), 4), ValueView::Int64(two)).ok());
+  Status s = replay.Close();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(ReadAll(server_->uri(), "out.dups").size(), 4u);
+
+  MongoWriter other(testing::MustConnect(server_->uri()), "out", "dups", /*batch_size=*/10);
+  other.AcceptReplays();
+  const double one_double = 1.0;
+  ASSERT_TRUE(other.Write(ValueView::String("d"), ValueView::Int64(two)).ok());
+  ASSERT_TRUE(other.Write(ValueView::Double(one_double), ValueView::Int64(two)).ok());
+  s = other.Close();
+  EXPECT_EQ(s.code(), StatusCode::kAlreadyExists);
+  EXPECT_NE(s.message().find("duplicate key 1.0 in dups: the collection holds another key the server finds equal"),
+            std::string::npos)
+      << s.message();
+}
+
+// Redone from the start after the staged output was renamed: the commit completes.
+TEST_F(MongoOutputTest, ACommitInterruptedAfterSealingCanBeRedone) {
   Insert(server_->uri(), "out.counts", {R"({"_id": "old", "value": 1})"});
   auto out = Output("replace");
   std::vector<CommittedPartition> winners = {WriteAttempt(out.get(), "job-x", 0, 1, {{"a", 1}}),
                                              WriteAttempt(out.get(), "job-x", 1, 1, {{"b", 2}, {"c", 3}})};
-  // As if a first CommitJob died after building half the result: partition 0 renamed, one
-  // document of partition 1 copied.
   std::unique_ptr<Client> client = testing::MustConnect(server_->uri());
-  ASSERT_TRUE(RenameCollection(client.get(), "out", winners[0].location, "aviary_tmp_job-x_result", false).ok());
-  Insert(server_->uri(), "out.aviary_tmp_job-x_result", {R"({"_id": "b", "value": 2})"});
+  ASSERT_TRUE(RenameCollection(client.get(), "out", "aviary_tmp_job-x_staged", "aviary_tmp_job-x_result", false).ok());
   ASSERT_TRUE(out->CommitJob("job-x", winners).ok());
   EXPECT_EQ(Target().size(), 3u);
   EXPECT_TRUE(Temps().empty());
   // And once more after it completed: nothing changes.
   ASSERT_TRUE(out->CommitJob("job-x", winners).ok());
   EXPECT_EQ(Target().size(), 3u);
+}
+
+// Redone after the swap, while a late attempt of the job re-created the staged collection: what
+// that attempt wrote is not taken for the job's output.
+TEST_F(MongoOutputTest, ACommitRedoneAfterTheSwapIgnoresALateWriter) {
+  auto out = Output("replace");
+  std::vector<CommittedPartition> winners = {WriteAttempt(out.get(), "job-y", 0, 1, {{"a", 1}, {"b", 2}})};
+  std::unique_ptr<Client> client = testing::MustConnect(server_->uri());
+  ASSERT_TRUE(RenameCollection(client.get(), "out", "aviary_tmp_job-y_staged", "aviary_tmp_job-y_result", false).ok());
+  Insert(server_->uri(), "out.aviary_tmp_job-y_committing", {R"({"_id": 0})"});
+  ASSERT_TRUE(RenameCollection(client.get(), "out", "aviary_tmp_job-y_result", "counts", false).ok());
+  Insert(server_->uri(), "out.aviary_tmp_job-y_staged", {R"({"_id": "late", "value": 1})"});
+  ASSERT_TRUE(out->CommitJob("job-y", winners).ok());
+  std::map<std::string, std::string> t = Target();
+  EXPECT_EQ(t.size(), 2u);
+  EXPECT_EQ(t.count(R"({ "_id" : "late" })"), 0u);
+  EXPECT_TRUE(Temps().empty());
 }
 
 // An attempt that outlives its job (its worker cut off while another attempt won) leaves nothing:
@@ -300,7 +360,8 @@ TEST_F(MongoOutputTest, AnAttemptThatOutlivesItsJobLeavesNothing) {
 // What a late attempt killed before its Close left is dropped by the next job set up there; a
 // job still open keeps its collections, and other names are not touched.
 TEST_F(MongoOutputTest, SettingUpAJobDropsWhatEndedJobsLeft) {
-  for (const char* name : {"aviary_tmp_job-gone_p0_a1", "aviary_tmp_job-gone_result", "aviary_tmp_job-live_p3_a12",
+  for (const char* name : {"aviary_tmp_job-gone_p0_a1", "aviary_tmp_job-gone_result", "aviary_tmp_job-gone_staged",
+                           "aviary_tmp_job-gone_committing", "aviary_tmp_job-live_p3_a12", "aviary_tmp_job-live_staged",
                            "aviary_tmp_job-live_open", "aviary_tmp_notes", "aviary_tmp_job-x_p1_b2"}) {
     Insert(server_->uri(), std::string("out.") + name, {R"({"_id": 1})"});
   }
@@ -309,7 +370,8 @@ TEST_F(MongoOutputTest, SettingUpAJobDropsWhatEndedJobsLeft) {
   std::vector<std::string> left = Temps();
   std::sort(left.begin(), left.end());
   EXPECT_EQ(left, (std::vector<std::string>{"aviary_tmp_job-live_open", "aviary_tmp_job-live_p3_a12",
-                                            "aviary_tmp_job-next_open", "aviary_tmp_job-x_p1_b2", "aviary_tmp_notes"}));
+                                            "aviary_tmp_job-live_staged", "aviary_tmp_job-next_open",
+                                            "aviary_tmp_job-next_staged", "aviary_tmp_job-x_p1_b2", "aviary_tmp_notes"}));
 }
 
 TEST_F(MongoOutputTest, AbortLeavesTheTargetUntouched) {

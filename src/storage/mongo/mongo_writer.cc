@@ -1,6 +1,7 @@
 #include "storage/mongo/mongo_writer.h"
 
 #include <cstring>
+#include <set>
 
 #include "storage/files/json_writer.h"
 #include "storage/mongo/bson_convert.h"
@@ -37,35 +38,38 @@ std::string KeyJson(ValueView key) {
   return json.size() > 200 ? json.substr(0, 197) + "..." : json;
 }
 
-// The index of the first write that failed on a duplicate key (11000), or -1.
-int64_t FirstDuplicateIndex(const bson_t* reply) {
-  bson_iter_t it, errors;
-  if (!bson_iter_init_find(&it, reply, "writeErrors") || !bson_iter_recurse(&it, &errors)) return -1;
-  while (bson_iter_next(&errors)) {
-    bson_iter_t code, index;
-    if (bson_iter_recurse(&errors, &code) && bson_iter_find(&code, "code") && bson_iter_as_int64(&code) == 11000 &&
-        bson_iter_recurse(&errors, &index) && bson_iter_find(&index, "index")) {
-      return bson_iter_as_int64(&index);
+// Fills `errors` from a bulk write's reply: the writes refused with a duplicate key (11000),
+// and whether nothing else went wrong (no other write error, no write concern error).
+void ReadBulkErrors(const bson_t* reply, BulkErrors* errors) {
+  errors->duplicates.clear();
+  bson_iter_t it, list;
+  bool others = false;
+  if (bson_iter_init_find(&it, reply, "writeErrors") && bson_iter_recurse(&it, &list)) {
+    while (bson_iter_next(&list)) {
+      bson_iter_t code, index;
+      const bool duplicate = bson_iter_recurse(&list, &code) && bson_iter_find(&code, "code") &&
+                             bson_iter_as_int64(&code) == 11000 && bson_iter_recurse(&list, &index) &&
+                             bson_iter_find(&index, "index");
+      if (duplicate) {
+        errors->duplicates.push_back(bson_iter_as_int64(&index));
+      } else {
+        others = true;
+      }
     }
   }
-  return -1;
+  bson_iter_t concern, first;
+  others = others || (bson_iter_init_find(&concern, reply, "writeConcernErrors") &&
+                      bson_iter_recurse(&concern, &first) && bson_iter_next(&first));
+  errors->only_duplicates = !errors->duplicates.empty() && !others;
 }
 
-bool AllDuplicateKeyErrors(const bson_t* reply) {
-  bson_iter_t it, errors, error, code;
-  if (!bson_iter_init_find(&it, reply, "writeErrors") || !bson_iter_recurse(&it, &errors)) return false;
-  bool any = false;
-  while (bson_iter_next(&errors)) {
-    if (!bson_iter_recurse(&errors, &error) || !bson_iter_find(&error, "code") ||
-        bson_iter_as_int64(&error) != 11000) {
-      return false;
-    }
-    any = true;
-  }
-  bson_iter_t concern;
-  const bool concern_error = bson_iter_init_find(&concern, reply, "writeConcernErrors") &&
-                             bson_iter_recurse(&concern, &code) && bson_iter_next(&code);
-  return any && !concern_error;
+// The document {_id: key} in BSON, to compare _ids byte for byte.
+std::string IdDocument(ValueView key) {
+  std::string doc;
+  StartDocument(&doc);
+  AppendRawElement(&doc, "_id", key);
+  FinishDocument(&doc);
+  return doc;
 }
 
 }  // namespace
@@ -85,13 +89,14 @@ BulkPtr NewUnorderedBulk(mongoc_collection_t* collection) {
 }
 
 Status ExecuteBulk(mongoc_bulk_operation_t* bulk, bool ignore_duplicates, const std::string& context,
-                   int64_t* duplicate_index) {
+                   BulkErrors* errors) {
   ScopedBson reply;
   bson_error_t error;
-  if (duplicate_index != nullptr) *duplicate_index = -1;
   if (mongoc_bulk_operation_execute(bulk, reply.get(), &error) != 0) return Status::OK();
-  if (ignore_duplicates && AllDuplicateKeyErrors(reply.get())) return Status::OK();
-  if (duplicate_index != nullptr) *duplicate_index = FirstDuplicateIndex(reply.get());
+  BulkErrors found;
+  ReadBulkErrors(reply.get(), &found);
+  if (ignore_duplicates && found.only_duplicates) return Status::OK();
+  if (errors != nullptr) *errors = std::move(found);
   return StatusFromBsonError(error, context);
 }
 
@@ -129,23 +134,64 @@ Status MongoWriter::Write(ValueView key, ValueView value) {
   return ++pending_ >= batch_size_ ? Flush() : Status::OK();
 }
 
-std::string MongoWriter::PendingKeyJson(int64_t index) const {
-  if (index < 0 || static_cast<size_t>(index) >= key_offsets_.size()) return "";
+bool MongoWriter::PendingKey(int64_t index, ValueView* key) const {
+  if (index < 0 || static_cast<size_t>(index) >= key_offsets_.size()) return false;
   const char* at = pending_keys_.data() + key_offsets_[static_cast<size_t>(index)];
   uint32_t size;
   std::memcpy(&size, at + 1, 4);
-  return KeyJson(ValueView(static_cast<Type>(at[0]), at + 5, size));
+  *key = ValueView(static_cast<Type>(at[0]), at + 5, size);
+  return true;
+}
+
+Status MongoWriter::CheckReplays(const std::vector<int64_t>& indexes, const Status& refused) {
+  // One query for the stored _ids of every refused write.
+  ScopedBson filter, opts, projection;
+  bson_t id, in;
+  BSON_APPEND_DOCUMENT_BEGIN(filter.get(), "_id", &id);
+  BSON_APPEND_ARRAY_BEGIN(&id, "$in", &in);
+  for (size_t i = 0; i < indexes.size(); ++i) {
+    ValueView key;
+    if (!PendingKey(indexes[i], &key) || !AppendToBson(&in, std::to_string(i).c_str(), key)) return refused;
+  }
+  bson_append_array_end(&id, &in);
+  bson_append_document_end(filter.get(), &id);
+  BSON_APPEND_INT32(projection.get(), "_id", 1);
+  BSON_APPEND_DOCUMENT(opts.get(), "projection", projection.get());
+  CursorPtr cursor(mongoc_collection_find_with_opts(handle_.get(), filter.get(), opts.get(), nullptr));
+  std::set<std::string> stored;
+  const bson_t* doc = nullptr;
+  while (mongoc_cursor_next(cursor.get(), &doc)) {
+    bson_iter_t it;
+    ScopedBson only_id;
+    if (bson_iter_init_find(&it, doc, "_id") && bson_append_iter(only_id.get(), "_id", 3, &it)) {
+      stored.emplace(reinterpret_cast<const char*>(bson_get_data(only_id.get())), only_id.get()->len);
+    }
+  }
+  bson_error_t error;
+  if (mongoc_cursor_error(cursor.get(), &error)) {
+    return StatusFromBsonError(error, "reading back the duplicate keys refused in " + collection_);
+  }
+  for (int64_t index : indexes) {
+    ValueView key;
+    if (PendingKey(index, &key) && stored.count(IdDocument(key)) == 0) {
+      return AlreadyExists("duplicate key " + KeyJson(key) + " in " + collection_ +
+                           ": the collection holds another key the server finds equal to it (" + refused.message() + ")");
+    }
+  }
+  return Status::OK();
 }
 
 Status MongoWriter::Flush() {
   if (pending_ == 0) return Status::OK();
-  int64_t duplicate = -1;
-  Status s = ExecuteBulk(bulk_.get(), false, "writing to " + collection_ + " on " + client_->redacted_uri(), &duplicate);
-  if (const std::string key = PendingKeyJson(duplicate); !s.ok() && !key.empty()) {
+  BulkErrors errors;
+  Status s = ExecuteBulk(bulk_.get(), false, "writing to " + collection_ + " on " + client_->redacted_uri(), &errors);
+  if (!s.ok() && accept_replays_ && errors.only_duplicates) {
+    s = CheckReplays(errors.duplicates, s);
+  } else if (ValueView key; !s.ok() && !errors.duplicates.empty() && PendingKey(errors.duplicates[0], &key)) {
     // A server whose _id equality differs from the engine's key equality, or a collection that
     // held the key already: either way, name the key (FerretDB's message does not).
-    s = AlreadyExists("duplicate key " + key + " in " + collection_ + ": the collection already holds a document with "
-                      "this _id (" + s.message() + ")");
+    s = AlreadyExists("duplicate key " + KeyJson(key) + " in " + collection_ +
+                      ": the collection already holds a document with this _id (" + s.message() + ")");
   }
   bulk_ = NewUnorderedBulk(handle_.get());  // a bulk operation runs once
   pending_ = 0;

@@ -23,11 +23,18 @@ inline constexpr size_t kMaxBsonDocumentBytes = 16 * 1024 * 1024;
 // or an array directly inside an array.
 Status CheckStorable(ValueView key, ValueView value);
 
+// What a failed bulk write reported: the indexes (in the bulk) of the writes refused for a
+// duplicate _id, and whether those were its only errors.
+struct BulkErrors {
+  std::vector<int64_t> duplicates;
+  bool only_duplicates = false;
+};
+
 // Executes `bulk`; duplicate-key write errors are ignored when `ignore_duplicates` (re-copying
-// after an interrupted commit). `context` prefixes errors. When a write failed on a duplicate
-// _id and `duplicate_index` is given, it is set to that write's index in the bulk (else -1).
+// after an interrupted commit). `context` prefixes errors. On a failure, `errors` (when given)
+// says which writes hit a duplicate _id.
 Status ExecuteBulk(mongoc_bulk_operation_t* bulk, bool ignore_duplicates, const std::string& context,
-                   int64_t* duplicate_index = nullptr);
+                   BulkErrors* errors = nullptr);
 
 // Unordered bulk writes on db.coll.
 BulkPtr NewUnorderedBulk(mongoc_collection_t* collection);
@@ -41,14 +48,23 @@ class MongoWriter : public OutputWriter {
   // collection on the first insert after the job's commit dropped it.
   void DropUnlessStillOpen(std::string marker) { marker_ = std::move(marker); }
 
+  // For a collection that earlier attempts of the same reduce partition may have written to: a
+  // write refused for a duplicate _id is accepted when the stored _id is byte for byte the key
+  // written (an earlier attempt wrote that key), and is still an error naming the key when the
+  // server merely finds the two equal (another key, by the engine's equality).
+  void AcceptReplays() { accept_replays_ = true; }
+
   Status Write(ValueView key, ValueView value) override;
   Status Close() override;
   std::string location() const override { return collection_; }
 
  private:
   Status Flush();
-  // The key of the index-th pending write as JSON, or "" for no such write.
-  std::string PendingKeyJson(int64_t index) const;
+  // The key of the index-th pending write; false for no such write.
+  bool PendingKey(int64_t index, ValueView* key) const;
+  // OK when each of the pending writes at `indexes` found its own key already stored (see
+  // AcceptReplays); else AlreadyExists naming the first key that was not.
+  Status CheckReplays(const std::vector<int64_t>& indexes, const Status& refused);
 
   std::unique_ptr<Client> client_;
   const std::string db_;
@@ -59,6 +75,7 @@ class MongoWriter : public OutputWriter {
   int pending_ = 0;
   std::string doc_;  // the document being built; reused, so no allocation per write
   std::string marker_;
+  bool accept_replays_ = false;
   // The pending documents' keys (type, size, payload each, at key_offsets_), so that a
   // duplicate-key error can name the key the server refused.
   std::string pending_keys_;

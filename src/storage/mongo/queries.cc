@@ -54,6 +54,21 @@ StatusOr<bool> CollectionHasDocuments(Client* client, const std::string& db, con
   return found;
 }
 
+StatusOr<int64_t> CountDocuments(Client* client, const std::string& db, const std::string& coll, bool exact) {
+  DatabasePtr database(mongoc_client_get_database(client->get(), db.c_str()));
+  ScopedBson command, reply;
+  BSON_APPEND_UTF8(command.get(), exact ? "count" : "collStats", coll.c_str());
+  bson_error_t error;
+  if (!mongoc_database_read_command_with_opts(database.get(), command.get(), nullptr, nullptr, reply.get(), &error)) {
+    return StatusFromBsonError(error, "counting the documents of " + Where(client, db, coll));
+  }
+  bson_iter_t it;
+  if (!bson_iter_init_find(&it, reply.get(), exact ? "n" : "count") || !BSON_ITER_HOLDS_NUMBER(&it)) {
+    return Internal("counting the documents of " + Where(client, db, coll) + ": the reply has no count");
+  }
+  return bson_iter_as_int64(&it);
+}
+
 StatusOr<std::vector<std::string>> ListCollectionsWithPrefix(Client* client, const std::string& db,
                                                              const std::string& prefix) {
   DatabasePtr database(mongoc_client_get_database(client->get(), db.c_str()));

@@ -27,6 +27,11 @@ StatusOr<bool> CollectionExists(Client* client, const std::string& db, const std
 // Whether db.coll holds at least one document.
 StatusOr<bool> CollectionHasDocuments(Client* client, const std::string& db, const std::string& coll);
 
+// How many documents db.coll holds. `exact`: the count command (FerretDB reads every document
+// for it: ~2.7 s per 100,000); else collStats' count, from the storage engine's own bookkeeping
+// (FerretDB on SQLite: ~60 ms whatever the size).
+StatusOr<int64_t> CountDocuments(Client* client, const std::string& db, const std::string& coll, bool exact);
+
 // Names of the collections of `db` that start with `prefix`.
 StatusOr<std::vector<std::string>> ListCollectionsWithPrefix(Client* client, const std::string& db,
                                                              const std::string& prefix);
