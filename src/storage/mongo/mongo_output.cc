@@ -77,10 +77,10 @@ Status CreateCollection(Client* client, const std::string& db, const std::string
   return Status::OK();
 }
 
-// Copies every document of db.from into db.to: plain inserts (duplicates from an interrupted
-// earlier copy are ignored), or with `upsert` replacements by _id (out mode merge).
-Status CopyCollection(Client* client, const std::string& db, const std::string& from, const std::string& to, bool upsert,
-                      int batch_size) {
+// Upserts every document of db.from into db.to, replacing by _id (out modes merge and reduce);
+// safe to repeat after an interrupted copy.
+Status UpsertAll(Client* client, const std::string& db, const std::string& from, const std::string& to,
+                 int batch_size) {
   CollectionPtr source(mongoc_client_get_collection(client->get(), db.c_str(), from.c_str()));
   CollectionPtr target(mongoc_client_get_collection(client->get(), db.c_str(), to.c_str()));
   ScopedBson filter, find_opts, upsert_opts;
@@ -91,26 +91,22 @@ Status CopyCollection(Client* client, const std::string& db, const std::string& 
   BulkPtr bulk = NewUnorderedBulk(target.get());
   int pending = 0;
   const bson_t* doc = nullptr;
-  bson_error_t error;
+  bson_error_t error{};
   while (mongoc_cursor_next(cursor.get(), &doc)) {
-    bool queued = true;
-    if (upsert) {
-      ScopedBson by_id;
-      bson_iter_t id;
-      queued = bson_iter_init_find(&id, doc, "_id") && bson_append_iter(by_id.get(), "_id", 3, &id) &&
-               mongoc_bulk_operation_replace_one_with_opts(bulk.get(), by_id.get(), doc, upsert_opts.get(), &error);
-    } else {
-      queued = mongoc_bulk_operation_insert_with_opts(bulk.get(), doc, nullptr, &error);
+    ScopedBson by_id;
+    bson_iter_t id;
+    if (!bson_iter_init_find(&id, doc, "_id") || !bson_append_iter(by_id.get(), "_id", 3, &id) ||
+        !mongoc_bulk_operation_replace_one_with_opts(bulk.get(), by_id.get(), doc, upsert_opts.get(), &error)) {
+      return StatusFromBsonError(error, context);
     }
-    if (!queued) return StatusFromBsonError(error, context);
     if (++pending >= batch_size) {
-      RETURN_IF_ERROR(ExecuteBulk(bulk.get(), !upsert, context));
+      RETURN_IF_ERROR(ExecuteBulk(bulk.get(), context));
       bulk = NewUnorderedBulk(target.get());
       pending = 0;
     }
   }
   if (mongoc_cursor_error(cursor.get(), &error)) return StatusFromBsonError(error, context);
-  return pending > 0 ? ExecuteBulk(bulk.get(), !upsert, context) : Status::OK();
+  return pending > 0 ? ExecuteBulk(bulk.get(), context) : Status::OK();
 }
 
 // Re-creates the secondary indexes of db.from on db.to, as mapReduce's replace mode keeps the
@@ -283,7 +279,7 @@ Status MongoOutput::CheckResultCount(Client* client, const std::string& job_id,
 }
 
 Status MongoOutput::SwapIn(Client* client, const std::string& job_id) {
-  const std::string result = TempPrefix(job_id) + "result", old = TempPrefix(job_id) + "old";
+  const std::string result = ResultName(job_id), old = TempPrefix(job_id) + "old";
   Status s = RenameCollection(client, db(), result, target(), true);
   if (s.code() != StatusCode::kUnimplemented) return s;
   // FerretDB has no dropTarget: move the old target aside first, so no crash loses both.
@@ -301,7 +297,7 @@ Status MongoOutput::MergeInto(Client* client, const std::string& job_id) {
   // As MongoDB, the target exists after the job even when no document had to be written.
   ASSIGN_OR_RETURN(const bool target_exists, CollectionExists(client, db(), target()));
   if (!target_exists) RETURN_IF_ERROR(CreateCollection(client, db(), target()));
-  return CopyCollection(client, db(), ResultName(job_id), target(), true, options_.batch_size);
+  return UpsertAll(client, db(), ResultName(job_id), target(), options_.batch_size);
 }
 
 Status MongoOutput::DropTemps(Client* client, const std::string& job_id) {

@@ -88,15 +88,11 @@ BulkPtr NewUnorderedBulk(mongoc_collection_t* collection) {
   return BulkPtr(mongoc_collection_create_bulk_operation_with_opts(collection, opts.get()));
 }
 
-Status ExecuteBulk(mongoc_bulk_operation_t* bulk, bool ignore_duplicates, const std::string& context,
-                   BulkErrors* errors) {
+Status ExecuteBulk(mongoc_bulk_operation_t* bulk, const std::string& context, BulkErrors* errors) {
   ScopedBson reply;
   bson_error_t error;
   if (mongoc_bulk_operation_execute(bulk, reply.get(), &error) != 0) return Status::OK();
-  BulkErrors found;
-  ReadBulkErrors(reply.get(), &found);
-  if (ignore_duplicates && found.only_duplicates) return Status::OK();
-  if (errors != nullptr) *errors = std::move(found);
+  if (errors != nullptr) ReadBulkErrors(reply.get(), errors);
   return StatusFromBsonError(error, context);
 }
 
@@ -184,7 +180,7 @@ Status MongoWriter::CheckReplays(const std::vector<int64_t>& indexes, const Stat
 Status MongoWriter::Flush() {
   if (pending_ == 0) return Status::OK();
   BulkErrors errors;
-  Status s = ExecuteBulk(bulk_.get(), false, "writing to " + collection_ + " on " + client_->redacted_uri(), &errors);
+  Status s = ExecuteBulk(bulk_.get(), "writing to " + collection_ + " on " + client_->redacted_uri(), &errors);
   if (!s.ok() && accept_replays_ && errors.only_duplicates) {
     s = CheckReplays(errors.duplicates, s);
   } else if (ValueView key; !s.ok() && !errors.duplicates.empty() && PendingKey(errors.duplicates[0], &key)) {

@@ -30,11 +30,9 @@ struct BulkErrors {
   bool only_duplicates = false;
 };
 
-// Executes `bulk`; duplicate-key write errors are ignored when `ignore_duplicates` (re-copying
-// after an interrupted commit). `context` prefixes errors. On a failure, `errors` (when given)
-// says which writes hit a duplicate _id.
-Status ExecuteBulk(mongoc_bulk_operation_t* bulk, bool ignore_duplicates, const std::string& context,
-                   BulkErrors* errors = nullptr);
+// Executes `bulk`; `context` prefixes errors. On a failure, `errors` (when given) says which
+// writes hit a duplicate _id.
+Status ExecuteBulk(mongoc_bulk_operation_t* bulk, const std::string& context, BulkErrors* errors = nullptr);
 
 // Unordered bulk writes on db.coll.
 BulkPtr NewUnorderedBulk(mongoc_collection_t* collection);
