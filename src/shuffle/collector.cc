@@ -50,98 +50,69 @@ Collector::Collector(Env* env, Job* job, const MapOutputOptions& options)
       table_(initial_capacity_),
       pair_(2) {}
 
-namespace {
-
-// Copies a key of at most Slot::kInlineKeyBytes - 1 bytes with a few fixed-size moves (no call to
-// memcpy), touching no byte outside [src, src + n) and [dst, dst + n).
-[[gnu::always_inline]] inline void CopyShortKey(char* dst, const char* src, size_t n) {
-  if (n >= 8) {
-    uint64_t a, b, c;
-    std::memcpy(&a, src, 8);
-    std::memcpy(&b, src + (n >= 16 ? 8 : n - 8), 8);
-    std::memcpy(&c, src + n - 8, 8);
-    std::memcpy(dst, &a, 8);
-    std::memcpy(dst + (n >= 16 ? 8 : n - 8), &b, 8);
-    std::memcpy(dst + n - 8, &c, 8);
-  } else if (n >= 4) {
-    uint32_t a, b;
-    std::memcpy(&a, src, 4);
-    std::memcpy(&b, src + n - 4, 4);
-    std::memcpy(dst, &a, 4);
-    std::memcpy(dst + n - 4, &b, 4);
-  } else {
-    for (size_t i = 0; i < n; ++i) dst[i] = src[i];
-  }
-}
-
-}  // namespace
-
-[[gnu::always_inline]] inline void Collector::EmitPipelined(uint64_t hash, ValueView key, int64_t value) {
-  if (pending_count_ == kPipelineDepth) {
-    FoldPending(pending_[pending_first_]);
+[[gnu::always_inline]] inline void Collector::EmitPipelined(uint64_t hash, Type type, size_t n, const ShortKey& key,
+                                                             int64_t value) {
+  if (pending_count_ == kPipelineDepth) {  // fold the oldest, whose slot has had time to arrive
+    const Pending& p = pending_[pending_first_];
+    FoldShort(p.hash, p.type, p.size, p.key, p.value);
     pending_first_ = (pending_first_ + 1) & (kPipelineDepth - 1);
     --pending_count_;
   }
   __builtin_prefetch(table_.Home(hash), 1);
+  // Field by field: a Pending built on the stack and copied over stalls on store forwarding.
   Pending& p = pending_[(pending_first_ + pending_count_++) & (kPipelineDepth - 1)];
   p.hash = hash;
   p.value = value;
-  p.size = static_cast<uint32_t>(key.size());
-  p.type = key.type();
-  CopyShortKey(p.key, key.data(), key.size());
+  p.key.lo = key.lo;
+  p.key.hi = key.hi;
+  p.size = static_cast<uint32_t>(n);
+  p.type = type;
 }
 
-[[gnu::always_inline]] inline void Collector::FoldPending(const Pending& p) {
-  if (!status_.ok()) return;  // a spill failed while folding an earlier pair
-  const ValueView key(p.type, p.key, p.size);
-  Slot* slot = table_.Find(p.hash, key, /*inline_key=*/true);
+[[gnu::always_inline]] inline void Collector::FoldShort(uint64_t hash, Type type, size_t n, const ShortKey& key,
+                                                         int64_t value) {
+  Slot* slot = table_.FindShort(hash, type, n, key);
   if (inline_doubles_) {
     double d;
-    std::memcpy(&d, &p.value, 8);
-    if (slot->empty()) return EmitDoubleOrFold(slot, p.hash, key, ValueView::Double(d));
+    std::memcpy(&d, &value, 8);
+    if (slot->empty()) return EmitDoubleOrFold(slot, hash, ValueView(type, key.bytes(), n), ValueView::Double(d));
     return slot->AddDouble(d);
   }
-  if (slot->empty()) return InsertInline(slot, p.hash, key, ValueView::Int64(p.value));
-  (void)slot->AddToSum(ValueView::Int64(p.value));  // an int64 always adds (at worst as a double)
+  if (slot->empty()) return InsertInline(slot, hash, ValueView(type, key.bytes(), n), ValueView::Int64(value));
+  (void)slot->AddToSum(ValueView::Int64(value));  // an int64 always adds (at worst as a double)
 }
 
 void Collector::DrainPending() {
+  // A fold may spill or grow the table; the folds after it find their keys in the new one.
   while (pending_count_ > 0) {
-    FoldPending(pending_[pending_first_]);
+    const Pending& p = pending_[pending_first_];
+    if (status_.ok()) FoldShort(p.hash, p.type, p.size, p.key, p.value);
     pending_first_ = (pending_first_ + 1) & (kPipelineDepth - 1);
     --pending_count_;
   }
 }
 
+[[gnu::always_inline]] inline void Collector::EmitShort(Type type, const char* data, size_t n, int64_t value) {
+  const ShortKey key = LoadShortKey(data, n);
+  const uint64_t hash = ShortKeyHash(key, n, type);
+  if (table_.capacity() > kPipelineMinCapacity) return EmitPipelined(hash, type, n, key, value);
+  // A table this small stays in the cache: the queue would only cost instructions.
+  if (pending_count_ > 0) DrainPending();  // the table shrank (after a spill): keep emit order
+  FoldShort(hash, type, n, key, value);
+}
+
 void Collector::Emit(ValueView key, ValueView value) {
-  // Wordcount's path, checked first and kept lean: a short string key, an int64 value, kSum.
-  // (Such a pair is well-formed unless a non-empty key has no data.)
-  if (inline_sums_ && key.type() == Type::kString && KeyTable::FitsInline(key) && value.type() == Type::kInt64 &&
-      value.size() == 8 && (key.data() != nullptr || key.size() == 0) && status_.ok()) {
-    ++records_emitted_;
-    int64_t v;
-    std::memcpy(&v, value.data(), 8);
-    const uint64_t hash = TableHash(key);
-    if (table_.capacity() > kPipelineMinCapacity) return EmitPipelined(hash, key, v);
-    // A table this small stays in the cache: the queue would only cost instructions.
-    if (pending_count_ > 0) DrainPending();  // the table shrank (after a spill): keep emit order
-    Slot* slot = table_.Find(hash, key, /*inline_key=*/true);
-    if (slot->empty()) return InsertInline(slot, hash, key, value);
-    (void)slot->AddToSum(value);  // an int64 always adds (at worst as a double)
-    return;
-  }
-  // JavaScript's word count: the same for a double, summed as kSumDoubles sums.
-  if (inline_doubles_ && key.type() == Type::kString && KeyTable::FitsInline(key) && value.type() == Type::kDouble &&
-      value.size() == 8 && (key.data() != nullptr || key.size() == 0) && status_.ok()) {
-    ++records_emitted_;
-    int64_t bits;
-    std::memcpy(&bits, value.data(), 8);
-    const uint64_t hash = TableHash(key);
-    if (table_.capacity() > kPipelineMinCapacity) return EmitPipelined(hash, key, bits);
-    if (pending_count_ > 0) DrainPending();
-    Slot* slot = table_.Find(hash, key, /*inline_key=*/true);
-    if (slot->empty()) return EmitDoubleOrFold(slot, hash, key, value);
-    return slot->AddDouble(value.as_double());
+  // Wordcount's path, checked first and kept lean: a short string key, an int64 value (kSum) or
+  // a double (kSumDoubles, JavaScript's word count). Such a pair is well-formed unless a
+  // non-empty key has no data.
+  if (key.type() == Type::kString && key.size() <= kShortKeyBytes && value.size() == 8 &&
+      (key.data() != nullptr || key.size() == 0) && status_.ok()) {
+    if ((inline_sums_ && value.type() == Type::kInt64) || (inline_doubles_ && value.type() == Type::kDouble)) {
+      ++records_emitted_;
+      int64_t bits;
+      std::memcpy(&bits, value.data(), 8);
+      return EmitShort(key.type(), key.data(), key.size(), bits);
+    }
   }
   EmitGeneral(key, value);
 }
@@ -187,12 +158,12 @@ void Collector::EmitCanonical(ValueView key, ValueView value) {
     KeyTable::MoveOutOfLine(slot, e);
     return Combine(e, value);
   }
+  if (inline_sums_ && key.size() <= kShortKeyBytes && value.type() == Type::kInt64) {  // a number key, say
+    int64_t v;
+    std::memcpy(&v, value.data(), 8);  // IsWellFormed() checked the size
+    return EmitShort(key.type(), key.data(), key.size(), v);
+  }
   if (inline_sums_ && KeyTable::FitsInline(key)) {
-    if (value.type() == Type::kInt64) {  // IsWellFormed() checked the size
-      int64_t v;
-      std::memcpy(&v, value.data(), 8);
-      return EmitPipelined(hash, key, v);
-    }
     DrainPending();
     if (!status_.ok()) return;
     Slot* slot = table_.Find(hash, key, /*inline_key=*/true);

@@ -19,6 +19,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "shuffle/arena.h"
 #include "shuffle/format.h"
+#include "shuffle/hash.h"
 #include "shuffle/key.h"
 #include "shuffle/key_table.h"
 #include "shuffle/map_output.h"
@@ -50,25 +51,26 @@ class Collector final : public MapOutputCollector {
   void EmitCanonical(ValueView key, ValueView value);  // REQUIRES: key canonical, pair well-formed
   void FailMalformed(ValueView key, ValueView value);
 
-  // The common emit (kSum, short key, int64 value; kSumDoubles, short string key, double value)
-  // into a large table is pipelined: Emit() hashes
-  // the key, prefetches its home slot and queues a copy; the pair is folded kPipelineDepth emits
-  // later, when the slot has arrived in the cache. Out of cache, a table probe costs a memory
-  // round trip that the tokenizing of the next words now hides. Pairs are folded in emit order;
-  // any other emit, and Finish(), first drains the queue.
+  // The common emit: a key of up to kShortKeyBytes (a word, a number) with an int64 under kSum
+  // or a double under kSumDoubles. Into a large table it is pipelined: EmitPipelined() hashes
+  // the key, prefetches its home slot and queues it; the pair is folded kPipelineDepth emits
+  // later, when the slot has arrived in the cache. Out of cache, a probe costs a memory round
+  // trip that the tokenizing of the next words now hides. Pairs are folded in emit order; any
+  // other emit, and Finish(), first drains the queue.
   struct Pending {
     uint64_t hash;
     int64_t value;  // kSumDoubles: the double's bits
+    ShortKey key;
     uint32_t size;
     Type type;
-    char key[Slot::kInlineKeyBytes - 1];  // the payload; the type byte is `type`
   };
   static constexpr size_t kPipelineDepth = 16;  // a power of two
   // Tables up to this many slots (2 MiB, the L2 of one core here) stay in L2 and skip the queue:
   // on English text (25K distinct words) the queue cost a fifth of the emit time.
   static constexpr size_t kPipelineMinCapacity = 64 << 10;
-  void EmitPipelined(uint64_t hash, ValueView key, int64_t value);
-  void FoldPending(const Pending& p);
+  void EmitShort(Type type, const char* data, size_t n, int64_t value);
+  void EmitPipelined(uint64_t hash, Type type, size_t n, const ShortKey& key, int64_t value);
+  void FoldShort(uint64_t hash, Type type, size_t n, const ShortKey& key, int64_t value);
   void DrainPending();
   bool PartitionOf(const Entry& e, uint32_t* partition);
   void InsertInline(Slot* slot, uint64_t hash, ValueView key, ValueView value);

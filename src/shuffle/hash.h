@@ -7,12 +7,13 @@
 // distinct key, when it writes the key out.
 //
 // TableHash() places a key in the collector's hash table and is computed on every emit: for the
-// short keys that dominate (words), two loads and two 64x64->128-bit multiplies (wyhash's
-// mixing), a fraction of XXH3's dispatch and setup; longer keys fall back to XXH3. It never
-// leaves the process, so it may change freely.
+// short keys that dominate (words), their bytes as two words (ShortKey) and two 64x64->128-bit
+// multiplies (wyhash's mixing), a fraction of XXH3's dispatch and setup; longer keys fall back
+// to XXH3. It never leaves the process, so it may change freely.
 #ifndef AVIARY_SHUFFLE_HASH_H_
 #define AVIARY_SHUFFLE_HASH_H_
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
@@ -44,29 +45,48 @@ inline uint64_t Mum(uint64_t a, uint64_t b) {
 // The collector's table hash of a key given as a view (widened, see key.h). Its high 32 bits
 // pick the slot and serve as the slot's tag, so they must be well mixed: they are, the last
 // multiply folds every input bit into them.
-[[gnu::always_inline]] inline uint64_t TableHash(ValueView key) {
-  const auto* p = reinterpret_cast<const uint8_t*>(key.data());
-  const size_t n = key.size();
-  if (n > 16) return XXH3_64bits_withSeed(p, n, static_cast<uint8_t>(key.type()));
-  uint64_t a, b;
-  if (n >= 8) {
-    std::memcpy(&a, p, 8);
-    std::memcpy(&b, p + n - 8, 8);
+// A key of up to kShortKeyBytes bytes as two words, its bytes in memory order and zero beyond
+// its end. Built with loads inside [p, p + n) only. Both the hash and the table's compare
+// (KeyTable::FindShort) work on these words, so an emit touches the key's bytes once.
+inline constexpr size_t kShortKeyBytes = 16;
+struct ShortKey {
+  uint64_t lo = 0, hi = 0;
+  const char* bytes() const { return reinterpret_cast<const char*>(this); }  // n of them
+};
+static_assert(std::endian::native == std::endian::little, "ShortKey keeps bytes in memory order");
+
+[[gnu::always_inline]] inline ShortKey LoadShortKey(const char* p, size_t n) {  // REQUIRES: n <= 16
+  ShortKey k;
+  if (n > 8) {
+    std::memcpy(&k.lo, p, 8);
+    std::memcpy(&k.hi, p + n - 8, 8);
+    k.hi >>= 8 * (16 - n);  // drop the bytes that overlap lo
+  } else if (n == 8) {
+    std::memcpy(&k.lo, p, 8);
   } else if (n >= 4) {
     uint32_t x, y;
     std::memcpy(&x, p, 4);
     std::memcpy(&y, p + n - 4, 4);
-    a = x;
-    b = y;
-  } else {
-    a = n == 0 ? 0 : (uint64_t{p[0]} << 16) | (uint64_t{p[n >> 1]} << 8) | p[n - 1];
-    b = 0;
+    k.lo = x | uint64_t{y} << (8 * (n - 4));  // overlapping bytes are equal: OR keeps them
+  } else if (n > 0) {
+    const auto* u = reinterpret_cast<const uint8_t*>(p);
+    k.lo = uint64_t{u[0]} | uint64_t{u[n >> 1]} << (8 * (n >> 1)) | uint64_t{u[n - 1]} << (8 * (n - 1));
   }
-  const uint64_t seed = 0x9e3779b97f4a7c15ULL ^ (uint64_t{static_cast<uint8_t>(key.type())} << 56) ^ n;
-  return detail::Mum(detail::Mum(a ^ 0xa0761d6478bd642fULL, b ^ seed) ^ 0xe7037ed1a0b428dbULL, 0x8ebc6af09c88c6e3ULL ^ n);
+  return k;
 }
 
-// The partition of a key whose HashKey() is `hash` when the job has no partitioner.
+[[gnu::always_inline]] inline uint64_t ShortKeyHash(const ShortKey& k, size_t n, Type type) {
+  const uint64_t seed = 0x9e3779b97f4a7c15ULL ^ (uint64_t{static_cast<uint8_t>(type)} << 56) ^ n;
+  return detail::Mum(detail::Mum(k.lo ^ 0xa0761d6478bd642fULL, k.hi ^ seed) ^ 0xe7037ed1a0b428dbULL,
+                     0x8ebc6af09c88c6e3ULL ^ n);
+}
+
+[[gnu::always_inline]] inline uint64_t TableHash(ValueView key) {
+  const size_t n = key.size();
+  if (n > kShortKeyBytes) return XXH3_64bits_withSeed(key.data(), n, static_cast<uint8_t>(key.type()));
+  return ShortKeyHash(LoadShortKey(key.data(), n), n, key.type());
+}
+
 inline uint32_t DefaultPartition(uint64_t hash, uint32_t num_partitions) {
   return static_cast<uint32_t>(hash % num_partitions);
 }

@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "aviary/value.h"
+#include "shuffle/hash.h"
 #include "shuffle/key.h"
 #include "shuffle/sum.h"
 
@@ -162,6 +163,28 @@ class KeyTable {
         if (inline_key ? BytesEqual(s->key + 1, key.data(), key.size()) : s->entry()->Matches(key)) return s;
       } else if (head == 0) {
         return s;  // empty: a nonempty slot has a nonzero type byte
+      }
+      i = (i + 1) & mask_;
+    }
+  }
+
+  // Find(hash, key, /*inline_key=*/true) for a key of at most kShortKeyBytes given as its words:
+  // an inline key's zero padding makes the compare two word compares, whatever its length.
+  [[gnu::always_inline]] Slot* FindShort(uint64_t hash, Type type, size_t n, const ShortKey& key) {
+    const auto tag = static_cast<uint32_t>(hash >> 32);
+    const uint64_t want = tag | uint64_t{n + 1} << 32 | uint64_t{static_cast<uint8_t>(type)} << 40;
+    size_t i = tag >> tag_shift_;
+    while (true) {
+      Slot* s = &slots_[i];
+      uint64_t head, lo, hi;
+      std::memcpy(&head, s, 8);
+      head &= kHeadMask;
+      if (head == want) {
+        std::memcpy(&lo, s->key + 1, 8);
+        std::memcpy(&hi, s->key + 9, 8);
+        if (((lo ^ key.lo) | (hi ^ key.hi)) == 0) return s;
+      } else if (head == 0) {
+        return s;
       }
       i = (i + 1) & mask_;
     }

@@ -208,6 +208,60 @@ TEST(KeyTableTest, PrefixOfInlineKeysOrdersLikeTheKeys) {
   }
 }
 
+TEST(ShortKeyTest, WordsAreTheBytesZeroPaddedReadingNothingPastTheEnd) {
+  // Each key sits at the very end of its own allocation: a load past it would be caught by
+  // AddressSanitizer (the tests run under it in CI).
+  for (size_t n = 0; n <= kShortKeyBytes; ++n) {
+    for (int fill : {0x00, 0x61, 0xff}) {
+      auto buffer = std::make_unique<char[]>(n + 1);
+      char* key = buffer.get() + 1;
+      for (size_t i = 0; i < n; ++i) key[i] = static_cast<char>(fill == 0x61 ? 0x61 + i : fill);
+      const ShortKey k = LoadShortKey(key, n);
+      char expected[16] = {};
+      std::memcpy(expected, key, n);
+      EXPECT_EQ(std::memcmp(k.bytes(), expected, 16), 0) << n << " bytes of " << fill;
+    }
+  }
+}
+
+TEST(KeyTableTest, FindShortAgreesWithFind) {
+  // Keys that are one another's zero-padded words ("a", "a\0") must stay apart by length; the
+  // same bytes as another type by the type byte.
+  KeyTable table(16);
+  std::vector<std::pair<Type, std::string>> keys = {
+      {Type::kString, ""},  {Type::kString, "a"},          {Type::kString, std::string("a\0", 2)},
+      {Type::kString, "b"}, {Type::kString, "abcdefgh"}, {Type::kString, std::string("abcdefgh\0", 9)},
+      {Type::kString, "abcdefghijklmnop"}, {Type::kString, "abcdefghijklmnoq"}, {Type::kBinary, "a"}};
+  for (const auto& [type, bytes] : keys) {
+    const ValueView key(type, bytes.data(), bytes.size());
+    const ShortKey words = LoadShortKey(bytes.data(), bytes.size());
+    const uint64_t hash = ShortKeyHash(words, bytes.size(), type);
+    EXPECT_EQ(hash, TableHash(key));
+    Slot* s = table.FindShort(hash, type, bytes.size(), words);
+    ASSERT_TRUE(s->empty()) << bytes;
+    ASSERT_EQ(s, table.Find(hash, key, true));
+    table.InsertInline(s, hash, key, One());
+    if (table.full()) table.Grow();
+  }
+  for (const auto& [type, bytes] : keys) {
+    const ValueView key(type, bytes.data(), bytes.size());
+    const ShortKey words = LoadShortKey(bytes.data(), bytes.size());
+    Slot* s = table.FindShort(TableHash(key), type, bytes.size(), words);
+    ASSERT_FALSE(s->empty()) << bytes;
+    EXPECT_EQ(s, table.Find(TableHash(key), key, true));
+    EXPECT_EQ(s->inline_key().substr(1), bytes);
+  }
+  // Forced onto one tag, they are still told apart by their words.
+  KeyTable same_tag(16);
+  const uint64_t hash = 0x1234567800000000ULL;
+  for (const std::string& w : {std::string("x"), std::string("y"), std::string("x\0", 2)}) {
+    Slot* s = same_tag.FindShort(hash, Type::kString, w.size(), LoadShortKey(w.data(), w.size()));
+    ASSERT_TRUE(s->empty()) << w;
+    same_tag.InsertInline(s, hash, ValueView::String(w), One());
+  }
+  EXPECT_EQ(same_tag.size(), 3u);
+}
+
 TEST(TableHashTest, SpreadsWordsOverSlotsAndTags) {
   // Short keys of every length 0..16 and longer ones: distinct keys, distinct tags (bar a rare
   // collision), and the top bits (the slot index) evenly used.
