@@ -25,7 +25,7 @@ inline constexpr uint64_t kDefaultSplitBytes = uint64_t{64} << 20;
 uint64_t SplitCount(uint64_t total_bytes, uint32_t desired);
 
 // The default number of map tasks for `total_bytes` on `live_slots` slots: whole rounds of equal
-// tasks (a multiple of the slots), each at most 128 MiB and at least 1 MiB.
+// tasks (a multiple of the slots), each at most 160 MiB and at least 1 MiB.
 uint32_t DefaultMapTasks(uint64_t total_bytes, uint32_t live_slots);
 
 // Cuts the files into `count` splits of (nearly) equal size. Split i covers bytes
