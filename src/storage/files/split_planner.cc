@@ -26,11 +26,11 @@ std::string Describe(const files::FileSplit& ranges) {
 
 uint32_t DefaultMapTasks(uint64_t total_bytes, uint32_t live_slots) {
   // Whole rounds of equal tasks keep every slot busy to the end (5 tasks on 2 slots would leave
-  // one idle for the last round); tasks of about 128 MiB bound the work a failure repeats, and
-  // at least 1 MiB each keeps tiny inputs from being shredded. A task may grow to 160 MiB
-  // before another round is added: an input a few bytes over whole rounds (a "256 MiB" corpus
-  // of whole lines) would otherwise double its tasks, each costing a process start and one more
-  // map output for every reduce to merge.
+  // one idle for the last round); tasks of at most 160 MiB bound the work a failure repeats, and
+  // at least 1 MiB each keeps tiny inputs from being shredded. The bound is 160 MiB, not a round
+  // 128: an input a few bytes over whole rounds of 128 MiB (a "256 MiB" corpus of whole lines)
+  // would otherwise double its tasks, each costing a process start and one more map output for
+  // every reduce to merge.
   constexpr uint64_t kMaxTaskBytes = 160ull << 20;
   const uint64_t slots = std::max<uint32_t>(1, live_slots);
   const uint64_t rounds = std::max<uint64_t>(1, (total_bytes + slots * kMaxTaskBytes - 1) / (slots * kMaxTaskBytes));
