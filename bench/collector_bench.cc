@@ -108,6 +108,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s\n", collector.status().ToString().c_str());
       return 1;
     }
+    (*collector)->SetReadableRange(text.data(), text.data() + text.size());  // as the files input does
     aviary::RecordSource source;
     const auto t0 = std::chrono::steady_clock::now();
     for (std::string_view line : lines) job.Map(aviary::Record(line, nullptr, source), **collector);

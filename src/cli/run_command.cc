@@ -1,4 +1,5 @@
 // `aviary run`: the whole system in one command, on a private cluster (devcluster/private_cluster.h).
+#include <future>
 #include <iostream>
 #include <memory>
 
@@ -24,9 +25,15 @@ struct RunFlags {
 
 int RunLocal(const JobFlags& flags, const devcluster::PrivateClusterOptions& local, const std::string& http_listen) {
   if (local.workers == 0) return Fail(InvalidArgument("--workers must be at least 1"));
-  StatusOr<rpc::SubmitJobRequest> submission = client::BuildSubmission(flags.job);
-  if (!submission.ok()) return Fail(submission.status());
+  // The submission is built (the input listed, the plugin checked in a child process) while the
+  // cluster's processes start: neither needs the other, and each takes tens of milliseconds. The
+  // workers are started by this thread, which outlives them: their PR_SET_PDEATHSIG follows the
+  // thread that spawned them. Bad input is still reported as such; the cluster is torn down unused.
+  std::future<StatusOr<rpc::SubmitJobRequest>> building =
+      std::async(std::launch::async, [&flags] { return client::BuildSubmission(flags.job); });
   StatusOr<std::unique_ptr<devcluster::PrivateCluster>> cluster = devcluster::PrivateCluster::Start(local);
+  StatusOr<rpc::SubmitJobRequest> submission = building.get();
+  if (!submission.ok()) return Fail(submission.status());
   if (!cluster.ok()) return Fail(cluster.status());
   coordinator::HttpStatusSource source(&(*cluster)->server());
   std::unique_ptr<http::HttpServer> web;

@@ -93,12 +93,23 @@ void Collector::DrainPending() {
 }
 
 [[gnu::always_inline]] inline void Collector::EmitShort(Type type, const char* data, size_t n, int64_t value) {
-  const ShortKey key = LoadShortKey(data, n);
+  const ShortKey key = HasPaddingAt(data) ? LoadPaddedShortKey(data, n) : LoadShortKey(data, n);
   const uint64_t hash = ShortKeyHash(key, n, type);
   if (table_.capacity() > kPipelineMinCapacity) return EmitPipelined(hash, type, n, key, value);
   // A table this small stays in the cache: the queue would only cost instructions.
   if (pending_count_ > 0) DrainPending();  // the table shrank (after a spill): keep emit order
   FoldShort(hash, type, n, key, value);
+}
+
+void Collector::SetReadableRange(const char* begin, const char* end) {
+  const auto size = static_cast<uintptr_t>(end - begin);
+  if (begin == nullptr || size < kShortKeyBytes) {
+    readable_begin_ = UINTPTR_MAX;
+    readable_last_offset_ = 0;
+    return;
+  }
+  readable_begin_ = reinterpret_cast<uintptr_t>(begin);
+  readable_last_offset_ = size - kShortKeyBytes;
 }
 
 void Collector::Emit(ValueView key, ValueView value) {

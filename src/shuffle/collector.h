@@ -38,6 +38,7 @@ class Collector final : public MapOutputCollector {
   void Emit(ValueView key, ValueView value) override;
   void EmitExisting(const DocumentView& document) override;
   void Count(std::string_view counter, int64_t delta) override;
+  void SetReadableRange(const char* begin, const char* end) override;
   const Status& status() const override { return status_; }
   uint64_t emitted() const override { return records_emitted_ - existing_emitted_; }
   Status Finish(const std::string& output_path, MapOutputStats* stats) override;
@@ -69,6 +70,10 @@ class Collector final : public MapOutputCollector {
   // on English text (25K distinct words) the queue cost a fifth of the emit time.
   static constexpr size_t kPipelineMinCapacity = 64 << 10;
   void EmitShort(Type type, const char* data, size_t n, int64_t value);
+  // Whether the kShortKeyBytes from `p` lie inside the readable range.
+  bool HasPaddingAt(const char* p) const {
+    return reinterpret_cast<uintptr_t>(p) - readable_begin_ <= readable_last_offset_;
+  }
   void EmitPipelined(uint64_t hash, Type type, size_t n, const ShortKey& key, int64_t value);
   void FoldShort(uint64_t hash, Type type, size_t n, const ShortKey& key, int64_t value);
   void DrainPending();
@@ -117,6 +122,10 @@ class Collector final : public MapOutputCollector {
   KeyTable table_;
   std::vector<ValueView> pair_;  // kReduce's {accumulated, new} argument
   std::string key_scratch_;      // an emitted key's canonical form, when it differs
+  // SetReadableRange(): its start, and the last offset in it where a key's 16 bytes still fit.
+  // None: a start that no key pointer minus it can reach with an offset of at most 0.
+  uintptr_t readable_begin_ = UINTPTR_MAX;
+  uintptr_t readable_last_offset_ = 0;
   Pending pending_[kPipelineDepth];
   size_t pending_first_ = 0;  // index of the oldest queued pair
   size_t pending_count_ = 0;

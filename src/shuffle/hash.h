@@ -13,6 +13,7 @@
 #ifndef AVIARY_SHUFFLE_HASH_H_
 #define AVIARY_SHUFFLE_HASH_H_
 
+#include <array>
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -72,6 +73,32 @@ static_assert(std::endian::native == std::endian::little, "ShortKey keeps bytes 
     const auto* u = reinterpret_cast<const uint8_t*>(p);
     k.lo = uint64_t{u[0]} | uint64_t{u[n >> 1]} << (8 * (n >> 1)) | uint64_t{u[n - 1]} << (8 * (n - 1));
   }
+  return k;
+}
+
+// LoadShortKey() where 16 bytes from p are known to be readable (n <= 16 of them the key's):
+// two whole-word loads and two masks, no branch on n. Branches on a word's length mispredict
+// on text, where short and long words follow each other at random.
+namespace detail {
+struct ShortKeyMasks {
+  uint64_t lo, hi;
+};
+inline constexpr auto kShortKeyMasks = [] {
+  std::array<ShortKeyMasks, kShortKeyBytes + 1> masks{};
+  for (size_t n = 0; n <= kShortKeyBytes; ++n) {
+    masks[n].lo = n >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * n)) - 1;
+    masks[n].hi = n <= 8 ? 0 : n == 16 ? ~uint64_t{0} : (uint64_t{1} << (8 * (n - 8))) - 1;
+  }
+  return masks;
+}();
+}  // namespace detail
+
+[[gnu::always_inline]] inline ShortKey LoadPaddedShortKey(const char* p, size_t n) {  // REQUIRES: n <= 16
+  ShortKey k;
+  std::memcpy(&k.lo, p, 8);
+  std::memcpy(&k.hi, p + 8, 8);
+  k.lo &= detail::kShortKeyMasks[n].lo;
+  k.hi &= detail::kShortKeyMasks[n].hi;
   return k;
 }
 

@@ -224,6 +224,21 @@ TEST(ShortKeyTest, WordsAreTheBytesZeroPaddedReadingNothingPastTheEnd) {
   }
 }
 
+TEST(ShortKeyTest, PaddedLoadGivesTheSameWordsWhateverFollowsTheKey) {
+  // The bytes after the key are garbage that the masks must drop, at every length.
+  for (size_t n = 0; n <= kShortKeyBytes; ++n) {
+    for (int fill : {0x00, 0x61, 0xff}) {
+      char buffer[2 * kShortKeyBytes];
+      std::memset(buffer, 0xa5 ^ fill, sizeof buffer);
+      for (size_t i = 0; i < n; ++i) buffer[i] = static_cast<char>(fill == 0x61 ? 0x61 + i : fill);
+      const ShortKey padded = LoadPaddedShortKey(buffer, n);
+      const ShortKey careful = LoadShortKey(buffer, n);
+      EXPECT_EQ(padded.lo, careful.lo) << n << " bytes of " << fill;
+      EXPECT_EQ(padded.hi, careful.hi) << n << " bytes of " << fill;
+    }
+  }
+}
+
 TEST(KeyTableTest, FindShortAgreesWithFind) {
   // Keys that are one another's zero-padded words ("a", "a\0") must stay apart by length; the
   // same bytes as another type by the type byte.

@@ -60,6 +60,11 @@ class MapOutputCollector : public MapContext {
   // further pairs after an error; the map loop checks this and stops.
   virtual const Status& status() const = 0;
 
+  // Bytes in [begin, end) stay readable until the next call (nullptr, nullptr: none): the
+  // input's read buffer, which the keys of a word count point into. A short key inside it is
+  // loaded in whole words without care for where it ends (see LoadPaddedShortKey in hash.h).
+  virtual void SetReadableRange(const char* begin, const char* end) = 0;
+
   // Emit() calls so far, for live progress.
   virtual uint64_t emitted() const = 0;
 

@@ -109,6 +109,40 @@ TEST(MapOutputTest, WordCountSumsPerKeyInSortedPartitions) {
   EXPECT_EQ(stats.spilled_bytes, 0u);
 }
 
+// Keys inside a readable range are loaded in whole words (LoadPaddedShortKey); the output
+// must not change, whatever bytes follow a key and however close to the range's end it lies.
+TEST(MapOutputTest, KeysInTheReadableRangeGiveTheSameOutput) {
+  std::mt19937 rng(7);
+  std::string text;
+  for (int i = 0; i < 20000; ++i) {
+    text += std::string(rng() % 20, static_cast<char>('a' + rng() % 3));  // lengths 0..19, few letters: repeats
+    text += ' ';
+  }
+  text += "tail";  // the last key ends where the range does
+  std::vector<std::string_view> lines;  // views into the one buffer, as the files input hands them over
+  for (size_t at = 0; at < text.size(); at += 997) lines.push_back(std::string_view(text).substr(at, 997));
+  const RecordSource source;
+  ScratchDir dir;
+  std::string outputs[2];
+  for (int with_range = 0; with_range < 2; ++with_range) {
+    WordCountJob job;
+    auto collector = NewCollector(&job, Options(dir, 3));
+    if (with_range) collector->SetReadableRange(text.data(), text.data() + text.size());
+    for (std::string_view line : lines) job.Map(Record(line, nullptr, source), *collector);
+    collector->SetReadableRange(nullptr, nullptr);
+    MapOutputStats stats;
+    const std::string path = dir.File("map.out" + std::to_string(with_range));
+    ASSERT_TRUE(collector->Finish(path, &stats).ok());
+    ASSERT_TRUE(ReadFileToString(Env::Default(), path, &outputs[with_range]).ok());
+  }
+  EXPECT_EQ(outputs[0], outputs[1]);
+  std::map<std::string, int64_t> got;
+  for (const Pairs& partition : ReadMapOutput(dir.File("map.out1"), 3)) {
+    for (const auto& [key, value] : partition) got[ShowEncoded(key)] = DecodeValue(value).as_int();
+  }
+  EXPECT_EQ(got, CountWords(std::vector<std::string>(lines.begin(), lines.end())));
+}
+
 TEST(MapOutputTest, EmptyOutputHasEveryPartition) {
   ScratchDir dir;
   WordCountJob job;

@@ -25,6 +25,10 @@ class RecordSink {
  public:
   virtual ~RecordSink() = default;
   virtual bool OnRecord(const Record& record) = 0;
+  // The text of the records that follow lies in [begin, end) when it is a view into the input's
+  // read buffer, and all of those bytes stay readable until the next call (nullptr, nullptr:
+  // the buffer is gone). A hint that lets the map side load keys in whole words.
+  virtual void OnReadBuffer(const char* /*begin*/, const char* /*end*/) {}
   // Why OnRecord() returned false; OK for a deliberate early stop.
   virtual const Status& status() const {
     static const Status ok;

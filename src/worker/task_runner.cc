@@ -91,6 +91,8 @@ class MapSink : public RecordSink {
     return true;
   }
 
+  void OnReadBuffer(const char* begin, const char* end) override { collector_->SetReadableRange(begin, end); }
+
   const Status& status() const override { return status_.ok() ? collector_->status() : status_; }
 
  private:

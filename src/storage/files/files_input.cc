@@ -43,6 +43,7 @@ class FilesInput : public InputFormat {
   // Adds the canonical directory of `path` to the footprint (once).
   void NoteDirectoryOf(const std::string& path);
   // Reads one range; sets `*stopped` when the sink asked to stop.
+  Status ReadRanges(const files::FileSplit& ranges, RecordSink* sink, InputStats* stats);
   Status ReadRange(const files::FileRange& range, RecordSink* sink, InputStats* stats, bool* stopped);
   // Hands one JSON line to the sink as a record; false when the sink asks to stop.
   StatusOr<bool> DeliverJson(std::string_view line, const RecordSource& source, RecordSink* sink, InputStats* stats);
@@ -102,8 +103,15 @@ void FilesInput::NoteDirectoryOf(const std::string& path) {
 }
 
 Status FilesInput::ReadSplit(const rpc::InputSplit& split, RecordSink* sink, InputStats* stats) {
-  if (!scratch_) scratch_.reset(new char[options_.read_size]);
-  const files::FileSplit ranges = FileRanges(split);
+  // Zeroed once, so that the sink's whole-word loads past a line never see indeterminate bytes.
+  if (!scratch_) scratch_.reset(new char[options_.read_size]());
+  sink->OnReadBuffer(scratch_.get(), scratch_.get() + options_.read_size);
+  const Status s = ReadRanges(FileRanges(split), sink, stats);
+  sink->OnReadBuffer(nullptr, nullptr);
+  return s;
+}
+
+Status FilesInput::ReadRanges(const files::FileSplit& ranges, RecordSink* sink, InputStats* stats) {
   for (const files::FileRange& range : ranges.ranges()) {
     bool stopped = false;
     RETURN_IF_ERROR(ReadRange(range, sink, stats, &stopped));

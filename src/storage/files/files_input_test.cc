@@ -22,7 +22,15 @@ std::ostream& operator<<(std::ostream& os, const Line& l) { return os << l.file 
 
 class CollectingSink : public RecordSink {
  public:
+  void OnReadBuffer(const char* begin, const char* end) override {
+    buffer_begin = begin;
+    buffer_end = end;
+    ++buffer_calls;
+  }
   bool OnRecord(const Record& r) override {
+    const char* text = r.text().data();
+    if (buffer_begin != nullptr && text >= buffer_begin && text + r.text().size() <= buffer_end) ++in_buffer;
+    if (buffer_begin == nullptr) ++outside_any_buffer;
     lines.push_back({std::string(r.source().file), r.source().offset, std::string(r.text())});
     docs.push_back(r.document() ? std::string(r.document()->data(), r.document()->size()) : "");
     return static_cast<int>(lines.size()) != stop_after;
@@ -31,6 +39,11 @@ class CollectingSink : public RecordSink {
 
   std::vector<Line> lines;
   std::vector<std::string> docs;  // BSON of each record's document, or empty
+  const char* buffer_begin = nullptr;
+  const char* buffer_end = nullptr;
+  int buffer_calls = 0;
+  int in_buffer = 0;           // records whose text lay inside the announced buffer
+  int outside_any_buffer = 0;  // records delivered while no buffer was announced
   int stop_after = -1;
   Status stop_status;
 };
@@ -280,6 +293,35 @@ TEST_F(FilesInputTest, SinkStopsTheRead) {
   polite.stop_after = 3;
   EXPECT_TRUE(input->ReadSplit((*splits)[0], &polite, &stats).ok());
   EXPECT_EQ(polite.lines.size(), 3u);
+}
+
+TEST_F(FilesInputTest, ReadBufferIsAnnouncedAroundTheRecordsAndWithdrawnAfter) {
+  // 1000 lines of 18 bytes through 64-byte reads: most lie inside one read (in the buffer), the
+  // ones that span two reads are assembled elsewhere.
+  std::string data;
+  for (int i = 0; i < 1000; ++i) data += "some line of text\n";
+  WriteTestFile(dir_.Join("a.txt"), data);
+  FilesInputOptions options;
+  options.read_size = 64;
+  std::unique_ptr<InputFormat> input = Input(dir_.Join("a.txt"), options);
+  StatusOr<std::vector<rpc::InputSplit>> splits = input->PlanSplits({1});
+  ASSERT_TRUE(splits.ok());
+  CollectingSink sink;
+  InputStats stats;
+  ASSERT_TRUE(input->ReadSplit((*splits)[0], &sink, &stats).ok());
+  EXPECT_EQ(sink.lines.size(), 1000u);
+  EXPECT_EQ(sink.buffer_calls, 2);
+  EXPECT_EQ(sink.buffer_begin, nullptr);  // withdrawn once the split is read
+  EXPECT_EQ(sink.outside_any_buffer, 0);
+  EXPECT_GT(sink.in_buffer, 500);
+  EXPECT_LT(sink.in_buffer, 1000);
+
+  // Also when the read fails half-way.
+  env_.fail_reads_after_bytes = 1000;
+  CollectingSink failed;
+  EXPECT_FALSE(input->ReadSplit((*splits)[0], &failed, &stats).ok());
+  EXPECT_EQ(failed.buffer_calls, 2);
+  EXPECT_EQ(failed.buffer_begin, nullptr);
 }
 
 TEST_F(FilesInputTest, ReadErrorFailsTheSplit) {
