@@ -38,6 +38,7 @@ StatusOr<std::string> JobTracker::Submit(rpc::JobSpec spec) {
     job_id = NewJobId(*env_, state_);
     live_slots = state_.LiveSlots();
   }
+  live_slots = std::max(live_slots, options_.expected_slots);
   // Noted before planning sets up the output, so that nothing it writes can be orphaned.
   if (journal_) RETURN_IF_ERROR(journal_->Note(job_id, spec));
   StatusOr<std::unique_ptr<Job>> planned = PlanJob(std::move(spec), job_id, live_slots, options_, env_);

@@ -37,6 +37,8 @@ class CoordinatorServer::Service final : public rpc::Coordinator::Service {
         return Unavailable("this coordinator was superseded");
       }
       *response = t.Heartbeat(*request);
+      // A finished attempt may have finished its job: commit it now, not at the next tick.
+      if (request->finished_size() > 0) server_->WakeTicker();
       return Status::OK();
     }, /*fenced=*/true);
   }
@@ -260,13 +262,30 @@ void CoordinatorServer::TickLoop() {
   for (uint64_t tick = 0; !stopping_.load(); ++tick) {
     if (std::shared_ptr<JobTracker> t = tracker()) {
       t->Tick();
-      if (tick % kTicksPerHousekeeping != 0) continue;
-      for (const std::string& sha : t->Housekeep()) {
-        if (Status s = plugins_->Remove(sha); !s.ok()) spdlog::warn("removing plugin {}: {}", sha, s.ToString());
+      if (tick % kTicksPerHousekeeping == 0) {
+        for (const std::string& sha : t->Housekeep()) {
+          if (Status s = plugins_->Remove(sha); !s.ok()) spdlog::warn("removing plugin {}: {}", sha, s.ToString());
+        }
       }
     }
-    env_->SleepForMicros(options_.tick_us);
+    SleepUntilTickOrWake();
   }
+}
+
+// Real time, not env_'s clock: no test drives the server on a fake one, and a wake must cut the
+// wait short (a fake clock's sleep could not be interrupted).
+void CoordinatorServer::SleepUntilTickOrWake() {
+  std::unique_lock<std::mutex> lock(wake_mu_);
+  wake_cv_.wait_for(lock, std::chrono::microseconds(options_.tick_us), [this] { return wake_ || stopping_.load(); });
+  wake_ = false;
+}
+
+void CoordinatorServer::WakeTicker() {
+  {
+    std::lock_guard<std::mutex> lock(wake_mu_);
+    wake_ = true;
+  }
+  wake_cv_.notify_one();
 }
 
 void CoordinatorServer::StepDown(const std::string& why) {
@@ -367,6 +386,7 @@ void CoordinatorServer::Stop() {
   // first is done: destroying a thread that is still being joined would call std::terminate.
   std::call_once(stop_once_, [this] {
     stopping_ = true;
+    WakeTicker();
     if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
     for (std::thread* t : {&ticker_, &leader_, &watchdog_}) {
       if (t->joinable()) t->join();

@@ -20,6 +20,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -65,12 +66,15 @@ class CoordinatorServer {
   std::map<std::string, uint64_t> RpcErrors() const;
   // Stops acting as the active coordinator (the lease is left to run out).
   void StepDown(const std::string& why);
+  // Runs the next tick now (a finished attempt may let a job commit).
+  void WakeTicker();
 
  private:
   class Service;
 
   void CountRpcError(const char* method, grpc::StatusCode code);
   void TickLoop();
+  void SleepUntilTickOrWake();
   void LeadershipLoop();
   // Steps down when the lease was not renewed for lease_timeout/2, even if the leadership loop
   // is stuck in a call to the store.
@@ -97,6 +101,9 @@ class CoordinatorServer {
   std::atomic<int64_t> renewed_at_us_{0};  // when this coordinator last took or renewed its lease
   mutable std::mutex errors_mu_;
   std::map<std::string, uint64_t> rpc_errors_;  // GUARDED_BY(errors_mu_)
+  std::mutex wake_mu_;
+  std::condition_variable wake_cv_;
+  bool wake_ = false;  // GUARDED_BY(wake_mu_): a tick was asked for
   std::once_flag stop_once_;  // Stop() may race with the destructor (signal thread vs main)
   std::thread ticker_;
   std::thread leader_;

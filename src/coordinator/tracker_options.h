@@ -24,6 +24,9 @@ struct TrackerOptions {
   int64_t attempt_timeout_us = 30'000'000;  // an attempt without progress this long is re-issued
   uint32_t max_attempts = kDefaultMaxAttempts;  // failed attempts of one task before the job fails
   uint32_t heartbeat_ms = 100;
+  // The slots to plan for at least, registered or not: a private cluster (`aviary run`) submits
+  // while its workers start, so that their first heartbeat already brings a task. 0: none.
+  uint32_t expected_slots = 0;
   int64_t tick_us = 100'000;
   // Finished jobs stay listed (status, counters, an unread inline result) this long after they end, then
   // are dropped with their spools; dead workers leave the list after the second. 0: forever.

@@ -4,9 +4,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
-#include <chrono>
 #include <filesystem>
-#include <thread>
 
 #include "common/subprocess.h"
 #include "devcluster/process.h"
@@ -22,6 +20,7 @@ coordinator::TrackerOptions CoordinatorOptions(const PrivateClusterOptions& opti
   // assigned and to report back; at 100 ms that is most of a small job's time.
   tracker.heartbeat_ms = 20;
   tracker.tick_us = 10'000;  // commits the finished job (and lets Stop() return) sooner
+  tracker.expected_slots = options.workers * options.slots;
   return tracker;
 }
 
@@ -47,8 +46,9 @@ StatusOr<std::unique_ptr<PrivateCluster>> PrivateCluster::Start(const PrivateClu
   if (::mkdtemp(tmpl) == nullptr) return Internal("cannot create a temporary directory under /tmp");
   std::unique_ptr<PrivateCluster> cluster(new PrivateCluster(options, tmpl));
   RETURN_IF_ERROR(cluster->server_.Start("127.0.0.1:0"));
+  // Not waiting for the workers to register: a job submitted now is planned for the slots they
+  // will bring (TrackerOptions::expected_slots), and their first heartbeat brings its tasks.
   RETURN_IF_ERROR(cluster->StartWorkers());
-  cluster->WaitForWorkers();
   return cluster;
 }
 
@@ -60,8 +60,8 @@ PrivateCluster::PrivateCluster(PrivateClusterOptions options, std::string root)
 // processes follow through PR_SET_PDEATHSIG), where a graceful stop could wait on gRPC's teardown.
 PrivateCluster::~PrivateCluster() {
   for (pid_t pid : workers_) SignalProcess(pid, SIGKILL);
+  server_.Stop();  // while the kernel tears the workers down
   for (pid_t pid : workers_) (void)WaitForExit(pid);
-  server_.Stop();
   if (!options_.keep_temp) {
     std::error_code ec;
     std::filesystem::remove_all(root_, ec);
@@ -74,13 +74,6 @@ Status PrivateCluster::StartWorkers() {
     workers_.push_back(pid);
   }
   return Status::OK();
-}
-
-void PrivateCluster::WaitForWorkers() {
-  for (int i = 0; i < 1000; ++i) {
-    if (server_.tracker()->ClusterStatus().workers_size() >= static_cast<int>(options_.workers)) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
 }
 
 }  // namespace aviary::devcluster

@@ -28,8 +28,8 @@ struct PrivateClusterOptions {
 
 class PrivateCluster {
  public:
-  // Starts the coordinator and the workers (this executable's `worker` command) and waits
-  // briefly for the workers to register, so a job's default reduce count sees all their slots.
+  // Starts the coordinator and the workers (this executable's `worker` command) without
+  // waiting for them to register: jobs are planned for the slots they will bring.
   static StatusOr<std::unique_ptr<PrivateCluster>> Start(const PrivateClusterOptions& options);
   // Kills the workers, stops the coordinator and removes the data (unless keep_temp).
   ~PrivateCluster();
@@ -45,7 +45,6 @@ class PrivateCluster {
  private:
   PrivateCluster(PrivateClusterOptions options, std::string root);
   Status StartWorkers();
-  void WaitForWorkers();
 
   const PrivateClusterOptions options_;
   const std::string root_;

@@ -66,8 +66,8 @@ class Collector final : public MapOutputCollector {
     Type type;
   };
   static constexpr size_t kPipelineDepth = 16;  // a power of two
-  // Tables up to this many slots (2 MiB, the L2 of one core here) stay in L2 and skip the queue:
-  // on English text (25K distinct words) the queue cost a fifth of the emit time.
+  // Tables up to this many slots (2 MiB) skip the queue: on English text (a 1 MiB table) the
+  // queue cost more than the misses it hid, each time it was tried (docs/performance.md).
   static constexpr size_t kPipelineMinCapacity = 64 << 10;
   void EmitShort(Type type, const char* data, size_t n, int64_t value);
   // Whether the kShortKeyBytes from `p` lie inside the readable range.
