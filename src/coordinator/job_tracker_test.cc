@@ -119,6 +119,26 @@ TEST_F(JobTrackerTest, RunsMapsThenReducesThenCommits) {
   EXPECT_TRUE(std::filesystem::exists(dir_ / "out" / "part-00001.jsonl"));
 }
 
+TEST_F(JobTrackerTest, AJobSubmittedBeforeItsWorkersIsPlannedForTheExpectedSlots) {
+  // A private cluster submits while its workers start: no slot is live, yet the job gets a
+  // reduce per slot to come, and the first worker's first heartbeat brings map tasks.
+  options_.expected_slots = 4;
+  tracker_ = std::make_unique<JobTracker>(&env_, options_);
+  std::string job = SubmitJob(/*maps=*/0, /*reduces=*/0);
+  rpc::JobStatus status = *tracker_->GetJob(job, false);
+  EXPECT_EQ(status.reduces_total(), 4u);
+  std::string w = AddWorker("127.0.0.1:1");  // 2 slots: fewer than expected, the plan stands
+  const rpc::HeartbeatResponse first = Beat(w, 2);
+  ASSERT_EQ(first.assignments_size(), 1);  // the input is 24 bytes: one map task
+  EXPECT_EQ(first.assignments(0).kind(), rpc::MAP);
+  EXPECT_EQ(tracker_->GetJob(job, false)->reduces_total(), 4u);
+
+  // Without the option, the live slots decide: none here, so one reduce.
+  options_.expected_slots = 0;
+  tracker_ = std::make_unique<JobTracker>(&env_, options_);
+  EXPECT_EQ(tracker_->GetJob(SubmitJob(0, 0), false)->reduces_total(), 1u);
+}
+
 TEST_F(JobTrackerTest, AnInlineResultIsHandedOutOnceThenRemoved) {
   options_.inline_dir = (dir_ / "inline").string();
   std::filesystem::create_directories(options_.inline_dir);
