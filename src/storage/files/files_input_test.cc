@@ -78,6 +78,19 @@ class FilesInputTest : public ::testing::Test {
     }
   }
 
+  // a.txt: 1000 lines of 18 bytes, read 64 bytes at a time; its one split.
+  rpc::InputSplit ThousandLinesInSmallReads(std::unique_ptr<InputFormat>* input) {
+    std::string data;
+    for (int i = 0; i < 1000; ++i) data += "some line of text\n";
+    WriteTestFile(dir_.Join("a.txt"), data);
+    FilesInputOptions options;
+    options.read_size = 64;
+    *input = Input(dir_.Join("a.txt"), options);
+    StatusOr<std::vector<rpc::InputSplit>> splits = (*input)->PlanSplits({1});
+    EXPECT_TRUE(splits.ok() && splits->size() == 1);
+    return splits.ok() && !splits->empty() ? (*splits)[0] : rpc::InputSplit();
+  }
+
   ScratchDir dir_;
   FaultEnv env_;
 };
@@ -296,19 +309,13 @@ TEST_F(FilesInputTest, SinkStopsTheRead) {
 }
 
 TEST_F(FilesInputTest, ReadBufferIsAnnouncedAroundTheRecordsAndWithdrawnAfter) {
-  // 1000 lines of 18 bytes through 64-byte reads: most lie inside one read (in the buffer), the
-  // ones that span two reads are assembled elsewhere.
-  std::string data;
-  for (int i = 0; i < 1000; ++i) data += "some line of text\n";
-  WriteTestFile(dir_.Join("a.txt"), data);
-  FilesInputOptions options;
-  options.read_size = 64;
-  std::unique_ptr<InputFormat> input = Input(dir_.Join("a.txt"), options);
-  StatusOr<std::vector<rpc::InputSplit>> splits = input->PlanSplits({1});
-  ASSERT_TRUE(splits.ok());
+  // Most lines lie inside one read (in the buffer); those that span two reads are assembled
+  // elsewhere.
+  std::unique_ptr<InputFormat> input;
+  const rpc::InputSplit split = ThousandLinesInSmallReads(&input);
   CollectingSink sink;
   InputStats stats;
-  ASSERT_TRUE(input->ReadSplit((*splits)[0], &sink, &stats).ok());
+  ASSERT_TRUE(input->ReadSplit(split, &sink, &stats).ok());
   EXPECT_EQ(sink.lines.size(), 1000u);
   EXPECT_EQ(sink.buffer_calls, 2);
   EXPECT_EQ(sink.buffer_begin, nullptr);  // withdrawn once the split is read
@@ -319,24 +326,18 @@ TEST_F(FilesInputTest, ReadBufferIsAnnouncedAroundTheRecordsAndWithdrawnAfter) {
   // Also when the read fails half-way.
   env_.fail_reads_after_bytes = 1000;
   CollectingSink failed;
-  EXPECT_FALSE(input->ReadSplit((*splits)[0], &failed, &stats).ok());
+  EXPECT_FALSE(input->ReadSplit(split, &failed, &stats).ok());
   EXPECT_EQ(failed.buffer_calls, 2);
   EXPECT_EQ(failed.buffer_begin, nullptr);
 }
 
 TEST_F(FilesInputTest, ReadErrorFailsTheSplit) {
-  std::string data;
-  for (int i = 0; i < 1000; ++i) data += "some line of text\n";
-  WriteTestFile(dir_.Join("a.txt"), data);
-  FilesInputOptions options;
-  options.read_size = 64;
-  std::unique_ptr<InputFormat> input = Input(dir_.Join("a.txt"), options);
-  StatusOr<std::vector<rpc::InputSplit>> splits = input->PlanSplits({1});
-  ASSERT_TRUE(splits.ok());
+  std::unique_ptr<InputFormat> input;
+  const rpc::InputSplit split = ThousandLinesInSmallReads(&input);
   env_.fail_reads_after_bytes = 1000;
   CollectingSink sink;
   InputStats stats;
-  Status s = input->ReadSplit((*splits)[0], &sink, &stats);
+  Status s = input->ReadSplit(split, &sink, &stats);
   EXPECT_EQ(s.code(), StatusCode::kInternal);
   EXPECT_EQ(s.message(), "reading " + dir_.Join("a.txt") + ": Input/output error (injected)");
 }
