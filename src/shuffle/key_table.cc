@@ -12,11 +12,18 @@ namespace {
 // Tables this large come straight from mmap, already zero (so all empty), where malloc + memset
 // would zero every page twice; 2 MiB-aligned and marked for transparent huge pages, because a
 // probe lands on a random page: with 4 KiB pages nearly every probe of a large table also missed
-// the TLB, a page walk on top of the cache miss (and a prefetch waits for its walk).
-constexpr size_t kMmapBytes = size_t{2} << 20;
+// the TLB, a page walk on top of the cache miss (and a prefetch waits for its walk). From 512 KiB
+// (English text's 1 MiB table among them) a table gets a whole huge page even when smaller:
+// one TLB entry instead of 256 for up to 1.5 MiB more memory (collector_bench, King James:
+// medians of 14, 0.152 -> 0.146 s).
+constexpr size_t kMmapBytes = size_t{512} << 10;
 constexpr size_t kHugePage = size_t{2} << 20;
 
-void* MapZeroed(size_t bytes) {
+// The size MapZeroed() maps for a table of `bytes`: at least one whole huge page.
+size_t MappedBytes(size_t bytes) { return bytes < kHugePage ? kHugePage : bytes; }
+
+void* MapZeroed(size_t table_bytes) {
+  const size_t bytes = MappedBytes(table_bytes);
   const size_t padded = bytes + kHugePage;
   void* p = ::mmap(nullptr, padded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
@@ -32,7 +39,7 @@ void* MapZeroed(size_t bytes) {
 
 void KeyTable::FreeSlots::operator()(Slot* p) const {
   if (bytes >= kMmapBytes) {
-    ::munmap(p, bytes);
+    ::munmap(p, MappedBytes(bytes));
   } else {
     ::operator delete[](p, std::align_val_t{alignof(Slot)});
   }
