@@ -20,6 +20,7 @@
 #include "client/plugin_check.h"
 #include "rpc/grpc_util.h"
 #include "worker/task_runner.h"
+#include "worker/task_zygote.h"
 
 namespace aviary::cli {
 namespace {
@@ -109,6 +110,8 @@ int Main(int argc, char** argv) {
     // It takes the secret from its daemon, never from the environment.
     return worker::TaskRunnerMain(argv[3], cpu ? static_cast<uint32_t>(std::strtoul(argv[5], nullptr, 10)) : 0);
   }
+  // The fork server of a worker's task processes (worker/task_zygote.h); started by workers only.
+  if (argc == 2 && std::string(argv[1]) == "task-zygote") return worker::TaskZygoteMain();
   // Hidden too: the client checks a plugin in a child running this (client/plugin_check.h).
   if (argc == 3 && std::string(argv[1]) == "check-plugin") return client::CheckPluginMain(argv[2]);
 

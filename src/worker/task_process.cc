@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/subprocess.h"
+#include "worker/task_zygote.h"
 
 namespace aviary::worker {
 namespace {
@@ -68,9 +69,14 @@ uint64_t AttemptMemoryLimit(const rpc::TaskSpec& spec) {
   return spec.memory_budget_bytes() == 0 ? 0 : std::max(kFloor, spec.memory_budget_bytes()) + kSanitizerMargin;
 }
 
+std::vector<std::string> TaskProcessEnvironment() {
+  return EnvironmentWithout({"AVIARY_SECRET", "AVIARY_TLS_CERT", "AVIARY_TLS_KEY", "AVIARY_TLS_CA"});
+}
+
 StatusOr<std::unique_ptr<TaskProcess>> TaskProcess::Launch(Env* env, const std::string& runner_exe,
                                                            const rpc::TaskSpec& spec, int64_t stall_timeout_us,
-                                                           const std::string& secret, uint32_t cpu_limit_seconds) {
+                                                           const std::string& secret, uint32_t cpu_limit_seconds,
+                                                           TaskZygote* zygote) {
   const std::string& dir = spec.work_dir();
   RETURN_IF_ERROR(env->CreateDirs(dir));
   RETURN_IF_ERROR(WriteFileAtomically(env, dir + "/spec.pb", spec.SerializeAsString()));
@@ -87,13 +93,15 @@ StatusOr<std::unique_ptr<TaskProcess>> TaskProcess::Launch(Env* env, const std::
   SpawnSpec child;
   child.argv = {runner_exe, "task-runner", "--work-dir", dir};
   if (cpu_limit_seconds > 0) child.argv.insert(child.argv.end(), {"--cpu-limit", std::to_string(cpu_limit_seconds)});
-  child.env = EnvironmentWithout({"AVIARY_SECRET", "AVIARY_TLS_CERT", "AVIARY_TLS_KEY", "AVIARY_TLS_CA"});
+  child.env = TaskProcessEnvironment();
   child.Open(0, "/dev/null", O_RDONLY).Dup(output[1], 1).Dup(output[1], 2).Dup(progress[1], 3);
   if (secret_fd.ok() && *secret_fd >= 0) child.Dup(*secret_fd, kSecretFd);
   child.close_from = secret_fd.ok() && *secret_fd >= 0 ? kSecretFd + 1 : kSecretFd;
   child.new_process_group = true;  // so that Kill() reaches what the attempt forks
   child.name = "task runner " + runner_exe;
-  StatusOr<pid_t> pid = secret_fd.ok() ? Spawn(child) : StatusOr<pid_t>(secret_fd.status());
+  StatusOr<pid_t> pid = secret_fd.ok() ? StatusOr<pid_t>(Unavailable("no fork server")) : secret_fd.status();
+  if (secret_fd.ok() && zygote != nullptr) pid = zygote->Fork(dir, cpu_limit_seconds, output[1], progress[1], *secret_fd);
+  if (secret_fd.ok() && !pid.ok()) pid = Spawn(child);
   ::close(progress[1]);
   ::close(output[1]);
   if (secret_fd.ok() && *secret_fd >= 0) ::close(*secret_fd);

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/env.h"
 #include "common/status.h"
@@ -50,14 +51,21 @@ inline constexpr bool kUnderAddressSanitizer = false;
 // Under AddressSanitizer 768 MiB more, for its shadow memory and quarantine.
 uint64_t AttemptMemoryLimit(const rpc::TaskSpec& spec);
 
+// The environment of task processes: this process's, without the cluster's credentials.
+std::vector<std::string> TaskProcessEnvironment();
+
+class TaskZygote;
+
 class TaskProcess {
  public:
   // Starts the runner. `runner_exe` is the aviary binary; `stall_timeout_us` bounds the time
   // between two progress reports; `secret` (may be empty) is handed over on fd 4;
   // `cpu_limit_seconds` (0: none) bounds the runner's CPU time (RLIMIT_CPU, set by the runner).
+  // With `zygote`, the runner is forked from it (task_zygote.h); exec'd if that fails.
   static StatusOr<std::unique_ptr<TaskProcess>> Launch(Env* env, const std::string& runner_exe,
                                                        const rpc::TaskSpec& spec, int64_t stall_timeout_us,
-                                                       const std::string& secret = "", uint32_t cpu_limit_seconds = 0);
+                                                       const std::string& secret = "", uint32_t cpu_limit_seconds = 0,
+                                                       TaskZygote* zygote = nullptr);
   ~TaskProcess();
 
   // Reads progress and output, checks the memory limit, and reaps the child without blocking.

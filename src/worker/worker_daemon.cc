@@ -22,6 +22,7 @@ WorkerDaemon::WorkerDaemon(Env* env, WorkerOptions options, rpc::ChannelFactory*
     : env_(env), options_(std::move(options)), channels_(channels) {}
 
 WorkerDaemon::~WorkerDaemon() {
+  zygote_.reset();  // before the sweep, which would take it for a leftover
   KillAll("worker shutting down");
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
 }
@@ -92,6 +93,9 @@ Status WorkerDaemon::Register(int64_t deadline_us) {
 }
 
 Status WorkerDaemon::Run() {
+  // Started by this thread, which runs the daemon loop to the end: the fork server's
+  // PR_SET_PDEATHSIG follows the thread that spawned it.
+  if (options_.fork_server && options_.reap_orphans) StartForkServer();
   RETURN_IF_ERROR(Register(env_->NowMicros() + options_.register_timeout_us));
   while (!stopping_) {
     WaitForHeartbeat();
@@ -107,6 +111,15 @@ Status WorkerDaemon::Run() {
   }
   KillAll("worker shutting down");
   return Status::OK();
+}
+
+void WorkerDaemon::StartForkServer() {
+  StatusOr<std::unique_ptr<TaskZygote>> zygote = TaskZygote::Start(options_.runner_exe, TaskProcessEnvironment());
+  if (!zygote.ok()) {
+    spdlog::warn("task processes will be exec'd: {}", zygote.status().ToString());
+    return;
+  }
+  zygote_ = std::move(zygote).value();
 }
 
 void WorkerDaemon::WaitForHeartbeat() {
@@ -193,7 +206,7 @@ void WorkerDaemon::Launch(rpc::TaskSpec spec) {
   StatusOr<std::unique_ptr<TaskProcess>> process =
       plugin.ok() ? (spec.set_plugin_path(*plugin),
                      TaskProcess::Launch(env_, options_.runner_exe, spec, options_.stall_timeout_us, secret,
-                                         options_.cpu_limit_seconds))
+                                         options_.cpu_limit_seconds, zygote_.get()))
                   : StatusOr<std::unique_ptr<TaskProcess>>(plugin.status());
   if (!process.ok()) {
     failure.set_error(process.status().message());
@@ -273,6 +286,7 @@ void WorkerDaemon::SweepOrphans() {
   if (!options_.reap_orphans) return;
   std::set<pid_t> runners;
   for (const auto& [key, process] : running_) runners.insert(process->pid());
+  if (zygote_) runners.insert(zygote_->pid());
   // Killing an orphan hands its own children to us in turn; a few rounds catch those.
   for (int round = 0; round < 8; ++round) {
     std::vector<pid_t> orphans;

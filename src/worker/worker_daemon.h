@@ -18,6 +18,7 @@
 
 #include "client/coordinator_pool.h"
 #include "common/env.h"
+#include "worker/task_zygote.h"
 #include "common/status.h"
 #include "rpc/aviary.grpc.pb.h"
 #include "rpc/channel_factory.h"
@@ -43,6 +44,9 @@ struct WorkerOptions {
   // running task process was left behind by an ended attempt and is killed. Off in tests that
   // run the daemon inside a process with children of its own.
   bool reap_orphans = false;
+  // Task processes are forked from a pre-started copy of runner_exe (task_zygote.h) instead of
+  // exec'd. Needs reap_orphans (the subreaper); without a working fork server, exec'd as before.
+  bool fork_server = true;
 };
 
 
@@ -76,6 +80,7 @@ class WorkerDaemon {
   void KillAll(const std::string& why);
   Status DropMapOutputs();
   void SweepOrphans();
+  void StartForkServer();
   void DeleteJob(const std::string& job_id);
   static AttemptKey KeyOf(const rpc::TaskSpec& spec);
 
@@ -96,6 +101,7 @@ class WorkerDaemon {
   std::unique_ptr<client::CoordinatorPool> coordinators_;
   uint64_t max_term_ = 0;  // highest coordinator term seen; older terms are ignored (fencing)
   std::map<AttemptKey, std::unique_ptr<TaskProcess>> running_;
+  std::unique_ptr<TaskZygote> zygote_;  // null: task processes are exec'd
   std::map<AttemptKey, int64_t> started_us_;  // when each running attempt was launched
   std::unique_ptr<WorkerMetrics> metrics_;    // set by Start()
   std::vector<rpc::TaskResult> finished_;  // waiting to be acknowledged by a heartbeat

@@ -5,6 +5,7 @@ and cannot flood the worker daemon with its output."""
 import glob
 import json
 import os
+import re
 import shutil
 import unittest
 
@@ -59,6 +60,22 @@ class ContainmentTest(AviaryTestCase):
             self.assertIn("reduce-saw:env:", text)
             self.assertNotIn(SECRET, text)
             self.assertNotIn("AVIARY_SECRET", text)
+        finally:
+            cluster.stop()
+
+    def test_an_attempt_is_a_process_of_its_own_below_the_worker(self):
+        # Forked by the worker's fork server or exec'd, an attempt leads its own process group,
+        # is the worker daemon's child, reads /dev/null and holds no socket of the fork server.
+        cluster = Cluster(self.tmp, workers=1)
+        try:
+            cluster.wait_for_workers(1)
+            out, proc = self.submit(cluster, "probe", "--map-tasks", "2")
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            text = read_parts(out)
+            layouts = re.findall(r"map-saw:.*? (group:\S+ parent:\S+ stdin:\S+ sockets:\d+);", text)
+            self.assertGreaterEqual(len(layouts), 1, text)  # the two maps may see the same: one key
+            for layout in layouts:
+                self.assertEqual(layout, "group:own parent:worker stdin:/dev/null sockets:0")
         finally:
             cluster.stop()
 

@@ -8,6 +8,7 @@ import time
 import unittest
 
 from harness import AviaryTestCase, Cluster, make_corpus, plugin, read_output, reference_wordcount, run_cli
+from netns_harness import slowcount_plugin
 
 
 class PluginCrashTest(AviaryTestCase):
@@ -108,10 +109,11 @@ class WorkerKillTest(AviaryTestCase):
             cluster.wait_for_workers(3)
             thread.start()
             out = os.path.join(self.tmp, "out")
-            # The slow plugin-free path is too quick to be hit; the crash plugin with no crashes
-            # would do, but wordcount with many small tasks keeps the job alive long enough.
-            proc = cluster.submit("wordcount", "--input", "files:" + os.path.join(self.tmp, "in", "*.txt"),
+            # Attempts that take a known time keep the job alive across the kills: a plain word
+            # count of this corpus can end before the first one (task processes start fast).
+            proc = cluster.submit(slowcount_plugin(), "--input", "files:" + os.path.join(self.tmp, "in", "*.txt"),
                                   "--output", "files:" + out, "--map-tasks", "40", "--reduce-tasks", "6",
+                                  "--param", "map_ms=100", "--param", "reduce_ms=200",
                                   "--max-attempts", "50", "--wait", timeout=600)
             stop.set()
             thread.join()

@@ -1,6 +1,7 @@
 // A plugin that tries to get out of its task process, for tests/e2e/test_containment.py. The
 // `mode` param picks the attempt:
-//   probe  emits what it can see: its environment and what it reads from every inherited pipe
+//   probe  emits what it can see: its environment, what it reads from every inherited pipe, and
+//          where its process sits (Layout)
 //   hog    holds `mb` MiB of touched memory, then waits to be killed
 //   spin   burns CPU forever
 //   fork   leaves a child in its process group and a setsid() grandchild behind (pids appended
@@ -14,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -47,6 +49,8 @@ void AppendPid(const char* file, pid_t pid) {
   for (;;) ::pause();
 }
 
+std::string Layout(const std::vector<int>& fds);
+
 // Everything a plugin can see without being given it: the environment and inherited pipes.
 std::string Probe() {
   std::string seen = "env:";
@@ -68,7 +72,31 @@ std::string Probe() {
     const ssize_t n = ::read(fd, buffer, sizeof buffer);
     seen += std::to_string(fd) + "=" + (n > 0 ? std::string(buffer, static_cast<size_t>(n)) : std::string()) + ",";
   }
-  return seen;
+  return seen + " " + Layout(fds);
+}
+
+// Where the attempt's process sits: whether it leads its own process group, the command of its
+// parent (the worker daemon's, also when the process was forked by the fork server), what fd 0
+// is, and how many sockets a map attempt holds (none: nothing of the fork server's leaks in).
+std::string Layout(const std::vector<int>& fds) {
+  std::string layout = std::string("group:") + (::getpgrp() == ::getpid() ? "own" : "shared") + " parent:";
+  std::string cmdline;
+  if (FILE* f = std::fopen(("/proc/" + std::to_string(::getppid()) + "/cmdline").c_str(), "r")) {
+    char buffer[512];
+    const size_t n = std::fread(buffer, 1, sizeof buffer, f);
+    std::fclose(f);
+    for (size_t i = 0; i < n; ++i) cmdline += buffer[i] == '\0' ? ' ' : buffer[i];
+  }
+  layout += cmdline.find(" worker ") != std::string::npos ? "worker" : "other(" + cmdline + ")";
+  char stdin_target[256] = {};
+  (void)!::readlink("/proc/self/fd/0", stdin_target, sizeof stdin_target - 1);
+  layout += std::string(" stdin:") + stdin_target;
+  int sockets = 0;
+  for (int fd : fds) {
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode)) ++sockets;
+  }
+  return layout + " sockets:" + std::to_string(sockets) + ";";
 }
 
 }  // namespace
