@@ -37,8 +37,14 @@ class CoordinatorServer::Service final : public rpc::Coordinator::Service {
         return Unavailable("this coordinator was superseded");
       }
       *response = t.Heartbeat(*request);
-      // A finished attempt may have finished its job: commit it now, not at the next tick.
-      if (request->finished_size() > 0) server_->WakeTicker();
+      // A finished reduce attempt may have finished its job: commit it now, not at the next tick.
+      // (Maps never end a job that succeeds; reduces are few, so are the extra ticks.)
+      for (const rpc::TaskResult& r : request->finished()) {
+        if (r.kind() == rpc::REDUCE) {
+          server_->WakeTicker();
+          break;
+        }
+      }
       return Status::OK();
     }, /*fenced=*/true);
   }

@@ -66,7 +66,7 @@ class CoordinatorServer {
   std::map<std::string, uint64_t> RpcErrors() const;
   // Stops acting as the active coordinator (the lease is left to run out).
   void StepDown(const std::string& why);
-  // Runs the next tick now (a finished attempt may let a job commit).
+  // Runs the next tick now (a finished reduce attempt may let a job commit).
   void WakeTicker();
 
  private:

@@ -102,8 +102,8 @@ void Collector::DrainPending() {
 }
 
 void Collector::SetReadableRange(const char* begin, const char* end) {
-  const auto size = static_cast<uintptr_t>(end - begin);
-  if (begin == nullptr || size < kShortKeyBytes) {
+  const uintptr_t size = begin == nullptr ? 0 : static_cast<uintptr_t>(end - begin);
+  if (size < kShortKeyBytes) {
     readable_begin_ = UINTPTR_MAX;
     readable_last_offset_ = 0;
     return;

@@ -42,8 +42,9 @@ class FilesInput : public InputFormat {
   StatusOr<InputFile> CheckFile(const std::string& path);
   // Adds the canonical directory of `path` to the footprint (once).
   void NoteDirectoryOf(const std::string& path);
-  // Reads one range; sets `*stopped` when the sink asked to stop.
+  // Reads the ranges of a split in order, until the sink asks to stop.
   Status ReadRanges(const files::FileSplit& ranges, RecordSink* sink, InputStats* stats);
+  // Reads one range; sets `*stopped` when the sink asked to stop.
   Status ReadRange(const files::FileRange& range, RecordSink* sink, InputStats* stats, bool* stopped);
   // Hands one JSON line to the sink as a record; false when the sink asks to stop.
   StatusOr<bool> DeliverJson(std::string_view line, const RecordSource& source, RecordSink* sink, InputStats* stats);
