@@ -100,8 +100,10 @@ StatusOr<std::unique_ptr<TaskProcess>> TaskProcess::Launch(Env* env, const std::
   child.new_process_group = true;  // so that Kill() reaches what the attempt forks
   child.name = "task runner " + runner_exe;
   StatusOr<pid_t> pid = secret_fd.ok() ? StatusOr<pid_t>(Unavailable("no fork server")) : secret_fd.status();
-  if (secret_fd.ok() && zygote != nullptr) pid = zygote->Fork(dir, cpu_limit_seconds, output[1], progress[1], *secret_fd);
-  if (secret_fd.ok() && !pid.ok()) pid = Spawn(child);
+  if (secret_fd.ok() && zygote != nullptr) {
+    pid = zygote->Fork(dir, cpu_limit_seconds, output[1], progress[1], *secret_fd);
+  }
+  if (secret_fd.ok() && !pid.ok() && pid.status().code() == StatusCode::kUnavailable) pid = Spawn(child);
   ::close(progress[1]);
   ::close(output[1]);
   if (secret_fd.ok() && *secret_fd >= 0) ::close(*secret_fd);

@@ -216,9 +216,14 @@ StatusOr<pid_t> TaskZygote::Fork(const std::string& work_dir, uint32_t cpu_limit
     // Out of step or dead: never used again (a late answer would be taken for the next request's).
     ::close(socket_fd_);
     socket_fd_ = -1;
-    return Unavailable("the task fork server did not answer");
+    if (!sent) return Unavailable("the task fork server is gone");
+    // It may have forked the runner all the same: this attempt fails rather than run twice (a
+    // runner that did start is the daemon's child, and swept as a leftover).
+    return Internal("the task fork server did not answer within " + std::to_string(kReplyTimeoutMs / 1000) + " s");
   }
-  if (answer <= 0) return Internal(std::string("the task fork server could not fork: ") + std::strerror(static_cast<int>(-answer)));
+  if (answer <= 0) {
+    return Unavailable(std::string("the task fork server could not fork: ") + std::strerror(static_cast<int>(-answer)));
+  }
   return static_cast<pid_t>(answer);
 }
 

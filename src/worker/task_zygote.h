@@ -39,7 +39,9 @@ class TaskZygote {
 
   // Forks a runner for `work_dir` whose fd 1 and 2 are `output_fd`, fd 3 `progress_fd` and fd 4
   // `secret_fd` (-1: none), and returns its pid, a child of this process by then. The caller
-  // keeps and closes its descriptors. Fails when the zygote is gone (it is then of no more use).
+  // keeps and closes its descriptors. Unavailable: no runner was started (the zygote is gone, or
+  // its fork failed), so the caller may start one another way; any other error: a runner may
+  // have started.
   StatusOr<pid_t> Fork(const std::string& work_dir, uint32_t cpu_limit_seconds, int output_fd, int progress_fd,
                        int secret_fd);
 

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import unittest
 
 from harness import AviaryTestCase, Cluster, make_corpus, plugin, run_cli
@@ -74,6 +75,25 @@ class ContainmentTest(AviaryTestCase):
             text = read_parts(out)
             layouts = re.findall(r"map-saw:.*? (group:\S+ parent:\S+ stdin:\S+ sockets:\d+);", text)
             self.assertGreaterEqual(len(layouts), 1, text)  # the two maps may see the same: one key
+            for layout in layouts:
+                self.assertEqual(layout, "group:own parent:worker stdin:/dev/null sockets:0")
+        finally:
+            cluster.stop()
+
+    def test_attempts_are_exec_d_the_same_way_once_the_fork_server_is_gone(self):
+        cluster = Cluster(self.tmp, workers=1)
+        try:
+            cluster.wait_for_workers(1)
+            worker = cluster.workers[0].pid
+            with open(f"/proc/{worker}/task/{worker}/children") as f:
+                children = [int(p) for p in f.read().split()]
+            zygotes = [p for p in children if b"task-zygote" in open(f"/proc/{p}/cmdline", "rb").read()]
+            self.assertEqual(len(zygotes), 1, children)
+            os.kill(zygotes[0], signal.SIGKILL)
+            out, proc = self.submit(cluster, "probe", "--map-tasks", "2")
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            layouts = re.findall(r"map-saw:.*? (group:\S+ parent:\S+ stdin:\S+ sockets:\d+);", read_parts(out))
+            self.assertGreaterEqual(len(layouts), 1)
             for layout in layouts:
                 self.assertEqual(layout, "group:own parent:worker stdin:/dev/null sockets:0")
         finally:
