@@ -5,14 +5,13 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 
+#include "common/env.h"
 #include "common/subprocess.h"
 #include "worker/task_runner.h"
 
@@ -72,11 +71,6 @@ bool ReceiveRequest(Received* r) {
   return true;
 }
 
-void SleepMicros(long us) {
-  struct timespec t = {0, us * 1000};
-  ::nanosleep(&t, nullptr);
-}
-
 // In the forked runner: the descriptors and process group a spawned runner has, then the daemon
 // as parent, then the runner itself. Never returns.
 [[noreturn]] void BecomeRunner(const Received& r, pid_t intermediate, pid_t daemon) {
@@ -93,7 +87,7 @@ void SleepMicros(long us) {
   // The intermediate exits right after forking us; until it has, our parent is not the daemon.
   for (int i = 0; ::getppid() == intermediate; ++i) {
     if (i > 100'000) ::_exit(3);
-    SleepMicros(20);
+    Env::Default()->SleepForMicros(20);
   }
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != daemon) ::_exit(3);  // the daemon died meanwhile
@@ -128,8 +122,7 @@ int64_t ForkRunner(const Received& r, pid_t daemon) {
   ::close(pid_pipe[0]);
   if (n != sizeof answer) answer = -EPIPE;
   // Reaped before the answer goes out: by then the runner is the daemon's child.
-  while (::waitpid(intermediate, nullptr, 0) < 0 && errno == EINTR) {
-  }
+  (void)WaitForExit(intermediate);
   return answer;
 }
 

@@ -50,6 +50,17 @@ class ContainmentTest(AviaryTestCase):
         return out, cluster.submit(plugin("contain"), "--input", self.corpus(), "--output", "files:" + out,
                                    "--param", "mode=" + mode, "--max-attempts", "1", "--wait", *extra)
 
+    def assert_map_attempts_are_contained(self, cluster):
+        """Runs the probe in two map attempts; each must lead its own process group, be the worker
+        daemon's child, read /dev/null and hold no socket (of the fork server or any other)."""
+        out, proc = self.submit(cluster, "probe", "--map-tasks", "2")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        text = read_parts(out)
+        layouts = re.findall(r"map-saw:.*? (group:\S+ parent:\S+ stdin:\S+ sockets:\d+);", text)
+        self.assertGreaterEqual(len(layouts), 1, text)  # the two maps may see the same: one key
+        for layout in layouts:
+            self.assertEqual(layout, "group:own parent:worker stdin:/dev/null sockets:0")
+
     def test_user_code_never_sees_the_secret(self):
         cluster = Cluster(self.tmp, workers=2, env={"AVIARY_SECRET": SECRET})
         try:
@@ -70,13 +81,7 @@ class ContainmentTest(AviaryTestCase):
         cluster = Cluster(self.tmp, workers=1)
         try:
             cluster.wait_for_workers(1)
-            out, proc = self.submit(cluster, "probe", "--map-tasks", "2")
-            self.assertEqual(proc.returncode, 0, proc.stderr)
-            text = read_parts(out)
-            layouts = re.findall(r"map-saw:.*? (group:\S+ parent:\S+ stdin:\S+ sockets:\d+);", text)
-            self.assertGreaterEqual(len(layouts), 1, text)  # the two maps may see the same: one key
-            for layout in layouts:
-                self.assertEqual(layout, "group:own parent:worker stdin:/dev/null sockets:0")
+            self.assert_map_attempts_are_contained(cluster)
         finally:
             cluster.stop()
 
@@ -90,12 +95,7 @@ class ContainmentTest(AviaryTestCase):
             zygotes = [p for p in children if b"task-zygote" in open(f"/proc/{p}/cmdline", "rb").read()]
             self.assertEqual(len(zygotes), 1, children)
             os.kill(zygotes[0], signal.SIGKILL)
-            out, proc = self.submit(cluster, "probe", "--map-tasks", "2")
-            self.assertEqual(proc.returncode, 0, proc.stderr)
-            layouts = re.findall(r"map-saw:.*? (group:\S+ parent:\S+ stdin:\S+ sockets:\d+);", read_parts(out))
-            self.assertGreaterEqual(len(layouts), 1)
-            for layout in layouts:
-                self.assertEqual(layout, "group:own parent:worker stdin:/dev/null sockets:0")
+            self.assert_map_attempts_are_contained(cluster)
         finally:
             cluster.stop()
 
