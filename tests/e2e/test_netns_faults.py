@@ -145,7 +145,10 @@ class CoordinatorKillTest(NetnsTestCase):
 
 class WorkerFaultTest(NetnsTestCase):
     def test_workers_sigkilled_during_map_and_reduce(self):
-        job = self.submit()
+        # Each reduce pauses 2 s before its first key: on a loaded machine the status poll and the
+        # kill that follows it take long enough for a shorter reduce to finish first.
+        job = self.submit(reduce_ms=2000)
+        second = self.worker_id(1)
         self.cluster.wait_until(job, lambda s: s["maps_done"] >= 4, what="4 maps done")
         first = self.worker_id(0)
         self.cluster.kill("w0")
@@ -157,14 +160,14 @@ class WorkerFaultTest(NetnsTestCase):
         status = self.cluster.wait_until(job, lambda s: s["state"] == "REDUCING" and any(
             a["state"] == "running" and a["worker_address"] == self.cluster.worker_address(1)
             for t in s["tasks"] if t["kind"] == "REDUCE" for a in t["attempts"]), what="a reduce running on w1")
-        second = self.worker_id(1)
         self.cluster.kill("w1")
         status = self.assertFinishedExactlyOnce(job)
         for dead in (first, second):
             attempts = attempts_of(status, dead)
             self.assertFalse([a for _, _, a in attempts if a["state"] == "running"], attempts)
         # The reduce w1 was running when it died was lost, not failed, and redone elsewhere.
-        self.assertTrue(any(k == "REDUCE" and a["state"] == "lost" for k, _, a in attempts_of(status, second)))
+        self.assertTrue(any(k == "REDUCE" and a["state"] == "lost" for k, _, a in attempts_of(status, second)),
+                        attempts_of(status, second))
         # The restarted w0 was given work under its new identity.
         self.assertTrue(any(a["state"] == "succeeded" for _, _, a in attempts_of(status, reborn)))
 
