@@ -108,9 +108,15 @@ class EnvWrapper : public Env {
 
 // Reads a whole file into `*contents`.
 Status ReadFileToString(Env* env, const std::string& path, std::string* contents);
+// Whether a write must reach the disk before it counts as done.
+enum class Durability {
+  kSynced,    // survives a crash of the machine (state another process recovers from)
+  kUnsynced,  // needed only while this machine stays up (files between a worker and its attempts)
+};
 // Writes `contents` to a temporary sibling, then renames it over `path`: readers never see a
 // partial file.
-Status WriteFileAtomically(Env* env, const std::string& path, std::string_view contents);
+Status WriteFileAtomically(Env* env, const std::string& path, std::string_view contents,
+                           Durability durability = Durability::kSynced);
 
 }  // namespace aviary
 

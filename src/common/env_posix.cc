@@ -284,12 +284,12 @@ Status ReadFileToString(Env* env, const std::string& path, std::string* contents
   }
 }
 
-Status WriteFileAtomically(Env* env, const std::string& path, std::string_view contents) {
+Status WriteFileAtomically(Env* env, const std::string& path, std::string_view contents, Durability durability) {
   const std::string tmp = path + ".tmp";
   {
     ASSIGN_OR_RETURN(auto file, env->NewWritableFile(tmp));
     Status s = file->Append(contents);
-    if (s.ok()) s = file->Flush(/*sync=*/true);
+    if (s.ok()) s = file->Flush(/*sync=*/durability == Durability::kSynced);
     if (s.ok()) s = file->Close();
     if (!s.ok()) {
       (void)env->DeleteFile(tmp);

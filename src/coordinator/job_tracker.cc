@@ -61,6 +61,7 @@ StatusOr<std::string> JobTracker::Submit(rpc::JobSpec spec) {
     state_.job_order.push_back(job_id);
     state_.MarkDirty(*job);
     state_.jobs[job_id] = std::move(job);
+    NoteNewWorkLocked();
   }
   RETURN_IF_ERROR(Flush().WithContext("recording job " + job_id));
   return job_id;
@@ -126,7 +127,7 @@ rpc::HeartbeatRequest JobTracker::FileTaskLogs(const rpc::HeartbeatRequest& requ
 rpc::HeartbeatResponse JobTracker::HeartbeatLocked(const rpc::HeartbeatRequest& request) {
   rpc::HeartbeatResponse response;
   response.set_term(term_);
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   auto it = state_.workers.find(request.worker_id());
   if (it == state_.workers.end() || !it->second->alive) {
     // Unknown or declared dead: its work was already given to others, so it must start afresh.
@@ -134,10 +135,25 @@ rpc::HeartbeatResponse JobTracker::HeartbeatLocked(const rpc::HeartbeatRequest& 
     return response;
   }
   Worker& worker = *it->second;
+  ApplyHeartbeat(state_, worker, request, env_->NowMicros(), NowUnix(), &response);
+  // A finished attempt may have made tasks ready (a job's last map: its reduces), for this
+  // worker or for one held below.
+  if (request.finished_size() > 0) NoteNewWorkLocked();
+  AssignLocked(worker, request.free_slots(), &response);
+  if (response.assignments_size() == 0 && response.kill_size() == 0 && request.running_size() == 0 &&
+      request.free_slots() > 0 && request.hold_ms() > 0) {
+    HoldForWork(lock, request, &response);
+  }
+  for (const auto& [id, job] : state_.jobs) {
+    if (job->finished() && worker.cleaned_jobs.insert(id).second) response.add_finished_jobs(id);
+  }
+  return response;
+}
+
+void JobTracker::AssignLocked(Worker& worker, uint32_t free_slots, rpc::HeartbeatResponse* response) {
   const int64_t now_us = env_->NowMicros();
   const double now_unix = NowUnix();
-  ApplyHeartbeat(state_, worker, request, now_us, now_unix, &response);
-  AssignTasks(state_, worker, request.free_slots(), [&](Job& job, Task& task) {
+  AssignTasks(state_, worker, free_slots, [&](Job& job, Task& task) {
     rpc::TaskSpec spec = StartAttempt(job, task, worker, now_us, now_unix);
     state_.MarkDirty(job);
     // A spec the worker could not parse would fail this heartbeat and every later one: the job
@@ -146,12 +162,42 @@ rpc::HeartbeatResponse JobTracker::HeartbeatLocked(const rpc::HeartbeatRequest& 
       FailJob(job, "cannot send " + task.Name() + " to a worker: " + s.message(), now_unix);
       return;
     }
-    *response.add_assignments() = std::move(spec);
+    *response->add_assignments() = std::move(spec);
   });
-  for (const auto& [id, job] : state_.jobs) {
-    if (job->finished() && worker.cleaned_jobs.insert(id).second) response.add_finished_jobs(id);
+}
+
+// The worker has nothing to run and nothing to report: rather than answer "nothing" and have
+// it ask again a beat later, wait for work to appear (NoteNewWorkLocked) and answer with it.
+// Bounded by the heartbeat interval, so the worker beats as often as ever and stays alive.
+void JobTracker::HoldForWork(std::unique_lock<std::mutex>& lock, const rpc::HeartbeatRequest& request,
+                             rpc::HeartbeatResponse* response) {
+  // Each held call keeps a server thread: past this many, idle workers just poll as before.
+  constexpr uint32_t kMaxHeld = 64;
+  if (held_ >= kMaxHeld) return;
+  const uint32_t hold_ms = std::min(request.hold_ms(), options_.heartbeat_ms);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(hold_ms);
+  ++held_;
+  uint64_t seen = work_epoch_;
+  while (response->assignments_size() == 0) {
+    const bool woken = work_cv_.wait_until(lock, deadline, [&] { return work_epoch_ != seen || release_held_; });
+    if (!woken || release_held_) break;
+    seen = work_epoch_;
+    auto it = state_.workers.find(request.worker_id());
+    if (it == state_.workers.end() || !it->second->alive) break;
+    AssignLocked(*it->second, request.free_slots(), response);
   }
-  return response;
+  --held_;
+}
+
+void JobTracker::NoteNewWorkLocked() {
+  ++work_epoch_;
+  work_cv_.notify_all();
+}
+
+void JobTracker::ReleaseHeldHeartbeats() {
+  std::lock_guard<std::mutex> lock(mu_);
+  release_held_ = true;
+  work_cv_.notify_all();
 }
 
 Status JobTracker::Cancel(const std::string& job_id) {

@@ -14,6 +14,7 @@
 #define AVIARY_COORDINATOR_JOB_TRACKER_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -49,7 +50,18 @@ class JobTracker {
   // Stops this tracker for good: from now on it writes nothing to the store and neither commits
   // nor aborts an output. Called when its coordinator steps down, because another coordinator
   // may already be acting on the same jobs; calls still under way on it then do no harm.
-  void Fence() { fenced_ = true; }
+  void Fence() {
+    fenced_ = true;
+    ReleaseHeldHeartbeats();
+  }
+  // Answers every heartbeat held for work (HeartbeatRequest.hold_ms) now, and holds none from
+  // now on: called when the server stops or steps down, so that no call waits out its hold.
+  void ReleaseHeldHeartbeats();
+  // How many heartbeats are being held for work now.
+  uint32_t HeldHeartbeats() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return held_;
+  }
 
   // Plans `spec` into tasks and prepares its output. Errors (missing input, an output that already
   // holds a result, a bad URI) are returned here, before anything runs.
@@ -82,6 +94,11 @@ class JobTracker {
 
  private:
   rpc::HeartbeatResponse HeartbeatLocked(const rpc::HeartbeatRequest& request);
+  void AssignLocked(Worker& worker, uint32_t free_slots, rpc::HeartbeatResponse* response);
+  void HoldForWork(std::unique_lock<std::mutex>& lock, const rpc::HeartbeatRequest& request,
+                   rpc::HeartbeatResponse* response);
+  // Wakes the held heartbeats: a job was submitted or an attempt ended. REQUIRES: mu_ held.
+  void NoteNewWorkLocked();
   // Files the reported attempts' output as task logs; returns the request without them, so
   // that job state never holds a log. Runs without mu_ held (files are written).
   rpc::HeartbeatRequest FileTaskLogs(const rpc::HeartbeatRequest& request);
@@ -102,6 +119,10 @@ class JobTracker {
 
   mutable std::mutex mu_;
   ClusterState state_;  // GUARDED_BY(mu_)
+  std::condition_variable work_cv_;  // NoteNewWorkLocked() -> HoldForWork()
+  uint64_t work_epoch_ = 0;    // GUARDED_BY(mu_); bumped whenever tasks may have become ready
+  uint32_t held_ = 0;          // GUARDED_BY(mu_); heartbeats being held
+  bool release_held_ = false;  // GUARDED_BY(mu_)
 };
 
 }  // namespace aviary::coordinator

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <thread>
 
 #include "common/fake_clock_env.h"
 #include "coordinator/forwarding_store.h"
@@ -87,6 +90,32 @@ class JobTrackerTest : public ::testing::Test {
 
   rpc::JobState State(const std::string& id) { return tracker_->GetJob(id, false)->state(); }
 
+  // A heartbeat from a worker with nothing running that lets the tracker hold it for work, on
+  // another thread; returns once the tracker holds it (or it was answered at once).
+  std::future<rpc::HeartbeatResponse> HeldBeat(const std::string& worker, uint32_t free_slots) {
+    const uint32_t held_before = tracker_->HeldHeartbeats();
+    std::future<rpc::HeartbeatResponse> beat = std::async(std::launch::async, [this, worker, free_slots] {
+      rpc::HeartbeatRequest request;
+      request.set_worker_id(worker);
+      request.set_free_slots(free_slots);
+      request.set_hold_ms(600'000);
+      return tracker_->Heartbeat(request);
+    });
+    while (tracker_->HeldHeartbeats() == held_before &&
+           beat.wait_for(std::chrono::milliseconds(1)) == std::future_status::timeout) {
+    }
+    return beat;
+  }
+  // Its answer; fails (and lets it go) if it is still held: the hold is 10 minutes here, and
+  // what a test waits for takes microseconds.
+  rpc::HeartbeatResponse Answer(std::future<rpc::HeartbeatResponse>& beat) {
+    if (beat.wait_for(std::chrono::seconds(30)) == std::future_status::timeout) {
+      ADD_FAILURE() << "the heartbeat is still held";
+      tracker_->ReleaseHeldHeartbeats();
+    }
+    return beat.get();
+  }
+
   FakeClockEnv env_;
   TrackerOptions options_;
   std::filesystem::path dir_;
@@ -137,6 +166,65 @@ TEST_F(JobTrackerTest, AJobSubmittedBeforeItsWorkersIsPlannedForTheExpectedSlots
   options_.expected_slots = 0;
   tracker_ = std::make_unique<JobTracker>(&env_, options_);
   EXPECT_EQ(tracker_->GetJob(SubmitJob(0, 0), false)->reduces_total(), 1u);
+}
+
+TEST_F(JobTrackerTest, AHeldHeartbeatIsAnsweredWithTheFirstTaskThatBecomesReady) {
+  options_.heartbeat_ms = 600'000;  // bounds the hold; never reached here
+  tracker_ = std::make_unique<JobTracker>(&env_, options_);
+  const std::string busy = AddWorker("127.0.0.1:1");
+  const std::string idle = AddWorker("127.0.0.1:2");
+
+  // Held before there is any job; the submission wakes it with the job's maps.
+  std::future<rpc::HeartbeatResponse> first = HeldBeat(busy, 2);
+  EXPECT_EQ(tracker_->HeldHeartbeats(), 1u);
+  std::string job = SubmitJob(2, 1);
+  const rpc::HeartbeatResponse maps = Answer(first);
+  ASSERT_EQ(maps.assignments_size(), 2);
+  EXPECT_EQ(tracker_->HeldHeartbeats(), 0u);
+
+  // The other worker is held while the maps run; the first map's end readies nothing, so it
+  // stays held; the last map's end readies the reduce, which goes to it.
+  std::future<rpc::HeartbeatResponse> second = HeldBeat(idle, 2);
+  EXPECT_EQ(Beat(busy, 0, {Success(maps.assignments(0))}).assignments_size(), 0);
+  EXPECT_EQ(second.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  EXPECT_EQ(Beat(busy, 0, {Success(maps.assignments(1))}).assignments_size(), 0);
+  const rpc::HeartbeatResponse reduce = Answer(second);
+  ASSERT_EQ(reduce.assignments_size(), 1);
+  EXPECT_EQ(reduce.assignments(0).kind(), rpc::REDUCE);
+  EXPECT_EQ(State(job), rpc::REDUCING);
+}
+
+TEST_F(JobTrackerTest, HeartbeatsAreHeldOnlyForIdleWorkersAndReleasedForGood) {
+  options_.heartbeat_ms = 600'000;
+  tracker_ = std::make_unique<JobTracker>(&env_, options_);
+  const std::string w = AddWorker("127.0.0.1:1");
+  SubmitJob(1, 1);
+  const rpc::HeartbeatResponse map = Beat(w, 2);
+  ASSERT_EQ(map.assignments_size(), 1);
+
+  // A worker that has an attempt running is answered at once, even when it allows a hold:
+  // it must get back to watching that attempt.
+  rpc::HeartbeatRequest running;
+  running.set_worker_id(w);
+  running.set_free_slots(1);
+  running.set_hold_ms(600'000);
+  rpc::RunningAttempt* attempt = running.add_running();
+  attempt->set_job_id(map.assignments(0).job_id());
+  attempt->set_kind(rpc::MAP);
+  attempt->set_task(0);
+  attempt->set_attempt(map.assignments(0).attempt());
+  std::future<rpc::HeartbeatResponse> busy = std::async(std::launch::async, [&] { return tracker_->Heartbeat(running); });
+  EXPECT_EQ(Answer(busy).assignments_size(), 0);
+
+  // An idle worker with nothing to do is held until the server stops, then answered empty;
+  // after that no heartbeat is held.
+  std::future<rpc::HeartbeatResponse> idle = HeldBeat(w, 1);
+  EXPECT_EQ(tracker_->HeldHeartbeats(), 1u);
+  tracker_->ReleaseHeldHeartbeats();
+  EXPECT_EQ(Answer(idle).assignments_size(), 0);
+  std::future<rpc::HeartbeatResponse> later = HeldBeat(w, 1);
+  EXPECT_EQ(Answer(later).assignments_size(), 0);
+  EXPECT_EQ(tracker_->HeldHeartbeats(), 0u);
 }
 
 TEST_F(JobTrackerTest, AnInlineResultIsHandedOutOnceThenRemoved) {

@@ -393,6 +393,7 @@ void CoordinatorServer::Stop() {
   std::call_once(stop_once_, [this] {
     stopping_ = true;
     WakeTicker();
+    if (std::shared_ptr<JobTracker> t = tracker()) t->ReleaseHeldHeartbeats();  // or Shutdown waits them out
     if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
     for (std::thread* t : {&ticker_, &leader_, &watchdog_}) {
       if (t->joinable()) t->join();

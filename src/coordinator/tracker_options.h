@@ -27,11 +27,11 @@ struct TrackerOptions {
   // The slots to plan for at least, registered or not: a private cluster (`aviary run`) submits
   // while its workers start, so that their first heartbeat already brings a task. 0: none.
   uint32_t expected_slots = 0;
-  int64_t tick_us = 100'000;
+  int64_t tick_us = 100'000;  // how often the server checks timeouts and commits finished jobs
   // Finished jobs stay listed (status, counters, an unread inline result) this long after they end, then
   // are dropped with their spools; dead workers leave the list after the second. 0: forever.
   int64_t job_retention_us = 24LL * 3600 * 1'000'000;
-  int64_t dead_worker_retention_us = 600LL * 1'000'000;  // how often the server checks timeouts and commits finished jobs
+  int64_t dead_worker_retention_us = 600LL * 1'000'000;
 };
 
 }  // namespace aviary::coordinator

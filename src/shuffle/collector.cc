@@ -33,7 +33,6 @@ size_t ArenaBlockSize(uint64_t budget) {
 StatusOr<std::unique_ptr<MapOutputCollector>> MapOutputCollector::Create(Env* env, Job* job,
                                                                          const MapOutputOptions& options) {
   if (options.num_partitions == 0) return InvalidArgument("a map output needs at least one partition");
-  if (!options.spill_dir.empty()) RETURN_IF_ERROR(env->CreateDirs(options.spill_dir));
   return std::unique_ptr<MapOutputCollector>(new Collector(env, job, options));
 }
 

@@ -132,6 +132,7 @@ class Collector final : public MapOutputCollector {
 
   std::vector<std::string> runs_;  // spill runs not merged yet
   uint64_t next_run_id_ = 0;
+  bool spill_dir_made_ = false;  // made at the first spill: most attempts never spill
   uint64_t records_emitted_ = 0;
   uint64_t records_out_ = 0;
   uint64_t spills_ = 0;

@@ -48,6 +48,10 @@ void Collector::Spill() {
     return Fail(ResourceExhausted(fmt::format("map output exceeds its memory budget of {} bytes and has no spill_dir",
                                               options_.memory_budget_bytes)));
   }
+  if (!spill_dir_made_) {
+    if (Status s = env_->CreateDirs(options_.spill_dir); !s.ok()) return Fail(s.WithContext("spilling map output"));
+    spill_dir_made_ = true;
+  }
   runs_.push_back(NextRunPath());  // listed first, so cleanup covers a half-written run
   Status s = WriteTable(runs_.back(), nullptr);
   if (!s.ok()) return Fail(s.WithContext("spilling map output"));

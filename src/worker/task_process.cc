@@ -79,7 +79,8 @@ StatusOr<std::unique_ptr<TaskProcess>> TaskProcess::Launch(Env* env, const std::
                                                            TaskZygote* zygote) {
   const std::string& dir = spec.work_dir();
   RETURN_IF_ERROR(env->CreateDirs(dir));
-  RETURN_IF_ERROR(WriteFileAtomically(env, dir + "/spec.pb", spec.SerializeAsString()));
+  // Unsynced: after a crash of the machine the attempt is redone anyway (so are its files).
+  RETURN_IF_ERROR(WriteFileAtomically(env, dir + "/spec.pb", spec.SerializeAsString(), Durability::kUnsynced));
 
   int progress[2], output[2];
   RETURN_IF_ERROR(HighPipe(progress));

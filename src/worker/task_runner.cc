@@ -178,7 +178,6 @@ Status RunMap(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress, r
   options.memory_budget_bytes = std::max(budget / 4, budget > resident ? budget - resident : 0);
   options.spill_dir = spec.work_dir() + "/spill";
   options.existing_results = spec.split().passthrough();
-  RETURN_IF_ERROR(env->CreateDirs(options.spill_dir));
   ASSIGN_OR_RETURN(auto collector, shuffle::MapOutputCollector::Create(env, job.get(), options));
 
   MapSink map_sink(job.get(), collector.get(), progress, MemoryLimitError(spec));
@@ -307,7 +306,9 @@ void ProgressReporter::Report(uint64_t progress) {
 void ProgressReporter::SetCounters(std::string path, Snapshot snapshot) {
   counters_path_ = std::move(path);
   snapshot_ = std::move(snapshot);
-  last_counters_us_ = 0;
+  // The first file a second from now: an attempt shorter than that reports its counters in its
+  // result alone, and creates one file fewer.
+  last_counters_us_ = env_->NowMicros();
 }
 
 // Without fsync: the file only matters while this process lives.
@@ -418,7 +419,8 @@ int TaskRunnerMain(const std::string& work_dir, uint32_t cpu_limit_seconds) {
     for (const char* scratch : {"/spill", "/segments", "/output"}) (void)env->DeleteRecursively(work_dir + scratch);
   }
   rpc::RepairUtf8(&result);  // user code's error text may hold any bytes; the worker must parse it
-  Status s = WriteFileAtomically(env, work_dir + "/result.pb", result.SerializeAsString());
+  // Unsynced like the map output it describes: both only matter while the machine stays up.
+  Status s = WriteFileAtomically(env, work_dir + "/result.pb", result.SerializeAsString(), Durability::kUnsynced);
   if (!s.ok()) {
     std::fprintf(stderr, "cannot write task result: %s\n", s.ToString().c_str());
     return 2;

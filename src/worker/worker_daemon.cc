@@ -156,6 +156,9 @@ bool WorkerDaemon::HeartbeatOnce() {
   }
   for (const auto& result : finished_) *request.add_finished() = result;
   request.set_term(max_term_);
+  // Idle, nothing to watch until the answer comes: let the coordinator answer when it has a
+  // task for us (a job's reduces once its last map ends elsewhere) instead of a beat later.
+  if (running_.empty()) request.set_hold_ms(heartbeat_ms_);
   // Errors carry user code's output and file names: bytes that are not UTF-8 would make the
   // coordinator refuse every heartbeat of this worker from now on.
   rpc::RepairUtf8(&request);
