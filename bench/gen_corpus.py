@@ -3,6 +3,7 @@
 
 usage: gen_corpus.py OUT_DIR --mb 300 [--files 8] [--vocab 100000] [--zipf 1.0] [--seed 1]
                      [--format text|jsonl] [--doc-lines 6]
+       gen_corpus.py OUT_DIR --unique 1e8 [--files 8] [--seed 1]
 
 Words are made-up lowercase letter strings (English letter frequencies, 1-13 letters), drawn by
 rank with weight 1/rank^zipf; 15% of lines start with a capitalised word, some words are followed
@@ -11,8 +12,14 @@ by a comma, some lines end with a full stop. The same arguments always give the 
 
 --format jsonl writes documents instead, one a line: {"_id": N, "text": "...", "words": K},
 the text being --doc-lines generated lines joined by spaces (for `aviary load` into MongoDB).
+
 Unlike a pool of pre-drawn lines recombined, every word is drawn afresh, so a large --vocab
 really yields that many distinct words (the distinct-key benchmarks rely on it).
+
+--unique N writes N distinct words, each exactly once, ten to a line, in an order that is a
+seeded affine permutation of their ranks; word r is r + 26^4 + 1 written in bijective base 26
+(lowercase, 4-6 letters). It streams: nothing is held but one chunk, so N = 1e8 (690 MB of
+text) needs no vocabulary in memory; --mb, --vocab and --zipf do not apply.
 """
 import argparse
 import os
@@ -124,6 +131,45 @@ def write_jsonl(corpus, out, files, target, doc_lines):
                 f.write("".join(parts))
 
 
+def unique_words(ranks):
+    """Rows of bytes, the word of each rank then a space, zero-padded to 8 bytes."""
+    x = ranks.astype(np.uint64) + np.uint64(26 ** 4 + 1)
+    digits = np.zeros((len(x), 7), dtype=np.uint8)  # least significant first, 0 = none
+    for j in range(7):
+        live = x > 0
+        x = np.where(live, x - np.uint64(1), x)
+        digits[:, j] = np.where(live, (x % np.uint64(26)).astype(np.uint8) + ord("a"), 0)
+        x //= np.uint64(26)
+    rows = np.zeros((len(x), 8), dtype=np.uint8)
+    lengths = (digits != 0).sum(axis=1)
+    for j in range(7):  # most significant first
+        col = lengths - 1 - j
+        has = col >= 0
+        rows[has, j] = digits[np.arange(len(x))[has], col[has]]
+    rows[np.arange(len(x)), lengths] = ord(" ")
+    return rows
+
+
+def write_unique(out, files, n, seed):
+    rng = np.random.Generator(np.random.PCG64(seed))
+    a = int(rng.integers(n // 3, n)) | 1
+    while np.gcd(a, n) != 1:
+        a += 2
+    b = int(rng.integers(0, n))
+    per_file = -(-n // files)
+    chunk = 1 << 20
+    for i in range(files):
+        with open(os.path.join(out, f"part-{i:03d}.txt"), "wb") as f:
+            for start in range(i * per_file, min(n, (i + 1) * per_file), chunk):
+                idx = np.arange(start, min(n, (i + 1) * per_file, start + chunk), dtype=np.uint64)
+                rows = unique_words((idx * np.uint64(a) + np.uint64(b)) % np.uint64(n))
+                line_end = (idx % np.uint64(10)) == np.uint64(9)
+                lengths = (rows != 0).sum(axis=1)
+                rows[np.arange(len(idx))[line_end], lengths[line_end] - 1] = ord("\n")
+                f.write(rows[rows != 0].tobytes())
+            f.write(b"\n")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("out")
@@ -134,8 +180,12 @@ def main():
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--format", choices=["text", "jsonl"], default="text")
     p.add_argument("--doc-lines", type=int, default=6, help="lines of text per JSON document")
+    p.add_argument("--unique", type=float, default=0, help="N distinct words, each once (see above)")
     a = p.parse_args()
     os.makedirs(a.out, exist_ok=True)
+    if a.unique:
+        write_unique(a.out, a.files, int(a.unique), a.seed)
+        return
     corpus = Corpus(a.vocab, a.zipf, a.seed)
     target = int(a.mb * (1 << 20) / a.files)
     if a.format == "text":

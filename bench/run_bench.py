@@ -11,6 +11,9 @@ Phases (--phases, default all but mongo when no cluster commands exist):
           with the default and with small budgets; spills, and the RSS of every process.
   mongo   a sharded collection on a local cluster (aviary cluster up/load): an aviary scan vs a
           plain libmongoc cursor per shard (bench/mongo_scan), and wordcount over the collection.
+  unique  (not in the default set) --unique-keys N distinct words, each exactly once (1e8 is
+          690 MB of text: more distinct keys than any fixed-size corpus can hold); aviary and the
+          reference, outputs checked by streaming (N lines, each count 1), not against a dict.
   collector  (not in the default set) the map side alone, bench/collector_bench, per vocabulary;
           with --baseline-build DIR also that build's collector_bench, alternating.
 
@@ -256,24 +259,36 @@ def measure(cmd, stdout_path=None, env=None, shell=False, timeout=None):
 # Corpora
 
 
-def corpus(args, mb, vocab, fmt="text", files=8):
-    """Generates (once) the corpus and returns (dir, paths, bytes)."""
+def generated(args, name, want, gen_args):
+    """Runs gen_corpus.py with `gen_args` into DATA/name unless it holds what `want` names
+    already; returns (dir, paths, bytes)."""
     gen = os.path.join(ROOT, "bench", "gen_corpus.py")
     with open(gen, "rb") as f:
         stamp = hashlib.sha1(f.read()).hexdigest()[:12]
-    name = f"zipf-{mb:g}mib-v{vocab:g}-s{args.seed}-{fmt}"
     d = os.path.join(args.data, name)
     stamp_file = os.path.join(d, ".generated")
-    want = f"{stamp} {mb} {vocab} {args.seed} {fmt} {files}"
+    want = f"{stamp} {want}"
     if not (os.path.exists(stamp_file) and open(stamp_file).read() == want):
         shutil.rmtree(d, ignore_errors=True)
         log(f"generating {name} ...")
-        subprocess.run([sys.executable, gen, d, "--mb", str(mb), "--files", str(files), "--vocab", str(int(vocab)),
-                        "--seed", str(args.seed), "--format", fmt], check=True)
+        subprocess.run([sys.executable, gen, d] + gen_args, check=True)
         with open(stamp_file, "w") as f:
             f.write(want)
     paths = sorted(glob.glob(os.path.join(d, "part-*")))
     return d, paths, sum(os.path.getsize(p) for p in paths)
+
+
+def unique_corpus(args, n, files=8):
+    """N distinct words, each once (generated once)."""
+    return generated(args, f"unique-{n:g}-s{args.seed}", f"{n} {args.seed} {files}",
+                     ["--unique", str(int(n)), "--files", str(files), "--seed", str(args.seed)])
+
+
+def corpus(args, mb, vocab, fmt="text", files=8):
+    """The Zipf corpus of `mb` MiB over `vocab` words (generated once)."""
+    return generated(args, f"zipf-{mb:g}mib-v{vocab:g}-s{args.seed}-{fmt}", f"{mb} {vocab} {args.seed} {fmt} {files}",
+                     ["--mb", str(mb), "--files", str(files), "--vocab", str(int(vocab)), "--seed", str(args.seed),
+                      "--format", fmt])
 
 
 def warm(paths):
@@ -437,7 +452,7 @@ def wait_quiet(args):
         time.sleep(5)
 
 
-def run_engine(args, engine, d, paths, nbytes, check_against=None):
+def run_engine(args, engine, d, paths, nbytes, check_against=None, verify=None):
     out = os.path.join(tmpdir(args, engine.name), "out")
     cmd, env, shell, stdout_path = engine.command(d, paths, out)
     wait_quiet(args)
@@ -450,6 +465,8 @@ def run_engine(args, engine, d, paths, nbytes, check_against=None):
     if r["rc"] != 0:
         log(f"{engine.name} FAILED (rc {r['rc']}): {r['stderr'][-1500:]}")
     counts = None
+    if r["rc"] == 0 and verify is not None:
+        r["correct"] = verify(out)
     if r["rc"] == 0 and check_against is not None:
         counts = engine.parse(out)
         r["correct"] = counts == check_against
@@ -655,6 +672,55 @@ def phase_keys(args, out):
     return records, summary
 
 
+def unique_output_ok(engine, n):
+    """A check of `engine`'s output for the unique phase: n words, each counted once, read as
+    a stream (a dict of 1e8 words would not fit)."""
+    def check(out):
+        words = total = 0
+        if engine.name == "reference":
+            files, pattern = [os.path.join(out, "counts.tsv")], re.compile(rb"\t(\d+)$")
+        else:
+            files, pattern = sorted(glob.glob(os.path.join(out, "part-*.jsonl"))), re.compile(rb'"value": (\d+)}$')
+        for path in files:
+            with open(path, "rb") as f:
+                for line in f:
+                    m = pattern.search(line.rstrip(b"\n"))
+                    words += 1
+                    total += int(m.group(1)) if m else -(1 << 40)
+        ok = words == n and total == n
+        if not ok:
+            log(f"{engine.name}: {words} words counted {total} times; wanted {n} words once each")
+        return ok
+    return check
+
+
+def phase_unique(args, out):
+    engines = [Aviary(args), Reference(args)]
+    records = []
+    for n in args.unique_keys:
+        d, paths, nbytes = unique_corpus(args, n)
+        log(f"unique: {n:g} distinct words, {nbytes / 1e6:.0f} MB")
+        warm(paths)
+        for i in range(args.runs):
+            for e in engines[i % 2:] + engines[:i % 2]:
+                r, _ = run_engine(args, e, d, paths, nbytes, verify=unique_output_ok(e, int(n)) if i == 0 else None)
+                r.update(keys=n, phase="unique", run=i, bytes=nbytes)
+                records.append(r)
+        save(out, records, "unique")
+    return records, summarize(records, ["keys"])
+
+
+def report_unique(args, records, summary, text):
+    lines = ["| Distinct words | Input | Engine | Wall (s) | CPU (s) | Peak memory (MB) | Largest process (MB) |"
+             " Output checked |", "|---:|---:|---|---:|---:|---:|---:|---|"]
+    for s in summary:
+        check = ("yes" if s["correct"] else "**MISMATCH**") if s["checked"] else "-"
+        lines.append(f"| {s['keys']:g} | {s['bytes'] / 1e6:.0f} MB | {s['engine']} | {fmt(s['wall'])} | {fmt(s['cpu'])} | "
+                     f"{fmt(s['peak_mem_mb'], 0)} | {fmt(s['max_rss_mb'], 0)} | {check} |")
+    return replace_block(text, "unique", f"Every word once; machine: {machine_line(args, records)}.\n\n" +
+                         "\n".join(lines))
+
+
 def phase_memory(args, out):
     d, paths, nbytes = corpus(args, args.memory_mib, args.memory_vocab)
     log(f"memory: vocabulary {args.memory_vocab:g}, {args.memory_mib} MiB")
@@ -822,6 +888,7 @@ def main():
     p.add_argument("--keys-vocab", default="1e3,1e4,1e5,1e6,1e7")
     p.add_argument("--keys-mib", type=float, default=200)
     p.add_argument("--keys-engines", default="aviary,reference")
+    p.add_argument("--unique-keys", default="1e7,1e8", help="unique phase: distinct words, each once")
     p.add_argument("--memory-vocab", type=float, default=1e7)
     p.add_argument("--memory-mib", type=float, default=500)
     p.add_argument("--memory-budgets", default="64,32", help="worker --memory values (MB) to try")
@@ -839,6 +906,7 @@ def main():
     args.sizes = [float(x) for x in args.sizes.split(",") if x]
     args.engines = [x for x in args.engines.split(",") if x]
     args.keys_vocab = [float(x) for x in args.keys_vocab.split(",") if x]
+    args.unique_keys = [float(x) for x in args.unique_keys.split(",") if x]
     args.collector_vocab = [float(x) for x in args.collector_vocab.split(",") if x]
     args.keys_engines = [x for x in args.keys_engines.split(",") if x]
     args.memory_budgets = [int(x) for x in args.memory_budgets.split(",") if x]
@@ -866,7 +934,7 @@ def main():
 
     phases = {"main": (phase_main, report_main), "keys": (phase_keys, report_keys),
               "memory": (phase_memory, report_memory), "collector": (phase_collector, report_collector),
-              "mongo": (phase_mongo, report_mongo)}
+              "mongo": (phase_mongo, report_mongo), "unique": (phase_unique, report_unique)}
     all_summaries = {}
     for phase in args.phases:
         if phase not in phases:

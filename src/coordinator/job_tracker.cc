@@ -140,8 +140,12 @@ rpc::HeartbeatResponse JobTracker::HeartbeatLocked(const rpc::HeartbeatRequest& 
   // worker or for one held below.
   if (request.finished_size() > 0) NoteNewWorkLocked();
   AssignLocked(worker, request.free_slots(), &response);
+  // Not held after a reduce's end: that may have ended its job, and the server wakes the
+  // commit only once this call returns (CoordinatorServer's Heartbeat).
+  const bool reduce_ended = std::any_of(request.finished().begin(), request.finished().end(),
+                                        [](const rpc::TaskResult& r) { return r.kind() == rpc::REDUCE; });
   if (response.assignments_size() == 0 && response.kill_size() == 0 && request.running_size() == 0 &&
-      request.free_slots() > 0 && request.hold_ms() > 0) {
+      request.free_slots() > 0 && request.hold_ms() > 0 && !reduce_ended) {
     HoldForWork(lock, request, &response);
   }
   for (const auto& [id, job] : state_.jobs) {

@@ -216,6 +216,18 @@ TEST_F(JobTrackerTest, HeartbeatsAreHeldOnlyForIdleWorkersAndReleasedForGood) {
   std::future<rpc::HeartbeatResponse> busy = std::async(std::launch::async, [&] { return tracker_->Heartbeat(running); });
   EXPECT_EQ(Answer(busy).assignments_size(), 0);
 
+  // Nor is a worker that reports a reduce's end: that may end the job, whose commit the server
+  // starts once the heartbeat is answered.
+  rpc::HeartbeatRequest ended;
+  ended.set_worker_id(w);
+  ended.set_free_slots(2);
+  ended.set_hold_ms(600'000);
+  const rpc::HeartbeatResponse reduce = Beat(w, 1, {Success(map.assignments(0))});
+  ASSERT_EQ(reduce.assignments_size(), 1);
+  *ended.add_finished() = Success(reduce.assignments(0));
+  std::future<rpc::HeartbeatResponse> last = std::async(std::launch::async, [&] { return tracker_->Heartbeat(ended); });
+  EXPECT_EQ(Answer(last).assignments_size(), 0);
+
   // An idle worker with nothing to do is held until the server stops, then answered empty;
   // after that no heartbeat is held.
   std::future<rpc::HeartbeatResponse> idle = HeldBeat(w, 1);

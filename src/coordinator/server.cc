@@ -38,7 +38,8 @@ class CoordinatorServer::Service final : public rpc::Coordinator::Service {
       }
       *response = t.Heartbeat(*request);
       // A finished reduce attempt may have finished its job: commit it now, not at the next tick.
-      // (Maps never end a job that succeeds; reduces are few, so are the extra ticks.)
+      // (Maps never end a job that succeeds; reduces are few, so are the extra ticks. The tracker
+      // never holds a heartbeat that reports a reduce's end, so this comes at once.)
       for (const rpc::TaskResult& r : request->finished()) {
         if (r.kind() == rpc::REDUCE) {
           server_->WakeTicker();

@@ -158,7 +158,8 @@ bool WorkerDaemon::HeartbeatOnce() {
   request.set_term(max_term_);
   // Idle, nothing to watch until the answer comes: let the coordinator answer when it has a
   // task for us (a job's reduces once its last map ends elsewhere) instead of a beat later.
-  if (running_.empty()) request.set_hold_ms(heartbeat_ms_);
+  // At most a second: well inside this call's deadline and the coordinator's worker timeout.
+  if (running_.empty()) request.set_hold_ms(std::min<uint32_t>(heartbeat_ms_, 1000));
   // Errors carry user code's output and file names: bytes that are not UTF-8 would make the
   // coordinator refuse every heartbeat of this worker from now on.
   rpc::RepairUtf8(&request);
