@@ -20,7 +20,7 @@ namespace aviary::shuffle {
 struct MapOutputOptions {
   uint32_t num_partitions = 1;
   uint64_t memory_budget_bytes = 256ull << 20;
-  std::string spill_dir;  // private to the attempt; spill runs go here
+  std::string spill_dir;  // private to the attempt; spill runs go here (made at the first spill)
   bool compress = true;   // LZ4 blocks in spills and the output file
   // Out mode "reduce": this attempt reads the existing target through EmitExisting() only, and
   // its values are never combined (the reduce side tells old from new, see existing_result.h).
