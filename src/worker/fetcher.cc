@@ -1,5 +1,6 @@
 #include "worker/fetcher.h"
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <set>
@@ -7,6 +8,8 @@
 
 #include "rpc/aviary.grpc.pb.h"
 #include "rpc/grpc_util.h"
+#include "shuffle/map_output.h"
+#include "worker/layout.h"
 
 namespace aviary::worker {
 namespace {
@@ -22,16 +25,46 @@ struct MapOutput {
   uint32_t map_task;
   uint32_t attempt;
   const std::string* address;
+  bool on_this_worker;  // held by the worker running this attempt: read from disk
 };
 
 std::vector<MapOutput> MapOutputsOf(const rpc::TaskSpec& spec) {
   std::vector<MapOutput> outputs;
   for (const rpc::MapOutputHost& host : spec.map_output_hosts()) {
+    const bool here = !spec.worker_id().empty() && host.worker_id() == spec.worker_id();
     for (int i = 0; i < host.map_tasks_size(); ++i) {
-      outputs.push_back({host.map_tasks(i), i < host.attempts_size() ? host.attempts(i) : 0, &host.worker_address()});
+      outputs.push_back(
+          {host.map_tasks(i), i < host.attempts_size() ? host.attempts(i) : 0, &host.worker_address(), here});
     }
   }
   return outputs;
+}
+
+// A map output on this worker's own disk: its partition is copied straight from the file, as the
+// shuffle service would serve it, with no connection (and no gRPC at all when every output is
+// here). The path is built from the attempt's own directory and numbers, never from a string
+// the coordinator sent. Sets `*local` when the failure is in storing the copy.
+Status CopyLocalPartition(Env* env, const rpc::TaskSpec& spec, const MapOutput& loc, const std::string& path,
+                          uint64_t* bytes, bool* local) {
+  *local = false;
+  const std::string source = MapOutputPath(SiblingAttemptDir(spec.work_dir(), rpc::MAP, loc.map_task, loc.attempt));
+  ASSIGN_OR_RETURN(const shuffle::SegmentRange range, shuffle::LocatePartition(env, source, spec.task()));
+  ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> in, env->NewRandomAccessFile(source));
+  *local = true;
+  ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> out, env->NewWritableFile(path));
+  std::string scratch(std::min<uint64_t>(range.length, kFetchWindowBytes), '\0');
+  for (uint64_t offset = range.offset, end = range.offset + range.length; offset < end;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(scratch.size(), end - offset));
+    std::string_view data;
+    *local = false;
+    RETURN_IF_ERROR(in->Read(offset, n, scratch.data(), &data));
+    if (data.size() != n) return DataLoss(source + " is shorter than its index says");
+    *local = true;
+    RETURN_IF_ERROR(out->Append(data));
+    offset += n;
+  }
+  *bytes = range.length;
+  return out->Close();
 }
 
 // Sets `*local` when the failure is in storing the data here, not in fetching it.
@@ -99,6 +132,10 @@ FetchResult FetchPartitions(Env* env, const rpc::TaskSpec& spec, const std::stri
         // The other outputs of a host that vanished are lost too: do not wait for each in turn.
         if (given_up(address)) {
           s = Unavailable("cannot reach " + address + " (earlier fetches from it failed)");
+          break;
+        }
+        if (loc.on_this_worker) {  // a retry would read the same file: no point
+          s = CopyLocalPartition(env, spec, loc, path, &bytes, &local);
           break;
         }
         if (t > 0) env->SleepForMicros(FetchBackoffMicros(t));

@@ -11,6 +11,8 @@
 #include "common/scratch_dir.h"
 #include "rpc/aviary.grpc.pb.h"
 #include "rpc/fake_network.h"
+#include "shuffle/test_util.h"
+#include "worker/layout.h"
 
 namespace aviary::worker {
 namespace {
@@ -140,6 +142,51 @@ TEST_F(FetcherTest, OtherOutputsOfAHostThatFailedEveryTryAreNotTriedAgain) {
   // Four fetch threads may each be trying when the first gives up; the rest never try.
   EXPECT_LE(mapper.tries, 4 * kFetchTries);
   EXPECT_LT(mapper.tries, 8 * kFetchTries);
+}
+
+// This worker's own map outputs are read from its disk: no connection is made (nobody serves
+// the address here), and the segment is the partition's bytes exactly.
+TEST_F(FetcherTest, AMapOutputOnThisWorkerIsCopiedFromDiskWithoutAConnection) {
+  const std::string job_dir = JobDir(dir_ + "/data", "job-1");
+  const std::string map_output = MapOutputPath(AttemptDir(dir_ + "/data", "job-1", rpc::MAP, 7, 1));
+  {
+    shuffle::testing::WordCountJob job;
+    shuffle::MapOutputOptions options;
+    options.num_partitions = 2;
+    options.spill_dir = job_dir + "/map-7-1/spill";
+    ASSERT_TRUE(env_.CreateDirs(job_dir + "/map-7-1").ok());
+    auto collector = shuffle::MapOutputCollector::Create(&env_, &job, options);
+    ASSERT_TRUE(collector.ok());
+    shuffle::testing::MapLines(&job, collector->get(), {"a b c d e f g", "a a b"});
+    ASSERT_TRUE((*collector)->Finish(map_output, nullptr).ok());
+  }
+  spec_.set_task(1);
+  spec_.set_worker_id("w1-here");
+  spec_.set_work_dir(AttemptDir(dir_ + "/data", "job-1", rpc::REDUCE, 1, 1));
+  spec_.mutable_map_output_hosts(0)->set_worker_id("w1-here");
+  const FetchResult result = Fetch();
+  ASSERT_TRUE(result.error.ok()) << result.error.ToString();
+  ASSERT_TRUE(result.local_error.ok()) << result.local_error.ToString();
+  ASSERT_EQ(result.segment_files.size(), 1u);
+  shuffle::testing::ExtractSegment(map_output, 1, dir_ + "/expected");
+  std::string got, want;
+  ASSERT_TRUE(ReadFileToString(&env_, result.segment_files[0], &got).ok());
+  ASSERT_TRUE(ReadFileToString(&env_, dir_ + "/expected", &want).ok());
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(result.bytes, want.size());
+  EXPECT_TRUE(env_.sleeps().empty());
+}
+
+// ... and one that is not there any more is lost at once: reading the file again would not help.
+TEST_F(FetcherTest, AMissingMapOutputOnThisWorkerIsLostWithoutRetries) {
+  spec_.set_worker_id("w1-here");
+  spec_.set_work_dir(AttemptDir(dir_ + "/data", "job-1", rpc::REDUCE, 0, 1));
+  spec_.mutable_map_output_hosts(0)->set_worker_id("w1-here");
+  const FetchResult result = Fetch();
+  EXPECT_EQ(result.lost_map_tasks, (std::vector<uint32_t>{7}));
+  EXPECT_EQ(result.error.code(), StatusCode::kNotFound) << result.error.ToString();
+  EXPECT_TRUE(result.local_error.ok());
+  EXPECT_TRUE(env_.sleeps().empty());
 }
 
 }  // namespace

@@ -24,6 +24,14 @@ inline std::string AttemptDir(const std::string& data_dir, const std::string& jo
          std::to_string(attempt);
 }
 
+// The directory of another attempt of the same job as the attempt in `attempt_dir`.
+inline std::string SiblingAttemptDir(const std::string& attempt_dir, rpc::TaskKind kind, uint32_t task,
+                                     uint32_t attempt) {
+  const size_t slash = attempt_dir.rfind('/');
+  return (slash == std::string::npos ? std::string(".") : attempt_dir.substr(0, slash)) + "/" +
+         (kind == rpc::MAP ? "map-" : "reduce-") + std::to_string(task) + "-" + std::to_string(attempt);
+}
+
 // The finished output file of a map attempt.
 inline std::string MapOutputPath(const std::string& attempt_dir) { return attempt_dir + "/output"; }
 
