@@ -129,13 +129,13 @@ FetchResult FetchPartitions(Env* env, const rpc::TaskSpec& spec, const std::stri
       uint64_t bytes = 0;
       bool local = false;
       for (int t = 0; t < kFetchTries; ++t) {
+        if (loc.on_this_worker) {  // a retry would read the same file: no point
+          s = CopyLocalPartition(env, spec, loc, path, &bytes, &local);
+          break;
+        }
         // The other outputs of a host that vanished are lost too: do not wait for each in turn.
         if (given_up(address)) {
           s = Unavailable("cannot reach " + address + " (earlier fetches from it failed)");
-          break;
-        }
-        if (loc.on_this_worker) {  // a retry would read the same file: no point
-          s = CopyLocalPartition(env, spec, loc, path, &bytes, &local);
           break;
         }
         if (t > 0) env->SleepForMicros(FetchBackoffMicros(t));

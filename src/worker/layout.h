@@ -18,10 +18,14 @@ inline std::string JobDir(const std::string& data_dir, const std::string& job_id
   return data_dir + "/jobs/" + job_id;
 }
 
+// An attempt's directory name: map-T-A or reduce-T-A.
+inline std::string AttemptDirName(rpc::TaskKind kind, uint32_t task, uint32_t attempt) {
+  return std::string(kind == rpc::MAP ? "map-" : "reduce-") + std::to_string(task) + "-" + std::to_string(attempt);
+}
+
 inline std::string AttemptDir(const std::string& data_dir, const std::string& job_id, rpc::TaskKind kind,
                               uint32_t task, uint32_t attempt) {
-  return JobDir(data_dir, job_id) + "/" + (kind == rpc::MAP ? "map-" : "reduce-") + std::to_string(task) + "-" +
-         std::to_string(attempt);
+  return JobDir(data_dir, job_id) + "/" + AttemptDirName(kind, task, attempt);
 }
 
 // The directory of another attempt of the same job as the attempt in `attempt_dir`.
@@ -29,7 +33,7 @@ inline std::string SiblingAttemptDir(const std::string& attempt_dir, rpc::TaskKi
                                      uint32_t attempt) {
   const size_t slash = attempt_dir.rfind('/');
   return (slash == std::string::npos ? std::string(".") : attempt_dir.substr(0, slash)) + "/" +
-         (kind == rpc::MAP ? "map-" : "reduce-") + std::to_string(task) + "-" + std::to_string(attempt);
+         AttemptDirName(kind, task, attempt);
 }
 
 // The finished output file of a map attempt.

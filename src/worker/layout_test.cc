@@ -20,6 +20,9 @@ TEST(LayoutTest, RefusesAnythingThatCouldLeaveTheDataDir) {
 TEST(LayoutTest, PathsAreBuiltFromValidatedParts) {
   EXPECT_EQ(AttemptDir("/d", "job-1", rpc::MAP, 3, 2), "/d/jobs/job-1/map-3-2");
   EXPECT_EQ(MapOutputPath(AttemptDir("/d", "job-1", rpc::REDUCE, 0, 1)), "/d/jobs/job-1/reduce-0-1/output");
+  // A reducer finds this worker's map outputs beside its own directory.
+  EXPECT_EQ(SiblingAttemptDir(AttemptDir("/d", "job-1", rpc::REDUCE, 0, 1), rpc::MAP, 7, 3),
+            AttemptDir("/d", "job-1", rpc::MAP, 7, 3));
 }
 
 }  // namespace

@@ -2,7 +2,8 @@
 // a job is mapping or reducing (tests/e2e/netns_harness.py compiles it on first use).
 //
 // --param map_ms=N: each map attempt sleeps N ms before its first record.
-// --param reduce_ms=N: each reduce attempt sleeps N ms before its first Reduce call.
+// --param reduce_ms=N: each reduce attempt sleeps N ms before it writes its first key (in
+//   Finalize: under the kSum combiner the reduce side adds the sums itself and never calls Reduce).
 // --param die_after=N --param marker=PATH: the one reduce attempt that creates the file PATH dies
 //   (_exit, as if killed) after N keys, when it has written part of its output.
 // Words and counts are exactly those of the built-in wordcount.
@@ -33,14 +34,14 @@ class SlowCount : public aviary::Job {
   }
   aviary::Combiner combiner() const override { return aviary::Combiner::kSum; }
   aviary::Value Reduce(aviary::ValueView, const aviary::Values& values) override {
-    Pause(&reduce_slept_, reduce_ms_);
     int64_t sum = 0;
     for (auto v : values) sum += v.as_int();
     return aviary::Value::Int64(sum);
   }
   // Runs for every key the reduce writes, even where kSum leaves Reduce uncalled.
-  bool has_finalize() const override { return die_after_ > 0; }
+  bool has_finalize() const override { return die_after_ > 0 || reduce_ms_ > 0; }
   aviary::Value Finalize(aviary::ValueView, aviary::ValueView reduced) override {
+    Pause(&reduce_slept_, reduce_ms_);
     if (++finalize_calls_ == die_after_) {
       const int fd = ::open(marker_.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0600);
       if (fd >= 0) ::_exit(9);  // only the first attempt to get here creates the marker

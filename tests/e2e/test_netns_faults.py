@@ -118,9 +118,15 @@ class NetnsTestCase(AviaryTestCase):
         return status
 
 
+# A job whose reduces pause this long leaves a wide moment with some partitions done and others
+# running: the reduces of a wave start together (their workers are answered the moment the last
+# map ends) and so end together, and a status poll on a loaded machine takes a good part of a second.
+SLOW_REDUCE_MS = 2000
+
+
 class CoordinatorKillTest(NetnsTestCase):
-    def kill_active_when(self, condition):
-        job = self.submit()
+    def kill_active_when(self, condition, **submit_args):
+        job = self.submit(**submit_args)
         first = self.cluster.wait_active()
         self.cluster.wait_until(job, condition, what="the moment to kill the coordinator")
         self.cluster.kill(first)
@@ -138,16 +144,16 @@ class CoordinatorKillTest(NetnsTestCase):
 
     def test_active_coordinator_sigkilled_during_reduce(self):
         done_before = {}
-        status = self.kill_active_when(reduces_done(done_before))
+        status = self.kill_active_when(reduces_done(done_before), reduce_ms=SLOW_REDUCE_MS)
         # Partitions finished under the old coordinator were not run again under the new one.
         self.assertEqual(reduces_rerun(status, done_before), [])
 
 
 class WorkerFaultTest(NetnsTestCase):
     def test_workers_sigkilled_during_map_and_reduce(self):
-        # Each reduce pauses 2 s before its first key: on a loaded machine the status poll and the
-        # kill that follows it take long enough for a shorter reduce to finish first.
-        job = self.submit(reduce_ms=2000)
+        # On a loaded machine the status poll and the kill that follows it take long enough for a
+        # shorter reduce to finish first.
+        job = self.submit(reduce_ms=SLOW_REDUCE_MS)
         second = self.worker_id(1)
         self.cluster.wait_until(job, lambda s: s["maps_done"] >= 4, what="4 maps done")
         first = self.worker_id(0)
@@ -287,7 +293,7 @@ class MetadataPartitionTest(NetnsTestCase):
 
 class WholeClusterRestartTest(NetnsTestCase):
     def test_whole_cluster_stopped_and_started_mid_job_resumes(self):
-        job = self.submit()
+        job = self.submit(reduce_ms=SLOW_REDUCE_MS)
         done_before = {}
         before = self.cluster.wait_until(job, reduces_done(done_before), what="a reduce done")
         self.assertLess(before["reduces_done"], REDUCE_TASKS)
