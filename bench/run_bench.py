@@ -514,16 +514,20 @@ def check_reference(args):
     log(f"reference checked against an independent count: {len(want)} words, {sum(want.values())} occurrences")
 
 
-def run_matrix(args, engines, d, paths, nbytes, runs, check_engines, phase, tags):
-    """Runs every engine `runs` times, alternating; returns the list of run records."""
+def run_matrix(args, engines, d, paths, nbytes, runs, check_engines, phase, tags, verify_for=None):
+    """Runs every engine `runs` times, alternating; returns the list of run records. The first run
+    of each engine in `check_engines` is checked against the reference's counts; with
+    `verify_for(engine)` (a check of an output directory) the first run of every engine is
+    checked that way instead."""
     warm(paths)
-    truth = reference_counts(args, d, paths) if check_engines else None
+    truth = reference_counts(args, d, paths) if check_engines and verify_for is None else None
     records = []
     for i in range(runs):
         order = engines[i % len(engines):] + engines[:i % len(engines)]  # rotate who goes first
         for e in order:
             check = truth if (i == 0 and e.name in check_engines) else None
-            r, _ = run_engine(args, e, d, paths, nbytes, check_against=check)
+            verify = verify_for(e) if (i == 0 and verify_for is not None) else None
+            r, _ = run_engine(args, e, d, paths, nbytes, check_against=check, verify=verify)
             r.update(tags, phase=phase, run=i, bytes=nbytes)
             records.append(r)
     return records
@@ -560,6 +564,11 @@ def summarize(records, key_fields):
 # Reports
 
 
+def checked_cell(s):
+    """The "Output checked" column of a summary row."""
+    return ("yes" if s["correct"] else "**MISMATCH**") if s["checked"] else "-"
+
+
 def fmt(x, digits=2):
     if x is None:
         return "-"
@@ -578,7 +587,7 @@ def main_table(summary, ref="reference"):
         for s in rows:
             wall_ratio = s["wall"] / r["wall"] if r and s["wall"] and r["wall"] else None
             cpu_ratio = s["cpu"] / r["cpu"] if r and s["cpu"] and r["cpu"] else None
-            check = ("yes" if s["correct"] else "**MISMATCH**") if s["checked"] else "-"
+            check = checked_cell(s)
             if s["failed"]:
                 check += f" ({s['failed']} failed)"
             lines.append(f"| {size:g} MiB | {s['engine']} | {fmt(s['wall'])} | {fmt(s['cpu'])} | "
@@ -700,12 +709,8 @@ def phase_unique(args, out):
     for n in args.unique_keys:
         d, paths, nbytes = unique_corpus(args, n)
         log(f"unique: {n:g} distinct words, {nbytes / 1e6:.0f} MB")
-        warm(paths)
-        for i in range(args.runs):
-            for e in engines[i % 2:] + engines[:i % 2]:
-                r, _ = run_engine(args, e, d, paths, nbytes, verify=unique_output_ok(e, int(n)) if i == 0 else None)
-                r.update(keys=n, phase="unique", run=i, bytes=nbytes)
-                records.append(r)
+        records += run_matrix(args, engines, d, paths, nbytes, args.runs, set(), "unique", {"keys": n},
+                              verify_for=lambda e, n=int(n): unique_output_ok(e, n))
         save(out, records, "unique")
     return records, summarize(records, ["keys"])
 
@@ -714,7 +719,7 @@ def report_unique(args, records, summary, text):
     lines = ["| Distinct words | Input | Engine | Wall (s) | CPU (s) | Peak memory (MB) | Largest process (MB) |"
              " Output checked |", "|---:|---:|---|---:|---:|---:|---:|---|"]
     for s in summary:
-        check = ("yes" if s["correct"] else "**MISMATCH**") if s["checked"] else "-"
+        check = checked_cell(s)
         lines.append(f"| {s['keys']:g} | {s['bytes'] / 1e6:.0f} MB | {s['engine']} | {fmt(s['wall'])} | {fmt(s['cpu'])} | "
                      f"{fmt(s['peak_mem_mb'], 0)} | {fmt(s['max_rss_mb'], 0)} | {check} |")
     return replace_block(text, "unique", f"Every word once; machine: {machine_line(args, records)}.\n\n" +
@@ -819,7 +824,7 @@ def report_keys(args, records, summary, text):
     lines = ["| Vocabulary | Distinct words | Engine | Wall (s) | CPU (s) | Peak memory (MB) | Throughput (MB/s) |"
              " Output checked |", "|---:|---:|---|---:|---:|---:|---:|---|"]
     for s in summary:
-        check = ("yes" if s["correct"] else "**MISMATCH**") if s["checked"] else "-"
+        check = checked_cell(s)
         lines.append(f"| {s['vocab']:g} | {s['distinct'] or '-'} | {s['engine']} | {fmt(s['wall'])} | {fmt(s['cpu'])} | "
                      f"{fmt(s['peak_mem_mb'], 0)} | {fmt(s['mb_per_s'], 1)} | {check} |")
     text = replace_block(text, "keys", f"{args.keys_mib} MiB of text per point; machine: "
@@ -851,7 +856,7 @@ def report_memory(args, records, summary, text):
             anon = median([r["processes"].get(kind, {}).get("max_anon_mb") for r in ok])
             return f"{fmt(rss, 0)} ({fmt(anon, 0)})"
         spills = s["extra"].get("counters", {}).get("map_spills", 0) if s["engine"] != "reference" else None
-        check = ("yes" if s["correct"] else "**MISMATCH**") if s["checked"] else "-"
+        check = checked_cell(s)
         lines.append(f"| {s['engine']} | {fmt(s['wall'])} | {fmt(s['cpu'])} | {fmt(s['peak_mem_mb'], 0)} | "
                      f"{largest('aviary-map')} | {largest('aviary-reduce')} | "
                      f"{largest('aviary-worker')} | {spills if spills is not None else '-'} | {check} |")
