@@ -19,6 +19,7 @@
 #include "cli/exit_codes.h"
 #include "client/plugin_check.h"
 #include "rpc/grpc_util.h"
+#include "storage/mongo/mongo_client.h"
 #include "worker/task_runner.h"
 #include "worker/task_zygote.h"
 
@@ -100,10 +101,8 @@ bool SetUpLogging(const GlobalFlags& global) {
 }
 
 int Main(int argc, char** argv) {
-  // libmongoc keeps performance counters in /dev/shm/mongoc-PID and removes the file only at
-  // mongoc_cleanup(), which task processes never reach: thousands piled up. Nothing reads them.
-  // Set here, while the process has one thread, and inherited by every child.
-  setenv("MONGOC_DISABLE_SHM", "1", /*overwrite=*/0);
+  // Before any thread or child: the driver's counters file would outlive a SIGKILL.
+  mongo::ForgetDriverCountersFile();
   // The task runner is started by workers only; keep its path free of CLI parsing surprises.
   if ((argc == 4 || argc == 6) && std::string(argv[1]) == "task-runner" && std::string(argv[2]) == "--work-dir") {
     const bool cpu = argc == 6 && std::string(argv[4]) == "--cpu-limit";

@@ -277,6 +277,52 @@ class TermAndAddressTest(AviaryTestCase):
         self.assertEqual(proc.returncode, 3, proc.stderr)
         self.assertRegex(proc.stderr.strip(), r"^aviary: \S.*127\.0\.0\.1:1")
 
+    def test_a_stale_driver_counter_file_of_the_same_pid_stays_silent(self):
+        # A SIGKILLed process leaves /dev/shm/mongoc-PID behind, and the next process given that PID
+        # got "Falling back to malloc for counters." from libmongoc on stderr, before main ran.
+        # The file is made in the child between fork and exec, so the PID is certainly the same.
+        made = os.path.join(self.tmp, "stale-counter-file")
+
+        def leave_a_stale_file():
+            path = f"/dev/shm/mongoc-{os.getpid()}"
+            with open(path, "xb"):
+                pass
+            with open(made, "w") as f:
+                f.write(path)
+
+        proc = subprocess.run([AVIARY, "workers", "--coordinator", "127.0.0.1:1"], capture_output=True,
+                              text=True, timeout=30, preexec_fn=leave_a_stale_file)
+        with open(made) as f:
+            os.unlink(f.read())
+        self.assertEqual(proc.returncode, 3, proc.stderr)
+        self.assertRegex(proc.stderr, r"^aviary: cannot reach coordinator 127\.0\.0\.1:1[^\n]*\n?$")
+
+    def test_daemons_and_task_processes_leave_no_driver_counter_files(self):
+        cluster = Cluster(self.tmp, workers=1)
+        try:
+            cluster.wait_for_workers(1)
+            out = os.path.join(self.tmp, "out")
+            cluster.submit("wordcount", "--input", "files:/etc/hostname", "--output", "files:" + out, "--wait")
+            pids = descendants(cluster.coordinator.pid) | descendants(cluster.workers[0].pid)
+            self.assertGreaterEqual(len(pids), 3, pids)  # coordinator, worker, task zygote
+            self.assertEqual([pid for pid in sorted(pids) if os.path.exists(f"/dev/shm/mongoc-{pid}")], [])
+        finally:
+            cluster.stop()
+
+
+def descendants(pid):
+    """`pid` and every live process below it."""
+    found, todo = set(), [pid]
+    while todo:
+        current = todo.pop()
+        found.add(current)
+        for task in os.listdir(f"/proc/{current}/task") if os.path.isdir(f"/proc/{current}/task") else ():
+            try:
+                with open(f"/proc/{current}/task/{task}/children") as f:
+                    todo.extend(int(child) for child in f.read().split())
+            except OSError:
+                pass
+    return found
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,13 +1,17 @@
 #include "storage/mongo/mongo_client.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <mutex>
 #include <string_view>
 #include <vector>
 
+#include "storage/mongo/driver_preinit.h"
 #include "storage/mongo/handles.h"
 
 namespace aviary::mongo {
@@ -69,7 +73,20 @@ void InitDriver() {
   std::call_once(once, [] {
     mongoc_init();
     mongoc_log_set_handler(LogToSpdlog, nullptr);
+    const preinit::EarlyDriverState early = preinit::EarlyState();
+    for (size_t i = 0; i < early.line_count; ++i) {
+      LogToSpdlog(early.lines[i].level, early.lines[i].domain, early.lines[i].message, nullptr);
+    }
+    if (early.lines_dropped > 0) spdlog::debug("libmongoc: {} more lines before main() not kept", early.lines_dropped);
   });
+}
+
+void ForgetDriverCountersFile() {
+  if (preinit::EarlyState().made_counters_file) {
+    const std::string name = "/mongoc-" + std::to_string(getpid());
+    shm_unlink(name.c_str());
+  }
+  setenv("MONGOC_DISABLE_SHM", "1", /*overwrite=*/0);
 }
 
 StatusOr<CollectionUri> ParseCollectionUri(const std::string& uri) {

@@ -20,6 +20,11 @@ namespace aviary::mongo {
 // talks to a server calls it, so callers need not.
 void InitDriver();
 
+// libmongoc makes /dev/shm/mongoc-PID for its counters before main(); a process that is killed
+// leaves it behind. Removes it (the mapping stays; nothing reads it) and sets MONGOC_DISABLE_SHM
+// so that children make none. Call first thing in main(), while the process has one thread.
+void ForgetDriverCountersFile();
+
 // "mongodb://HOST:PORT/DB.COLL?opts" taken apart.
 struct CollectionUri {
   std::string server_uri;  // "mongodb://HOST:PORT/?opts": no DB.COLL path; credentials and options kept
