@@ -31,7 +31,8 @@ void CopyCut(char* to, size_t capacity, const char* from) {
   to[n] = '\0';
 }
 
-// Runs before libc is initialised: only plain memory operations.
+// The handler from before libc is initialised until InitDriver replaces it: plain memory
+// operations only, and no locking (the process has one thread until then).
 void KeepEarlyLine(mongoc_log_level_t level, const char* domain, const char* message, void*) {
   if (message != nullptr && strstr(message, kCountersFallback) != nullptr) counters_fell_back = true;
   if (early_line_count == kKeptLines) {
