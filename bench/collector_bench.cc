@@ -1,8 +1,10 @@
 // The map side's hot path alone: reads the files named on the command line into memory, then
 // runs wordcount's Map (the examples' tokenizer, Emit(word, 1) into the kSum collector) over
-// every line and writes the map output file, timing each phase. No processes, no RPC, no reduce.
+// the text and writes the map output file, timing each phase. No processes, no RPC, no reduce.
+// Map gets the text as the files input hands it to wordcount: whole lines up to 1 MiB at a time
+// (Job::map_takes_line_blocks), or, with --lines, one line at a time.
 //
-// usage: collector_bench [--memory MB] [--partitions R] [--no-compress] [--repeat N] FILE...
+// usage: collector_bench [--memory MB] [--partitions R] [--no-compress] [--lines] [--repeat N] FILE...
 // Prints one JSON object per repetition: {"emit_s", "finish_s", "mb_per_s", "keys", "spills", ...};
 // max_rss_mb - input_rss_mb is about what the collector itself took.
 #include <sys/resource.h>
@@ -32,6 +34,8 @@ class WordCount : public aviary::Job {
     return aviary::Value::Int64(sum);
   }
   aviary::Combiner combiner() const override { return aviary::Combiner::kSum; }
+  bool map_takes_line_blocks() const override { return line_blocks; }
+  bool line_blocks = true;
 };
 
 double CurrentRssMb() {
@@ -53,6 +57,7 @@ int main(int argc, char** argv) {
   uint64_t memory_mb = 512;
   uint32_t partitions = 2;
   bool compress = true;
+  bool lines_only = false;
   int repeat = 1;
   std::vector<std::string> files;
   for (int i = 1; i < argc; ++i) {
@@ -60,11 +65,12 @@ int main(int argc, char** argv) {
     if (a == "--memory" && i + 1 < argc) memory_mb = std::strtoull(argv[++i], nullptr, 10);
     else if (a == "--partitions" && i + 1 < argc) partitions = static_cast<uint32_t>(std::atoi(argv[++i]));
     else if (a == "--no-compress") compress = false;
+    else if (a == "--lines") lines_only = true;
     else if (a == "--repeat" && i + 1 < argc) repeat = std::atoi(argv[++i]);
     else files.push_back(a);
   }
   if (files.empty()) {
-    std::fprintf(stderr, "usage: collector_bench [--memory MB] [--partitions R] [--no-compress] [--repeat N] FILE...\n");
+    std::fprintf(stderr, "usage: collector_bench [--memory MB] [--partitions R] [--no-compress] [--lines] [--repeat N] FILE...\n");
     return 2;
   }
   std::string text;
@@ -85,18 +91,27 @@ int main(int argc, char** argv) {
     }
     std::fclose(in);
   }
-  // Lines as the files input hands them to Map: without the '\n'.
-  std::vector<std::string_view> lines;
+  // Records as the files input hands them to Map: lines without their '\n', or blocks of whole
+  // lines that end at the last '\n' of each 1 MiB (its read size).
+  constexpr size_t kReadSize = 1 << 20;
+  std::vector<std::string_view> records;
   for (size_t pos = 0; pos < text.size();) {
-    size_t nl = text.find('\n', pos);
+    size_t nl = lines_only ? text.find('\n', pos) : text.rfind('\n', std::min(text.size(), pos + kReadSize) - 1);
+    if (!lines_only && (nl == std::string::npos || nl < pos)) nl = text.find('\n', pos);
     if (nl == std::string::npos) nl = text.size();
-    lines.emplace_back(text.data() + pos, nl - pos);
+    records.emplace_back(text.data() + pos, nl - pos);
     pos = nl + 1;
   }
   aviary::Env* env = aviary::Env::Default();
   const double input_rss_mb = CurrentRssMb();  // the text and its line index: not the collector's
   const std::string dir = "/tmp/collector_bench." + std::to_string(::getpid());
+  // The output goes here; the collector makes only its spill directory, at the first spill.
+  if (aviary::Status made = env->CreateDirs(dir); !made.ok()) {
+    std::fprintf(stderr, "%s\n", made.ToString().c_str());
+    return 1;
+  }
   WordCount job;
+  job.line_blocks = !lines_only;
   for (int r = 0; r < repeat; ++r) {
     aviary::shuffle::MapOutputOptions options;
     options.num_partitions = partitions;
@@ -111,7 +126,7 @@ int main(int argc, char** argv) {
     (*collector)->SetReadableRange(text.data(), text.data() + text.size());  // as the files input does
     aviary::RecordSource source;
     const auto t0 = std::chrono::steady_clock::now();
-    for (std::string_view line : lines) job.Map(aviary::Record(line, nullptr, source), **collector);
+    for (std::string_view record : records) job.Map(aviary::Record(record, nullptr, source), **collector);
     const auto t1 = std::chrono::steady_clock::now();
     aviary::shuffle::MapOutputStats stats;
     aviary::Status s = (*collector)->Finish(dir + "/output", &stats);

@@ -22,6 +22,8 @@ class WordCount : public aviary::Job {
   }
 
   aviary::Combiner combiner() const override { return aviary::Combiner::kSum; }
+  // '\n' and '\r' are not letters: many lines at once give the same words as one at a time.
+  bool map_takes_line_blocks() const override { return true; }
 };
 
 }  // namespace

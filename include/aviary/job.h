@@ -141,6 +141,13 @@ class Job {
     return Value(reduced);
   }
 
+  // Text files only: return true when Map treats a line break as a separator and nothing more,
+  // so that Map on two lines joined by '\n' emits what Map on each line would (a word count's
+  // does). Map then gets many lines per call: record.text() holds whole lines with the '\n's
+  // between them (and every '\r'), and record.source().offset is the first one's. That saves a
+  // call, and a search for the line's end, per line. Other inputs still come a record at a time.
+  virtual bool map_takes_line_blocks() const { return false; }
+
   // Optional custom partitioner; the default spreads keys by a hash of their bytes.
   virtual bool has_partitioner() const { return false; }
   virtual uint32_t Partition(ValueView key, uint32_t num_partitions) {

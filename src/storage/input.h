@@ -29,6 +29,14 @@ class RecordSink {
   // read buffer, and all of those bytes stay readable until the next call (nullptr, nullptr:
   // the buffer is gone). A hint that lets the map side load keys in whole words.
   virtual void OnReadBuffer(const char* /*begin*/, const char* /*end*/) {}
+  // Whether a text file's lines may come many at a time, through OnLineBlock() instead of one
+  // OnRecord() each (see Job::map_takes_line_blocks()).
+  virtual bool takes_line_blocks() const { return false; }
+  // A record whose text is `lines` whole lines with the '\n's between them.
+  virtual bool OnLineBlock(const Record& record, uint64_t lines) {
+    (void)lines;
+    return OnRecord(record);
+  }
   // Why OnRecord() returned false; OK for a deliberate early stop.
   virtual const Status& status() const {
     static const Status ok;

@@ -66,28 +66,25 @@ class PassthroughSink : public RecordSink {
 class MapSink : public RecordSink {
  public:
   MapSink(Job* job, shuffle::MapOutputCollector* collector, ProgressReporter* progress, std::string limit_error)
-      : job_(job), collector_(collector), progress_(progress), limit_error_(std::move(limit_error)) {}
+      : job_(job),
+        collector_(collector),
+        progress_(progress),
+        limit_error_(std::move(limit_error)),
+        line_blocks_(job->map_takes_line_blocks()) {}
 
   bool OnRecord(const Record& record) override {
-    try {
-      job_->Map(record, *collector_);
-    } catch (const std::bad_alloc&) {
-      status_ = ResourceExhausted(limit_error_);
-      return false;
-    } catch (const LimitExceeded& e) {
-      status_ = Internal(std::string("Map hit a limit: ") + e.what() + Where(record));
-      return false;
-    } catch (const std::exception& e) {
-      status_ = UserCodeError("Map", std::string("plugin threw in Map: ") + e.what() + Where(record));
-      return false;
-    } catch (...) {
-      status_ = UserCodeError("Map", "plugin threw a non-standard exception in Map" + Where(record));
-      return false;
-    }
-    if (!collector_->status().ok()) return false;
+    if (!Map(record, /*block=*/false)) return false;
     // Often enough that a slow Map still publishes its counters every second (Report() is
     // rate-limited; the check costs a clock read per 16 records).
     if ((++records_ & 15) == 0) progress_->Report(records_);
+    return true;
+  }
+
+  bool takes_line_blocks() const override { return line_blocks_; }
+  bool OnLineBlock(const Record& record, uint64_t lines) override {
+    if (!Map(record, /*block=*/true)) return false;
+    records_ += lines;
+    progress_->Report(records_);  // a block is up to a read buffer's worth of lines
     return true;
   }
 
@@ -96,9 +93,31 @@ class MapSink : public RecordSink {
   const Status& status() const override { return status_.ok() ? collector_->status() : status_; }
 
  private:
-  static std::string Where(const Record& record) {
+  // Calls the plugin's Map; false when it failed or the collector did. `block`: the record
+  // holds many lines (OnLineBlock), which the error message says.
+  bool Map(const Record& record, bool block) {
+    try {
+      job_->Map(record, *collector_);
+    } catch (const std::bad_alloc&) {
+      status_ = ResourceExhausted(limit_error_);
+      return false;
+    } catch (const LimitExceeded& e) {
+      status_ = Internal(std::string("Map hit a limit: ") + e.what() + Where(record, block));
+      return false;
+    } catch (const std::exception& e) {
+      status_ = UserCodeError("Map", std::string("plugin threw in Map: ") + e.what() + Where(record, block));
+      return false;
+    } catch (...) {
+      status_ = UserCodeError("Map", "plugin threw a non-standard exception in Map" + Where(record, block));
+      return false;
+    }
+    return collector_->status().ok();
+  }
+
+  static std::string Where(const Record& record, bool block) {
     const RecordSource& src = record.source();
-    if (!src.file.empty()) return " (record at " + std::string(src.file) + " offset " + std::to_string(src.offset) + ")";
+    const char* what = block ? " (lines from " : " (record at ";
+    if (!src.file.empty()) return what + std::string(src.file) + " offset " + std::to_string(src.offset) + ")";
     if (!src.shard.empty()) return " (document of shard " + std::string(src.shard) + ")";
     return "";
   }
@@ -107,6 +126,7 @@ class MapSink : public RecordSink {
   shuffle::MapOutputCollector* collector_;
   ProgressReporter* progress_;
   std::string limit_error_;
+  const bool line_blocks_;
   Status status_;
   uint64_t records_ = 0;
 };

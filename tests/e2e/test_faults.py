@@ -72,6 +72,16 @@ class UserCodeErrorTest(AviaryTestCase):
         finally:
             cluster.stop()
 
+    def test_the_error_says_where_in_the_input_map_threw(self):
+        path = os.path.join(self.tmp, "in.txt")
+        with open(path, "w") as f:
+            f.write("first line\nsecond line\n")
+        for blocks, where in [("0", f"(record at {path} offset 0)"), ("1", f"(lines from {path} offset 0)")]:
+            proc = run_cli("run", plugin("faulty"), "--input", "files:" + path, "--output",
+                           "files:" + os.path.join(self.tmp, "out" + blocks), "--param", "mode=throw",
+                           "--param", "blocks=" + blocks, "--workers", "1", check=1)
+            self.assertIn("faulty plugin threw on purpose " + where, proc.stderr)
+
     def test_plugin_that_throws_only_on_its_first_attempt_succeeds(self):
         paths = make_corpus(os.path.join(self.tmp, "in"), files=1, max_bytes=4 << 10)
         out = os.path.join(self.tmp, "out")

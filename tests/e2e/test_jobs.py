@@ -20,6 +20,30 @@ class LocalModeTest(AviaryTestCase):
         self.assertOutputEquals(out, reference_wordcount(paths))
         self.assertEqual(len(glob.glob(os.path.join(out, "part-*.jsonl"))), 3)
 
+    def test_wordcount_reads_lines_in_blocks_exactly(self):
+        # Wordcount takes a read buffer's whole lines per Map call. Lines longer than the buffer
+        # (1 MiB), CRLF endings, empty lines, a last line without '\n' and split boundaries in
+        # the middle of lines must give the counts of the text itself, and "records in" the lines.
+        d = os.path.join(self.tmp, "in")
+        os.makedirs(d)
+        words = [b"alpha", b"Beta", b"gamma", b"delta", b"Eps", b"zeta", b"etaTheta"]
+        long_line = b" ".join(words[i % 7] for i in range(400000))  # ~2.6 MB, no newline
+        texts = [
+            b"one two\r\nthree\r\n\r\n" + long_line + b"\r\nfour five\n" * 3000 + b"six",
+            b"\n\n" + b"x y z\n" * 200000 + long_line,
+        ]
+        paths = []
+        for i, text in enumerate(texts):
+            paths.append(os.path.join(d, f"t{i}.txt"))
+            with open(paths[-1], "wb") as f:
+                f.write(text)
+        out = os.path.join(self.tmp, "out")
+        report = run_cli("run", "wordcount", "--input", "files:" + os.path.join(d, "*.txt"), "--output",
+                         "files:" + out, "--workers", "2", "--map-tasks", "9", "--json", check=0)
+        self.assertOutputEquals(out, reference_wordcount(paths))
+        lines = sum(t.count(b"\n") + (0 if t.endswith(b"\n") else 1) for t in texts)
+        self.assertEqual(int(json.loads(report.stdout)["totals"]["input_records"]), lines)
+
     def test_indexer_equals_sequential_reference(self):
         paths = make_corpus(os.path.join(self.tmp, "in"), files=5, max_bytes=1 << 20)
         out = os.path.join(self.tmp, "out")

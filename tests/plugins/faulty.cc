@@ -1,5 +1,6 @@
 // A plugin that always fails the same way, chosen by --param mode=segv|abort|throw|exit|loop|setup;
-// mode=throw_once throws only in the attempt that creates the file --param marker= names.
+// mode=throw_once throws only in the attempt that creates the file --param marker= names;
+// --param blocks=1 takes text lines in blocks (Job::map_takes_line_blocks).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@ class Faulty : public aviary::Job {
  public:
   bool Setup(const aviary::Params& params, std::string* error) override {
     mode_ = std::string(params.Get("mode", "segv"));
+    blocks_ = params.Get("blocks") == "1";
     if (mode_ == "throw_once") {
       const int fd = ::open(std::string(params.Get("marker")).c_str(), O_CREAT | O_EXCL | O_WRONLY, 0600);
       first_ = fd >= 0;  // only the first attempt creates it
@@ -38,9 +40,11 @@ class Faulty : public aviary::Job {
     }
   }
   aviary::Value Reduce(aviary::ValueView, const aviary::Values& values) override { return aviary::Value(values[0]); }
+  bool map_takes_line_blocks() const override { return blocks_; }
 
  private:
   std::string mode_;
+  bool blocks_ = false;
   bool first_ = false;
 };
 

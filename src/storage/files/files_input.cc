@@ -134,6 +134,12 @@ Status FilesInput::ReadRange(const files::FileRange& range, RecordSink* sink, In
       ASSIGN_OR_RETURN(const bool go_on, DeliverJson(line, source, sink, stats));
       *stopped = !go_on;
     }
+  } else if (sink->takes_line_blocks()) {
+    uint64_t lines = 0;
+    while (!*stopped && reader.NextBlock(&line, &source.offset, &lines)) {
+      stats->records += lines;
+      *stopped = !sink->OnLineBlock(Record(line, nullptr, source), lines);
+    }
   } else {
     while (!*stopped && reader.Next(&line, &source.offset)) {  // the hot loop: no Status per line
       ++stats->records;

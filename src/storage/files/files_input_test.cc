@@ -37,6 +37,27 @@ class CollectingSink : public RecordSink {
   }
   const Status& status() const override { return stop_status; }
 
+  bool takes_line_blocks() const override { return blocks; }
+  // Splits the block into its lines, as OnRecord() would have seen them one by one.
+  bool OnLineBlock(const Record& r, uint64_t count) override {
+    ++blocks_seen;
+    const std::string_view text = r.text();
+    uint64_t found = 0;
+    for (size_t pos = 0;; ++found) {
+      const size_t nl = std::min(text.find('\n', pos), text.size());
+      std::string line(text.substr(pos, nl - pos));
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      lines.push_back({std::string(r.source().file), r.source().offset + pos, line});
+      docs.push_back("");
+      if (nl == text.size()) break;
+      pos = nl + 1;
+    }
+    EXPECT_EQ(found + 1, count) << "the block's line count";
+    return stop_after < 0 || static_cast<int>(lines.size()) < stop_after;
+  }
+
+  bool blocks = false;  // take lines in blocks
+  int blocks_seen = 0;
   std::vector<Line> lines;
   std::vector<std::string> docs;  // BSON of each record's document, or empty
   const char* buffer_begin = nullptr;
@@ -179,20 +200,49 @@ TEST_F(FilesInputTest, EveryLineReadExactlyOnce) {
     AppendReferenceLines(dir_.Join(name), data, &expected);
     total += data.size();
   }
-  for (size_t read_size : {size_t{1}, size_t{7}, size_t{64}, size_t{1} << 20}) {
-    for (uint32_t desired : {0u, 1u, 2u, 3u, 5u, 17u, 100u, 1000u, 100000u}) {
-      FilesInputOptions options;
-      options.read_size = read_size;
-      CollectingSink sink;
-      InputStats stats;
-      size_t num_splits = 0;
-      ReadAll(Input(dir_.Join("*.txt"), options).get(), desired, &sink, &stats, &num_splits);
-      EXPECT_EQ(num_splits, desired == 0 ? 1 : std::min<uint64_t>(desired, total));
-      ASSERT_EQ(sink.lines, expected) << "read_size " << read_size << " desired " << desired;
-      EXPECT_EQ(stats.records, expected.size());
-      EXPECT_EQ(stats.bytes, total);
+  for (bool blocks : {false, true}) {
+    for (size_t read_size : {size_t{1}, size_t{7}, size_t{64}, size_t{1} << 20}) {
+      for (uint32_t desired : {0u, 1u, 2u, 3u, 5u, 17u, 100u, 1000u, 100000u}) {
+        FilesInputOptions options;
+        options.read_size = read_size;
+        CollectingSink sink;
+        sink.blocks = blocks;
+        InputStats stats;
+        size_t num_splits = 0;
+        ReadAll(Input(dir_.Join("*.txt"), options).get(), desired, &sink, &stats, &num_splits);
+        EXPECT_EQ(num_splits, desired == 0 ? 1 : std::min<uint64_t>(desired, total));
+        ASSERT_EQ(sink.lines, expected) << "blocks " << blocks << " read_size " << read_size << " desired " << desired;
+        EXPECT_EQ(stats.records, expected.size());  // lines, also when they come in blocks
+        EXPECT_EQ(stats.bytes, total);
+      }
     }
   }
+}
+
+// In blocks, a chunk's whole lines are one record, inside the read buffer; JSON lines still
+// come one document at a time.
+TEST_F(FilesInputTest, LineBlocksHoldAChunksWholeLines) {
+  std::unique_ptr<InputFormat> input;
+  const rpc::InputSplit split = ThousandLinesInSmallReads(&input);  // 18-byte lines, 64-byte reads
+  CollectingSink sink;
+  sink.blocks = true;
+  InputStats stats;
+  ASSERT_TRUE(input->ReadSplit(split, &sink, &stats).ok());
+  ASSERT_EQ(sink.lines.size(), 1000u);
+  EXPECT_EQ(sink.lines[999], (Line{dir_.Join("a.txt"), 999 * 18, "some line of text"}));
+  EXPECT_EQ(stats.records, 1000u);
+  // 282 reads of 64 bytes: about one block of two or three whole lines per read, and the line
+  // across two reads alone.
+  EXPECT_LT(sink.blocks_seen, 750);
+  EXPECT_GT(sink.blocks_seen, 250);
+
+  WriteTestFile(dir_.Join("d.jsonl"), "{\"text\": \"a\"}\n{\"text\": \"b\"}\n");
+  CollectingSink json;
+  json.blocks = true;
+  ReadAll(Input(dir_.Join("d.jsonl")).get(), 1, &json, &stats);
+  ASSERT_EQ(json.lines.size(), 2u);
+  EXPECT_EQ(json.lines[1].text, "b");
+  EXPECT_EQ(json.blocks_seen, 0);
 }
 
 // A *.json file (mongoexport's name for one document a line) is JSON lines, not text.

@@ -34,11 +34,20 @@ class LineReader {
   // the range or on a read error; status() tells which. (Not a StatusOr: building one per line
   // costs more than finding the line.)
   bool Next(std::string_view* line, uint64_t* offset);
+  // Like Next(), but returns as many whole lines of the range as the current chunk holds, in
+  // one view: `*text` is those lines with the '\n's between them (and every '\r'), without the
+  // last '\n'; `*lines` how many there are. A line that spans two chunks comes alone. For jobs
+  // to which a line break is just a separator (Job::map_takes_line_blocks).
+  bool NextBlock(std::string_view* text, uint64_t* offset, uint64_t* lines);
   const Status& status() const { return status_; }
 
  private:
   // Replaces the window with the next chunk of the file; false at end of file or on error.
   bool Fill();
+  // Next() without dropping the line's trailing '\r'.
+  bool ReadLine(std::string_view* line, uint64_t* offset);
+  // Whether a line of the range starts at pos_, reading the first chunk if need be.
+  bool AtLine();
   // Moves to the first line that starts at or after start_; false if there is none.
   bool SkipToFirstLine();
 

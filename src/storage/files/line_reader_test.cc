@@ -135,6 +135,77 @@ TEST(LineReaderTest, RandomCutsReadEveryLineOnce) {
   }
 }
 
+// ReadRange() through NextBlock(): each block split back into its lines (a '\r' before a '\n'
+// dropped, as Next() drops it), with the count NextBlock() gave checked.
+std::vector<Line> ReadRangeInBlocks(const std::string& data, uint64_t start, uint64_t end, size_t buffer,
+                                    size_t max_read = SIZE_MAX) {
+  StringFile file(data, max_read);
+  std::string scratch(buffer, '\0');
+  LineReader reader(&file, start, end, scratch.data(), scratch.size());
+  std::vector<Line> lines;
+  std::string_view block;
+  uint64_t offset, count;
+  while (reader.NextBlock(&block, &offset, &count)) {
+    uint64_t found = 0;
+    for (size_t pos = 0;; ++found) {
+      const size_t nl = std::min(block.find('\n'), block.size());
+      std::string text(block.substr(0, nl));
+      if (!text.empty() && text.back() == '\r') text.pop_back();
+      lines.push_back({offset + pos, text});
+      if (nl == block.size()) break;
+      block.remove_prefix(nl + 1);
+      pos += nl + 1;
+    }
+    EXPECT_EQ(count, found + 1);
+  }
+  EXPECT_TRUE(reader.status().ok()) << reader.status().ToString();
+  return lines;
+}
+
+TEST(LineReaderTest, BlocksHoldTheSameLines) {
+  const std::string data = "alpha\nbeta\r\n\n\r\ngamma";
+  std::vector<Line> expected = {{0, "alpha"}, {6, "beta"}, {12, ""}, {13, ""}, {15, "gamma"}};
+  for (size_t buffer : {1, 2, 4, 7, 64}) EXPECT_EQ(ReadRangeInBlocks(data, 0, data.size(), buffer), expected) << buffer;
+  const std::string ranges = "aa\nbb\ncc\n";
+  EXPECT_EQ(ReadRangeInBlocks(ranges, 0, 1, 64), (std::vector<Line>{{0, "aa"}}));
+  EXPECT_TRUE(ReadRangeInBlocks(ranges, 1, 3, 64).empty());
+  EXPECT_EQ(ReadRangeInBlocks(ranges, 1, 4, 64), (std::vector<Line>{{3, "bb"}}));
+  EXPECT_EQ(ReadRangeInBlocks(ranges, 3, 7, 64), (std::vector<Line>{{3, "bb"}, {6, "cc"}}));
+}
+
+// Blocks long enough for the newline count's 16-byte steps and its 255-step rounds.
+TEST(LineReaderTest, BlockLineCountsOverLongBlocks) {
+  std::mt19937 rng(11);
+  std::string data;
+  while (data.size() < 100000) data += std::string(rng() % 30, 'w') + (rng() % 3 ? "\n" : "\n\n\n");
+  for (size_t buffer : {size_t{4096}, size_t{65536}, size_t{1} << 20}) {
+    EXPECT_EQ(ReadRangeInBlocks(data, 0, data.size(), buffer), ReferenceLines(data)) << buffer;
+  }
+}
+
+TEST(LineReaderTest, RandomCutsReadEveryLineOnceInBlocks) {
+  std::mt19937 rng(9);
+  const char alphabet[] = "ab\n\n\r ";
+  for (int round = 0; round < 2000; ++round) {
+    std::string data(rng() % 120, ' ');
+    for (char& c : data) c = alphabet[rng() % (sizeof alphabet - 1)];
+    std::vector<uint64_t> cuts = {0, data.size()};
+    for (int i = rng() % 6; i > 0; --i) cuts.push_back(data.empty() ? 0 : rng() % data.size());
+    std::sort(cuts.begin(), cuts.end());
+    const size_t buffer = 1 + rng() % 40;
+    std::vector<Line> got;
+    for (size_t i = 0; i + 1 < cuts.size(); ++i) {
+      std::vector<Line> part = ReadRangeInBlocks(data, cuts[i], cuts[i + 1], buffer, 1 + rng() % 50);
+      for (const Line& l : part) {
+        EXPECT_GE(l.offset, cuts[i]);
+        EXPECT_LT(l.offset, cuts[i + 1]);
+      }
+      got.insert(got.end(), part.begin(), part.end());
+    }
+    ASSERT_EQ(got, ReferenceLines(data)) << "round " << round << " buffer " << buffer;
+  }
+}
+
 TEST(LineReaderTest, ReadErrorIsReturned) {
   StringFile file("abc\n");
   file.fail_reads = true;
