@@ -110,21 +110,24 @@ TEST(LineReaderTest, CarriageReturnAtChunkBoundary) {
   }
 }
 
-// For random texts, random cuts and random buffer sizes, the ranges together yield every line
-// exactly once and in order.
-TEST(LineReaderTest, RandomCutsReadEveryLineOnce) {
-  std::mt19937 rng(7);
+using RangeReader = std::vector<Line> (*)(const std::string& data, uint64_t start, uint64_t end, size_t buffer,
+                                          size_t max_read);
+
+// For random texts, random cuts and random buffer sizes, the ranges read with `read` together
+// yield every line exactly once and in order.
+void CheckRandomCuts(RangeReader read, unsigned seed, size_t max_size, size_t max_buffer, size_t max_read) {
+  std::mt19937 rng(seed);
   const char alphabet[] = "ab\n\n\r ";
   for (int round = 0; round < 2000; ++round) {
-    std::string data(rng() % 80, ' ');
+    std::string data(rng() % max_size, ' ');
     for (char& c : data) c = alphabet[rng() % (sizeof alphabet - 1)];
     std::vector<uint64_t> cuts = {0, data.size()};
     for (int i = rng() % 6; i > 0; --i) cuts.push_back(data.empty() ? 0 : rng() % data.size());
     std::sort(cuts.begin(), cuts.end());
-    const size_t buffer = 1 + rng() % 16;
+    const size_t buffer = 1 + rng() % max_buffer;
     std::vector<Line> got;
     for (size_t i = 0; i + 1 < cuts.size(); ++i) {
-      std::vector<Line> part = ReadRange(data, cuts[i], cuts[i + 1], buffer, 1 + rng() % 20);
+      std::vector<Line> part = read(data, cuts[i], cuts[i + 1], buffer, 1 + rng() % max_read);
       for (const Line& l : part) {
         EXPECT_GE(l.offset, cuts[i]);
         EXPECT_LT(l.offset, cuts[i + 1]);
@@ -134,6 +137,8 @@ TEST(LineReaderTest, RandomCutsReadEveryLineOnce) {
     ASSERT_EQ(got, ReferenceLines(data)) << "round " << round << " buffer " << buffer;
   }
 }
+
+TEST(LineReaderTest, RandomCutsReadEveryLineOnce) { CheckRandomCuts(ReadRange, 7, 80, 16, 20); }
 
 // ReadRange() through NextBlock(): each block split back into its lines (a '\r' before a '\n'
 // dropped, as Next() drops it), with the count NextBlock() gave checked.
@@ -183,28 +188,7 @@ TEST(LineReaderTest, BlockLineCountsOverLongBlocks) {
   }
 }
 
-TEST(LineReaderTest, RandomCutsReadEveryLineOnceInBlocks) {
-  std::mt19937 rng(9);
-  const char alphabet[] = "ab\n\n\r ";
-  for (int round = 0; round < 2000; ++round) {
-    std::string data(rng() % 120, ' ');
-    for (char& c : data) c = alphabet[rng() % (sizeof alphabet - 1)];
-    std::vector<uint64_t> cuts = {0, data.size()};
-    for (int i = rng() % 6; i > 0; --i) cuts.push_back(data.empty() ? 0 : rng() % data.size());
-    std::sort(cuts.begin(), cuts.end());
-    const size_t buffer = 1 + rng() % 40;
-    std::vector<Line> got;
-    for (size_t i = 0; i + 1 < cuts.size(); ++i) {
-      std::vector<Line> part = ReadRangeInBlocks(data, cuts[i], cuts[i + 1], buffer, 1 + rng() % 50);
-      for (const Line& l : part) {
-        EXPECT_GE(l.offset, cuts[i]);
-        EXPECT_LT(l.offset, cuts[i + 1]);
-      }
-      got.insert(got.end(), part.begin(), part.end());
-    }
-    ASSERT_EQ(got, ReferenceLines(data)) << "round " << round << " buffer " << buffer;
-  }
-}
+TEST(LineReaderTest, RandomCutsReadEveryLineOnceInBlocks) { CheckRandomCuts(ReadRangeInBlocks, 9, 120, 40, 50); }
 
 TEST(LineReaderTest, ReadErrorIsReturned) {
   StringFile file("abc\n");
