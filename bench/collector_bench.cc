@@ -126,7 +126,9 @@ int main(int argc, char** argv) {
     (*collector)->SetReadableRange(text.data(), text.data() + text.size());  // as the files input does
     aviary::RecordSource source;
     const auto t0 = std::chrono::steady_clock::now();
-    for (std::string_view record : records) job.Map(aviary::Record(record, nullptr, source), **collector);
+    for (std::string_view record : records) {
+      job.Map(aviary::Record(record, nullptr, source), (*collector)->ContextForNextRecord());
+    }
     const auto t1 = std::chrono::steady_clock::now();
     aviary::shuffle::MapOutputStats stats;
     aviary::Status s = (*collector)->Finish(dir + "/output", &stats);

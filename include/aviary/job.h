@@ -66,7 +66,11 @@ class MapContext {
   // int64, Emit(w, 2.5) a double, Emit(w, true) a bool. Types that would narrow (uint64_t, long
   // double, char) do not compile: convert them explicitly.
   template <Scalar T> void Emit(std::string_view key, T value) {
-    WithScalarView(value, [&](ValueView v) { Emit(ValueView::String(key), v); });
+    if constexpr (detail::ExactInt64<T>) {
+      EmitInt64(key, value);
+    } else {
+      WithScalarView(value, [&](ValueView v) { Emit(ValueView::String(key), v); });
+    }
   }
   template <Scalar T> void Emit(ValueView key, T value) {
     WithScalarView(value, [&](ValueView v) { Emit(key, v); });
@@ -80,6 +84,13 @@ class MapContext {
   template <class T>
     requires(std::is_arithmetic_v<T> && !detail::ExactInt64<T>)
   void Count(std::string_view counter, T delta) = delete;
+
+ protected:
+  // Emit(key, n) of a string key and a whole number: word count's pair, which the engine's
+  // context takes in registers, without building views. It must equal the default.
+  virtual void EmitInt64(std::string_view key, int64_t value) {
+    WithScalarView(value, [&](ValueView v) { Emit(ValueView::String(key), v); });
+  }
 };
 
 // The values of one key, in no particular order.

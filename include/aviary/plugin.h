@@ -10,7 +10,7 @@
 #include "aviary/job.h"
 
 // Bumped on any change to the layout of the classes in include/aviary/.
-#define AVIARY_PLUGIN_ABI_VERSION 1u
+#define AVIARY_PLUGIN_ABI_VERSION 2u  // 2: Job::map_takes_line_blocks(), MapContext::EmitInt64()
 
 extern "C" {
 struct AviaryPluginInfo {

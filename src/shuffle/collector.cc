@@ -100,6 +100,61 @@ void Collector::DrainPending() {
   FoldShort(hash, type, n, key, value);
 }
 
+MapContext& Collector::ContextForNextRecord() {
+  if (!inline_sums_) return *this;
+  if (table_.capacity() > kPipelineMinCapacity) return queued_sums_;
+  DrainPending();  // the table shrank (after a spill): the direct context must not overtake the queue
+  return direct_sums_;
+}
+
+void Collector::DirectSumContext::EmitInt64(std::string_view key, int64_t value) {
+  Collector& c = *c_;
+  const size_t n = key.size();
+  // HasPaddingAt() also rules out a key with no data: no null pointer lies in the range.
+  if (n <= kShortKeyBytes && c.HasPaddingAt(key.data()) && c.status_.ok()) {
+    const ShortKey k = LoadPaddedShortKey(key.data(), n);
+    if (c.table_.AddInt64IfExact(ShortKeyHash(k, n, Type::kString), Type::kString, n, k, value)) {
+      ++c.records_emitted_;
+      return;
+    }
+  }
+  c.EmitInt64Unqueued(key, value);  // it finds the key again: only new keys and rare pairs get here
+}
+
+void Collector::QueuedSumContext::EmitInt64(std::string_view key, int64_t value) {
+  Collector& c = *c_;
+  const size_t n = key.size();
+  if (n <= kShortKeyBytes && c.HasPaddingAt(key.data()) && c.pending_count_ == kPipelineDepth && c.status_.ok()) {
+    const ShortKey k = LoadPaddedShortKey(key.data(), n);
+    const uint64_t hash = ShortKeyHash(k, n, Type::kString);
+    __builtin_prefetch(c.table_.Home(hash), 1);
+    Pending& p = c.pending_[c.pending_first_];
+    c.FoldQueuedInt64(p);  // the oldest pair, whose slot has had time to arrive
+    p.hash = hash;         // this pair takes its place as the newest, field by field as in EmitPipelined
+    p.value = value;
+    p.key.lo = k.lo;
+    p.key.hi = k.hi;
+    p.size = static_cast<uint32_t>(n);
+    p.type = Type::kString;
+    c.pending_first_ = (c.pending_first_ + 1) & (kPipelineDepth - 1);
+    ++c.records_emitted_;
+    return;
+  }
+  c.Collector::EmitInt64(key, value);
+}
+
+void Collector::FoldShortOutOfLine(const Pending& p) { FoldShort(p.hash, p.type, p.size, p.key, p.value); }
+
+void Collector::EmitUnqueued(ValueView key, ValueView value) {
+  Emit(key, value);
+  DrainPending();
+}
+
+void Collector::EmitInt64Unqueued(std::string_view key, int64_t value) {
+  EmitInt64(key, value);
+  DrainPending();
+}
+
 void Collector::SetReadableRange(const char* begin, const char* end) {
   const uintptr_t size = begin == nullptr ? 0 : static_cast<uintptr_t>(end - begin);
   if (size < kShortKeyBytes) {
@@ -125,6 +180,14 @@ void Collector::Emit(ValueView key, ValueView value) {
     }
   }
   EmitGeneral(key, value);
+}
+
+void Collector::EmitInt64(std::string_view key, int64_t value) {
+  if (inline_sums_ && key.size() <= kShortKeyBytes && (key.data() != nullptr || key.empty()) && status_.ok()) {
+    ++records_emitted_;
+    return EmitShort(Type::kString, key.data(), key.size(), value);
+  }
+  WithScalarView(value, [&](ValueView v) { EmitGeneral(ValueView::String(key), v); });
 }
 
 void Collector::EmitGeneral(ValueView key, ValueView value) {

@@ -190,6 +190,37 @@ class KeyTable {
     }
   }
 
+  // Word count's fold: adds `x` to the int64 sum of the inline key given as its words (as
+  // FindShort() takes it) when the key is in the table and the sum stays an int64. False, with
+  // nothing changed, for a key not in the table, a double sum or an overflow: the general path
+  // decides those. A slot's double flag is compared with the rest of its head, so a double
+  // sum is passed over like another key; the probe then ends at an empty slot.
+  [[gnu::always_inline]] bool AddInt64IfExact(uint64_t hash, Type type, size_t n, const ShortKey& key, int64_t x) {
+    const auto tag = static_cast<uint32_t>(hash >> 32);
+    // Bytes 0..5 of the slot (tag, meta, type byte) shifted to the top: no mask to keep.
+    const uint64_t want = (tag | uint64_t{n + 1} << 32 | uint64_t{static_cast<uint8_t>(type)} << 40) << 16;
+    size_t i = tag >> tag_shift_;
+    while (true) {
+      Slot* s = &slots_[i];
+      uint64_t head, lo, hi;
+      std::memcpy(&head, s, 8);
+      head <<= 16;
+      if (head == want) {
+        std::memcpy(&lo, s->key + 1, 8);
+        std::memcpy(&hi, s->key + 9, 8);
+        if (((lo ^ key.lo) | (hi ^ key.hi)) == 0) {
+          int64_t r;
+          if (__builtin_add_overflow(s->sum_bits, x, &r)) return false;
+          s->sum_bits = r;
+          return true;
+        }
+      } else if (head == 0) {
+        return false;
+      }
+      i = (i + 1) & mask_;
+    }
+  }
+
   // Where the probe for a key with this hash starts: worth prefetching well before Find().
   const Slot* Home(uint64_t hash) const { return &slots_[static_cast<uint32_t>(hash >> 32) >> tag_shift_]; }
 

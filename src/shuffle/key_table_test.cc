@@ -159,6 +159,44 @@ TEST(KeyTableTest, InlineSumTurnsDoubleAndKeepsTheFlagApartFromTheLength) {
   EXPECT_TRUE(b->sum().is_double());
 }
 
+// Word count's fold adds only where the general path would add an int64 in place: a known
+// key with an int64 sum that stays one. Everything else is left alone for the general path.
+TEST(KeyTableTest, AddInt64IfExactAddsOnlyToAKnownExactSum) {
+  KeyTable table(16);
+  const auto fold = [&](std::string_view word, int64_t x) {
+    const ShortKey k = LoadShortKey(word.data(), word.size());
+    return table.AddInt64IfExact(ShortKeyHash(k, word.size(), Type::kString), Type::kString, word.size(), k, x);
+  };
+  const auto insert = [&](std::string_view word, ValueView first) {
+    const ValueView key = ValueView::String(word);
+    Sum sum;
+    sum.Clear();
+    sum.Add(first);
+    table.InsertInline(table.Find(TableHash(key), key, true), TableHash(key), key, sum);
+    return table.Find(TableHash(key), key, true);
+  };
+  EXPECT_FALSE(fold("absent", 1));
+  Slot* counted = insert("counted", ValueView::Int64(int64_t{2}));
+  EXPECT_TRUE(fold("counted", 3));
+  EXPECT_EQ(counted->sum_bits, 5);
+  EXPECT_FALSE(fold("counte", 1));  // a prefix is another key
+  EXPECT_FALSE(fold("counted", std::numeric_limits<int64_t>::max()));  // would overflow
+  EXPECT_EQ(counted->sum_bits, 5);
+  Slot* halves = insert("halves", ValueView::Double(0.5));
+  const int64_t bits = halves->sum_bits;
+  EXPECT_FALSE(fold("halves", 1));  // a double sum: the general path adds as a double
+  EXPECT_EQ(halves->sum_bits, bits);
+  // Keys whose slots collide are told apart by their bytes, past the double-sum slot too.
+  std::vector<std::string> words;
+  for (int i = 0; i < 10; ++i) words.push_back("w" + std::to_string(i));  // 12 of the 16 slots in all
+  for (const std::string& w : words) insert(w, ValueView::Int64(int64_t{1}));
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(fold(words[i], int64_t{i})) << i;
+  for (int i = 0; i < 10; ++i) {
+    const ValueView key = ValueView::String(words[i]);
+    EXPECT_EQ(SumOf(*table.Find(TableHash(key), key, true)), 1 + i);
+  }
+}
+
 TEST(KeyTableTest, CompactThenClearEmptiesTheTable) {
   KeyTable table(64);
   Entries entries;

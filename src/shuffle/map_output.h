@@ -65,6 +65,11 @@ class MapOutputCollector : public MapContext {
   // loaded in whole words without care for where it ends (see LoadPaddedShortKey in hash.h).
   virtual void SetReadableRange(const char* begin, const char* end) = 0;
 
+  // The context to hand the job's next Map() call (one record, or a block of lines): the
+  // collector itself, or a leaner context with the same effect for the emits common in that
+  // state. Valid until Map() returns.
+  virtual MapContext& ContextForNextRecord() { return *this; }
+
   // Emit() calls so far, for live progress.
   virtual uint64_t emitted() const = 0;
 

@@ -1,6 +1,9 @@
 #include "shuffle/map_output.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
+#include <limits>
 #include <map>
 #include <random>
 #include <string>
@@ -534,6 +537,133 @@ INSTANTIATE_TEST_SUITE_P(Combiners, SpillTest,
                            }
                            return "Unknown";
                          });
+
+// Word count's contexts (ContextForNextRecord) must fold exactly as Collector::Emit() does,
+// pair for pair: the same bytes out, whatever mix of new keys, overflows into doubles, double
+// values, long keys, keys outside the readable range, growth past the prefetch queue's
+// threshold and spills (which shrink the table back below it) a record brings.
+class WordCountContextsTest : public ::testing::TestWithParam<uint64_t> {
+ protected:
+  struct Pair {
+    std::string_view key;
+    int64_t count;       // when !as_double
+    bool as_double;      // a double 0.5 instead: the sum turns double
+    bool as_views;       // Emit(ValueView, ValueView) rather than Emit(word, n)
+  };
+
+  // 250K words of 1-20 letters in one buffer (the readable range), drawn skewed so
+  // that some repeat often; a few counts are huge, so their sums overflow into doubles.
+  void SetUp() override {
+    std::mt19937 rng(11);
+    std::vector<std::pair<size_t, size_t>> words;  // offset, length in text_
+    for (int t = 0; t < kTraps; ++t) text_ += fmt::format("T{:04x} ", t);  // the traps' keys, below
+    for (int i = 0; i < 250000; ++i) {
+      const size_t n = 1 + rng() % 20;
+      words.emplace_back(text_.size(), n);
+      for (size_t j = 0; j < n; ++j) text_ += static_cast<char>('a' + rng() % 26);
+      text_ += ' ';
+    }
+    outside_ = {"outside", "alsooutsidetherange"};
+    // Traps for a fold out of order. Each of its own key, counted once first so that it is in
+    // the table: then +2^62, +2^62 the general way (as views, or from a copy outside the
+    // readable range), -2^62, in a row. In order, the second overflows and the sum stays a
+    // double; folded before it, the third keeps an int64.
+    std::vector<std::string_view> trap_keys;
+    for (int t = 0; t < kTraps; ++t) {
+      trap_keys.push_back(std::string_view(text_).substr(6 * t, 5));
+      pairs_.push_back(Pair{trap_keys.back(), 1, false, false});
+    }
+    trap_copies_.reserve(trap_keys.size());
+    int next_trap = 0;
+    for (int i = 0; i < 400000; ++i) {
+      if (i % 20 == 10 && next_trap < static_cast<int>(trap_keys.size())) {
+        const std::string_view key = trap_keys[next_trap];
+        const bool as_views = next_trap++ % 2 == 0;
+        trap_copies_.emplace_back(key);
+        const int64_t h = int64_t{1} << 62;
+        pairs_.push_back(Pair{key, h, false, false});
+        pairs_.push_back(Pair{as_views ? key : std::string_view(trap_copies_.back()), h, false, as_views});
+        pairs_.push_back(Pair{key, -h, false, false});
+        continue;
+      }
+      const auto& [at, n] = words[static_cast<size_t>(std::pow(rng() % 100000 / 100000.0, 1.2) * words.size())];
+      Pair p{std::string_view(text_).substr(at, n), 1, false, false};
+      const uint32_t r = rng() % 1000;
+      if (r == 0) p.count = std::numeric_limits<int64_t>::max() / 3;
+      if (r == 1) p.as_double = true;
+      if (r == 2) p.as_views = true;
+      if (r == 3) p.key = outside_[rng() % 2];
+      if (r == 4) p.count = -7;
+      pairs_.push_back(p);
+    }
+  }
+
+  static void EmitOne(MapContext& ctx, const Pair& p) {
+    if (p.as_double) return ctx.Emit(ValueView::String(p.key), ValueView::Double(0.5));
+    if (p.as_views) return ctx.Emit(ValueView::String(p.key), ValueView::Int64(p.count));
+    ctx.Emit(p.key, p.count);
+  }
+
+  std::string Run(bool through_contexts, MapOutputStats* stats) {
+    WordCountJob job;
+    auto collector = NewCollector(&job, Options(dir_, 3, GetParam()));
+    collector->SetReadableRange(text_.data(), text_.data() + text_.size());
+    std::mt19937 rng(3);
+    for (size_t i = 0; i < pairs_.size();) {
+      const size_t record_end = std::min(pairs_.size(), i + 1 + rng() % 3000);
+      MapContext& ctx = through_contexts ? collector->ContextForNextRecord() : *collector;
+      for (; i < record_end; ++i) {
+        // Through the collector itself, the pair as views, as Collector::Emit() took every pair.
+        if (through_contexts) {
+          EmitOne(ctx, pairs_[i]);
+        } else {
+          const Pair& p = pairs_[i];
+          ctx.Emit(ValueView::String(p.key), p.as_double ? ValueView::Double(0.5) : ValueView::Int64(p.count));
+        }
+      }
+    }
+    EXPECT_EQ(collector->emitted(), pairs_.size());
+    const std::string path = dir_.File(std::string("map.out.") + (through_contexts ? "contexts" : "collector"));
+    Status s = collector->Finish(path, stats);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    std::string bytes;
+    EXPECT_TRUE(ReadFileToString(Env::Default(), path, &bytes).ok());
+    return bytes;
+  }
+
+  static constexpr int kTraps = 20000;
+  ScratchDir dir_;
+  std::string text_;
+  std::vector<std::string> outside_;
+  std::vector<std::string> trap_copies_;
+  std::vector<Pair> pairs_;
+};
+
+TEST_P(WordCountContextsTest, FoldExactlyAsTheCollectorDoes) {
+  MapOutputStats direct, contexts;
+  const std::string expected = Run(false, &direct);
+  const std::string got = Run(true, &contexts);
+  EXPECT_EQ(got.size(), expected.size());
+  EXPECT_TRUE(got == expected);
+  EXPECT_EQ(contexts.records_out, direct.records_out);
+  EXPECT_EQ(contexts.spills, direct.spills);
+  EXPECT_EQ(contexts.map_emits, pairs_.size());
+  if (GetParam() < (16 << 20)) {
+    EXPECT_GT(direct.spills, 0u);
+  }
+}
+
+// A roomy budget (the table grows past the queue's threshold), a tight one (it spills while
+// small) and one between (it spills after it has grown past the threshold).
+INSTANTIATE_TEST_SUITE_P(Budgets, WordCountContextsTest,
+                         ::testing::Values(uint64_t{256} << 20, uint64_t{3} << 20, uint64_t{10} << 20));
+
+TEST(MapOutputTest, OtherCombinersGetTheCollectorAsContext) {
+  ScratchDir dir;
+  UnionJob job;
+  auto collector = NewCollector(&job, Options(dir, 1));
+  EXPECT_EQ(&collector->ContextForNextRecord(), static_cast<MapContext*>(collector.get()));
+}
 
 // Fails creating or appending to files whose path starts with `prefix`.
 class FailingEnv : public EnvWrapper {

@@ -177,6 +177,11 @@ inline void MapLines(Job* job, MapContext* ctx, const std::vector<std::string>& 
   const RecordSource source;
   for (const std::string& line : lines) job->Map(Record(line, nullptr, source), *ctx);
 }
+// As the map loop calls it: each record gets the collector's context of the moment.
+inline void MapLines(Job* job, MapOutputCollector* collector, const std::vector<std::string>& lines) {
+  const RecordSource source;
+  for (const std::string& line : lines) job->Map(Record(line, nullptr, source), collector->ContextForNextRecord());
+}
 
 // Copies partition `partition` of the map output `map_file` into its own file `out`.
 inline void ExtractSegment(const std::string& map_file, uint32_t partition, const std::string& out) {

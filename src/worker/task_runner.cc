@@ -97,7 +97,7 @@ class MapSink : public RecordSink {
   // holds many lines (OnLineBlock), which the error message says.
   bool Map(const Record& record, bool block) {
     try {
-      job_->Map(record, *collector_);
+      job_->Map(record, collector_->ContextForNextRecord());
     } catch (const std::bad_alloc&) {
       status_ = ResourceExhausted(limit_error_);
       return false;

@@ -21,6 +21,7 @@ NetnsCluster runs Aviary on such a network: a metadata server (aviary-shardserve
 coordinators sharing it, N workers and a client host for the CLI.
 """
 
+import glob
 import itertools
 import json
 import os
@@ -46,10 +47,14 @@ def slowcount_plugin():
     source = os.path.join(here, "slowcount_plugin.cc")
     out_dir = os.path.join(BUILD, "tests", "e2e-plugins")
     target = os.path.join(out_dir, "slowcount.so")
-    if os.path.exists(target) and os.path.getmtime(target) >= os.path.getmtime(source):
+    root = os.path.dirname(os.path.dirname(here))
+    # Rebuilt when the source or a header it includes is newer: a plugin built against older
+    # headers is refused by the engine (another plugin ABI version).
+    inputs = [source] + glob.glob(os.path.join(root, "include", "aviary", "*.h")) + \
+        glob.glob(os.path.join(root, "tests", "plugins", "*.h"))
+    if os.path.exists(target) and os.path.getmtime(target) >= max(os.path.getmtime(f) for f in inputs):
         return target
     os.makedirs(out_dir, exist_ok=True)
-    root = os.path.dirname(os.path.dirname(here))
     tmp = f"{target}.{os.getpid()}.tmp"
     subprocess.run([os.environ.get("CXX", "c++"), "-std=c++20", "-O2", "-shared", "-fPIC",
                     "-I", os.path.join(root, "include"), "-I", os.path.join(root, "tests", "plugins"),
