@@ -41,11 +41,12 @@ StatusOr<std::string> CoordinatorClient::Submit(const rpc::SubmitJobRequest& req
   return response.job_id();
 }
 
-StatusOr<rpc::JobStatus> CoordinatorClient::GetJob(const std::string& job_id, bool with_tasks) {
+StatusOr<rpc::JobStatus> CoordinatorClient::GetJob(const std::string& job_id, bool with_tasks, uint32_t hold_ms) {
   RETURN_IF_ERROR(CheckJobId(job_id));
   rpc::GetJobRequest request;
   request.set_job_id(job_id);
   request.set_with_tasks(with_tasks);
+  request.set_hold_ms(hold_ms);
   rpc::JobStatus response;
   RETURN_IF_ERROR(pool_.Invoke(kRpcTimeout, [&](rpc::Coordinator::Stub& stub, grpc::ClientContext* ctx) {
     return stub.GetJob(ctx, request, &response);
@@ -125,7 +126,10 @@ StatusOr<rpc::JobStatus> CoordinatorClient::Wait(const std::string& job_id, bool
       if (show_progress) progress.Finish();
       return Cancelled("interrupted");
     }
-    StatusOr<rpc::JobStatus> job = GetJob(job_id, false);
+    // Held until the job ends or poll_ms passes: the end is seen at once. A coordinator that
+    // does not hold answers at once, and the sleep below keeps the pace.
+    const auto asked = std::chrono::steady_clock::now();
+    StatusOr<rpc::JobStatus> job = GetJob(job_id, false, static_cast<uint32_t>(poll_ms));
     if (!job.ok()) {
       // Ride out a short outage (e.g. a coordinator failover); give up after about a minute.
       if (++failures > 60 || job.status().code() == StatusCode::kNotFound) return job.status();
@@ -140,7 +144,7 @@ StatusOr<rpc::JobStatus> CoordinatorClient::Wait(const std::string& job_id, bool
       if (show_progress) progress.Finish();
       return GetJob(job_id, /*with_tasks=*/true);  // the final word, with every attempt
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));
+    std::this_thread::sleep_until(asked + std::chrono::milliseconds(poll_ms));
   }
 }
 

@@ -27,7 +27,9 @@ class CoordinatorClient {
                              rpc::ChannelFactory* channels = rpc::ChannelFactory::Default());
 
   StatusOr<std::string> Submit(const rpc::SubmitJobRequest& request);
-  StatusOr<rpc::JobStatus> GetJob(const std::string& job_id, bool with_tasks);
+  // `hold_ms` > 0: a job that has not ended may be answered only when it ends, or after
+  // hold_ms (GetJobRequest.hold_ms).
+  StatusOr<rpc::JobStatus> GetJob(const std::string& job_id, bool with_tasks, uint32_t hold_ms = 0);
   StatusOr<std::vector<rpc::JobStatus>> ListJobs();
   Status Cancel(const std::string& job_id);
   StatusOr<rpc::ReadTaskLogsResponse> ReadTaskLogs(const rpc::ReadTaskLogsRequest& request);

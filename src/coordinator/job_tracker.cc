@@ -17,6 +17,7 @@
 #include "coordinator/scheduler.h"
 #include "coordinator/status_report.h"
 #include "coordinator/worker_reports.h"
+#include "rpc/job_states.h"
 #include "rpc/utf8.h"
 
 namespace aviary::coordinator {
@@ -202,6 +203,7 @@ void JobTracker::ReleaseHeldHeartbeats() {
   std::lock_guard<std::mutex> lock(mu_);
   release_held_ = true;
   work_cv_.notify_all();
+  ended_cv_.notify_all();
 }
 
 Status JobTracker::Cancel(const std::string& job_id) {
@@ -295,13 +297,27 @@ void JobTracker::FinishJobs() {
     std::lock_guard<std::mutex> lock(mu_);
     ApplyFinishResult(state_, w, s, NowUnix());
     if (journal_) journal_->Forget(w.job->id);  // ended: its output is committed or removed
+    ended_cv_.notify_all();
   }
 }
 
-StatusOr<rpc::JobStatus> JobTracker::GetJob(const std::string& job_id, bool with_tasks) {
-  std::lock_guard<std::mutex> lock(mu_);
+StatusOr<rpc::JobStatus> JobTracker::GetJob(const std::string& job_id, bool with_tasks, uint32_t hold_ms) {
+  std::unique_lock<std::mutex> lock(mu_);
   const Job* job = state_.FindJob(job_id);
   if (job == nullptr) return NotFound("no job " + job_id + " on this coordinator");
+  // Each held call keeps a server thread: past this many, clients just poll as before.
+  constexpr uint32_t kMaxHeldReads = 16;
+  if (hold_ms > 0 && held_reads_ < kMaxHeldReads && !release_held_) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::min(hold_ms, options_.heartbeat_ms));
+    ++held_reads_;
+    // The job is looked up again after each wake: housekeeping may have dropped it.
+    ended_cv_.wait_until(lock, deadline, [&] {
+      job = state_.FindJob(job_id);
+      return job == nullptr || rpc::IsEnded(PublicState(job->phase)) || release_held_;
+    });
+    --held_reads_;
+    if (job == nullptr) return NotFound("no job " + job_id + " on this coordinator");
+  }
   rpc::JobStatus status;
   FillStatus(*job, with_tasks, &status);
   return status;

@@ -54,13 +54,19 @@ class JobTracker {
     fenced_ = true;
     ReleaseHeldHeartbeats();
   }
-  // Answers every heartbeat held for work (HeartbeatRequest.hold_ms) now, and holds none from
-  // now on: called when the server stops or steps down, so that no call waits out its hold.
+  // Answers every heartbeat held for work (HeartbeatRequest.hold_ms) and every GetJob() held
+  // for a job's end now, and holds none from now on: called when the server stops or steps
+  // down, so that no call waits out its hold.
   void ReleaseHeldHeartbeats();
   // How many heartbeats are being held for work now.
   uint32_t HeldHeartbeats() const {
     std::lock_guard<std::mutex> lock(mu_);
     return held_;
+  }
+  // How many GetJob() calls are being held for their job's end now.
+  uint32_t HeldJobReads() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return held_reads_;
   }
 
   // Plans `spec` into tasks and prepares its output. Errors (missing input, an output that already
@@ -70,7 +76,8 @@ class JobTracker {
   rpc::RegisterWorkerResponse RegisterWorker(const rpc::RegisterWorkerRequest& request);
   rpc::HeartbeatResponse Heartbeat(const rpc::HeartbeatRequest& request);
 
-  StatusOr<rpc::JobStatus> GetJob(const std::string& job_id, bool with_tasks);
+  // `hold_ms` > 0: see GetJobRequest.hold_ms.
+  StatusOr<rpc::JobStatus> GetJob(const std::string& job_id, bool with_tasks, uint32_t hold_ms = 0);
   std::vector<rpc::JobStatus> ListJobs();
   // Fails a job that has not ended yet; refused once its output is being committed.
   Status Cancel(const std::string& job_id);
@@ -120,8 +127,10 @@ class JobTracker {
   mutable std::mutex mu_;
   ClusterState state_;  // GUARDED_BY(mu_)
   std::condition_variable work_cv_;  // NoteNewWorkLocked() -> HoldForWork()
+  std::condition_variable ended_cv_;  // a job ended -> GetJob() calls held for it
   uint64_t work_epoch_ = 0;    // GUARDED_BY(mu_); bumped whenever tasks may have become ready
   uint32_t held_ = 0;          // GUARDED_BY(mu_); heartbeats being held
+  uint32_t held_reads_ = 0;    // GUARDED_BY(mu_); GetJob() calls being held
   bool release_held_ = false;  // GUARDED_BY(mu_)
 };
 

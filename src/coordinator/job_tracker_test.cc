@@ -239,6 +239,56 @@ TEST_F(JobTrackerTest, HeartbeatsAreHeldOnlyForIdleWorkersAndReleasedForGood) {
   EXPECT_EQ(tracker_->HeldHeartbeats(), 0u);
 }
 
+// A client waiting for a job's end hears of it when the commit is applied, not at its next
+// poll; a hold ends early for a job that is already over, and for good when the server stops.
+TEST_F(JobTrackerTest, AHeldGetJobIsAnsweredWhenItsJobEnds) {
+  options_.heartbeat_ms = 600'000;  // a hold this long would fail the test if nothing woke it
+  tracker_ = std::make_unique<JobTracker>(&env_, options_);
+  const std::string w = AddWorker("127.0.0.1:1");
+  const std::string job = SubmitJob(1, 1);
+  const auto held_read = [&](const std::string& id) {
+    std::future<StatusOr<rpc::JobStatus>> read =
+        std::async(std::launch::async, [this, id] { return tracker_->GetJob(id, false, 600'000); });
+    while (tracker_->HeldJobReads() == 0 && read.wait_for(std::chrono::milliseconds(1)) == std::future_status::timeout) {
+    }
+    return read;
+  };
+  const auto answer = [&](std::future<StatusOr<rpc::JobStatus>>& read) {
+    if (read.wait_for(std::chrono::seconds(30)) == std::future_status::timeout) {
+      ADD_FAILURE() << "the read is still held";
+      tracker_->ReleaseHeldHeartbeats();
+    }
+    return read.get();
+  };
+  std::future<StatusOr<rpc::JobStatus>> read = held_read(job);
+  EXPECT_EQ(tracker_->HeldJobReads(), 1u);
+  const rpc::HeartbeatResponse map = Beat(w, 2);
+  ASSERT_EQ(map.assignments_size(), 1);
+  const rpc::HeartbeatResponse reduce = Beat(w, 2, {Success(map.assignments(0))});
+  ASSERT_EQ(reduce.assignments_size(), 1);
+  Beat(w, 2, {Success(reduce.assignments(0))});
+  EXPECT_EQ(tracker_->HeldJobReads(), 1u);  // all tasks done, but not committed yet
+  tracker_->Tick();
+  StatusOr<rpc::JobStatus> ended = answer(read);
+  ASSERT_TRUE(ended.ok()) << ended.status().ToString();
+  EXPECT_EQ(ended->state(), rpc::SUCCEEDED);
+  EXPECT_EQ(tracker_->HeldJobReads(), 0u);
+
+  // Over already: answered at once. An unknown job: NotFound at once.
+  std::future<StatusOr<rpc::JobStatus>> again = held_read(job);
+  EXPECT_EQ(answer(again)->state(), rpc::SUCCEEDED);
+  EXPECT_EQ(tracker_->GetJob("job-nope", false, 600'000).status().code(), StatusCode::kNotFound);
+
+  // A job still running, when the server stops: answered as it is, and none held after.
+  const std::string other = SubmitJob(1, 1, "files:" + (dir_ / "other").string());
+  std::future<StatusOr<rpc::JobStatus>> running = held_read(other);
+  EXPECT_EQ(tracker_->HeldJobReads(), 1u);
+  tracker_->ReleaseHeldHeartbeats();
+  EXPECT_EQ(answer(running)->state(), rpc::MAPPING);
+  EXPECT_EQ(tracker_->GetJob(other, false, 600'000)->state(), rpc::MAPPING);
+  EXPECT_EQ(tracker_->HeldJobReads(), 0u);
+}
+
 TEST_F(JobTrackerTest, AnInlineResultIsHandedOutOnceThenRemoved) {
   options_.inline_dir = (dir_ / "inline").string();
   std::filesystem::create_directories(options_.inline_dir);

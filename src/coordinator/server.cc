@@ -61,7 +61,7 @@ class CoordinatorServer::Service final : public rpc::Coordinator::Service {
 
   grpc::Status GetJob(grpc::ServerContext* ctx, const rpc::GetJobRequest* request, rpc::JobStatus* response) override {
     return Run(ctx, "GetJob", [&](JobTracker& t) {
-      ASSIGN_OR_RETURN(*response, t.GetJob(request->job_id(), request->with_tasks()));
+      ASSIGN_OR_RETURN(*response, t.GetJob(request->job_id(), request->with_tasks(), request->hold_ms()));
       rpc::RepairUtf8(response);  // an unparseable reply would hide the job from its client
       return Status::OK();
     });

@@ -58,7 +58,9 @@ PrivateCluster::PrivateCluster(PrivateClusterOptions options, std::string root)
 // The workers are private to this run and their state is thrown away with the directory, so
 // there is nothing for an orderly shutdown to save: a kill ends them at once (their task
 // processes follow through PR_SET_PDEATHSIG), where a graceful stop could wait on gRPC's teardown.
-PrivateCluster::~PrivateCluster() {
+void PrivateCluster::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
   for (pid_t pid : workers_) SignalProcess(pid, SIGKILL);
   server_.Stop();  // while the kernel tears the workers down
   for (pid_t pid : workers_) (void)WaitForExit(pid);

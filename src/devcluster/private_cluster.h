@@ -31,8 +31,10 @@ class PrivateCluster {
   // Starts the coordinator and the workers (this executable's `worker` command) without
   // waiting for them to register: jobs are planned for the slots they will bring.
   static StatusOr<std::unique_ptr<PrivateCluster>> Start(const PrivateClusterOptions& options);
-  // Kills the workers, stops the coordinator and removes the data (unless keep_temp).
-  ~PrivateCluster();
+  // Kills the workers, stops the coordinator and removes the data (unless keep_temp). Once;
+  // the destructor calls it too.
+  void Shutdown();
+  ~PrivateCluster() { Shutdown(); }
 
   PrivateCluster(const PrivateCluster&) = delete;
   PrivateCluster& operator=(const PrivateCluster&) = delete;
@@ -50,6 +52,7 @@ class PrivateCluster {
   const std::string root_;
   coordinator::CoordinatorServer server_;
   std::vector<pid_t> workers_;
+  bool shut_down_ = false;
 };
 
 }  // namespace aviary::devcluster

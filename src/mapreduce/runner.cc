@@ -51,14 +51,15 @@ StatusOr<rpc::JobStatus> WaitWithin(client::CoordinatorClient& coordinator, cons
   if (max_time_ms <= 0) return coordinator.Wait(id, /*show_progress=*/false);
   const auto deadline = start + std::chrono::milliseconds(max_time_ms);
   while (true) {
-    StatusOr<rpc::JobStatus> job = coordinator.GetJob(id, /*with_tasks=*/false);
+    const auto asked = std::chrono::steady_clock::now();
+    StatusOr<rpc::JobStatus> job = coordinator.GetJob(id, /*with_tasks=*/false, /*hold_ms=*/20);  // answered at the end
     if (job.ok() && client::IsFinal(job->state())) return coordinator.GetJob(id, /*with_tasks=*/true);
     if (!job.ok() && job.status().code() == StatusCode::kNotFound) return job.status();
     if (std::chrono::steady_clock::now() >= deadline) {
       (void)coordinator.Cancel(id);  // best effort: the answer is the same either way
       return DeadlineExceeded("operation exceeded time limit");
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_until(asked + std::chrono::milliseconds(20));
   }
 }
 
