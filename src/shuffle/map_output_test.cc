@@ -541,7 +541,7 @@ INSTANTIATE_TEST_SUITE_P(Combiners, SpillTest,
 // Word count's contexts (ContextForNextRecord) must fold exactly as Collector::Emit() does,
 // pair for pair: the same bytes out, whatever mix of new keys, overflows into doubles, double
 // values, long keys, keys outside the readable range, growth past the prefetch queue's
-// threshold and spills (which shrink the table back below it) a record brings.
+// threshold and spills a record brings.
 class WordCountContextsTest : public ::testing::TestWithParam<uint64_t> {
  protected:
   struct Pair {
@@ -613,10 +613,9 @@ class WordCountContextsTest : public ::testing::TestWithParam<uint64_t> {
       const size_t record_end = std::min(pairs_.size(), i + 1 + rng() % 3000);
       MapContext& ctx = through_contexts ? collector->ContextForNextRecord() : *collector;
       for (; i < record_end; ++i) {
-        // Through the collector itself, the pair as views, as Collector::Emit() took every pair.
         if (through_contexts) {
           EmitOne(ctx, pairs_[i]);
-        } else {
+        } else {  // the pair as views, into the collector itself, as Collector::Emit() took every pair
           const Pair& p = pairs_[i];
           ctx.Emit(ValueView::String(p.key), p.as_double ? ValueView::Double(0.5) : ValueView::Int64(p.count));
         }
