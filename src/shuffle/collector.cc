@@ -58,14 +58,7 @@ Collector::Collector(Env* env, Job* job, const MapOutputOptions& options)
     --pending_count_;
   }
   __builtin_prefetch(table_.Home(hash), 1);
-  // Field by field: a Pending built on the stack and copied over stalls on store forwarding.
-  Pending& p = pending_[(pending_first_ + pending_count_++) & (kPipelineDepth - 1)];
-  p.hash = hash;
-  p.value = value;
-  p.key.lo = key.lo;
-  p.key.hi = key.hi;
-  p.size = static_cast<uint32_t>(n);
-  p.type = type;
+  pending_[(pending_first_ + pending_count_++) & (kPipelineDepth - 1)].Set(hash, type, n, key, value);
 }
 
 [[gnu::always_inline]] inline void Collector::FoldShort(uint64_t hash, Type type, size_t n, const ShortKey& key,
@@ -130,12 +123,7 @@ void Collector::QueuedSumContext::EmitInt64(std::string_view key, int64_t value)
     __builtin_prefetch(c.table_.Home(hash), 1);
     Pending& p = c.pending_[c.pending_first_];
     c.FoldQueuedInt64(p);  // the oldest pair, whose slot has had time to arrive
-    p.hash = hash;         // this pair takes its place as the newest, field by field as in EmitPipelined
-    p.value = value;
-    p.key.lo = k.lo;
-    p.key.hi = k.hi;
-    p.size = static_cast<uint32_t>(n);
-    p.type = Type::kString;
+    p.Set(hash, Type::kString, n, k, value);  // this pair takes its place as the newest
     c.pending_first_ = (c.pending_first_ + 1) & (kPipelineDepth - 1);
     ++c.records_emitted_;
     return;

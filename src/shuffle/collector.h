@@ -68,6 +68,16 @@ class Collector final : public MapOutputCollector {
     ShortKey key;
     uint32_t size;
     Type type;
+
+    // Field by field: a Pending built on the stack and copied over stalls on store forwarding.
+    [[gnu::always_inline]] void Set(uint64_t h, Type t, size_t n, const ShortKey& k, int64_t v) {
+      hash = h;
+      value = v;
+      key.lo = k.lo;
+      key.hi = k.hi;
+      size = static_cast<uint32_t>(n);
+      type = t;
+    }
   };
   static constexpr size_t kPipelineDepth = 16;  // a power of two
   // Tables up to this many slots (2 MiB) skip the queue: on English text (a 1 MiB table) the
@@ -85,32 +95,32 @@ class Collector final : public MapOutputCollector {
   // added at once. A new key, an overflow or any Emit() of views takes the general path, which
   // then drains the queue: the table may have grown past the queue's threshold, and no value
   // queued there may be overtaken by a later one of the same key added here.
-  class DirectSumContext final : public MapContext {
+  class SumContext : public MapContext {
    public:
-    explicit DirectSumContext(Collector* collector) : c_(collector) {}
+    explicit SumContext(Collector* collector) : c_(collector) {}
+    void Count(std::string_view counter, int64_t delta) final { c_->Count(counter, delta); }
+
+   protected:
+    Collector* const c_;
+  };
+  class DirectSumContext final : public SumContext {
+   public:
+    using SumContext::SumContext;
     void Emit(ValueView key, ValueView value) override { c_->EmitUnqueued(key, value); }
-    void Count(std::string_view counter, int64_t delta) override { c_->Count(counter, delta); }
 
    protected:
     void EmitInt64(std::string_view key, int64_t value) override;
-
-   private:
-    Collector* const c_;
   };
   // QueuedSumContext: a larger table. With the queue full, the steady state, each emit folds
   // the oldest pair and queues its own in the freed place (EmitPipelined's work without its
   // branches); anything else takes the general path, which keeps emit order itself.
-  class QueuedSumContext final : public MapContext {
+  class QueuedSumContext final : public SumContext {
    public:
-    explicit QueuedSumContext(Collector* collector) : c_(collector) {}
+    using SumContext::SumContext;
     void Emit(ValueView key, ValueView value) override { c_->Emit(key, value); }
-    void Count(std::string_view counter, int64_t delta) override { c_->Count(counter, delta); }
 
    protected:
     void EmitInt64(std::string_view key, int64_t value) override;
-
-   private:
-    Collector* const c_;
   };
   [[gnu::noinline]] void EmitUnqueued(ValueView key, ValueView value);
   [[gnu::noinline]] void EmitInt64Unqueued(std::string_view key, int64_t value);
