@@ -46,6 +46,16 @@ enum class FileKind { kRegular, kDirectory, kFifo, kSocket, kCharDevice, kBlockD
 // "regular file", "directory", "FIFO", "socket", "character device", ...: for messages.
 const char* FileKindName(FileKind kind);
 
+// A whole file mapped read-only, so that a large input is read without copying it out of the
+// page cache. The bytes are the file's when it was mapped. A file truncated while mapped makes
+// a read of its lost pages fault (SIGBUS); only job inputs are mapped, and changing those while
+// a job reads them is an error anyway (the attempt fails and is retried).
+class MappedFile {
+ public:
+  virtual ~MappedFile() = default;
+  virtual std::string_view data() const = 0;
+};
+
 class Env {
  public:
   virtual ~Env() = default;
@@ -55,6 +65,11 @@ class Env {
   virtual StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) = 0;
   virtual StatusOr<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) = 0;
   virtual StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) = 0;
+  // `path` mapped whole. Unimplemented unless an Env can map: callers then read the file through
+  // NewSequentialFile, so that a test's Env which breaks reads is read that way.
+  virtual StatusOr<std::unique_ptr<MappedFile>> MapFile(const std::string& path) {
+    return Unimplemented("this Env does not map files (" + path + ")");
+  }
 
   virtual bool FileExists(const std::string& path) = 0;
   virtual StatusOr<uint64_t> GetFileSize(const std::string& path) = 0;
@@ -81,7 +96,8 @@ class Env {
   virtual void SleepForMicros(int64_t micros) = 0;
 };
 
-// Forwards every call to another Env; tests derive from it and override what they break.
+// Forwards every call to another Env, except MapFile (so a wrapper that breaks reads is read
+// through NewSequentialFile); tests derive from it and override what they break.
 class EnvWrapper : public Env {
  public:
   explicit EnvWrapper(Env* target) : target_(target) {}

@@ -1,6 +1,7 @@
 // The real Env: POSIX files and the monotonic clock.
 #include <fcntl.h>
 #include <glob.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -108,6 +109,19 @@ class PosixSequentialFile : public SequentialFile {
   int fd_;
 };
 
+class PosixMappedFile : public MappedFile {
+ public:
+  PosixMappedFile(void* base, size_t size) : base_(base), size_(size) {}
+  ~PosixMappedFile() override {
+    if (size_ > 0) ::munmap(base_, size_);
+  }
+  std::string_view data() const override { return {static_cast<const char*>(base_), size_}; }
+
+ private:
+  void* const base_;
+  const size_t size_;
+};
+
 class PosixRandomAccessFile : public RandomAccessFile {
  public:
   PosixRandomAccessFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
@@ -150,6 +164,28 @@ class PosixEnv : public Env {
   StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override {
     ASSIGN_OR_RETURN(int fd, OpenForRead(path));
     return std::unique_ptr<RandomAccessFile>(new PosixRandomAccessFile(path, fd));
+  }
+
+  StatusOr<std::unique_ptr<MappedFile>> MapFile(const std::string& path) override {
+    ASSIGN_OR_RETURN(int fd, OpenForRead(path));
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      const int error = errno;
+      ::close(fd);
+      return ErrnoStatus("stat", path, error);
+    }
+    const size_t size = static_cast<size_t>(st.st_size);
+    void* base = nullptr;
+    if (size > 0) {  // mmap refuses a length of 0
+      base = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (base == MAP_FAILED) {
+        const int error = errno;
+        ::close(fd);
+        return ErrnoStatus("mapping", path, error);
+      }
+    }
+    ::close(fd);  // the mapping keeps the file
+    return std::unique_ptr<MappedFile>(new PosixMappedFile(base, size));
   }
 
   bool FileExists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }

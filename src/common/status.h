@@ -74,6 +74,7 @@ inline Status Cancelled(std::string m) { return {StatusCode::kCancelled, std::mo
 inline Status Unauthenticated(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
 inline Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
 inline Status DeadlineExceeded(std::string m) { return {StatusCode::kDeadlineExceeded, std::move(m)}; }
+inline Status Unimplemented(std::string m) { return {StatusCode::kUnimplemented, std::move(m)}; }
 
 // An exception thrown by user code (a plugin's or a JavaScript job's map, reduce, finalize or
 // partition). The same input throws the same way again, so the coordinator stops retrying once

@@ -29,6 +29,28 @@ StatusOr<uint64_t> LineNumberAt(Env* env, const std::string& path, uint64_t offs
   return line;
 }
 
+// A mapped file read as a SequentialFile whose reads point into the mapping: nothing is copied.
+class MappedSequentialFile : public SequentialFile {
+ public:
+  explicit MappedSequentialFile(std::unique_ptr<MappedFile> file) : file_(std::move(file)) {}
+
+  Status Read(size_t n, char* /*scratch*/, std::string_view* result) override {
+    const std::string_view all = file_->data();
+    *result = all.substr(pos_, std::min<size_t>(n, all.size() - pos_));
+    pos_ += result->size();
+    return Status::OK();
+  }
+  Status Skip(uint64_t n) override {
+    pos_ += static_cast<size_t>(std::min<uint64_t>(n, file_->data().size() - pos_));
+    return Status::OK();
+  }
+  std::string_view data() const { return file_->data(); }
+
+ private:
+  const std::unique_ptr<MappedFile> file_;
+  size_t pos_ = 0;
+};
+
 class FilesInput : public InputFormat {
  public:
   FilesInput(std::string glob, FilesInputOptions options, Env* env)
@@ -46,6 +68,9 @@ class FilesInput : public InputFormat {
   Status ReadRanges(const files::FileSplit& ranges, RecordSink* sink, InputStats* stats);
   // Reads one range; sets `*stopped` when the sink asked to stop.
   Status ReadRange(const files::FileRange& range, RecordSink* sink, InputStats* stats, bool* stopped);
+  // The file of `range`: mapped when the range is large and the Env can map it, else opened for
+  // reads into the read buffer. Sets `*readable` to the bytes its reads' views lie in.
+  StatusOr<std::unique_ptr<SequentialFile>> OpenRange(const files::FileRange& range, std::string_view* readable);
   // Hands one JSON line to the sink as a record; false when the sink asks to stop.
   StatusOr<bool> DeliverJson(std::string_view line, const RecordSource& source, RecordSink* sink, InputStats* stats);
   Status MalformedLine(const RecordSource& source) const;
@@ -106,10 +131,22 @@ void FilesInput::NoteDirectoryOf(const std::string& path) {
 Status FilesInput::ReadSplit(const rpc::InputSplit& split, RecordSink* sink, InputStats* stats) {
   // Zeroed once, so that the sink's whole-word loads past a line never see indeterminate bytes.
   if (!scratch_) scratch_.reset(new char[options_.read_size]());
-  sink->OnReadBuffer(scratch_.get(), scratch_.get() + options_.read_size);
-  const Status s = ReadRanges(FileRanges(split), sink, stats);
-  sink->OnReadBuffer(nullptr, nullptr);
-  return s;
+  return ReadRanges(FileRanges(split), sink, stats);
+}
+
+StatusOr<std::unique_ptr<SequentialFile>> FilesInput::OpenRange(const files::FileRange& range,
+                                                                 std::string_view* readable) {
+  if (range.end() - range.start() >= options_.map_min_bytes) {
+    StatusOr<std::unique_ptr<MappedFile>> mapped = env_->MapFile(range.path());
+    if (mapped.ok()) {
+      auto file = std::make_unique<MappedSequentialFile>(std::move(mapped).value());
+      *readable = file->data();  // whole-word loads may run to its last byte, never past it
+      return std::unique_ptr<SequentialFile>(std::move(file));
+    }
+    // Not mappable here (or at all): read it.
+  }
+  *readable = std::string_view(scratch_.get(), options_.read_size);
+  return env_->NewSequentialFile(range.path());
 }
 
 Status FilesInput::ReadRanges(const files::FileSplit& ranges, RecordSink* sink, InputStats* stats) {
@@ -122,7 +159,14 @@ Status FilesInput::ReadRanges(const files::FileSplit& ranges, RecordSink* sink, 
 }
 
 Status FilesInput::ReadRange(const files::FileRange& range, RecordSink* sink, InputStats* stats, bool* stopped) {
-  ASSIGN_OR_RETURN(std::unique_ptr<SequentialFile> file, env_->NewSequentialFile(range.path()));
+  std::string_view readable;
+  ASSIGN_OR_RETURN(std::unique_ptr<SequentialFile> file, OpenRange(range, &readable));
+  sink->OnReadBuffer(readable.data(), readable.data() + readable.size());
+  // Withdrawn on every way out, before `file` (and a mapping with it) goes.
+  struct WithdrawReadBuffer {
+    RecordSink* sink;
+    ~WithdrawReadBuffer() { sink->OnReadBuffer(nullptr, nullptr); }
+  } withdraw{sink};
   stats->bytes += range.end() - range.start();
   LineReader reader(file.get(), range.start(), range.end(), scratch_.get(), options_.read_size);
   const bool jsonl = IsJsonLinesPath(range.path());

@@ -30,6 +30,10 @@ struct FilesInputOptions {
   bool skip_bad_records = false;
   // Size of each read; tests make it tiny so lines cross chunk boundaries.
   size_t read_size = size_t{1} << 20;
+  // Ranges of at least this many bytes are read from a mapping of their file (Env::MapFile)
+  // when the Env can map it, instead of copied into the read buffer: copying is some 6% of a
+  // word count's CPU. Smaller ones are read, which costs less than mapping and unmapping.
+  uint64_t map_min_bytes = uint64_t{4} << 20;
 };
 
 // REQUIRES: `env` outlives the returned object.

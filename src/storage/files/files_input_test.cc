@@ -26,6 +26,7 @@ class CollectingSink : public RecordSink {
     buffer_begin = begin;
     buffer_end = end;
     ++buffer_calls;
+    if (begin != nullptr) announced_sizes.push_back(static_cast<size_t>(end - begin));
   }
   bool OnRecord(const Record& r) override {
     const char* text = r.text().data();
@@ -63,6 +64,7 @@ class CollectingSink : public RecordSink {
   const char* buffer_begin = nullptr;
   const char* buffer_end = nullptr;
   int buffer_calls = 0;
+  std::vector<size_t> announced_sizes;  // of each buffer announced
   int in_buffer = 0;           // records whose text lay inside the announced buffer
   int outside_any_buffer = 0;  // records delivered while no buffer was announced
   int stop_after = -1;
@@ -84,8 +86,40 @@ void AppendReferenceLines(const std::string& file, const std::string& data, std:
 
 class FilesInputTest : public ::testing::Test {
  protected:
-  std::unique_ptr<InputFormat> Input(const std::string& glob, FilesInputOptions options = {}) {
-    return NewFilesInput(glob, std::move(options), &env_);
+  std::unique_ptr<InputFormat> Input(const std::string& glob, FilesInputOptions options = {}, Env* env = nullptr) {
+    return NewFilesInput(glob, std::move(options), env != nullptr ? env : &env_);
+  }
+
+  // Reads *.txt, written as `files`, in every combination of blocks, read size and split count,
+  // through `env` (mapped when it maps and `map_min_bytes` allows), checking each line comes once.
+  void CheckEveryLineReadOnce(const std::vector<std::pair<std::string, std::string>>& files, Env* env,
+                              uint64_t map_min_bytes) {
+    std::vector<Line> expected;
+    uint64_t total = 0;
+    for (const auto& [name, data] : files) {
+      WriteTestFile(dir_.Join(name), data);
+      AppendReferenceLines(dir_.Join(name), data, &expected);
+      total += data.size();
+    }
+    for (bool blocks : {false, true}) {
+      for (size_t read_size : {size_t{1}, size_t{7}, size_t{64}, size_t{1} << 20}) {
+        for (uint32_t desired : {0u, 1u, 2u, 3u, 5u, 17u, 100u, 1000u, 100000u}) {
+          FilesInputOptions options;
+          options.read_size = read_size;
+          options.map_min_bytes = map_min_bytes;
+          CollectingSink sink;
+          sink.blocks = blocks;
+          InputStats stats;
+          size_t num_splits = 0;
+          ReadAll(Input(dir_.Join("*.txt"), options, env).get(), desired, &sink, &stats, &num_splits);
+          EXPECT_EQ(num_splits, desired == 0 ? 1 : std::min<uint64_t>(desired, total));
+          ASSERT_EQ(sink.lines, expected) << "blocks " << blocks << " read_size " << read_size << " desired " << desired;
+          EXPECT_EQ(stats.records, expected.size());  // lines, also when they come in blocks
+          EXPECT_EQ(stats.bytes, total);
+          EXPECT_EQ(sink.buffer_begin, nullptr);  // withdrawn after every range
+        }
+      }
+    }
   }
 
   // Plans `desired` splits and reads them all into `sink`, checking each call succeeds.
@@ -181,7 +215,7 @@ TEST_F(FilesInputTest, EmptyInputHasNoSplits) {
 }
 
 // Many files, many split counts, tiny to large read sizes: every line exactly once, in order.
-TEST_F(FilesInputTest, EveryLineReadExactlyOnce) {
+std::vector<std::pair<std::string, std::string>> AwkwardFiles() {
   std::mt19937 rng(3);
   std::vector<std::pair<std::string, std::string>> files = {
       {"a.txt", "first\r\nsecond\n\nfourth after an empty line\r\n\r\nno newline at end"},
@@ -193,29 +227,40 @@ TEST_F(FilesInputTest, EveryLineReadExactlyOnce) {
   std::string big;
   for (int i = 0; i < 200; ++i) big += std::string(rng() % 40, static_cast<char>('a' + i % 26)) + (i % 7 ? "\n" : "\r\n");
   files.push_back({"f.txt", big});
-  std::vector<Line> expected;
-  uint64_t total = 0;
-  for (const auto& [name, data] : files) {
-    WriteTestFile(dir_.Join(name), data);
-    AppendReferenceLines(dir_.Join(name), data, &expected);
-    total += data.size();
-  }
-  for (bool blocks : {false, true}) {
-    for (size_t read_size : {size_t{1}, size_t{7}, size_t{64}, size_t{1} << 20}) {
-      for (uint32_t desired : {0u, 1u, 2u, 3u, 5u, 17u, 100u, 1000u, 100000u}) {
-        FilesInputOptions options;
-        options.read_size = read_size;
-        CollectingSink sink;
-        sink.blocks = blocks;
-        InputStats stats;
-        size_t num_splits = 0;
-        ReadAll(Input(dir_.Join("*.txt"), options).get(), desired, &sink, &stats, &num_splits);
-        EXPECT_EQ(num_splits, desired == 0 ? 1 : std::min<uint64_t>(desired, total));
-        ASSERT_EQ(sink.lines, expected) << "blocks " << blocks << " read_size " << read_size << " desired " << desired;
-        EXPECT_EQ(stats.records, expected.size());  // lines, also when they come in blocks
-        EXPECT_EQ(stats.bytes, total);
-      }
-    }
+  // A file of exactly one page: a load past its last byte would leave the mapping.
+  files.push_back({"g.txt", std::string(4095, 'p') + "\n"});
+  return files;
+}
+
+TEST_F(FilesInputTest, EveryLineReadExactlyOnce) {
+  CheckEveryLineReadOnce(AwkwardFiles(), &env_, /*map_min_bytes=*/0);  // env_ cannot map: reads
+}
+
+// The same through mappings of every file, however small its range.
+TEST_F(FilesInputTest, EveryLineOfMappedFilesReadExactlyOnce) {
+  CheckEveryLineReadOnce(AwkwardFiles(), Env::Default(), /*map_min_bytes=*/0);
+}
+
+// A mapped range announces the mapping as the read buffer: lines inside one read are views into
+// it. Ranges below map_min_bytes are read into the buffer instead.
+TEST_F(FilesInputTest, MappedRangeAnnouncesTheMappingAndWithdrawsIt) {
+  std::string data;
+  for (int i = 0; i < 1000; ++i) data += "some line of text\n";
+  WriteTestFile(dir_.Join("a.txt"), data);
+  for (uint64_t map_min_bytes : {uint64_t{0}, uint64_t{1} << 20}) {
+    FilesInputOptions options;
+    options.read_size = 4096;
+    options.map_min_bytes = map_min_bytes;
+    CollectingSink sink;
+    InputStats stats;
+    ReadAll(Input(dir_.Join("a.txt"), options, Env::Default()).get(), 1, &sink, &stats);
+    ASSERT_EQ(sink.lines.size(), 1000u);
+    EXPECT_EQ(sink.buffer_calls, 2);
+    EXPECT_EQ(sink.buffer_begin, nullptr);
+    EXPECT_EQ(sink.outside_any_buffer, 0);
+    // 18-byte lines in 4096-byte reads: four lines in 1000 span two reads, assembled elsewhere.
+    EXPECT_EQ(sink.in_buffer, 996) << "map_min_bytes " << map_min_bytes;
+    EXPECT_EQ(sink.announced_sizes, (std::vector<size_t>{map_min_bytes == 0 ? data.size() : size_t{4096}}));
   }
 }
 
