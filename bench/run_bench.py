@@ -23,7 +23,8 @@ What is measured, for every run of every engine (see docs/performance.md):
           (PR_SET_CHILD_SUBREAPER), so every descendant, orphaned or not, is reaped by it and
           counted in getrusage(RUSAGE_CHILDREN).
   memory  peak of the summed PSS (proportional set size) of all live processes of the tree,
-          sampled every 50 ms; PSS splits shared pages (the same binary mapped by five Aviary
+          sampled every 50 ms, in one extra run of each engine before the timed ones (in the
+          memory and unique phases, in every run), so that sampling slows no timed run; PSS splits shared pages (the same binary mapped by five Aviary
           processes) among the processes, so the sum is what the tree really holds. Also the
           largest single process (VmHWM) and, per process kind, the largest VmHWM.
 Raw results: build-bench/bench-results/<time>/results.json and runs.csv.
@@ -195,8 +196,12 @@ def perf_available():
     return _PERF
 
 
-def measure(cmd, stdout_path=None, env=None, shell=False, timeout=None):
+def measure(cmd, stdout_path=None, env=None, shell=False, timeout=None, sample=True):
     """Runs cmd; returns a dict of wall, cpu, user, sys, peak_mem_mb, max_rss_mb, rc, stdout.
+
+    With sample=False no memory is sampled (the memory fields are None): the sampler reads
+    /proc of every process of the tree 20 times a second, and that CPU is taken from the
+    engines that use both cores, not from a single-threaded one, which leaves a core idle.
 
     CPU is the task-clock that `perf stat` counts over every task the command starts (inherited
     counters, so nothing escapes), when perf works; else user + sys from getrusage of the reaped
@@ -204,7 +209,7 @@ def measure(cmd, stdout_path=None, env=None, shell=False, timeout=None):
     discarded when they are reaped automatically): PySpark's worker daemon does that."""
     reap_all(timeout=5)
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    sampler = Sampler()
+    sampler = Sampler() if sample else None
     out = open(stdout_path, "wb") if stdout_path else subprocess.PIPE
     perf_out = None
     if perf_available() and not shell:
@@ -213,7 +218,8 @@ def measure(cmd, stdout_path=None, env=None, shell=False, timeout=None):
         cmd = [shutil.which("perf"), "stat", "-x", ",", "-e", "task-clock", "-o", perf_out, "--"] + list(cmd)
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, env=env, shell=shell)
-    sampler.start()
+    if sampler:
+        sampler.start()
     try:
         stdout, stderr = p.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -222,8 +228,9 @@ def measure(cmd, stdout_path=None, env=None, shell=False, timeout=None):
         stdout, stderr = p.communicate()
     t1 = time.monotonic()
     reap_all()
-    sampler.stop_event.set()
-    sampler.join()
+    if sampler:
+        sampler.stop_event.set()
+        sampler.join()
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if stdout_path:
         out.close()
@@ -245,10 +252,11 @@ def measure(cmd, stdout_path=None, env=None, shell=False, timeout=None):
         "sys": sys_,
         "cpu": cpu,
         "cpu_source": cpu_source,
-        "peak_mem_mb": sampler.peak_pss_kb / 1024,
-        "max_rss_mb": max((h for pid, h in sampler.hwm_kb.items() if sampler.kind.get(pid) != "perf"), default=0) / 1024,
-        "processes": sampler.by_kind(),
-        "samples": sampler.samples,
+        "peak_mem_mb": sampler.peak_pss_kb / 1024 if sampler else None,
+        "max_rss_mb": (max((h for pid, h in sampler.hwm_kb.items() if sampler.kind.get(pid) != "perf"), default=0) / 1024
+                       if sampler else None),
+        "processes": sampler.by_kind() if sampler else {},
+        "samples": sampler.samples if sampler else 0,
         "rc": p.returncode,
         "stdout": (stdout or b"").decode(errors="replace")[-20000:],
         "stderr": (stderr or b"").decode(errors="replace")[-4000:],
@@ -452,12 +460,12 @@ def wait_quiet(args):
         time.sleep(5)
 
 
-def run_engine(args, engine, d, paths, nbytes, check_against=None, verify=None):
+def run_engine(args, engine, d, paths, nbytes, check_against=None, verify=None, sample=True):
     out = os.path.join(tmpdir(args, engine.name), "out")
     cmd, env, shell, stdout_path = engine.command(d, paths, out)
     wait_quiet(args)
     load = load_avg()
-    r = measure(cmd, stdout_path=stdout_path, env=env, shell=shell, timeout=args.timeout)
+    r = measure(cmd, stdout_path=stdout_path, env=env, shell=shell, timeout=args.timeout, sample=sample)
     r["load_before"] = load
     r["engine"] = engine.name
     r["mb_per_s"] = nbytes / 1e6 / r["wall"] if r["wall"] > 0 else 0
@@ -477,7 +485,8 @@ def run_engine(args, engine, d, paths, nbytes, check_against=None, verify=None):
                 f"{[(w, counts.get(w), check_against.get(w)) for w in diff[:3]]}")
     shutil.rmtree(os.path.dirname(out), ignore_errors=True)
     del r["stdout"]
-    log(f"  {engine.name:>10}: wall {r['wall']:7.2f} s  cpu {r['cpu']:7.2f} s  mem {r['peak_mem_mb']:7.1f} MB  "
+    mem = f"mem {r['peak_mem_mb']:7.1f} MB" if sample else "(timed run)"
+    log(f"  {engine.name:>10}: wall {r['wall']:7.2f} s  cpu {r['cpu']:7.2f} s  {mem}  "
         f"{r['mb_per_s']:7.1f} MB/s  load {load:.1f}" + ("" if r.get("correct", True) else "  WRONG OUTPUT"))
     return r, counts
 
@@ -514,21 +523,30 @@ def check_reference(args):
     log(f"reference checked against an independent count: {len(want)} words, {sum(want.values())} occurrences")
 
 
-def run_matrix(args, engines, d, paths, nbytes, runs, check_engines, phase, tags, verify_for=None):
-    """Runs every engine `runs` times, alternating; returns the list of run records. The first run
-    of each engine in `check_engines` is checked against the reference's counts; with
-    `verify_for(engine)` (a check of an output directory) the first run of every engine is
-    checked that way instead."""
+def run_matrix(args, engines, d, paths, nbytes, runs, check_engines, phase, tags, verify_for=None,
+               memory_run=True):
+    """Runs every engine `runs` times, alternating; returns the list of run records.
+
+    With memory_run, each engine first runs once with its memory sampled (role "memory"), and
+    then `runs` times without (role "timed"): times come from the timed runs, memory from the
+    sampled one, so that sampling costs no engine time. Without it, every run is sampled and
+    timed (role "timed+memory"). The first run of each engine in `check_engines` is checked
+    against the reference's counts; with `verify_for(engine)` (a check of an output directory)
+    the first run of every engine is checked that way instead."""
     warm(paths)
     truth = reference_counts(args, d, paths) if check_engines and verify_for is None else None
+    plan = [(-1, "memory")] if memory_run else []
+    plan += [(i, "timed" if memory_run else "timed+memory") for i in range(runs)]
     records = []
-    for i in range(runs):
-        order = engines[i % len(engines):] + engines[:i % len(engines)]  # rotate who goes first
+    for n, (i, role) in enumerate(plan):
+        k = max(i, 0) % len(engines)  # rotate who goes first; the memory run goes as the first timed one
+        order = engines[k:] + engines[:k]
         for e in order:
-            check = truth if (i == 0 and e.name in check_engines) else None
-            verify = verify_for(e) if (i == 0 and verify_for is not None) else None
-            r, _ = run_engine(args, e, d, paths, nbytes, check_against=check, verify=verify)
-            r.update(tags, phase=phase, run=i, bytes=nbytes)
+            first = n == 0
+            check = truth if (first and e.name in check_engines) else None
+            verify = verify_for(e) if (first and verify_for is not None) else None
+            r, _ = run_engine(args, e, d, paths, nbytes, check_against=check, verify=verify, sample=role != "timed")
+            r.update(tags, phase=phase, run=i, bytes=nbytes, role=role)
             records.append(r)
     return records
 
@@ -548,10 +566,13 @@ def summarize(records, key_fields):
     for k, rs in groups.items():
         ok = [r for r in rs if r["rc"] == 0]
         s = dict(zip(key_fields + ["engine"], k))
-        s["runs"] = len(rs)
+        s["runs"] = len([r for r in rs if r.get("role") != "memory"])
         s["failed"] = len(rs) - len(ok)
-        for m in ["wall", "cpu", "peak_mem_mb", "max_rss_mb", "mb_per_s"]:
-            s[m] = median([r[m] for r in ok])
+        timed = [r for r in ok if r.get("role") != "memory"]
+        for m in ["wall", "cpu", "mb_per_s"]:
+            s[m] = median([r[m] for r in timed])
+        for m in ["peak_mem_mb", "max_rss_mb"]:
+            s[m] = median([r[m] for r in ok])  # None in the timed runs, which median() skips
         s["correct"] = all(r.get("correct", True) for r in rs)
         s["checked"] = any("correct" in r for r in rs)
         s["bytes"] = rs[0]["bytes"]
@@ -615,7 +636,9 @@ def machine_line(args, records):
                 break
     return (f"{os.cpu_count()} cores ({cpu}), {round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} "
             f"GiB; load average before runs: median {median(loads):.1f}, max {max(loads):.1f}; "
-            f"{args.runs} runs per engine, medians; generated {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}")
+            f"{args.runs} runs per engine, medians" +
+            ("; memory from one more run, sampled and untimed" if any(r.get("role") == "memory" for r in records) else "") +
+            f"; generated {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}")
 
 
 def plot(path, series, xlabel, ylabel, title, logx=True, logy=True, annotate=None):
@@ -710,7 +733,7 @@ def phase_unique(args, out):
         d, paths, nbytes = unique_corpus(args, n)
         log(f"unique: {n:g} distinct words, {nbytes / 1e6:.0f} MB")
         records += run_matrix(args, engines, d, paths, nbytes, args.runs, set(), "unique", {"keys": n},
-                              verify_for=lambda e, n=int(n): unique_output_ok(e, n))
+                              verify_for=lambda e, n=int(n): unique_output_ok(e, n), memory_run=False)
         save(out, records, "unique")
     return records, summarize(records, ["keys"])
 
@@ -733,7 +756,7 @@ def phase_memory(args, out):
     for m in args.memory_budgets:
         engines.append(Aviary(args, memory_mb=m, label=f"aviary --memory {m}"))
     records = run_matrix(args, engines, d, paths, nbytes, args.memory_runs, {e.name for e in engines if e.name != "reference"},
-                         "memory", {"vocab": args.memory_vocab, "size_mib": args.memory_mib})
+                         "memory", {"vocab": args.memory_vocab, "size_mib": args.memory_mib}, memory_run=False)
     save(out, records, "memory")
     return records, summarize(records, ["size_mib"])
 
@@ -784,7 +807,7 @@ def report_collector(args, records, summary, text):
 def save(out, records, phase):
     with open(os.path.join(out, f"{phase}.json"), "w") as f:
         json.dump(records, f, indent=1, default=str)
-    fields = ["phase", "engine", "run", "size_mib", "vocab", "bytes", "wall", "cpu", "user", "sys", "peak_mem_mb",
+    fields = ["phase", "engine", "run", "role", "size_mib", "vocab", "bytes", "wall", "cpu", "user", "sys", "peak_mem_mb",
               "max_rss_mb", "mb_per_s", "rc", "correct", "load_before"]
     with open(os.path.join(out, f"{phase}.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
