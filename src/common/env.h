@@ -54,6 +54,10 @@ class MappedFile {
  public:
   virtual ~MappedFile() = default;
   virtual std::string_view data() const = 0;
+  // Drops the whole pages of [offset, offset + length) from this process's resident memory;
+  // they stay in the page cache and are faulted back in if read again. So a task reading a
+  // large mapped file through holds a window of it, not the file (memory limits count RSS).
+  virtual void Release(size_t offset, size_t length) = 0;
 };
 
 class Env {

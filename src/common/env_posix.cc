@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -116,6 +117,13 @@ class PosixMappedFile : public MappedFile {
     if (size_ > 0) ::munmap(base_, size_);
   }
   std::string_view data() const override { return {static_cast<const char*>(base_), size_}; }
+
+  void Release(size_t offset, size_t length) override {
+    static const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+    const size_t end = std::min(size_, offset + length) / page * page;
+    const size_t begin = (offset + page - 1) / page * page;
+    if (begin < end) ::madvise(static_cast<char*>(base_) + begin, end - begin, MADV_DONTNEED);
+  }
 
  private:
   void* const base_;

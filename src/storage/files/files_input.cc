@@ -30,11 +30,15 @@ StatusOr<uint64_t> LineNumberAt(Env* env, const std::string& path, uint64_t offs
 }
 
 // A mapped file read as a SequentialFile whose reads point into the mapping: nothing is copied.
+// A read ends the previous one's view (SequentialFile's contract), so each read first releases
+// the pages already read: the task holds about one read's worth of the file, as with `read`.
 class MappedSequentialFile : public SequentialFile {
  public:
   explicit MappedSequentialFile(std::unique_ptr<MappedFile> file) : file_(std::move(file)) {}
 
   Status Read(size_t n, char* /*scratch*/, std::string_view* result) override {
+    file_->Release(released_, pos_ - released_);
+    released_ = pos_;
     const std::string_view all = file_->data();
     *result = all.substr(pos_, std::min<size_t>(n, all.size() - pos_));
     pos_ += result->size();
@@ -49,6 +53,7 @@ class MappedSequentialFile : public SequentialFile {
  private:
   const std::unique_ptr<MappedFile> file_;
   size_t pos_ = 0;
+  size_t released_ = 0;  // pages before this offset were released
 };
 
 class FilesInput : public InputFormat {
