@@ -24,9 +24,10 @@ What is measured, for every run of every engine (see docs/performance.md):
           counted in getrusage(RUSAGE_CHILDREN).
   memory  peak of the summed PSS (proportional set size) of all live processes of the tree,
           sampled every 50 ms, in one extra run of each engine before the timed ones (in the
-          memory and unique phases, in every run), so that sampling slows no timed run; PSS splits shared pages (the same binary mapped by five Aviary
-          processes) among the processes, so the sum is what the tree really holds. Also the
-          largest single process (VmHWM) and, per process kind, the largest VmHWM.
+          memory and unique phases, in every run), so that sampling slows no timed run. PSS
+          splits shared pages (the same binary mapped by five Aviary processes) among the
+          processes, so the sum is what the tree really holds. Also the largest single process
+          (VmHWM) and, per process kind, the largest VmHWM.
 Raw results: build-bench/bench-results/<time>/results.json and runs.csv.
 """
 import argparse
