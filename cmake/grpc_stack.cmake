@@ -2,10 +2,11 @@
 #
 # Every job starts several `aviary` processes one after another (the command, its workers, their
 # task zygotes), and with some 40 shared gRPC and Abseil libraries the dynamic loader's symbol
-# lookups doubled what each exec costs (24 ms against 12 ms here, docs/performance.md). So a target
-# whose AVIARY_STATIC_GRPC property is true (the `aviary` binary) links Debian's static archives
-# of these libraries; everything else (tests, benchmarks) links the shared ones. Plugins never
-# link any of them, so no process holds two copies.
+# lookups more than doubled what each exec costs (24 ms of CPU against 10 ms; see
+# docs/performance.md). So a target whose AVIARY_STATIC_GRPC property is true (the `aviary`
+# binary) links Debian's static archives of these libraries; everything else (tests,
+# benchmarks) links the shared ones. Plugins never link any of them, so no process holds two
+# copies.
 option(AVIARY_STATIC_GRPC "Link gRPC, protobuf and Abseil statically into the aviary binary" ON)
 
 add_library(aviary_grpc_stack INTERFACE)
