@@ -90,11 +90,7 @@ class Collector final : public MapOutputCollector {
   // inside the readable range, in few registers and no stack frame, and hands every other
   // pair to the general path. callgrind, instructions a word: 69 where Collector::Emit() ran
   // 115 on King James text, 103 where it ran 147 on Zipf text (docs/performance.md).
-  //
-  // DirectSumContext: the table is at most kPipelineMinCapacity slots; a known key's count is
-  // added at once. A new key, an overflow or any Emit() of views takes the general path, which
-  // then drains the queue: the table may have grown past the queue's threshold, and no value
-  // queued there may be overtaken by a later one of the same key added here.
+  // SumContext holds what the two share.
   class SumContext : public MapContext {
    public:
     explicit SumContext(Collector* collector) : c_(collector) {}
@@ -103,6 +99,10 @@ class Collector final : public MapOutputCollector {
    protected:
     Collector* const c_;
   };
+  // DirectSumContext: the table is at most kPipelineMinCapacity slots; a known key's count is
+  // added at once. A new key, an overflow or any Emit() of views takes the general path, which
+  // then drains the queue: the table may have grown past the queue's threshold, and no value
+  // queued there may be overtaken by a later one of the same key added here.
   class DirectSumContext final : public SumContext {
    public:
     using SumContext::SumContext;
