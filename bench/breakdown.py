@@ -39,7 +39,10 @@ def one_run(args, out):
 
 
 def phases(t0, t1, job):
-    attempts = [(t["kind"], a) for t in job["tasks"] for a in t["attempts"] if a["state"] == "succeeded"]
+    # Carried splits' attempts stand for the carrier's reading (docs/architecture.md, "Carried
+    # splits"): only the attempts that ran a process count.
+    attempts = [(t["kind"], a) for t in job["tasks"] for a in t["attempts"]
+                if a["state"] == "succeeded" and not a.get("carried")]
     maps = [a for k, a in attempts if k == "MAP"]
     reduces = [a for k, a in attempts if k == "REDUCE"]
     submit, end = job["submit_unix"], job["end_unix"]

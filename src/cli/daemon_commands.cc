@@ -64,6 +64,7 @@ struct CoordinatorFlags {
   double dead_worker_retention_s = 600;
   double task_timeout_s = 30;
   uint32_t max_attempts = coordinator::kDefaultMaxAttempts;
+  double carry_splits_mb = static_cast<double>(coordinator::TrackerOptions().max_carried_bytes >> 20);
   std::string http;  // HOST:PORT of the web UI and /metrics; empty: none
   std::string data_dir;  // private spools; empty: a per-process directory (common/private_dir.h)
   bool insecure = false;  // serve a network address without authentication
@@ -113,6 +114,7 @@ int RunCoordinator(const CoordinatorFlags& flags) {
   options.dead_worker_retention_us = static_cast<int64_t>(flags.dead_worker_retention_s * 1e6);
   options.attempt_timeout_us = static_cast<int64_t>(flags.task_timeout_s * 1e6);
   options.max_attempts = flags.max_attempts;
+  options.max_carried_bytes = static_cast<uint64_t>(flags.carry_splits_mb * (1 << 20));
   options.data_dir = flags.data_dir;
   std::unique_ptr<coordinator::MetadataStore> store;
   if (!flags.metadata.empty()) {
@@ -204,6 +206,11 @@ Adapter DefineCoordinator(CLI::App* cmd) {
   cmd->add_option("--worker-timeout", f->worker_timeout_s, "seconds without heartbeat before a worker is dead")->capture_default_str();
   cmd->add_option("--task-timeout", f->task_timeout_s, "seconds without progress before an attempt is re-issued")->capture_default_str();
   cmd->add_option("--max-attempts", f->max_attempts, "default attempts per task")->capture_default_str();
+  cmd->add_option("--carry-splits-mb", f->carry_splits_mb,
+                  "MiB of input a map attempt may read: its own split and the idle ones it claims as it goes "
+                  "(0: one split per attempt; fractions allowed)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1024.0 * 1024.0));
   cmd->add_option("--metadata", f->metadata, "mongodb://HOST:PORT/DB keeping the coordinator's state; enables standbys");
   cmd->add_option("--http", f->http, "HOST:PORT for the web UI, JSON API and /metrics (e.g. 127.0.0.1:7480)");
   cmd->add_option("--data-dir", f->data_dir,

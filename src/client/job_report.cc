@@ -89,8 +89,10 @@ std::string DescribeJob(const rpc::JobStatus& job, bool with_tasks) {
     out += fmt::format("  {} {} [{}] {}\n", t.kind() == rpc::MAP ? "map" : "reduce", t.task(),
                        rpc::TaskState_Name(t.state()), t.input());
     for (const rpc::AttemptStatus& a : t.attempts()) {
-      out += fmt::format("    attempt {} on {} ({}): {}{}{}\n", a.attempt(), a.worker_id(), a.worker_address(),
-                         a.state(), a.error().empty() ? "" : ": ", a.error());
+      const std::string carried =
+          a.carried() ? fmt::format(" (carried by map task {} attempt {})", a.carried_by_task(), a.carried_by_attempt()) : "";
+      out += fmt::format("    attempt {} on {} ({}): {}{}{}{}\n", a.attempt(), a.worker_id(), a.worker_address(),
+                         a.state(), carried, a.error().empty() ? "" : ": ", a.error());
     }
   }
   return out;

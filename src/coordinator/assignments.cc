@@ -1,5 +1,7 @@
 #include "coordinator/assignments.h"
 
+#include "coordinator/carried_splits.h"
+
 #include <spdlog/spdlog.h>
 
 #include <string>
@@ -26,6 +28,7 @@ void BuildIndex(Job& job) {
   std::string key;
   for (const Task& map : job.maps) {
     index.winners.push_back(map.winner);
+    if (map.carrier) continue;  // its split is in its carrier's output, fetched once
     const Attempt& winner = map.Winner();
     key.assign(winner.worker_id).append(1, '\0').append(winner.worker_address);
     rpc::MapOutputHost*& host = by_host[key];
@@ -79,9 +82,7 @@ rpc::TaskSpec StartAttempt(Job& job, Task& task, const Worker& worker, int64_t n
 void RevokeAssignments(ClusterState& state, rpc::HeartbeatResponse* response, const std::string& why,
                        double now_unix) {
   for (const rpc::TaskSpec& spec : response->assignments()) {
-    Job* job = state.FindJob(spec.job_id());
-    Task* task = job ? job->FindTask(spec.kind(), spec.task()) : nullptr;
-    Attempt* attempt = task ? task->FindAttempt(spec.attempt()) : nullptr;
+    auto [job, task, attempt] = state.FindAttempt(spec.job_id(), spec.kind(), spec.task(), spec.attempt());
     if (attempt == nullptr || attempt->state != AttemptState::kRunning) continue;
     attempt->SetState(AttemptState::kLost);
     attempt->error = "not started: the assignment could not be recorded: " + why;
@@ -90,6 +91,7 @@ void RevokeAssignments(ClusterState& state, rpc::HeartbeatResponse* response, co
     state.MarkDirty(*job);
   }
   response->clear_assignments();
+  RevokeGrants(state, response);
 }
 
 }  // namespace aviary::coordinator

@@ -127,8 +127,8 @@ Attempt* Task::FindAttempt(uint32_t number) {
 }
 
 bool Task::HasRunningAttempt() const {
-  return std::any_of(attempts.begin(), attempts.end(),
-                     [](const Attempt& a) { return a.state == AttemptState::kRunning; });
+  return Carried() || std::any_of(attempts.begin(), attempts.end(),
+                                  [](const Attempt& a) { return a.state == AttemptState::kRunning; });
 }
 
 bool Task::ReleaseIfNoneRunning() {
@@ -160,6 +160,22 @@ void Job::StopOpenTasks(const std::string& why, double now_unix) {
   }
 }
 
+void Job::ReleaseIfNoneRunning(Task& task) {
+  for (const Attempt& a : task.attempts) {
+    if (a.state != AttemptState::kRunning && !a.carries.empty()) ReleaseCarried(task, a);
+  }
+  if (task.ReleaseIfNoneRunning()) NoteIdle(task);
+}
+
+void Job::ReleaseCarried(const Task& host, const Attempt& a) {
+  for (uint32_t index : a.carries) {
+    Task& carried = maps[index];
+    if (!carried.Carried() || carried.carrier->task() != host.index || carried.carrier->attempt() != a.number) continue;
+    carried.carrier.reset();
+    if (carried.ReleaseIfNoneRunning()) NoteIdle(carried);
+  }
+}
+
 bool Job::finished() const {
   const rpc::JobState s = PublicState(phase);
   return s == rpc::SUCCEEDED || s == rpc::FAILED || s == rpc::CANCELLED || s == rpc::ABORTING;
@@ -187,6 +203,14 @@ void ClusterState::MarkDirty(const Worker& worker) {
 Job* ClusterState::FindJob(const std::string& id) {
   auto it = jobs.find(id);
   return it == jobs.end() ? nullptr : it->second.get();
+}
+
+FoundAttempt ClusterState::FindAttempt(const std::string& job_id, rpc::TaskKind kind, uint32_t task, uint32_t number) {
+  Job* job = FindJob(job_id);
+  Task* t = job != nullptr ? job->FindTask(kind, task) : nullptr;
+  Attempt* attempt = t != nullptr ? t->FindAttempt(number) : nullptr;
+  if (attempt == nullptr) return {};
+  return {job, t, attempt};
 }
 
 uint32_t ClusterState::LiveSlots() const {

@@ -60,6 +60,14 @@ struct Attempt {
   std::string error;
   rpc::TaskResult result;
   rpc::TaskCounters live;  // the latest counters the running attempt reported (not persisted)
+  // Map: the tasks whose splits were granted to this attempt besides its own, in grant order
+  // (carried_splits.h). Not persisted: rebuilt from the tasks' carriers.
+  std::vector<uint32_t> carries;
+  // Made when its carrier won: the split was read by map task carried_by_task's attempt
+  // carried_by_attempt, into that attempt's output.
+  bool carried = false;
+  uint32_t carried_by_task = 0;
+  uint32_t carried_by_attempt = 0;
 
   // Crashes unless IsLegalTransition(state, to).
   void SetState(AttemptState to);
@@ -74,9 +82,17 @@ struct Task {
   int winner = -1;  // index into attempts of the attempt whose output counts
   std::set<std::string> failed_on;
   rpc::InputSplit split;  // map tasks only
+  // Set while another map task's running attempt reads this task's split (the task is RUNNING
+  // with no attempt of its own), and kept once that attempt won (the task is DONE, its winner
+  // made from the carrier's result). Cleared when the carrier ended otherwise, or the output
+  // was lost.
+  std::optional<rpc::Carrier> carrier;
 
   Attempt* FindAttempt(uint32_t number);
+  // An attempt of its own runs, or another task's attempt reads its split now.
   bool HasRunningAttempt() const;
+  // Another task's running attempt reads this task's split now.
+  bool Carried() const { return carrier.has_value() && state == rpc::RUNNING; }
   // REQUIRES: winner >= 0.
   const Attempt& Winner() const { return attempts[static_cast<size_t>(winner)]; }
   // A running task whose last attempt ended is up for grabs again. True when it became idle.
@@ -121,10 +137,12 @@ struct Job {
   void NoteIdle(const Task& task) {
     if (task.kind == rpc::MAP) idle_maps.Add(task);
   }
-  // Task::ReleaseIfNoneRunning, noted.
-  void ReleaseIfNoneRunning(Task& task) {
-    if (task.ReleaseIfNoneRunning()) NoteIdle(task);
-  }
+  // Task::ReleaseIfNoneRunning, noted. The splits carried by the task's attempts that ended
+  // are released first.
+  void ReleaseIfNoneRunning(Task& task);
+  // The tasks `host`'s attempt `a` carries and still reads (Task::Carried) go back to IDLE,
+  // unless another attempt of theirs runs. For an attempt that ended without winning.
+  void ReleaseCarried(const Task& host, const Attempt& a);
   // Ends what still runs of a job that no longer needs it (cancelled, failed, or with every
   // partition done): running attempts become kKilled (their workers are told to kill them on
   // their next heartbeat, and later reports of them are ignored) and unfinished tasks IDLE
@@ -149,6 +167,13 @@ struct Worker {
   std::set<std::string> cleaned_jobs;  // finished jobs the worker was told to delete
 };
 
+// An attempt with its job and task (ClusterState::FindAttempt); all null when any is unknown.
+struct FoundAttempt {
+  Job* job = nullptr;
+  Task* task = nullptr;
+  Attempt* attempt = nullptr;
+};
+
 // Everything JobTracker keeps under its mutex, with the lists of what changed since the last
 // write to the metadata store.
 struct ClusterState {
@@ -164,6 +189,7 @@ struct ClusterState {
   void MarkDirty(const Job& job);
   void MarkDirty(const Worker& worker);
   Job* FindJob(const std::string& id);
+  FoundAttempt FindAttempt(const std::string& job_id, rpc::TaskKind kind, uint32_t task, uint32_t number);
   uint32_t LiveSlots() const;
 };
 

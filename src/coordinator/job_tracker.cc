@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "coordinator/assignments.h"
+#include "coordinator/carried_splits.h"
 #include "coordinator/commit.h"
 #include "coordinator/failure_detector.h"
 #include "coordinator/housekeeping.h"
@@ -95,7 +96,7 @@ rpc::HeartbeatResponse JobTracker::Heartbeat(const rpc::HeartbeatRequest& reques
   Status s = Flush();
   if (!s.ok()) {
     spdlog::warn("saving coordinator state: {}", s.ToString());
-    if (response.assignments_size() > 0) {
+    if (response.assignments_size() > 0 || response.grants_size() > 0) {
       std::lock_guard<std::mutex> lock(mu_);
       RevokeAssignments(state_, &response, s.message(), NowUnix());
     }
@@ -137,6 +138,7 @@ rpc::HeartbeatResponse JobTracker::HeartbeatLocked(const rpc::HeartbeatRequest& 
   }
   Worker& worker = *it->second;
   ApplyHeartbeat(state_, worker, request, env_->NowMicros(), NowUnix(), &response);
+  GrantSplits(state_, worker, request, options_.max_carried_bytes, NowUnix(), &response);
   // A finished attempt may have made tasks ready (a job's last map: its reduces), for this
   // worker or for one held below.
   if (request.finished_size() > 0) NoteNewWorkLocked();
@@ -160,6 +162,7 @@ void JobTracker::AssignLocked(Worker& worker, uint32_t free_slots, rpc::Heartbea
   const double now_unix = NowUnix();
   AssignTasks(state_, worker, free_slots, [&](Job& job, Task& task) {
     rpc::TaskSpec spec = StartAttempt(job, task, worker, now_us, now_unix);
+    if (task.kind == rpc::MAP) spec.set_claim_splits(options_.max_carried_bytes > 0 && !task.split.passthrough());
     state_.MarkDirty(job);
     // A spec the worker could not parse would fail this heartbeat and every later one: the job
     // fails (ending the attempt just started) instead of waiting forever.

@@ -1,5 +1,9 @@
 #include "coordinator/persistence.h"
 
+#include <algorithm>
+#include <utility>
+#include <vector>
+
 #include "coordinator/status_report.h"
 
 namespace aviary::coordinator {
@@ -13,6 +17,7 @@ void ToRecord(const Task& t, rpc::TaskRecord* tr) {
   tr->set_winner(t.winner);
   for (const std::string& w : t.failed_on) tr->add_failed_on(w);
   if (t.kind == rpc::MAP) *tr->mutable_split() = t.split;
+  if (t.carrier) *tr->mutable_carrier() = *t.carrier;
   for (const Attempt& a : t.attempts) {
     rpc::AttemptRecord* ar = tr->add_attempts();
     FillAttemptFields(a, ar->mutable_status());
@@ -35,6 +40,9 @@ StatusOr<Attempt> FromRecord(const rpc::AttemptRecord& ar, int64_t now_us) {
   a.end_unix = s.end_unix();
   a.progress = ar.progress();
   a.result = ar.result();
+  a.carried = s.carried();
+  a.carried_by_task = s.carried_by_task();
+  a.carried_by_attempt = s.carried_by_attempt();
   a.start_us = a.last_progress_us = now_us;  // give running attempts a full timeout again
   return a;
 }
@@ -48,12 +56,33 @@ StatusOr<Task> FromRecord(const rpc::TaskRecord& tr, int64_t now_us) {
   t.winner = tr.winner();
   t.failed_on.insert(tr.failed_on().begin(), tr.failed_on().end());
   t.split = tr.split();
+  if (tr.has_carrier()) t.carrier = tr.carrier();
   for (const rpc::AttemptRecord& ar : tr.attempts()) {
     ASSIGN_OR_RETURN(Attempt a, FromRecord(ar, now_us));
     t.attempts.push_back(std::move(a));
   }
   if (t.winner >= static_cast<int>(t.attempts.size())) return DataLoss(t.Name() + " names a winner it does not have");
   return t;
+}
+
+// Rebuilds each attempt's list of the tasks it carries (Attempt::carries) from the tasks'
+// carriers; refuses carriers that name no map attempt.
+Status RestoreCarries(Job& job) {
+  std::vector<std::pair<uint32_t, uint32_t>> by_seq;  // (seq, task) of each carried task
+  for (const Task& t : job.maps) {
+    if (!t.carrier) continue;
+    Task* host = job.FindTask(rpc::MAP, t.carrier->task());
+    if (host == nullptr || host->FindAttempt(t.carrier->attempt()) == nullptr || host->carrier) {
+      return DataLoss("job " + job.id + ": " + t.Name() + " names a carrier it does not have");
+    }
+    by_seq.emplace_back(t.carrier->seq(), t.index);
+  }
+  std::sort(by_seq.begin(), by_seq.end());
+  for (const auto& [seq, index] : by_seq) {
+    const rpc::Carrier& c = *job.maps[index].carrier;
+    job.maps[c.task()].FindAttempt(c.attempt())->carries.push_back(index);
+  }
+  return Status::OK();
 }
 
 // Brings a restored job back to a phase this coordinator can carry on from.
@@ -102,6 +131,7 @@ StatusOr<std::unique_ptr<Job>> FromRecord(const rpc::JobRecord& r, int64_t now_u
       job->tasks(t.kind).push_back(std::move(t));
     }
   }
+  RETURN_IF_ERROR(RestoreCarries(*job));
   ResumePhase(*job);
   return job;
 }

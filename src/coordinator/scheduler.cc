@@ -41,6 +41,13 @@ bool Eligible(const Task& task, const Worker& worker, const LiveWorkers& live) {
   return !live.AnyUsable(task);
 }
 
+// A split `host`'s running attempt may read into its own output: one its source reads too, and
+// not the existing results out mode "reduce" passes through. Any split when there is no host.
+bool Compatible(const Task& task, const Task* host) {
+  return host == nullptr || (!task.split.passthrough() && !host->split.passthrough() &&
+                             task.split.source_uri() == host->split.source_uri());
+}
+
 // The first candidate of `ids` that `take` accepts, or null; candidates no longer idle are
 // dropped on the way (idle_maps.h).
 template <typename Take>
@@ -60,9 +67,9 @@ Task* FirstOf(Job& job, std::set<uint32_t>& ids, Take&& take) {
 // The lower-numbered of two picks.
 Task* Earlier(Task* a, Task* b) { return a == nullptr || (b != nullptr && b->index < a->index) ? b : a; }
 
-Task* PickMap(Job& job, const Worker& worker, const LiveWorkers& live) {
+Task* PickMap(Job& job, const Worker& worker, const LiveWorkers& live, const Task* host) {
   if (!job.idle_maps.built()) job.idle_maps.Build(job.maps);
-  const auto eligible = [&](const Task& t) { return Eligible(t, worker, live); };
+  const auto eligible = [&](const Task& t) { return Eligible(t, worker, live) && Compatible(t, host); };
   Task* pick = nullptr;
   // Data locality first: a split runs next to its shard whenever a worker there can take it.
   const std::string& here = worker.info.location();
@@ -87,12 +94,16 @@ Task* PickMap(Job& job, const Worker& worker, const LiveWorkers& live) {
 }  // namespace
 
 Task* PickTask(Job& job, const Worker& worker, const LiveWorkers& live) {
-  if (job.phase == JobPhase::kMapping) return PickMap(job, worker, live);
+  if (job.phase == JobPhase::kMapping) return PickMap(job, worker, live, /*host=*/nullptr);
   if (job.phase != JobPhase::kReducing) return nullptr;
   for (Task& t : job.reduces) {
     if (Eligible(t, worker, live)) return &t;
   }
   return nullptr;
+}
+
+Task* PickSplitToCarry(Job& job, const Task& host, const Worker& worker, const LiveWorkers& live) {
+  return job.phase == JobPhase::kMapping ? PickMap(job, worker, live, &host) : nullptr;
 }
 
 }  // namespace aviary::coordinator

@@ -39,6 +39,10 @@ class LiveWorkers {
 // The next task of `job` for `worker`, or null when the job has none for it now.
 Task* PickTask(Job& job, const Worker& worker, const LiveWorkers& live);
 
+// The next idle map task of `job` whose split `host`'s attempt on `worker` may read into its
+// own output (carried_splits.h), by the same policy as PickTask; null when there is none.
+Task* PickSplitToCarry(Job& job, const Task& host, const Worker& worker, const LiveWorkers& live);
+
 // The tasks for `worker`'s `free_slots`, taken from the jobs in `order`. Each task returned is
 // started by `start` before the next is picked (so it is no longer idle).
 template <typename StartFn>

@@ -113,6 +113,9 @@ void FillAttemptFields(const Attempt& a, rpc::AttemptStatus* out) {
   out->set_error(a.error);
   out->set_start_unix(a.start_unix);
   out->set_end_unix(a.end_unix);
+  out->set_carried(a.carried);
+  out->set_carried_by_task(a.carried_by_task);
+  out->set_carried_by_attempt(a.carried_by_attempt);
 }
 
 void FillWorkerInfo(const Worker& w, rpc::WorkerInfo* out) {

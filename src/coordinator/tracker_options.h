@@ -27,6 +27,9 @@ struct TrackerOptions {
   // The slots to plan for at least, registered or not: a private cluster (`aviary run`) submits
   // while its workers start, so that their first heartbeat already brings a task. 0: none.
   uint32_t expected_slots = 0;
+  // A running map attempt is granted more splits (carried_splits.h) until its own and carried
+  // splits add up to this many bytes (estimated): bounds the work a failure repeats. 0: none.
+  uint64_t max_carried_bytes = 256ull << 20;
   int64_t tick_us = 100'000;  // how often the server checks timeouts and commits finished jobs
   // Finished jobs stay listed (status, counters, an unread inline result) this long after they end, then
   // are dropped with their spools; dead workers leave the list after the second. 0: forever.

@@ -3,30 +3,15 @@
 #include <spdlog/spdlog.h>
 
 #include "common/utf8.h"
+#include "coordinator/carried_splits.h"
 
 namespace aviary::coordinator {
 namespace {
 
-// The attempt `number` of task `kind`/`index` of job `job_id`, with its job and task; all null
-// when any of them is unknown.
-struct Found {
-  Job* job = nullptr;
-  Task* task = nullptr;
-  Attempt* attempt = nullptr;
-};
-
-Found FindAttempt(ClusterState& state, const std::string& job_id, rpc::TaskKind kind, uint32_t index,
-                  uint32_t number) {
-  Job* job = state.FindJob(job_id);
-  Task* task = job ? job->FindTask(kind, index) : nullptr;
-  Attempt* attempt = task ? task->FindAttempt(number) : nullptr;
-  if (attempt == nullptr) return {};
-  return {job, task, attempt};
-}
 
 void HandleRunning(ClusterState& state, const Worker& worker, const rpc::RunningAttempt& running, int64_t now_us,
                    rpc::HeartbeatResponse* response) {
-  Found f = FindAttempt(state, running.job_id(), running.kind(), running.task(), running.attempt());
+  FoundAttempt f = state.FindAttempt(running.job_id(), running.kind(), running.task(), running.attempt());
   const bool wanted = f.attempt && f.attempt->state == AttemptState::kRunning && !f.job->finished() &&
                       f.task->state != rpc::DONE && f.attempt->worker_id == worker.id;
   if (!wanted) {
@@ -77,13 +62,9 @@ std::string DeterministicFailure(const Task& task, const Attempt& first, const A
          first.result.error();
 }
 
-void HandleFailure(Job& job, Task& task, Attempt& attempt, const rpc::TaskResult& result, double now_unix) {
-  if (result.lost_map_tasks_size() > 0) {
-    HandleLostInputs(job, task, attempt, result);
-    return;
-  }
-  attempt.SetState(AttemptState::kFailed);
-  attempt.error = result.error();
+// Counts attempt `attempt` of `task`, failed with `result`, against the task: retried elsewhere,
+// or the job fails (too many failures, or the same user error twice).
+void ChargeFailure(Job& job, Task& task, const Attempt& attempt, const rpc::TaskResult& result, double now_unix) {
   task.failures++;
   task.failed_on.insert(attempt.worker_id);
   spdlog::warn("job {}: {} attempt {} failed on {}: {}", job.id, task.Name(), attempt.number, attempt.worker_id,
@@ -104,14 +85,47 @@ void HandleFailure(Job& job, Task& task, Attempt& attempt, const rpc::TaskResult
   }
 }
 
-void HandleSuccess(Job& job, Task& task, Attempt& attempt, double now_unix, rpc::HeartbeatResponse* response) {
+void HandleFailure(Job& job, Task& task, Attempt& attempt, const rpc::TaskResult& result, double now_unix) {
+  if (result.lost_map_tasks_size() > 0) {
+    HandleLostInputs(job, task, attempt, result);
+    return;
+  }
+  attempt.SetState(AttemptState::kFailed);
+  attempt.error = result.error();
+  Task* culprit = task.kind == rpc::MAP ? SplitFailedIn(job, task, attempt, result) : nullptr;
+  if (culprit != nullptr) {
+    // It failed in a split it carried: that task's failure. Its own task is merely run again.
+    const Attempt& charged = RecordCarriedFailure(*culprit, task, attempt, result, now_unix);
+    job.ReleaseIfNoneRunning(task);
+    ChargeFailure(job, *culprit, charged, result, now_unix);
+    return;
+  }
+  job.ReleaseCarried(task, attempt);
+  ChargeFailure(job, task, attempt, result, now_unix);
+}
+
+void HandleSuccess(Job& job, Task& task, Attempt& attempt, const rpc::TaskResult& result, double now_unix,
+                   rpc::HeartbeatResponse* response) {
+  if (task.kind == rpc::MAP && !CarriedAsGranted(job, task, attempt, result)) {
+    // Its output would count a split twice or miss one: not the task's fault, run it again.
+    spdlog::warn("job {}: {} attempt {} read other splits than it was granted; re-running it", job.id, task.Name(),
+                 attempt.number);
+    attempt.SetState(AttemptState::kLost);
+    attempt.error = "read other splits than it was granted";
+    job.ReleaseIfNoneRunning(task);
+    return;
+  }
   attempt.SetState(AttemptState::kSucceeded);
   spdlog::info("job {}: {} attempt {} succeeded on {} in {:.1f} s{}", job.id, task.Name(), attempt.number,
                attempt.worker_id, now_unix - attempt.start_unix, task.state == rpc::DONE ? " (another attempt won)" : "");
-  if (task.state == rpc::DONE) return;  // a duplicate attempt already won
+  if (task.state == rpc::DONE) {  // a duplicate attempt already won
+    job.ReleaseCarried(task, attempt);
+    return;
+  }
   task.state = rpc::DONE;
   task.winner = static_cast<int>(&attempt - task.attempts.data());
   if (task.kind == rpc::MAP) {
+    CompleteCarried(job, task, attempt, result, now_unix);
     if (++job.maps_done == job.maps.size() && job.phase == JobPhase::kMapping) job.SetPhase(JobPhase::kReducing);
   } else if (++job.reduces_done == job.reduces.size()) {
     job.SetPhase(JobPhase::kCommitting);
@@ -124,6 +138,7 @@ void HandleSuccess(Job& job, Task& task, Attempt& attempt, double now_unix, rpc:
     other.SetState(AttemptState::kKilled);
     other.error = "another attempt finished first";
     other.end_unix = now_unix;
+    job.ReleaseCarried(task, other);
     AddKill(job, task, other.number, response);
   }
 }
@@ -140,7 +155,7 @@ void ApplyHeartbeat(ClusterState& state, Worker& worker, const rpc::HeartbeatReq
 
 void HandleResult(ClusterState& state, Worker& worker, const rpc::TaskResult& result, double now_unix,
                   rpc::HeartbeatResponse* response) {
-  Found f = FindAttempt(state, result.job_id(), result.kind(), result.task(), result.attempt());
+  FoundAttempt f = state.FindAttempt(result.job_id(), result.kind(), result.task(), result.attempt());
   if (f.attempt == nullptr || f.attempt->state != AttemptState::kRunning || f.attempt->worker_id != worker.id) return;
   state.MarkDirty(*f.job);
   f.attempt->end_unix = now_unix;
@@ -150,23 +165,48 @@ void HandleResult(ClusterState& state, Worker& worker, const rpc::TaskResult& re
   } else if (!result.ok()) {
     HandleFailure(*f.job, *f.task, *f.attempt, result, now_unix);
   } else {
-    HandleSuccess(*f.job, *f.task, *f.attempt, now_unix, response);
+    HandleSuccess(*f.job, *f.task, *f.attempt, result, now_unix, response);
   }
 }
 
-void MarkMapOutputLost(Job& job, uint32_t map_task, const std::string& why) {
-  if (map_task >= job.maps.size()) return;
-  Task& map = job.maps[map_task];
-  if (map.state != rpc::DONE) return;
+namespace {
+
+void LoseOutput(Job& job, Task& map, const std::string& why) {
   Attempt& winner = map.attempts[static_cast<size_t>(map.winner)];
   winner.SetState(AttemptState::kLost);
   winner.error = "output lost: " + why;
+  map.carrier.reset();
   map.state = map.HasRunningAttempt() ? rpc::RUNNING : rpc::IDLE;
   job.NoteIdle(map);
   map.winner = -1;
   job.maps_done--;
   if (job.phase == JobPhase::kReducing) job.SetPhase(JobPhase::kMapping);
-  spdlog::info("job {}: re-executing map task {} ({})", job.id, map_task, why);
+  spdlog::info("job {}: re-executing {} ({})", job.id, map.Name(), why);
+}
+
+}  // namespace
+
+void MarkMapOutputLost(Job& job, uint32_t map_task, const std::string& why) {
+  if (map_task >= job.maps.size()) return;
+  Task& map = job.maps[map_task];
+  if (map.state != rpc::DONE) return;
+  if (map.carrier) {  // its output is its carrier's: that one is lost, with all it carried
+    const uint32_t carrier = map.carrier->task();
+    LoseOutput(job, map, why);
+    MarkMapOutputLost(job, carrier, why);
+    return;
+  }
+  const Attempt& winner = map.Winner();
+  const std::vector<uint32_t> carried = winner.carries;
+  const uint32_t number = winner.number;
+  LoseOutput(job, map, why);
+  for (uint32_t index : carried) {
+    Task& other = job.maps[index];
+    if (other.state == rpc::DONE && other.carrier && other.carrier->task() == map_task &&
+        other.carrier->attempt() == number) {
+      LoseOutput(job, other, why);
+    }
+  }
 }
 
 void FailJob(Job& job, const std::string& error, double now_unix) {

@@ -85,7 +85,8 @@ async function jobView(id) {
   const job = await api('/api/jobs/' + encodeURIComponent(id));
   const attempts = [];
   for (const t of job.tasks) for (const a of t.attempts) {
-    attempts.push([esc(t.kind.toLowerCase() + ' ' + t.task), a.attempt, '<span class="' + esc(a.state) + '">' + esc(a.state) + '</span>',
+    attempts.push([esc(t.kind.toLowerCase() + ' ' + t.task), a.attempt, '<span class="' + esc(a.state) + '">' + esc(a.state) + '</span>' +
+      (a.carried ? ' (carried by map ' + a.carried_by_task + ' #' + a.carried_by_attempt + ')' : ''),
       esc(a.worker_address), time(a.start_unix), time(a.end_unix), Math.max(a.records_in, (a.counters || {}).input_records || (a.counters || {}).reduce_input_values || 0),
       a.records_out, bytes(a.bytes_in),
       bytes(Number(t.kind === 'MAP' ? (a.counters || {}).map_output_bytes : (a.counters || {}).output_bytes) || 0), esc(t.input), a.error ? '<pre>' + esc(a.error) + '</pre>' : '']);

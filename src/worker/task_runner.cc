@@ -22,6 +22,7 @@
 #include "storage/input.h"
 #include "storage/output.h"
 #include "worker/fetcher.h"
+#include "worker/split_claims.h"
 #include "worker/task_process.h"
 #include "worker/user_error.h"
 
@@ -183,6 +184,48 @@ StatusOr<JobPtr> StartJob(const rpc::TaskSpec& spec, std::unique_ptr<Plugin>* pl
   return job;
 }
 
+// Reads the attempt's split into `sink`, then, if it may, the splits it claims one after another
+// (worker/split_claims.h), each claimed as the one before starts so that the answer is there
+// when it ends. `own` counts the attempt's own split, `all` every split read; each carried one
+// goes into `result`.
+Status ReadSplits(Env* env, const rpc::TaskSpec& spec, InputFormat* input, RecordSink* sink, InputStats* own,
+                  InputStats* all, rpc::TaskResult* result) {
+  SplitClaimer claimer(env, spec.work_dir());
+  if (spec.claim_splits()) RETURN_IF_ERROR(claimer.Claim());
+  RETURN_IF_ERROR(input->ReadSplit(spec.split(), sink, own));
+  *all = *own;
+  while (claimer.claim_open()) {
+    ASSIGN_OR_RETURN(std::optional<rpc::SplitGrant> grant, claimer.AwaitGrant());
+    if (!grant) break;
+    RETURN_IF_ERROR(sink->status());
+    RETURN_IF_ERROR(claimer.Claim());
+    // A split elsewhere (a shard without a live worker) is read through a source of its own.
+    std::unique_ptr<InputFormat> elsewhere;
+    if (grant->split().location() != spec.split().location()) {
+      ASSIGN_OR_RETURN(elsewhere, InputFormat::ForSplit(spec.job(), grant->split(), env));
+    }
+    // Failing from here on is this split's failure (the coordinator charges its task), until
+    // it has been read through.
+    rpc::CarriedSplit* carried = result->add_carried();
+    carried->set_task(grant->task());
+    carried->set_failed(true);
+    RETURN_IF_ERROR(NoteReadingCarried(env, spec.work_dir(), grant->task()));
+    InputStats read;
+    RETURN_IF_ERROR((elsewhere ? elsewhere.get() : input)->ReadSplit(grant->split(), sink, &read));
+    RETURN_IF_ERROR(sink->status());
+    carried->set_failed(false);
+    carried->set_records_in(read.records);
+    carried->set_bytes_in(read.bytes);
+    carried->set_orphans_skipped(read.orphans_skipped);
+    carried->set_read_locally(grant->split().location().empty() || grant->split().location() == spec.worker_location());
+    all->records += read.records;
+    all->bytes += read.bytes;
+    all->bad_records += read.bad_records;
+    all->orphans_skipped += read.orphans_skipped;
+  }
+  return result->carried_size() > 0 ? ClearReadingCarried(env, spec.work_dir()) : Status::OK();
+}
+
 Status RunMap(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress, rpc::TaskResult* result,
               const std::function<void()>& before_user_code) {
   if (before_user_code) before_user_code();
@@ -203,7 +246,7 @@ Status RunMap(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress, r
   MapSink map_sink(job.get(), collector.get(), progress, MemoryLimitError(spec));
   PassthroughSink passthrough_sink(collector.get());
   RecordSink* sink = spec.split().passthrough() ? static_cast<RecordSink*>(&passthrough_sink) : &map_sink;
-  InputStats stats;
+  InputStats stats, all_stats;  // the attempt's own split; every split it read
   const bool passthrough = spec.split().passthrough();
   progress->SetCounters(LiveCountersPath(spec), [&](uint64_t records, rpc::TaskCounters* c) {
     if (passthrough) {
@@ -213,7 +256,7 @@ Status RunMap(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress, r
     }
     c->set_map_emits(collector->emitted());
   });
-  Status read = input->ReadSplit(spec.split(), sink, &stats);
+  Status read = ReadSplits(env, spec, input.get(), sink, &stats, &all_stats, result);
   progress->SetCounters("", nullptr);  // the snapshot refers to this frame
   RETURN_IF_ERROR(sink->status());
   RETURN_IF_ERROR(read);
@@ -234,7 +277,7 @@ Status RunMap(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress, r
   result->set_spills(out_stats.spills);
   result->set_orphans_skipped(stats.orphans_skipped);
   result->set_read_locally(spec.split().location().empty() || spec.split().location() == spec.worker_location());
-  FillMapCounters(stats, out_stats, passthrough, result->mutable_task_counters());
+  FillMapCounters(all_stats, out_stats, passthrough, result->mutable_task_counters());
   for (const auto& [name, value] : out_stats.counters) {
     rpc::Counter* c = result->add_counters();
     c->set_name(name);
@@ -245,10 +288,10 @@ Status RunMap(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress, r
     c->set_name("map_spills");
     c->set_value(static_cast<int64_t>(out_stats.spills));
   }
-  if (stats.bad_records) {
+  if (all_stats.bad_records) {
     rpc::Counter* c = result->add_counters();
     c->set_name("bad_records_skipped");
-    c->set_value(static_cast<int64_t>(stats.bad_records));
+    c->set_value(static_cast<int64_t>(all_stats.bad_records));
   }
   return Status::OK();
 }

@@ -14,6 +14,7 @@
 #include "rpc/grpc_util.h"
 #include "rpc/utf8.h"
 #include "worker/layout.h"
+#include "worker/split_claims.h"
 #include "worker/task_runner.h"
 
 namespace aviary::worker {
@@ -129,8 +130,9 @@ void WorkerDaemon::WaitForHeartbeat() {
   const int64_t due = last_heartbeat_us_ + static_cast<int64_t>(heartbeat_ms_) * 1000;
   for (;;) {
     const bool some_finished = PollTasks();
+    const bool claimed = CollectClaims();  // a claim waits on the answer: at once, too
     const int64_t now = env_->NowMicros();
-    if (some_finished || now >= due || stopping_) break;
+    if (some_finished || claimed || now >= due || stopping_) break;
     env_->SleepForMicros(std::min(kPollUs, due - now));
   }
   last_heartbeat_us_ = env_->NowMicros();
@@ -155,6 +157,7 @@ bool WorkerDaemon::HeartbeatOnce() {
     }
   }
   for (const auto& result : finished_) *request.add_finished() = result;
+  AddClaims(&request);
   request.set_term(max_term_);
   // Idle, nothing to watch until the answer comes: let the coordinator answer when it has a
   // task for us (a job's reduces once its last map ends elsewhere) instead of a beat later.
@@ -182,6 +185,7 @@ bool WorkerDaemon::HeartbeatOnce() {
     auto it = running_.find({ref.job_id(), ref.kind(), ref.task(), ref.attempt()});
     if (it != running_.end()) it->second->Kill("the coordinator no longer needs this attempt");
   }
+  HandOutGrants(response);
   for (const rpc::TaskSpec& spec : response.assignments()) Launch(spec);
   for (const std::string& job_id : response.finished_jobs()) DeleteJob(job_id);
   return true;
@@ -267,6 +271,14 @@ bool WorkerDaemon::PollTasks() {
       const int64_t since = started == started_us_.end() ? env_->NowMicros() : started->second;
       metrics_->AttemptEnded(result, static_cast<double>(env_->NowMicros() - since) / 1e6);
       if (started != started_us_.end()) started_us_.erase(started);
+      if (!result.ok() && result.carried_size() == 0 && it->second->spec().claim_splits()) {
+        // It died without a word (a crash, a kill): in a split it carried, if it said so.
+        if (std::optional<uint32_t> task = ReadingCarried(env_, it->second->spec().work_dir())) {
+          rpc::CarriedSplit* carried = result.add_carried();
+          carried->set_task(*task);
+          carried->set_failed(true);
+        }
+      }
       finished_.push_back(std::move(result));
       it = running_.erase(it);
       some_finished = true;
@@ -277,6 +289,52 @@ bool WorkerDaemon::PollTasks() {
   if (some_finished) SweepOrphans();
   metrics_->SetRunning(static_cast<uint32_t>(running_.size()));
   return some_finished;
+}
+
+bool WorkerDaemon::CollectClaims() {
+  std::erase_if(claims_, [this](const auto& entry) { return running_.count(entry.first) == 0; });
+  bool new_claim = false;
+  for (const auto& [key, process] : running_) {
+    if (!process->spec().claim_splits()) continue;
+    Claims& claims = claims_[key];
+    if (claims.open || !HasClaim(env_, process->spec().work_dir(), claims.answered + 1)) continue;
+    claims.open = true;
+    new_claim = true;
+  }
+  return new_claim;
+}
+
+void WorkerDaemon::AddClaims(rpc::HeartbeatRequest* request) const {
+  for (const auto& [key, claims] : claims_) {
+    if (!claims.open || running_.count(key) == 0) continue;
+    rpc::SplitClaim* claim = request->add_claims();
+    rpc::AttemptRef* ref = claim->mutable_attempt();
+    ref->set_job_id(std::get<0>(key));
+    ref->set_kind(static_cast<rpc::TaskKind>(std::get<1>(key)));
+    ref->set_task(std::get<2>(key));
+    ref->set_attempt(std::get<3>(key));
+    claim->set_seq(claims.answered + 1);
+  }
+}
+
+void WorkerDaemon::HandOutGrants(const rpc::HeartbeatResponse& response) {
+  for (const rpc::SplitGrant& grant : response.grants()) {
+    const rpc::AttemptRef& ref = grant.attempt();
+    const AttemptKey key{ref.job_id(), ref.kind(), ref.task(), ref.attempt()};
+    auto claims = claims_.find(key);
+    auto process = running_.find(key);
+    if (claims == claims_.end() || process == running_.end() || !claims->second.open ||
+        grant.seq() != claims->second.answered + 1) {
+      continue;
+    }
+    if (Status s = WriteGrant(env_, process->second->spec().work_dir(), grant); !s.ok()) {
+      // It would wait for the answer forever; the coordinator re-runs what it read.
+      process->second->Kill("cannot hand it the split it claimed: " + s.ToString());
+      continue;
+    }
+    claims->second.answered++;
+    claims->second.open = false;
+  }
 }
 
 void WorkerDaemon::KillAll(const std::string& why) {

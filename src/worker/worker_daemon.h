@@ -77,6 +77,10 @@ class WorkerDaemon {
   // cached in DATA_DIR/plugins; refused if its SHA-256 differs from the job's.
   StatusOr<std::string> EnsurePlugin(const rpc::JobSpec& job);
   bool PollTasks();  // true if a task finished
+  // Notes the split claims running map attempts made (split_claims.h); true if there is a new one.
+  bool CollectClaims();
+  void AddClaims(rpc::HeartbeatRequest* request) const;
+  void HandOutGrants(const rpc::HeartbeatResponse& response);
   void KillAll(const std::string& why);
   Status DropMapOutputs();
   void SweepOrphans();
@@ -103,6 +107,11 @@ class WorkerDaemon {
   std::map<AttemptKey, std::unique_ptr<TaskProcess>> running_;
   std::unique_ptr<TaskZygote> zygote_;  // null: task processes are exec'd
   std::map<AttemptKey, int64_t> started_us_;  // when each running attempt was launched
+  struct Claims {
+    uint32_t answered = 0;  // claims whose grant was handed to the attempt
+    bool open = false;      // claim answered + 1 was made, and goes out with every heartbeat until answered
+  };
+  std::map<AttemptKey, Claims> claims_;  // of running map attempts that may claim splits
   std::unique_ptr<WorkerMetrics> metrics_;    // set by Start()
   std::vector<rpc::TaskResult> finished_;  // waiting to be acknowledged by a heartbeat
   std::set<std::string> verified_plugins_;  // hashes whose cached file was checked in this life

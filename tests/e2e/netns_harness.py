@@ -266,8 +266,9 @@ class NetnsCluster:
     WORKER_PORT = 7500
     META_PORT = 27017
 
-    def __init__(self, root, workers=3, slots=1, lease_timeout=2, worker_timeout=2, worker_args=()):
+    def __init__(self, root, workers=3, slots=1, lease_timeout=2, worker_timeout=2, worker_args=(), coordinator_args=()):
         self.root = root
+        self.coordinator_args = list(coordinator_args)
         self.slots = slots
         self.lease_timeout = lease_timeout
         self.worker_timeout = worker_timeout
@@ -315,7 +316,7 @@ class NetnsCluster:
     def start_coordinator(self, name):
         proc = self.lab.popen(name, [AVIARY, "coordinator", "--listen", self.coordinators[name], "--metadata",
                                      self.metadata, "--lease-timeout", self.lease_timeout, "--worker-timeout",
-                                     self.worker_timeout],
+                                     self.worker_timeout, *self.coordinator_args],
                               stdout=subprocess.PIPE, stderr=self._log(name), text=True)
         line = proc.stdout.readline()
         assert "listening on" in line, f"coordinator {name} did not start: {line!r}"

@@ -1,7 +1,9 @@
 // A word count whose attempts take a predictable time, for the fault tests that must strike while
 // a job is mapping or reducing (tests/e2e/netns_harness.py compiles it on first use).
 //
-// --param map_ms=N: each map attempt sleeps N ms before its first record.
+// --param map_ms=N: a map attempt sleeps N ms before the first record of each input file it reads
+//   (each split, where the splits are whole files; an attempt reads more than its own split when
+//   it carries others: coordinator/carried_splits.h).
 // --param reduce_ms=N: each reduce attempt sleeps N ms before it writes its first key (in
 //   Finalize: under the kSum combiner the reduce side adds the sums itself and never calls Reduce).
 // --param die_after=N --param marker=PATH: the one reduce attempt that creates the file PATH dies
@@ -29,6 +31,10 @@ class SlowCount : public aviary::Job {
     return true;
   }
   void Map(const aviary::Record& record, aviary::MapContext& ctx) override {
+    if (record.source().file != map_file_) {
+      map_file_ = std::string(record.source().file);
+      map_slept_ = false;
+    }
     Pause(&map_slept_, map_ms_);
     ForEachWord(record.text(), [&](std::string_view w) { ctx.Emit(w, int64_t{1}); });
   }
@@ -58,6 +64,7 @@ class SlowCount : public aviary::Job {
   int map_ms_ = 0;
   int reduce_ms_ = 0;
   bool map_slept_ = false;
+  std::string map_file_;  // of the last record mapped
   bool reduce_slept_ = false;
   int die_after_ = 0;
   int finalize_calls_ = 0;

@@ -170,7 +170,8 @@ class ContainmentTest(AviaryTestCase):
 
     def test_nothing_an_attempt_forks_outlives_it(self):
         pidfile = os.path.join(self.tmp, "pids")
-        cluster = Cluster(self.tmp, workers=1)
+        # One attempt per map task, none carrying the other's split: each attempt forks its own.
+        cluster = Cluster(self.tmp, workers=1, coordinator_args=("--carry-splits-mb", "0"))
         try:
             cluster.wait_for_workers(1)
             out, proc = self.submit(cluster, "fork", "--param", "pidfile=" + pidfile, "--map-tasks", "2")

@@ -117,6 +117,27 @@ class ClusterTest(ClusterTestCase):
             self.assertEqual(len(task["attempts"]), 1, task)
             self.assertEqual(task["attempts"][0]["state"], "succeeded")
 
+    def test_running_maps_carry_idle_splits_and_count_each_once(self):
+        # A map attempt claims idle splits as it goes and reads them into its output: far fewer
+        # attempts than splits run, every split is won once, and the result is exact.
+        paths = make_corpus(os.path.join(self.tmp, "in"), files=6, max_bytes=1 << 20)
+        out = os.path.join(self.tmp, "out")
+        proc = self.cluster.submit("wordcount", "--input", "files:" + os.path.join(self.tmp, "in", "*.txt"),
+                                   "--output", "files:" + out, "--map-tasks", "24", "--wait")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertOutputEquals(out, reference_wordcount(paths))
+        job_id = proc.stderr.split("submitted ")[1].split()[0]
+        status = self.cluster.status(job_id)
+        maps = [t for t in status["tasks"] if t["kind"] == "MAP"]
+        self.assertEqual(len(maps), 24)
+        carriers = {t["task"] for t in maps for a in t["attempts"] if not a["carried"]}
+        carried = [a for t in maps for a in t["attempts"] if a["carried"]]
+        self.assertEqual(len(carriers) + len(carried), 24, status["tasks"])
+        self.assertGreater(len(carried), 0)
+        self.assertTrue(all(a["carried_by_task"] in carriers and a["state"] == "succeeded" for a in carried))
+        lines = sum(sum(1 for _ in open(p, "rb")) for p in paths)
+        self.assertEqual(int(status["totals"]["input_records"]), lines)
+
     def test_map_parallelism(self):
         make_corpus(os.path.join(self.tmp, "in"), files=4, max_bytes=64 << 10)
         probe = os.path.join(self.tmp, "probe")

@@ -68,7 +68,9 @@ class NetnsTestCase(AviaryTestCase):
         self.paths = make_corpus(os.path.join(self.tmp, "in"), files=8, max_bytes=2 << 20)
         self.expected = reference_wordcount(self.paths)
         self.out = os.path.join(self.tmp, "out")
-        self.cluster = NetnsCluster(self.tmp, workers=self.workers)
+        # Map attempts carry a few splits each (about 60 KB a split here): faults strike while
+        # splits are carried, and maps still finish a few at a time for the tests to wait on.
+        self.cluster = NetnsCluster(self.tmp, workers=self.workers, coordinator_args=("--carry-splits-mb", "0.2"))
         self.addCleanup(self.cluster.stop)
         self.cluster.wait_for_workers(self.workers)
 

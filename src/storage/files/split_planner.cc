@@ -25,17 +25,16 @@ std::string Describe(const files::FileSplit& ranges) {
 }  // namespace
 
 uint32_t DefaultMapTasks(uint64_t total_bytes, uint32_t live_slots) {
-  // Whole rounds of equal tasks keep every slot busy to the end (5 tasks on 2 slots would leave
-  // one idle for the last round); tasks of at most 160 MiB bound the work a failure repeats, and
-  // at least 1 MiB each keeps tiny inputs from being shredded. The bound is 160 MiB, not a round
-  // 128: an input a few bytes over whole rounds of 128 MiB (a "256 MiB" corpus of whole lines)
-  // would otherwise double its tasks, each costing a process start and one more map output for
-  // every reduce to merge.
-  constexpr uint64_t kMaxTaskBytes = 160ull << 20;
+  // Small splits, about a sixteenth of a slot's share and 1 to 8 MiB: a running map attempt
+  // claims the next idle split as it goes (coordinator/carried_splits.h), so a split costs no
+  // task start and no output of its own, a faster slot reads more splits than a slower one, and
+  // the slots end at most about two splits apart. 8 MiB is about 15 ms of reading here.
+  constexpr uint64_t kMinSplitBytes = 1ull << 20;
+  constexpr uint64_t kMaxSplitBytes = 8ull << 20;
   const uint64_t slots = std::max<uint32_t>(1, live_slots);
-  const uint64_t rounds = std::max<uint64_t>(1, (total_bytes + slots * kMaxTaskBytes - 1) / (slots * kMaxTaskBytes));
-  const uint64_t want = std::min<uint64_t>(rounds * slots, std::max<uint64_t>(1, total_bytes >> 20));
-  return static_cast<uint32_t>(std::max<uint64_t>(want, 1));
+  const uint64_t split = std::clamp<uint64_t>(total_bytes / (slots * 16), kMinSplitBytes, kMaxSplitBytes);
+  const uint64_t count = (total_bytes + split - 1) / split;
+  return static_cast<uint32_t>(std::clamp<uint64_t>(count, 1, UINT32_MAX));
 }
 
 files::FileSplit FileRanges(const rpc::InputSplit& split) {

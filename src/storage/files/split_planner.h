@@ -24,8 +24,9 @@ inline constexpr uint64_t kDefaultSplitBytes = uint64_t{64} << 20;
 // `desired` is 0; never more than there are bytes, so no split is empty. 0 for an empty input.
 uint64_t SplitCount(uint64_t total_bytes, uint32_t desired);
 
-// The default number of map tasks for `total_bytes` on `live_slots` slots: whole rounds of equal
-// tasks (a multiple of the slots), each at most 160 MiB and at least 1 MiB.
+// The default number of map tasks for `total_bytes` on `live_slots` slots: splits of about a
+// sixteenth of a slot's share, at least 1 MiB and at most 8 MiB (map attempts carry more splits
+// than their own: coordinator/carried_splits.h).
 uint32_t DefaultMapTasks(uint64_t total_bytes, uint32_t live_slots);
 
 // Cuts the files into `count` splits of (nearly) equal size. Split i covers bytes

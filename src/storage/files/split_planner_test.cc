@@ -20,19 +20,16 @@ TEST(SplitCountTest, FollowsDesiredButNeverExceedsBytes) {
 }
 
 // Whole rounds of the live slots, at most 160 MiB and at least 1 MiB a task.
-TEST(DefaultMapTasksTest, WholeRoundsOfTheLiveSlots) {
-  constexpr uint64_t kMiB = uint64_t{1} << 20;
+TEST(DefaultMapTasksTest, SmallSplitsOfASixteenthOfASlotsShare) {
+  constexpr uint64_t kMiB = 1 << 20;
   EXPECT_EQ(DefaultMapTasks(0, 4), 1u);
-  EXPECT_EQ(DefaultMapTasks(10 * kMiB, 4), 4u);
-  EXPECT_EQ(DefaultMapTasks(2 * kMiB, 4), 2u);    // no task under 1 MiB
-  EXPECT_EQ(DefaultMapTasks(600 * kMiB, 2), 4u);  // two rounds of two, 150 MiB each
-  EXPECT_EQ(DefaultMapTasks(700 * kMiB, 2), 6u);  // three rounds: 175 MiB would be too much
-  // A little over whole rounds of 128 MiB adds no round.
-  EXPECT_EQ(DefaultMapTasks(256 * kMiB + 136, 2), 2u);
-  EXPECT_EQ(DefaultMapTasks(1024 * kMiB + 1000, 2), 8u);
-  EXPECT_EQ(DefaultMapTasks(320 * kMiB, 2), 2u);
-  EXPECT_EQ(DefaultMapTasks(320 * kMiB + 1, 2), 4u);
-  EXPECT_EQ(DefaultMapTasks(100 * kMiB, 0), 1u);  // no worker yet: as if one slot
+  EXPECT_EQ(DefaultMapTasks(kMiB / 2, 4), 1u);
+  EXPECT_EQ(DefaultMapTasks(10 * kMiB, 4), 10u);        // no split under 1 MiB
+  EXPECT_EQ(DefaultMapTasks(64 * kMiB, 2), 32u);        // 2 MiB: a sixteenth of 32 MiB
+  EXPECT_EQ(DefaultMapTasks(256 * kMiB, 2), 32u);       // 8 MiB each
+  EXPECT_EQ(DefaultMapTasks(256 * kMiB + 136, 2), 33u);  // never over 8 MiB
+  EXPECT_EQ(DefaultMapTasks(1024 * kMiB, 2), 128u);
+  EXPECT_EQ(DefaultMapTasks(100 * kMiB, 0), 16u);       // no worker yet: as if one slot
 }
 
 TEST(CutIntoSplitsTest, SingleFile) {
