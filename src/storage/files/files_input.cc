@@ -102,8 +102,8 @@ StatusOr<std::vector<rpc::InputSplit>> FilesInput::PlanSplits(const PlanContext&
     total += file.size;
     files.push_back(std::move(file));
   }
-  const uint32_t desired = context.map_tasks != 0 ? context.map_tasks : DefaultMapTasks(total, context.live_slots);
-  return CutIntoSplits(files, SplitCount(total, desired));
+  if (context.map_tasks != 0) return CutIntoSplits(files, SplitCount(total, context.map_tasks));
+  return CutAt(files, DefaultSplitBoundaries(total, context.live_slots));
 }
 
 // Fails now, naming the file, rather than in a map task later. Only stat(2) before the file is

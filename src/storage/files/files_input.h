@@ -3,7 +3,7 @@
 //
 // Splits: the matched files, in glob order, are one virtual byte stream cut into contiguous byte
 // ranges (see split_planner.h); a line belongs to the split holding its first byte. Without a
-// requested count the split count is DefaultMapTasks (small splits, 1 to 8 MiB). An input
+// requested count the splits are DefaultSplitBoundaries' (large first, then ever smaller). An input
 // whose files are all empty has zero splits (the job then succeeds with an empty result).
 //
 // Records: a text line is Record(text = line, document = nullptr); empty lines are records too.

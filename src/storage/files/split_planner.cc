@@ -24,17 +24,24 @@ std::string Describe(const files::FileSplit& ranges) {
 
 }  // namespace
 
-uint32_t DefaultMapTasks(uint64_t total_bytes, uint32_t live_slots) {
-  // Small splits, about a sixteenth of a slot's share and 1 to 8 MiB: a running map attempt
-  // claims the next idle split as it goes (coordinator/carried_splits.h), so a split costs no
-  // task start and no output of its own, a faster slot reads more splits than a slower one, and
-  // the slots end at most about two splits apart. 8 MiB is about 15 ms of reading here.
-  constexpr uint64_t kMinSplitBytes = 1ull << 20;
-  constexpr uint64_t kMaxSplitBytes = 8ull << 20;
+std::vector<uint64_t> DefaultSplitBoundaries(uint64_t total_bytes, uint32_t live_slots) {
+  // Each round of `slots` splits takes half of what is left, down to 2 MiB a split: a running map
+  // attempt claims the next idle split as it goes (coordinator/carried_splits.h), so the large
+  // splits first cost few claims, and the small ones last let the slots end within a few
+  // milliseconds of each other, however unevenly fast they ran (guided self-scheduling).
+  constexpr uint64_t kMinSplitBytes = 2ull << 20;
   const uint64_t slots = std::max<uint32_t>(1, live_slots);
-  const uint64_t split = std::clamp<uint64_t>(total_bytes / (slots * 16), kMinSplitBytes, kMaxSplitBytes);
-  const uint64_t count = (total_bytes + split - 1) / split;
-  return static_cast<uint32_t>(std::clamp<uint64_t>(count, 1, UINT32_MAX));
+  std::vector<uint64_t> bounds{0};
+  uint64_t done = 0;
+  while (done < total_bytes) {
+    const uint64_t left = total_bytes - done;
+    const uint64_t size = std::min(left, std::max(kMinSplitBytes, left / (2 * slots)));
+    for (uint64_t k = 0; k < slots && done < total_bytes; ++k) {
+      done += std::min(size, total_bytes - done);
+      bounds.push_back(done);
+    }
+  }
+  return bounds;
 }
 
 files::FileSplit FileRanges(const rpc::InputSplit& split) {
@@ -53,12 +60,20 @@ std::vector<rpc::InputSplit> CutIntoSplits(const std::vector<InputFile>& files, 
   uint64_t total = 0;
   for (const InputFile& f : files) total += f.size;
   assert(count <= total);
+  if (count == 0) return {};
+  std::vector<uint64_t> bounds;
+  for (uint64_t i = 0; i <= count; ++i) bounds.push_back(Boundary(total, i, count));
+  return CutAt(files, bounds);
+}
+
+std::vector<rpc::InputSplit> CutAt(const std::vector<InputFile>& files, const std::vector<uint64_t>& bounds) {
+  const uint64_t count = bounds.empty() ? 0 : bounds.size() - 1;
   std::vector<rpc::InputSplit> splits(count);
   size_t file = 0;
   uint64_t file_base = 0;  // offset of files[file] in the concatenation
   for (uint64_t i = 0; i < count; ++i) {
-    const uint64_t lo = Boundary(total, i, count);
-    const uint64_t hi = Boundary(total, i + 1, count);
+    const uint64_t lo = bounds[i];
+    const uint64_t hi = bounds[i + 1];
     rpc::InputSplit& split = splits[i];
     split.set_index(static_cast<uint32_t>(i));
     split.set_estimated_bytes(hi - lo);

@@ -20,16 +20,26 @@ TEST(SplitCountTest, FollowsDesiredButNeverExceedsBytes) {
 }
 
 // Whole rounds of the live slots, at most 160 MiB and at least 1 MiB a task.
-TEST(DefaultMapTasksTest, SmallSplitsOfASixteenthOfASlotsShare) {
+TEST(DefaultSplitBoundariesTest, HalfOfWhatIsLeftEachRoundDownToTwoMiB) {
   constexpr uint64_t kMiB = 1 << 20;
-  EXPECT_EQ(DefaultMapTasks(0, 4), 1u);
-  EXPECT_EQ(DefaultMapTasks(kMiB / 2, 4), 1u);
-  EXPECT_EQ(DefaultMapTasks(10 * kMiB, 4), 10u);        // no split under 1 MiB
-  EXPECT_EQ(DefaultMapTasks(64 * kMiB, 2), 32u);        // 2 MiB: a sixteenth of 32 MiB
-  EXPECT_EQ(DefaultMapTasks(256 * kMiB, 2), 32u);       // 8 MiB each
-  EXPECT_EQ(DefaultMapTasks(256 * kMiB + 136, 2), 33u);  // never over 8 MiB
-  EXPECT_EQ(DefaultMapTasks(1024 * kMiB, 2), 128u);
-  EXPECT_EQ(DefaultMapTasks(100 * kMiB, 0), 16u);       // no worker yet: as if one slot
+  EXPECT_EQ(DefaultSplitBoundaries(0, 2), (std::vector<uint64_t>{0}));
+  EXPECT_EQ(DefaultSplitBoundaries(1000, 2), (std::vector<uint64_t>{0, 1000}));
+  EXPECT_EQ(DefaultSplitBoundaries(3 * kMiB, 2), (std::vector<uint64_t>{0, 2 * kMiB, 3 * kMiB}));
+  // 256 MiB on 2 slots: 64, 64, 32, 32, 16, 16, 8, 8, 4, 4, 2, 2, 2, 2 MiB.
+  std::vector<uint64_t> sizes;
+  const std::vector<uint64_t> bounds = DefaultSplitBoundaries(256 * kMiB, 2);
+  for (size_t i = 1; i < bounds.size(); ++i) sizes.push_back((bounds[i] - bounds[i - 1]) / kMiB);
+  EXPECT_EQ(sizes, (std::vector<uint64_t>{64, 64, 32, 32, 16, 16, 8, 8, 4, 4, 2, 2, 2, 2}));
+  for (uint64_t total : {uint64_t{1}, 5 * kMiB + 3, 1000 * kMiB + 7, 4096 * kMiB}) {
+    for (uint32_t slots : {0u, 1u, 2u, 7u}) {
+      const std::vector<uint64_t> b = DefaultSplitBoundaries(total, slots);
+      ASSERT_GE(b.size(), 2u);
+      EXPECT_EQ(b.front(), 0u);
+      EXPECT_EQ(b.back(), total);
+      for (size_t i = 1; i < b.size(); ++i) EXPECT_LT(b[i - 1], b[i]) << total << " " << slots;
+      EXPECT_LE(b.size(), 2 + 2 * std::max<uint32_t>(slots, 1) * 12u) << "a few rounds, not thousands of splits";
+    }
+  }
 }
 
 TEST(CutIntoSplitsTest, SingleFile) {
