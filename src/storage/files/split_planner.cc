@@ -28,14 +28,16 @@ std::vector<uint64_t> DefaultSplitBoundaries(uint64_t total_bytes, uint32_t live
   // Each round of `slots` splits takes half of what is left, down to 2 MiB a split: a running map
   // attempt claims the next idle split as it goes (coordinator/carried_splits.h), so the large
   // splits first cost few claims, and the small ones last let the slots end within a few
-  // milliseconds of each other, however unevenly fast they ran (guided self-scheduling).
+  // milliseconds of each other, however unevenly fast they ran (guided self-scheduling). At
+  // most 128 MiB a split: what a failure repeats stays bounded.
   constexpr uint64_t kMinSplitBytes = 2ull << 20;
+  constexpr uint64_t kMaxSplitBytes = 128ull << 20;
   const uint64_t slots = std::max<uint32_t>(1, live_slots);
   std::vector<uint64_t> bounds{0};
   uint64_t done = 0;
   while (done < total_bytes) {
     const uint64_t left = total_bytes - done;
-    const uint64_t size = std::min(left, std::max(kMinSplitBytes, left / (2 * slots)));
+    const uint64_t size = std::min({left, kMaxSplitBytes, std::max(kMinSplitBytes, left / (2 * slots))});
     for (uint64_t k = 0; k < slots && done < total_bytes; ++k) {
       done += std::min(size, total_bytes - done);
       bounds.push_back(done);

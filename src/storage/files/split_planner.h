@@ -26,7 +26,7 @@ uint64_t SplitCount(uint64_t total_bytes, uint32_t desired);
 
 // The default cut of `total_bytes` for `live_slots` slots, as split boundaries (0 first,
 // `total_bytes` last, increasing): rounds of one split per slot, each round's splits half of
-// what is left over the slots, down to 2 MiB (map attempts carry more splits than their own:
+// what is left over the slots, from at most 128 MiB down to 2 MiB (map attempts carry more splits than their own:
 // coordinator/carried_splits.h). {0} for an empty input.
 std::vector<uint64_t> DefaultSplitBoundaries(uint64_t total_bytes, uint32_t live_slots);
 

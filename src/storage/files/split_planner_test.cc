@@ -20,7 +20,7 @@ TEST(SplitCountTest, FollowsDesiredButNeverExceedsBytes) {
 }
 
 // Whole rounds of the live slots, at most 160 MiB and at least 1 MiB a task.
-TEST(DefaultSplitBoundariesTest, HalfOfWhatIsLeftEachRoundDownToTwoMiB) {
+TEST(DefaultSplitBoundariesTest, HalfOfWhatIsLeftEachRoundFrom128DownTo2MiB) {
   constexpr uint64_t kMiB = 1 << 20;
   EXPECT_EQ(DefaultSplitBoundaries(0, 2), (std::vector<uint64_t>{0}));
   EXPECT_EQ(DefaultSplitBoundaries(1000, 2), (std::vector<uint64_t>{0, 1000}));
@@ -36,8 +36,12 @@ TEST(DefaultSplitBoundariesTest, HalfOfWhatIsLeftEachRoundDownToTwoMiB) {
       ASSERT_GE(b.size(), 2u);
       EXPECT_EQ(b.front(), 0u);
       EXPECT_EQ(b.back(), total);
-      for (size_t i = 1; i < b.size(); ++i) EXPECT_LT(b[i - 1], b[i]) << total << " " << slots;
-      EXPECT_LE(b.size(), 2 + 2 * std::max<uint32_t>(slots, 1) * 12u) << "a few rounds, not thousands of splits";
+      for (size_t i = 1; i < b.size(); ++i) {
+        EXPECT_LT(b[i - 1], b[i]) << total << " " << slots;
+        EXPECT_LE(b[i] - b[i - 1], 128 * kMiB) << "a failure repeats at most 128 MiB of reading";
+      }
+      // The 128 MiB ones, then a few rounds: not thousands of splits.
+      EXPECT_LE(b.size(), 2 + total / (128 * kMiB) + 2 * std::max<uint32_t>(slots, 1) * 12u) << total << " " << slots;
     }
   }
 }
