@@ -69,11 +69,17 @@ StatusOr<Task> FromRecord(const rpc::TaskRecord& tr, int64_t now_us) {
 // carriers; refuses carriers that name no map attempt.
 Status RestoreCarries(Job& job) {
   std::vector<std::pair<uint32_t, uint32_t>> by_seq;  // (seq, task) of each carried task
-  for (const Task& t : job.maps) {
+  for (Task& t : job.maps) {
     if (!t.carrier) continue;
     Task* host = job.FindTask(rpc::MAP, t.carrier->task());
-    if (host == nullptr || host->FindAttempt(t.carrier->attempt()) == nullptr || host->carrier) {
+    const Attempt* carrier = host != nullptr ? host->FindAttempt(t.carrier->attempt()) : nullptr;
+    if (carrier == nullptr || host->carrier) {
       return DataLoss("job " + job.id + ": " + t.Name() + " names a carrier it does not have");
+    }
+    if (t.Carried() && carrier->state != AttemptState::kRunning) {  // read by nobody any more
+      t.carrier.reset();
+      t.state = rpc::IDLE;
+      continue;
     }
     by_seq.emplace_back(t.carrier->seq(), t.index);
   }

@@ -89,6 +89,39 @@ TEST(PersistenceTest, AReducingJobWithALostMapOutputResumesMapping) {
   EXPECT_EQ((*back)->phase, JobPhase::kMapping);
 }
 
+// Carries are rebuilt in grant order; a split whose carrier no longer runs is idle again; a
+// carrier that names no attempt is refused.
+TEST(PersistenceTest, CarriedSplitsComeBackWithTheirCarriers) {
+  ClusterState state;
+  Worker& w = AddWorker(state, "w1");
+  Job& job = AddJob(state, "j", {"", "", "", ""}, 1);
+  Attempt& host = RunAttempt(job.maps[0], w);
+  for (uint32_t t : {2u, 1u}) {
+    rpc::Carrier& c = job.maps[t].carrier.emplace();
+    c.set_task(0);
+    c.set_attempt(host.number);
+    c.set_seq(t == 2 ? 1 : 2);
+    job.maps[t].state = rpc::RUNNING;
+    host.carries.push_back(t);
+  }
+  StatusOr<std::unique_ptr<Job>> back = FromRecord(ToRecord(job), 0);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ((*back)->maps[0].attempts[0].carries, (std::vector<uint32_t>{2, 1}));
+  EXPECT_TRUE((*back)->maps[1].Carried());
+
+  host.SetState(AttemptState::kLost);  // a record that somehow kept the carried ones running
+  back = FromRecord(ToRecord(job), 0);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ((*back)->maps[1].state, rpc::IDLE);
+  EXPECT_FALSE((*back)->maps[2].carrier.has_value());
+
+  job.maps[3].carrier.emplace().set_task(0);  // task 0 has no attempt 9
+  job.maps[3].carrier->set_attempt(9);
+  back = FromRecord(ToRecord(job), 0);
+  ASSERT_FALSE(back.ok());
+  EXPECT_NE(back.status().message().find("map task 3 names a carrier"), std::string::npos);
+}
+
 TEST(PersistenceTest, ARecordOfAnUnknownPhaseIsRefused) {
   rpc::JobRecord record;
   record.set_job_id("j");
