@@ -128,6 +128,9 @@ TEST_F(CarriedSplitsTest, AFailureInACarriedSplitIsThatTasksFailure) {
     in->set_task(1);
     in->set_failed(true);
     Beat(w, 0, {failed});
+    const rpc::AttemptStatus own = TaskOf(job, 0).attempts(static_cast<int>(round) - 1);
+    EXPECT_EQ(own.state(), "killed") << "not its own failure";
+    EXPECT_NE(own.error().find("ended by the failure of map task 1"), std::string::npos) << own.error();
     rpc::TaskStatus carried = TaskOf(job, 1);
     ASSERT_EQ(carried.attempts_size(), static_cast<int>(round));
     EXPECT_EQ(carried.attempts(static_cast<int>(round) - 1).state(), "failed");

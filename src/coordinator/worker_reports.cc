@@ -90,16 +90,19 @@ void HandleFailure(Job& job, Task& task, Attempt& attempt, const rpc::TaskResult
     HandleLostInputs(job, task, attempt, result);
     return;
   }
-  attempt.SetState(AttemptState::kFailed);
-  attempt.error = result.error();
   Task* culprit = task.kind == rpc::MAP ? SplitFailedIn(job, task, attempt, result) : nullptr;
   if (culprit != nullptr) {
-    // It failed in a split it carried: that task's failure. Its own task is merely run again.
+    // It failed in a split it carried: that task's failure. Its own task is merely run again,
+    // and its attempt shows as ended by the other's failure, not as failed.
+    attempt.SetState(AttemptState::kKilled);
+    attempt.error = "ended by the failure of " + culprit->Name() + ", whose split it carried";
     const Attempt& charged = RecordCarriedFailure(*culprit, task, attempt, result, now_unix);
     job.ReleaseIfNoneRunning(task);
     ChargeFailure(job, *culprit, charged, result, now_unix);
     return;
   }
+  attempt.SetState(AttemptState::kFailed);
+  attempt.error = result.error();
   job.ReleaseCarried(task, attempt);
   ChargeFailure(job, task, attempt, result, now_unix);
 }
