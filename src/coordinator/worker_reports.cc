@@ -8,7 +8,6 @@
 namespace aviary::coordinator {
 namespace {
 
-
 void HandleRunning(ClusterState& state, const Worker& worker, const rpc::RunningAttempt& running, int64_t now_us,
                    rpc::HeartbeatResponse* response) {
   FoundAttempt f = state.FindAttempt(running.job_id(), running.kind(), running.task(), running.attempt());
