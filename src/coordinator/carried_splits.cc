@@ -93,7 +93,7 @@ bool CarriedAsGranted(const Job& job, const Task& host, const Attempt& a, const 
   for (size_t i = 0; i < a.carries.size(); ++i) {
     const Task& carried = job.maps[a.carries[i]];
     if (result.carried(static_cast<int>(i)).task() != carried.index || !carried.Carried() ||
-        carried.carrier->task() != host.index || carried.carrier->attempt() != a.number) {
+        !carried.CarriedBy(host.index, a.number)) {
       return false;
     }
   }
@@ -103,9 +103,7 @@ bool CarriedAsGranted(const Job& job, const Task& host, const Attempt& a, const 
 Task* SplitFailedIn(Job& job, const Task& host, const Attempt& a, const rpc::TaskResult& result) {
   if (result.carried_size() == 0 || !result.carried(result.carried_size() - 1).failed()) return nullptr;
   Task* task = job.FindTask(rpc::MAP, result.carried(result.carried_size() - 1).task());
-  const bool carried_by_a = task != nullptr && task->Carried() && task->carrier->task() == host.index &&
-                            task->carrier->attempt() == a.number;
-  return carried_by_a ? task : nullptr;
+  return task != nullptr && task->Carried() && task->CarriedBy(host.index, a.number) ? task : nullptr;
 }
 
 namespace {

@@ -170,7 +170,7 @@ void Job::ReleaseIfNoneRunning(Task& task) {
 void Job::ReleaseCarried(const Task& host, const Attempt& a) {
   for (uint32_t index : a.carries) {
     Task& carried = maps[index];
-    if (!carried.Carried() || carried.carrier->task() != host.index || carried.carrier->attempt() != a.number) continue;
+    if (!carried.Carried() || !carried.CarriedBy(host.index, a.number)) continue;
     carried.carrier.reset();
     if (carried.ReleaseIfNoneRunning()) NoteIdle(carried);
   }

@@ -93,6 +93,10 @@ struct Task {
   bool HasRunningAttempt() const;
   // Another task's running attempt reads this task's split now.
   bool Carried() const { return carrier.has_value() && state == rpc::RUNNING; }
+  // Its carrier is attempt `attempt` of map task `task` (reading it now, or having read it).
+  bool CarriedBy(uint32_t task, uint32_t attempt) const {
+    return carrier.has_value() && carrier->task() == task && carrier->attempt() == attempt;
+  }
   // REQUIRES: winner >= 0.
   const Attempt& Winner() const { return attempts[static_cast<size_t>(winner)]; }
   // A running task whose last attempt ended is up for grabs again. True when it became idle.

@@ -204,8 +204,7 @@ void MarkMapOutputLost(Job& job, uint32_t map_task, const std::string& why) {
   LoseOutput(job, map, why);
   for (uint32_t index : carried) {
     Task& other = job.maps[index];
-    if (other.state == rpc::DONE && other.carrier && other.carrier->task() == map_task &&
-        other.carrier->attempt() == number) {
+    if (other.state == rpc::DONE && other.CarriedBy(map_task, number)) {
       LoseOutput(job, other, why);
     }
   }
