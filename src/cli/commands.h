@@ -55,6 +55,9 @@ const std::vector<Command>& Commands();
 // daemon_commands.cc
 Adapter DefineCoordinator(CLI::App* cmd);
 Adapter DefineWorker(CLI::App* cmd);
+// For `aviary worker`, before any secret is read or thread started: forks the worker's task fork
+// server from this process (worker/task_zygote.h), for the worker to use.
+void PrestartWorkerForkServer();
 // job_commands.cc
 Adapter DefineSubmit(CLI::App* cmd);
 Adapter DefineStatus(CLI::App* cmd);
@@ -64,6 +67,9 @@ Adapter DefineWorkers(CLI::App* cmd);
 Adapter DefineJobs(CLI::App* cmd);
 // run_command.cc
 Adapter DefineRun(CLI::App* cmd);
+// For `aviary run`, at the same point: forks its workers-to-be (devcluster/worker_forks.h), which
+// run `entry` with their command line once the private coordinator is up.
+void PrestartRunWorkers(int (*entry)(int argc, char** argv));
 // mapreduce_command.cc
 Adapter DefineMapReduce(CLI::App* cmd);
 // gateway_command.cc

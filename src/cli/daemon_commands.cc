@@ -21,6 +21,8 @@
 #include "http/http_server.h"
 #include "rpc/grpc_util.h"
 #include "devcluster/process.h"
+#include "worker/task_process.h"
+#include "worker/task_zygote.h"
 #include "worker/worker_daemon.h"
 
 namespace aviary::cli {
@@ -149,6 +151,12 @@ int RunCoordinator(const CoordinatorFlags& flags) {
   return kExitOk;
 }
 
+// Forked by PrestartWorkerForkServer; null: the daemon starts one, exec'd.
+std::unique_ptr<worker::TaskZygote>& PrestartedForkServer() {
+  static auto* zygote = new std::unique_ptr<worker::TaskZygote>();
+  return *zygote;
+}
+
 int RunWorker(const WorkerFlags& flags) {
   if (flags.exit_with_parent) ::prctl(PR_SET_PDEATHSIG, SIGTERM);
   // Containment (docs/reliability.md): processes an attempt leaves behind become our children, to
@@ -178,6 +186,7 @@ int RunWorker(const WorkerFlags& flags) {
   options.cpu_limit_seconds = flags.task_cpu_limit_s;
   options.reap_orphans = true;
   worker::WorkerDaemon daemon(Env::Default(), options);
+  if (PrestartedForkServer()) daemon.UseForkServer(std::move(PrestartedForkServer()));
   std::thread watcher = WatchSignals([&daemon] { daemon.Stop(); });
   watcher.detach();
   Status s = daemon.Start();
@@ -226,6 +235,12 @@ Adapter DefineCoordinator(CLI::App* cmd) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   return [f](const GlobalFlags&) { return RunCoordinator(*f); };
+}
+
+void PrestartWorkerForkServer() {
+  StatusOr<std::unique_ptr<worker::TaskZygote>> zygote =
+      worker::TaskZygote::ForkFromHere(worker::TaskSecretVariables());
+  if (zygote.ok()) PrestartedForkServer() = std::move(zygote).value();
 }
 
 Adapter DefineWorker(CLI::App* cmd) {

@@ -145,6 +145,11 @@ int Main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitUsage;
   }
+  // Before any secret is read or thread started: what these fork is a copy of this process.
+  for (const auto& [cmd, adapter] : subcommands) {
+    if (*cmd && cmd->get_name() == "worker") PrestartWorkerForkServer();
+    if (*cmd && cmd->get_name() == "run") PrestartRunWorkers(&Main);
+  }
   if (!SetUpLogging(global)) return kExitUsage;
   if (!LoadTransport(global)) return kExitUsage;
   ExportTlsPaths(global);

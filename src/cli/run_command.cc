@@ -15,6 +15,7 @@
 #include "client/submission.h"
 #include "coordinator/http_source.h"
 #include "devcluster/private_cluster.h"
+#include "devcluster/worker_forks.h"
 #include "http/http_server.h"
 #include "rpc/grpc_util.h"
 
@@ -67,10 +68,35 @@ int RunLocal(const JobFlags& flags, const devcluster::PrivateClusterOptions& loc
   std::_Exit(interrupted ? kExitInterrupted : code);
 }
 
+// The flags of this process's `run`, once DefineRun has declared them (PrestartRunWorkers).
+std::shared_ptr<RunFlags>& DeclaredRunFlags() {
+  static auto* flags = new std::shared_ptr<RunFlags>();
+  return *flags;
+}
+
+// The global flags that name files a worker must read itself (devcluster/worker_forks.h).
+std::vector<std::string> TransportArgs(const GlobalFlags& global) {
+  std::vector<std::string> args;
+  for (const auto& [flag, value] : {std::pair<const char*, const std::string&>{"--secret-file", global.secret_file},
+                                    {"--tls-cert", global.tls_cert},
+                                    {"--tls-key", global.tls_key},
+                                    {"--tls-ca", global.tls_ca}}) {
+    if (!value.empty()) args.insert(args.end(), {flag, value});
+  }
+  return args;
+}
+
 }  // namespace
+
+void PrestartRunWorkers(devcluster::WorkerEntry entry) {
+  if (const std::shared_ptr<RunFlags>& flags = DeclaredRunFlags(); flags && flags->local.workers > 0) {
+    devcluster::WorkerForks::Start(flags->local.workers, entry);
+  }
+}
 
 Adapter DefineRun(CLI::App* cmd) {
   auto f = std::make_shared<RunFlags>();
+  DeclaredRunFlags() = f;
   AddJobFlags(cmd, &f->job);
   devcluster::PrivateClusterOptions& local = f->local;
   cmd->add_option("--http", f->http, "HOST:PORT of the web UI while the job runs (\"\": none)")->capture_default_str();
@@ -81,6 +107,7 @@ Adapter DefineRun(CLI::App* cmd) {
   cmd->add_flag("--keep-temp", local.keep_temp, "keep the workers' data directories");
   return [f](const GlobalFlags& global) {
     QuietLogs(global);  // keep `run` output clean
+    f->local.transport_args = TransportArgs(global);
     return RunLocal(f->job, f->local, f->http);
   };
 }

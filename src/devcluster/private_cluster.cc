@@ -8,6 +8,7 @@
 
 #include "common/subprocess.h"
 #include "devcluster/process.h"
+#include "devcluster/worker_forks.h"
 #include "rpc/grpc_util.h"
 
 namespace aviary::devcluster {
@@ -24,13 +25,18 @@ coordinator::TrackerOptions CoordinatorOptions(const PrivateClusterOptions& opti
   return tracker;
 }
 
-StatusOr<pid_t> SpawnWorker(const std::string& coordinator, const std::string& data_dir,
-                            const PrivateClusterOptions& options) {
+std::vector<std::string> WorkerArgs(const std::string& coordinator, const std::string& data_dir,
+                                    const PrivateClusterOptions& options) {
+  return {"--log-level", "warn", "worker", "--coordinator", coordinator, "--listen", "127.0.0.1:0",
+          "--data-dir", data_dir, "--slots", std::to_string(options.slots), "--memory",
+          std::to_string(options.memory_mb), "--task-timeout", std::to_string(options.task_timeout_s),
+          "--exit-with-parent"};
+}
+
+StatusOr<pid_t> SpawnWorker(const std::vector<std::string>& args) {
   SpawnSpec child;
-  child.argv = {SelfExePath(), "--log-level", "warn", "worker", "--coordinator", coordinator, "--listen", "127.0.0.1:0",
-                "--data-dir", data_dir, "--slots", std::to_string(options.slots), "--memory",
-                std::to_string(options.memory_mb), "--task-timeout", std::to_string(options.task_timeout_s),
-                "--exit-with-parent"};
+  child.argv = {SelfExePath()};
+  child.argv.insert(child.argv.end(), args.begin(), args.end());
   child.name = "a worker";
   // The secret is never exported by this process: the worker, a daemon of ours, gets it here.
   child.env = EnvironmentWithout({"AVIARY_SECRET"});
@@ -72,9 +78,18 @@ void PrivateCluster::Shutdown() {
 
 Status PrivateCluster::StartWorkers() {
   for (uint32_t i = 0; i < options_.workers; ++i) {
-    ASSIGN_OR_RETURN(pid_t pid, SpawnWorker(server_.address(), root_ + "/worker-" + std::to_string(i), options_));
-    workers_.push_back(pid);
+    const std::vector<std::string> args = WorkerArgs(server_.address(), root_ + "/worker-" + std::to_string(i), options_);
+    // A forked one reads the secret and the TLS files as this process did (worker_forks.h).
+    std::vector<std::string> forked = {SelfExePath()};
+    forked.insert(forked.end(), options_.transport_args.begin(), options_.transport_args.end());
+    forked.insert(forked.end(), args.begin(), args.end());
+    std::optional<pid_t> pid = WorkerForks::Launch(forked);
+    if (!pid) {
+      ASSIGN_OR_RETURN(pid, SpawnWorker(args));
+    }
+    workers_.push_back(*pid);
   }
+  WorkerForks::DiscardUnused();
   return Status::OK();
 }
 

@@ -24,6 +24,9 @@ struct PrivateClusterOptions {
   uint64_t memory_mb = 1024;  // per worker
   double task_timeout_s = 30;
   bool keep_temp = false;  // keep the workers' data directories
+  // Flags placed before `worker` on a forked worker's command line (worker_forks.h): the
+  // --secret-file and --tls-* this process was given, so that it reads the same files.
+  std::vector<std::string> transport_args;
 };
 
 class PrivateCluster {

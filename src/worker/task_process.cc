@@ -69,9 +69,12 @@ uint64_t AttemptMemoryLimit(const rpc::TaskSpec& spec) {
   return spec.memory_budget_bytes() == 0 ? 0 : std::max(kFloor, spec.memory_budget_bytes()) + kSanitizerMargin;
 }
 
-std::vector<std::string> TaskProcessEnvironment() {
-  return EnvironmentWithout({"AVIARY_SECRET", "AVIARY_TLS_CERT", "AVIARY_TLS_KEY", "AVIARY_TLS_CA"});
+const std::vector<std::string>& TaskSecretVariables() {
+  static const auto* names = new std::vector<std::string>{"AVIARY_SECRET", "AVIARY_TLS_CERT", "AVIARY_TLS_KEY", "AVIARY_TLS_CA"};
+  return *names;
 }
+
+std::vector<std::string> TaskProcessEnvironment() { return EnvironmentWithout(TaskSecretVariables()); }
 
 StatusOr<std::unique_ptr<TaskProcess>> TaskProcess::Launch(Env* env, const std::string& runner_exe,
                                                            const rpc::TaskSpec& spec, int64_t stall_timeout_us,

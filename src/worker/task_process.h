@@ -53,6 +53,8 @@ uint64_t AttemptMemoryLimit(const rpc::TaskSpec& spec);
 
 // The environment of task processes: this process's, without the cluster's credentials.
 std::vector<std::string> TaskProcessEnvironment();
+// The variables TaskProcessEnvironment() leaves out: the cluster secret and the TLS files.
+const std::vector<std::string>& TaskSecretVariables();
 
 class TaskZygote;
 

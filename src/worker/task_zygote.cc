@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "common/env.h"
+#include "common/process_fork.h"
 #include "common/subprocess.h"
 #include "worker/task_runner.h"
 
@@ -135,6 +136,21 @@ bool WaitReadable(int fd, int timeout_ms) {
   return ready > 0;
 }
 
+// Drops each variable in `names` from the environment and zeroes its "NAME=value" string where
+// it lies: /proc/PID/environ shows the memory the environment was first passed in, whatever
+// `environ` points to now.
+void ScrubEnvironment(const std::vector<std::string>& names) {
+  for (const std::string& name : names) {
+    const std::string prefix = name + "=";
+    std::vector<char*> found;
+    for (char** e = environ; *e != nullptr; ++e) {
+      if (std::strncmp(*e, prefix.c_str(), prefix.size()) == 0) found.push_back(*e);
+    }
+    ::unsetenv(name.c_str());
+    for (char* entry : found) std::memset(entry, 0, std::strlen(entry));
+  }
+}
+
 }  // namespace
 
 int TaskZygoteMain() {
@@ -172,6 +188,32 @@ StatusOr<std::unique_ptr<TaskZygote>> TaskZygote::Start(const std::string& exe, 
     return pid.status();
   }
   return std::unique_ptr<TaskZygote>(new TaskZygote(*pid, sockets[0]));
+}
+
+StatusOr<std::unique_ptr<TaskZygote>> TaskZygote::ForkFromHere(const std::vector<std::string>& scrub_env) {
+  if (!SingleThreaded()) return FailedPrecondition("this process has threads: the fork server must be exec'd");
+  int sockets[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) != 0) {
+    return Internal(std::string("socketpair: ") + std::strerror(errno));
+  }
+  std::fflush(nullptr);  // nothing buffered is written twice
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    const int e = errno;
+    ::close(sockets[0]);
+    ::close(sockets[1]);
+    return Internal(std::string("fork: ") + std::strerror(e));
+  }
+  if (pid == 0) {
+    ScrubEnvironment(scrub_env);
+    (void)SetProcessTitle({"aviary", "task-zygote"});
+    const int null_fd = ::open("/dev/null", O_RDONLY);
+    if (null_fd < 0 || ::dup2(null_fd, 0) < 0 || ::dup2(sockets[1], kSocketFd) < 0) ::_exit(2);
+    ::close_range(kSocketFd + 1, ~0U, 0);
+    ::_exit(TaskZygoteMain());
+  }
+  ::close(sockets[1]);
+  return std::unique_ptr<TaskZygote>(new TaskZygote(pid, sockets[0]));
 }
 
 TaskZygote::~TaskZygote() {

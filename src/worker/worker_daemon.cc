@@ -96,7 +96,11 @@ Status WorkerDaemon::Register(int64_t deadline_us) {
 Status WorkerDaemon::Run() {
   // Started by this thread, which runs the daemon loop to the end: the fork server's
   // PR_SET_PDEATHSIG follows the thread that spawned it.
-  if (options_.fork_server && options_.reap_orphans) StartForkServer();
+  if (!options_.fork_server || !options_.reap_orphans) {
+    zygote_.reset();
+  } else if (!zygote_) {
+    StartForkServer();
+  }
   RETURN_IF_ERROR(Register(env_->NowMicros() + options_.register_timeout_us));
   while (!stopping_) {
     WaitForHeartbeat();

@@ -62,6 +62,9 @@ class WorkerDaemon {
   // at startup within the register timeout.
   Status Run();
   void Stop() { stopping_ = true; }
+  // A fork server started before the daemon (TaskZygote::ForkFromHere), used by Run() instead of
+  // starting one, if options allow a fork server at all.
+  void UseForkServer(std::unique_ptr<TaskZygote> zygote) { zygote_ = std::move(zygote); }
   const std::string& address() const { return address_; }
   // The worker's /metrics text. Safe from any thread once Start() succeeded.
   std::string MetricsText() const;

@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,10 @@ std::string Layout(const std::vector<int>& fds);
 std::string Probe() {
   std::string seen = "env:";
   for (char** e = environ; *e != nullptr; ++e) seen += std::string(*e) + ";";
+  // As first passed to the process, which a fork server's copy may have rewritten in place.
+  seen += " proc-environ:";
+  std::ifstream proc_environ("/proc/self/environ", std::ios::binary);
+  for (char c; proc_environ.get(c);) seen += c == '\0' ? ';' : c;
   seen += " pipes:";
   std::vector<int> fds;
   if (DIR* dir = ::opendir("/proc/self/fd")) {
