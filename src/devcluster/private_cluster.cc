@@ -85,7 +85,12 @@ Status PrivateCluster::StartWorkers() {
     forked.insert(forked.end(), args.begin(), args.end());
     std::optional<pid_t> pid = WorkerForks::Launch(forked);
     if (!pid) {
-      ASSIGN_OR_RETURN(pid, SpawnWorker(args));
+      StatusOr<pid_t> spawned = SpawnWorker(args);
+      if (!spawned.ok()) {
+        WorkerForks::DiscardUnused();
+        return spawned.status();
+      }
+      pid = *spawned;
     }
     workers_.push_back(*pid);
   }

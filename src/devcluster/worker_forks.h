@@ -5,10 +5,10 @@
 //
 // The forks happen right after the command line is parsed, while the process has one thread
 // and has read no secret and no key: each child is a copy of that memory. A child waits for its
-// command line on a pipe, then runs it (`worker ...` with the coordinator's address) as if it
+// command line on a socket, then runs it (`worker ...` with the coordinator's address) as if it
 // had been exec'd. It takes the secret and the TLS files the way an exec'd worker would, from
 // the environment it inherited or from the files its command line names, never through the
-// pipe. A child whose parent dies first, or whose pipe closes without a command line, exits.
+// socket. A child whose parent dies first, or whose socket closes without a command line, exits.
 //
 // Thread safety: Start() only while the process is single-threaded; Launch() from one thread.
 #ifndef AVIARY_DEVCLUSTER_WORKER_FORKS_H_

@@ -52,6 +52,18 @@ class TlsTest(AviaryTestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertOutputEquals(out, reference_wordcount(self.paths))
 
+    def test_aviary_run_given_tls_files_as_flags_runs_its_workers_over_them(self):
+        # Its workers are forks that read the files themselves (devcluster/worker_forks.h): with
+        # two of them and four reducers, the shuffle crosses between them over mutual TLS.
+        c = self.certs
+        out = os.path.join(self.tmp, "out-run")
+        plain = {"AVIARY_TLS_CERT": "", "AVIARY_TLS_KEY": "", "AVIARY_TLS_CA": ""}
+        proc = run_cli("--tls-cert", f"{c}/node.pem", "--tls-key", f"{c}/node.key", "--tls-ca", f"{c}/ca.pem",
+                       "run", "wordcount", "--input", "files:" + os.path.join(self.tmp, "in", "*.txt"),
+                       "--output", "files:" + out, "--workers", "2", "--reduce-tasks", "4", env=plain, timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertOutputEquals(out, reference_wordcount(self.paths))
+
     def test_the_wire_is_tls_with_a_verified_handshake(self):
         host, port = self.cluster.address.rsplit(":", 1)
         c = self.certs
