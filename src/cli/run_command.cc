@@ -51,7 +51,8 @@ int RunLocal(const JobFlags& flags, const devcluster::PrivateClusterOptions& loc
   if (!id.ok()) return Fail(id.status());
   client::CoordinatorClient client((*cluster)->address());
   bool interrupted = false;
-  WaitOptions wait{.show_progress = !flags.json, .poll_ms = 10, .on_interrupt = OnInterrupt::kCancel,
+  // The default poll (100 ms): each poll is held until the job ends, so its end is seen at once.
+  WaitOptions wait{.show_progress = !flags.json, .on_interrupt = OnInterrupt::kCancel,
                    .coordinator = (*cluster)->address(), .interrupted = &interrupted};
   StatusOr<rpc::JobStatus> job = WaitForJob(client, *id, wait);
   if (!job.ok()) return Fail(job.status());

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -67,14 +68,42 @@ Status CopyLocalPartition(Env* env, const rpc::TaskSpec& spec, const MapOutput& 
   return out->Close();
 }
 
+// One channel per host, opened on first use; every channel handed out is kept in `opened`.
+class HostChannels {
+ public:
+  explicit HostChannels(rpc::ChannelFactory* factory) : factory_(factory) {}
+
+  std::shared_ptr<grpc::Channel> Get(const std::string& address, bool fresh) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::shared_ptr<grpc::Channel>& channel = by_host_[address];
+    if (!channel || fresh) {
+      rpc::ChannelOptions options;
+      options.window_bytes = kFetchWindowBytes;
+      channel = factory_->NewChannel(address, options);
+      opened_.push_back(channel);
+    }
+    return channel;
+  }
+
+  std::vector<std::shared_ptr<grpc::Channel>> TakeOpened() {
+    std::lock_guard<std::mutex> lock(mu_);
+    by_host_.clear();
+    return std::move(opened_);
+  }
+
+ private:
+  rpc::ChannelFactory* const factory_;
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<grpc::Channel>> by_host_;  // GUARDED_BY(mu_)
+  std::vector<std::shared_ptr<grpc::Channel>> opened_;            // GUARDED_BY(mu_)
+};
+
 // Sets `*local` when the failure is in storing the data here, not in fetching it.
-Status FetchOnce(Env* env, rpc::ChannelFactory* channels, const rpc::TaskSpec& spec, const MapOutput& loc,
-                 const std::string& path, uint64_t* bytes, bool* local) {
+Status FetchOnce(Env* env, const std::shared_ptr<grpc::Channel>& channel, const rpc::TaskSpec& spec,
+                 const MapOutput& loc, const std::string& path, uint64_t* bytes, bool* local) {
   *local = true;
-  rpc::ChannelOptions options;
-  options.window_bytes = kFetchWindowBytes;
   const std::string& address = *loc.address;
-  auto stub = rpc::Worker::NewStub(channels->NewChannel(address, options));
+  auto stub = rpc::Worker::NewStub(channel);
   grpc::ClientContext context;
   rpc::PrepareContext(&context, std::chrono::minutes(10));
   rpc::FetchPartitionRequest request;
@@ -118,6 +147,7 @@ FetchResult FetchPartitions(Env* env, const rpc::TaskSpec& spec, const std::stri
     std::lock_guard<std::mutex> lock(mu);
     return unreachable.count(address) > 0;
   };
+  HostChannels host_channels(channels);
   std::atomic<int> next{0};
   std::atomic<uint64_t> total{0};
   auto work = [&] {
@@ -139,7 +169,7 @@ FetchResult FetchPartitions(Env* env, const rpc::TaskSpec& spec, const std::stri
           break;
         }
         if (t > 0) env->SleepForMicros(FetchBackoffMicros(t));
-        s = FetchOnce(env, channels, spec, loc, path, &bytes, &local);
+        s = FetchOnce(env, host_channels.Get(address, /*fresh=*/t > 0), spec, loc, path, &bytes, &local);
         // NotFound means the worker is up but lost the file: no point retrying.
         if (s.ok() || local || s.code() == StatusCode::kNotFound) break;
       }
@@ -167,6 +197,7 @@ FetchResult FetchPartitions(Env* env, const rpc::TaskSpec& spec, const std::stri
   for (int t = 0; t < std::min(kParallelFetches, n); ++t) threads.emplace_back(work);
   for (auto& t : threads) t.join();
   result.bytes = total.load();
+  result.channels = host_channels.TakeOpened();
   return result;
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <mutex>
@@ -59,6 +60,21 @@ class SleeplessEnv final : public EnvWrapper {
   std::vector<int64_t> sleeps_;  // guarded by mu_
 };
 
+// The fake network, counting the channels asked of it.
+class CountingNetwork final : public rpc::ChannelFactory {
+ public:
+  explicit CountingNetwork(rpc::ChannelFactory* network) : network_(network) {}
+  using ChannelFactory::NewChannel;
+  std::shared_ptr<grpc::Channel> NewChannel(const std::string& address, const rpc::ChannelOptions& options) override {
+    ++made;
+    return network_->NewChannel(address, options);
+  }
+  std::atomic<int> made{0};
+
+ private:
+  rpc::ChannelFactory* const network_;
+};
+
 class FetcherTest : public ::testing::Test {
  protected:
   ScratchDir scratch_;
@@ -113,6 +129,44 @@ TEST_F(FetcherTest, AnUnreachableHostIsReportedLost) {
   EXPECT_EQ(env_.sleeps().size(), static_cast<size_t>(kFetchTries - 1));
   EXPECT_EQ(result.lost_map_tasks, (std::vector<uint32_t>{7}));
   EXPECT_EQ(result.error.code(), StatusCode::kUnavailable);
+}
+
+// Each try after a failure gets a fresh channel: one that failed to connect would wait out its
+// reconnect back-off and fail the try at once.
+TEST_F(FetcherTest, EachRetryOpensAFreshChannelAndAllAreHandedBackOpen) {
+  FlakyShuffle mapper(2, grpc::StatusCode::UNAVAILABLE);
+  network_.Serve("mapper:1", &mapper);
+  CountingNetwork counting(&network_);
+  FetchResult result = FetchPartitions(&env_, spec_, dir_, &progress_, &counting);
+  EXPECT_TRUE(result.error.ok()) << result.error.message();
+  EXPECT_EQ(mapper.tries, 3);
+  EXPECT_EQ(counting.made, 3);
+  EXPECT_EQ(result.channels.size(), 3u);
+}
+
+// The outputs of one host come over one channel, which the caller gets back still open (closing
+// it would cost a reducer milliseconds on the job's critical path).
+TEST_F(FetcherTest, OutputsOfOneHostShareOneChannel) {
+  spec_.clear_map_output_hosts();
+  for (const char* address : {"mapper:1", "mapper:2"}) {
+    rpc::MapOutputHost* host = spec_.add_map_output_hosts();
+    host->set_worker_address(address);
+    for (uint32_t m = 0; m < 6; ++m) {
+      host->add_map_tasks(host->map_tasks_size() + (address[7] == '2' ? 10 : 0));
+      host->add_attempts(1);
+    }
+  }
+  FlakyShuffle first(0, grpc::StatusCode::OK), second(0, grpc::StatusCode::OK);
+  network_.Serve("mapper:1", &first);
+  network_.Serve("mapper:2", &second);
+  CountingNetwork counting(&network_);
+  FetchResult result = FetchPartitions(&env_, spec_, dir_, &progress_, &counting);
+  ASSERT_TRUE(result.error.ok()) << result.error.message();
+  EXPECT_EQ(first.tries + second.tries, 12);
+  EXPECT_EQ(counting.made, 2);
+  ASSERT_EQ(result.channels.size(), 2u);
+  EXPECT_NE(result.channels[0], result.channels[1]);
+  EXPECT_EQ(std::count(result.segment_files.begin(), result.segment_files.end(), ""), 0);
 }
 
 // A mapper that is up but lost the file will not find it on a second try.
