@@ -69,6 +69,10 @@ StatusOr<int> WaitForExit(pid_t pid);
 // a child of this process).
 std::optional<int> TryWaitForExit(pid_t pid);
 
+// A descriptor that polls readable once process `pid` has ended (pidfd_open), or -1 where the
+// kernel has none (before Linux 5.3). The caller closes it.
+int OpenPidFd(pid_t pid);
+
 // True once child `pid` has ended, without reaping it: its pid (and so its process group id) stays
 // reserved until TryWaitForExit, so the group can still be signalled safely.
 bool HasEnded(pid_t pid);

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -87,6 +88,27 @@ TEST_F(SubprocessTest, KillAndProcessGroups) {
   EXPECT_TRUE(WIFSIGNALED(*status));
   EXPECT_EQ(DescribeWaitStatus(*status), "killed by signal 15 (SIGTERM)");
   EXPECT_FALSE(SignalProcess(*pid, 0));  // reaped: gone
+}
+
+// The worker daemon sleeps on these: readable exactly once the process has ended, reaped or not.
+TEST_F(SubprocessTest, APidFdPollsReadableWhenTheProcessEnds) {
+  SpawnSpec spec;
+  spec.argv = {"/bin/sleep", "600"};
+  StatusOr<pid_t> pid = Spawn(spec);
+  ASSERT_TRUE(pid.ok());
+  const int fd = OpenPidFd(*pid);
+  if (fd < 0) {
+    SignalProcess(*pid, SIGKILL);
+    (void)WaitForExit(*pid);
+    GTEST_SKIP() << "no pidfd_open on this kernel";
+  }
+  struct pollfd wait = {.fd = fd, .events = POLLIN, .revents = 0};
+  EXPECT_EQ(::poll(&wait, 1, 20), 0) << "readable while the process runs";
+  EXPECT_TRUE(SignalProcess(*pid, SIGKILL));
+  EXPECT_EQ(::poll(&wait, 1, 10'000), 1) << "not readable after the process ended";
+  EXPECT_TRUE(HasEnded(*pid)) << "readable before the end can be seen";
+  ASSERT_TRUE(WaitForExit(*pid).ok());
+  ::close(fd);
 }
 
 TEST_F(SubprocessTest, NewSession) {

@@ -129,6 +129,7 @@ TaskProcess::TaskProcess(Env* env, rpc::TaskSpec spec, pid_t pid, int progress_f
       pid_(pid),
       progress_fd_(progress_fd),
       output_fd_(output_fd),
+      pid_fd_(OpenPidFd(pid)),
       stall_timeout_us_(stall_timeout_us),
       cpu_limit_seconds_(cpu_limit_seconds),
       last_progress_us_(env->NowMicros()) {}
@@ -140,12 +141,24 @@ TaskProcess::~TaskProcess() {
   }
   ::close(progress_fd_);
   ::close(output_fd_);
+  if (pid_fd_ >= 0) ::close(pid_fd_);
+}
+
+bool TaskProcess::AddWakeFds(std::vector<struct pollfd>* fds) const {
+  if (done_) return true;
+  if (pid_fd_ < 0) return false;
+  fds->push_back({.fd = pid_fd_, .events = POLLIN, .revents = 0});
+  // A closed pipe polls readable for good: only the pidfd can say when the attempt ends.
+  if (!progress_closed_) fds->push_back({.fd = progress_fd_, .events = POLLIN, .revents = 0});
+  if (!output_closed_) fds->push_back({.fd = output_fd_, .events = POLLIN, .revents = 0});
+  return true;
 }
 
 void TaskProcess::ReadProgress() {
   uint64_t values[64];
   while (true) {
     ssize_t n = ::read(progress_fd_, values, sizeof values);
+    if (n == 0) progress_closed_ = true;
     if (n < static_cast<ssize_t>(sizeof(uint64_t))) return;
     progress_ = values[n / sizeof(uint64_t) - 1];
     last_progress_us_ = env_->NowMicros();
@@ -157,6 +170,7 @@ void TaskProcess::ReadOutput() {
   // Bounded per call, so one flooding task cannot starve the daemon's loop; the pipe holds the rest.
   for (int i = 0; i < 64; ++i) {
     const ssize_t n = ::read(output_fd_, buffer, sizeof buffer);
+    if (n == 0) output_closed_ = true;
     if (n <= 0) return;
     output_.Append(std::string_view(buffer, static_cast<size_t>(n)));
   }

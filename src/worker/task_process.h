@@ -20,6 +20,7 @@
 #ifndef AVIARY_WORKER_TASK_PROCESS_H_
 #define AVIARY_WORKER_TASK_PROCESS_H_
 
+#include <poll.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -77,6 +78,11 @@ class TaskProcess {
   // killed with `why`.
   void Kill(const std::string& why);
 
+  // Adds what becomes readable when the attempt reports progress (a split claim too: the runner
+  // then reports again), writes output or ends. False when its end cannot be awaited so (no
+  // pidfd): the caller must then poll on a short period.
+  bool AddWakeFds(std::vector<struct pollfd>* fds) const;
+
   const rpc::TaskSpec& spec() const { return spec_; }
   uint64_t progress() const { return progress_; }
   pid_t pid() const { return pid_; }
@@ -97,6 +103,9 @@ class TaskProcess {
   pid_t pid_;
   int progress_fd_;
   int output_fd_;
+  int pid_fd_;  // -1: none (OpenPidFd)
+  bool progress_closed_ = false;  // read end at EOF: the runner (and all it forked) closed it
+  bool output_closed_ = false;
   int64_t stall_timeout_us_;
   uint32_t cpu_limit_seconds_;
   uint64_t progress_ = 0;

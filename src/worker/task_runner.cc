@@ -11,8 +11,10 @@
 #include <cstdio>
 #include <exception>
 #include <functional>
-#include <new>
+#include <memory>
 #include <mutex>
+#include <new>
+#include <vector>
 
 #include "plugin/plugin.h"
 #include "rpc/grpc_util.h"
@@ -189,16 +191,22 @@ StatusOr<JobPtr> StartJob(const rpc::TaskSpec& spec, std::unique_ptr<Plugin>* pl
 // when it ends. `own` counts the attempt's own split, `all` every split read; each carried one
 // goes into `result`.
 Status ReadSplits(Env* env, const rpc::TaskSpec& spec, InputFormat* input, RecordSink* sink, InputStats* own,
-                  InputStats* all, rpc::TaskResult* result) {
+                  InputStats* all, ProgressReporter* progress, rpc::TaskResult* result) {
   SplitClaimer claimer(env, spec.work_dir());
-  if (spec.claim_splits()) RETURN_IF_ERROR(claimer.Claim());
+  // The daemon waits on the progress pipe: a report after each claim brings it to the claim.
+  auto claim = [&] {
+    RETURN_IF_ERROR(claimer.Claim());
+    progress->Wake();
+    return Status::OK();
+  };
+  if (spec.claim_splits()) RETURN_IF_ERROR(claim());
   RETURN_IF_ERROR(input->ReadSplit(spec.split(), sink, own));
   *all = *own;
   while (claimer.claim_open()) {
     ASSIGN_OR_RETURN(std::optional<rpc::SplitGrant> grant, claimer.AwaitGrant());
     if (!grant) break;
     RETURN_IF_ERROR(sink->status());
-    RETURN_IF_ERROR(claimer.Claim());
+    RETURN_IF_ERROR(claim());
     // A split elsewhere (a shard without a live worker) is read through a source of its own.
     std::unique_ptr<InputFormat> elsewhere;
     if (grant->split().location() != spec.split().location()) {
@@ -256,7 +264,7 @@ Status RunMap(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress, r
     }
     c->set_map_emits(collector->emitted());
   });
-  Status read = ReadSplits(env, spec, input.get(), sink, &stats, &all_stats, result);
+  Status read = ReadSplits(env, spec, input.get(), sink, &stats, &all_stats, progress, result);
   progress->SetCounters("", nullptr);  // the snapshot refers to this frame
   RETURN_IF_ERROR(sink->status());
   RETURN_IF_ERROR(read);
@@ -296,6 +304,18 @@ Status RunMap(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress, r
   return Status::OK();
 }
 
+// An attempt's process exits right after its result is written (TaskRunnerMain): its fetch
+// channels stay open to that exit instead of being closed on the job's critical path. Not with
+// TLS: a channel's credentials hold a copy of the private key, which user code must not share
+// a process with.
+void KeepOpenToExit(std::vector<std::shared_ptr<grpc::Channel>> channels) {
+  if (rpc::GetTransportOptions().tls()) return;
+  static std::mutex mu;
+  static auto* kept = new std::vector<std::shared_ptr<grpc::Channel>>();
+  std::lock_guard<std::mutex> lock(mu);
+  for (auto& channel : channels) kept->push_back(std::move(channel));
+}
+
 void ReportProgress(void* arg, uint64_t records) { static_cast<ProgressReporter*>(arg)->Report(records); }
 
 Status RunReduceTask(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress, rpc::TaskResult* result,
@@ -305,6 +325,7 @@ Status RunReduceTask(Env* env, const rpc::TaskSpec& spec, ProgressReporter* prog
   RETURN_IF_ERROR(env->CreateDirs(dir));
   const int64_t fetch_start_us = env->NowMicros();
   FetchResult fetched = FetchPartitions(env, spec, dir, progress);
+  KeepOpenToExit(std::move(fetched.channels));
   rpc::TaskCounters* counters = result->mutable_task_counters();
   counters->set_shuffle_bytes(fetched.bytes);
   counters->set_fetch_millis(static_cast<uint64_t>((env->NowMicros() - fetch_start_us) / 1000));
@@ -354,11 +375,11 @@ void FillUsage(rpc::TaskCounters* counters) {
 
 void ProgressReporter::Report(uint64_t progress) {
   if (fd_ < 0) return;
-  static std::mutex mu;
-  std::lock_guard<std::mutex> lock(mu);
+  std::lock_guard<std::mutex> lock(mu_);
   const int64_t now = env_->NowMicros();
   if (now - last_us_ < 100'000) return;
   last_us_ = now;
+  last_sent_ = progress;
   (void)!::write(fd_, &progress, sizeof progress);
   if (snapshot_ && now - last_counters_us_ >= 1'000'000) {
     last_counters_us_ = now;
@@ -390,7 +411,16 @@ void ProgressReporter::PublishCounters(uint64_t progress) {
 }
 
 void ProgressReporter::ReportNow(uint64_t progress) {
-  if (fd_ >= 0) (void)!::write(fd_, &progress, sizeof progress);
+  if (fd_ < 0) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  last_sent_ = progress;
+  (void)!::write(fd_, &progress, sizeof progress);
+}
+
+void ProgressReporter::Wake() {
+  if (fd_ < 0) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  (void)!::write(fd_, &last_sent_, sizeof last_sent_);
 }
 
 rpc::TaskResult RunTask(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress,

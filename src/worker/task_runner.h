@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 
 #include "common/env.h"
@@ -26,6 +27,8 @@ class ProgressReporter {
   void Report(uint64_t progress);
   // Reports unconditionally (e.g. when a long phase starts).
   void ReportNow(uint64_t progress);
+  // Sends the last report again, at once: the daemon wakes on it (after a split claim, say).
+  void Wake();
   // From now on Report() writes `snapshot`'s counters to `path` (temporary name, then rename)
   // about once a second; the daemon reads that file into its heartbeats. An empty `snapshot`
   // stops it. REQUIRES: no concurrent Report().
@@ -36,7 +39,9 @@ class ProgressReporter {
 
   Env* env_;
   int fd_;
-  int64_t last_us_ = 0;
+  std::mutex mu_;  // Report() is called from several threads (a reducer's fetches)
+  uint64_t last_sent_ = 0;  // GUARDED_BY(mu_)
+  int64_t last_us_ = 0;     // GUARDED_BY(mu_)
   int64_t last_counters_us_ = 0;
   std::string counters_path_;
   Snapshot snapshot_;

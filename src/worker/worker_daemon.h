@@ -75,6 +75,7 @@ class WorkerDaemon {
   Status Register(int64_t deadline_us);
   bool HeartbeatOnce();
   void WaitForHeartbeat();  // polls the running tasks until one finishes or a beat is due
+  void WaitForAttempts(int64_t timeout_us);  // until one may need a look, or `timeout_us` passes
   void Launch(rpc::TaskSpec spec);
   // The local path of the job's plugin: fetched from the coordinator by hash on first use and
   // cached in DATA_DIR/plugins; refused if its SHA-256 differs from the job's.
