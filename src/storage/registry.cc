@@ -98,6 +98,14 @@ Status FormatRegistry::CheckJobOptions(const rpc::JobSpec& job) const {
   return Status::OK();
 }
 
+void FormatRegistry::Preload(const rpc::JobSpec& job) const {
+  size_t unused = 0;
+  const InputKind* in = FindKind(inputs_, job.input_uri(), &unused);
+  if (in != nullptr && in->preload) in->preload();
+  const OutputKind* out = FindKind(outputs_, job.output_uri(), &unused);
+  if (out != nullptr && out->preload) out->preload();
+}
+
 std::string FormatRegistry::RedactUri(const std::string& uri) const {
   std::string redacted = Apply(inputs_, uri, &KindBase::redact);
   return redacted != uri ? redacted : Apply(outputs_, uri, &KindBase::redact);

@@ -51,6 +51,9 @@ struct KindBase {
   // Optional: the URI a client sends, made to mean on the cluster what it means on the client
   // (files: makes a relative path absolute).
   std::function<std::string(const std::string& uri)> client_uri;
+  // Optional: loads what opening this kind's formats needs (a driver library), once per process,
+  // so that the processes forked from this one afterwards find it loaded.
+  std::function<void()> preload;
 };
 
 struct InputKind : KindBase {
@@ -80,6 +83,9 @@ class FormatRegistry {
   // The option checks of OpenInput and OpenOutput alone, for the client before it submits. A URI
   // no kind owns passes: the coordinator reports it (and resolves `inline`).
   Status CheckJobOptions(const rpc::JobSpec& job) const;
+
+  // Runs the preload hooks of the kinds that `job`'s input and output belong to.
+  void Preload(const rpc::JobSpec& job) const;
 
   // `uri` for status output: without the secrets its kind knows of.
   std::string RedactUri(const std::string& uri) const;

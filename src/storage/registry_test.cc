@@ -80,5 +80,31 @@ TEST_F(RegistryTest, ClientChecksOnlyKnownKinds) {
   EXPECT_TRUE(registry_.CheckJobOptions(job_).ok());
 }
 
+// A worker's fork server preloads what a job's kinds need, and only those.
+TEST_F(RegistryTest, PreloadRunsTheHooksOfTheJobsKindsOnly) {
+  std::vector<std::string> loaded;
+  FormatRegistry registry;
+  for (const char* name : {"x", "y"}) {
+    InputKind in = Kind(name, {std::string(name) + ":"}, {}, &rest_);
+    in.preload = [&loaded, name] { loaded.push_back(std::string("in ") + name); };
+    ASSERT_TRUE(registry.AddInput(std::move(in)).ok());
+  }
+  OutputKind out;
+  out.name = "z";
+  out.prefixes = {"z:"};
+  out.preload = [&loaded] { loaded.push_back("out z"); };
+  ASSERT_TRUE(registry.AddOutput(std::move(out)).ok());
+  rpc::JobSpec job;
+  job.set_input_uri("y:/data");
+  job.set_output_uri("z:/out");
+  registry.Preload(job);
+  EXPECT_EQ(loaded, (std::vector<std::string>{"in y", "out z"}));
+  loaded.clear();
+  job.set_input_uri("elsewhere:/data");  // no kind owns it: nothing to load, and no error
+  job.set_output_uri("x:/out");          // an input kind's prefix, not an output's
+  registry.Preload(job);
+  EXPECT_TRUE(loaded.empty());
+}
+
 }  // namespace
 }  // namespace aviary

@@ -1,7 +1,7 @@
 // How a running map attempt asks its worker for more splits (coordinator/carried_splits.h),
 // through files in the attempt's work dir: the runner creates `claim-N` for its N-th claim, the
-// worker passes the claim on in its next heartbeat (at once: it looks for claims every few
-// milliseconds) and writes the coordinator's answer, a SplitGrant, to `grant-N` by rename. Files
+// worker passes the claim on in its next heartbeat (at once: the runner reports progress right
+// after the claim, which wakes the worker) and writes the coordinator's answer, a SplitGrant, to `grant-N` by rename. Files
 // rather than a socket: the task process already shares the work dir with the worker, and a
 // worker restarted mid-claim finds nothing half-written.
 //

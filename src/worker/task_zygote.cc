@@ -14,6 +14,7 @@
 #include "common/env.h"
 #include "common/process_fork.h"
 #include "common/subprocess.h"
+#include "storage/registry.h"
 #include "worker/task_runner.h"
 
 namespace aviary::worker {
@@ -151,6 +152,17 @@ void ScrubEnvironment(const std::vector<std::string>& names) {
   }
 }
 
+// Once a runner is on its way: loads what its job's formats need (storage/registry.h), so that
+// the next runners are forked with it loaded instead of each loading it (libmongoc: about 5 ms
+// of CPU). Once per kind; a job over files loads nothing.
+void PreloadFormatsOf(const std::string& work_dir) {
+  std::string bytes;
+  rpc::TaskSpec spec;
+  if (ReadFileToString(Env::Default(), work_dir + "/spec.pb", &bytes).ok() && spec.ParseFromString(bytes)) {
+    FormatRegistry::Default().Preload(spec.job());
+  }
+}
+
 }  // namespace
 
 int TaskZygoteMain() {
@@ -167,6 +179,7 @@ int TaskZygoteMain() {
     const int64_t answer = ForkRunner(r, daemon);
     for (int i = 0; i < r.num_fds; ++i) ::close(r.fds[i]);
     if (::send(kSocketFd, &answer, sizeof answer, MSG_NOSIGNAL) != sizeof answer) return 0;
+    if (answer > 0) PreloadFormatsOf(r.work_dir);
   }
 }
 

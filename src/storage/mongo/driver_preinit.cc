@@ -13,8 +13,14 @@
 
 #include <cstring>
 
+// Defined (true) in a binary that loads the driver on its first call (mongoc_on_first_use.cc):
+// there no driver constructor runs before main(), and calling the driver here would load it.
+extern "C" [[gnu::weak]] const bool aviary_mongoc_loaded_on_first_use;
+
 namespace aviary::mongo::preinit {
 namespace {
+
+bool LoadedOnFirstUse() { return &aviary_mongoc_loaded_on_first_use != nullptr; }
 
 constexpr size_t kKeptLines = 4;
 constexpr char kCountersFallback[] = "Falling back to malloc for counters";
@@ -46,6 +52,7 @@ void KeepEarlyLine(mongoc_log_level_t level, const char* domain, const char* mes
 }
 
 void CatchDriverLinesBeforeMain(int, char**, char** env) {
+  if (LoadedOnFirstUse()) return;
   constexpr char kDisableShm[] = "MONGOC_DISABLE_SHM=";
   for (char** entry = env; entry != nullptr && *entry != nullptr; ++entry) {
     if (strncmp(*entry, kDisableShm, sizeof kDisableShm - 1) == 0) shm_disabled_at_start = true;
@@ -60,7 +67,7 @@ void CatchDriverLinesBeforeMain(int, char**, char** env) {
 
 EarlyDriverState EarlyState() {
   return EarlyDriverState{
-      .made_counters_file = !shm_disabled_at_start && !counters_fell_back,
+      .made_counters_file = !LoadedOnFirstUse() && !shm_disabled_at_start && !counters_fell_back,
       .lines = early_lines,
       .line_count = early_line_count,
       .lines_dropped = early_lines_dropped,

@@ -56,6 +56,7 @@ Kind MongoKind(std::vector<std::string> options) {
   kind.usage = kUsage;
   kind.options = std::move(options);
   kind.redact = mongo::RedactUri;  // status is shown to anyone who can ask: never the passwords
+  kind.preload = mongo::InitDriver;  // in the `aviary` binary, the driver is loaded on first use
   return kind;
 }
 
