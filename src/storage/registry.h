@@ -52,7 +52,8 @@ struct KindBase {
   // (files: makes a relative path absolute).
   std::function<std::string(const std::string& uri)> client_uri;
   // Optional: loads what opening this kind's formats needs (a driver library), once per process,
-  // so that the processes forked from this one afterwards find it loaded.
+  // so that the processes forked from this one afterwards find it loaded. It runs in a worker's
+  // fork server (worker/task_zygote.h), which must stay single-threaded: it starts no thread.
   std::function<void()> preload;
 };
 

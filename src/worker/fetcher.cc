@@ -68,7 +68,7 @@ Status CopyLocalPartition(Env* env, const rpc::TaskSpec& spec, const MapOutput& 
   return out->Close();
 }
 
-// One channel per host, opened on first use; every channel handed out is kept in `opened`.
+// One channel per host, opened on first use; every channel handed out is kept in `opened_`.
 class HostChannels {
  public:
   explicit HostChannels(rpc::ChannelFactory* factory) : factory_(factory) {}

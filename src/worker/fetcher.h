@@ -30,10 +30,10 @@ struct FetchResult {
   std::vector<std::shared_ptr<grpc::Channel>> channels;
 };
 
-// Fetches into DIR/segment-M for each map task M. The fetches from one host share a channel;
-// a retry opens a fresh one, which connects at once where a failed one would back off. Waits between tries go through `env`
-// (SleepForMicros) and connections through `channels`, so a test can run it on a fake clock
-// against a fake network.
+// Fetches into DIR/segment-M for each map task M. The fetches from one host share a channel; a
+// retry opens a fresh one, which connects at once where a failed one would back off. Waits
+// between tries go through `env` (SleepForMicros) and connections through `channels`, so a test
+// can run it on a fake clock against a fake network.
 FetchResult FetchPartitions(Env* env, const rpc::TaskSpec& spec, const std::string& dir, ProgressReporter* progress,
                             rpc::ChannelFactory* channels = rpc::ChannelFactory::Default());
 

@@ -4,7 +4,9 @@
 // about 17 ms of CPU and 20 ms of wall time, mostly in the dynamic loader (docs/performance.md).
 //
 // The zygote is `aviary task-zygote`, started by the worker daemon with a SOCK_SEQPACKET socket
-// as fd 3. It stays single-threaded and does nothing but fork, so each child starts clean. For a
+// as fd 3. It stays single-threaded and does nothing but fork, so each child starts clean, and,
+// once a runner is forked, load what that job's formats need (FormatRegistry::Preload: the
+// MongoDB driver), so that the job's next runners find it loaded. For a
 // request (work dir, CPU limit, and the attempt's output, progress and secret descriptors passed
 // with SCM_RIGHTS) it forks an intermediate process, which forks the runner and exits at once.
 // The runner is thus reparented to the daemon (a child subreaper), which waits for it, signals
