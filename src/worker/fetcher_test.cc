@@ -148,11 +148,12 @@ TEST_F(FetcherTest, EachRetryOpensAFreshChannelAndAllAreHandedBackOpen) {
 // it would cost a reducer milliseconds on the job's critical path).
 TEST_F(FetcherTest, OutputsOfOneHostShareOneChannel) {
   spec_.clear_map_output_hosts();
+  uint32_t map_task = 0;
   for (const char* address : {"mapper:1", "mapper:2"}) {
     rpc::MapOutputHost* host = spec_.add_map_output_hosts();
     host->set_worker_address(address);
-    for (uint32_t m = 0; m < 6; ++m) {
-      host->add_map_tasks(host->map_tasks_size() + (address[7] == '2' ? 10 : 0));
+    for (int i = 0; i < 6; ++i) {
+      host->add_map_tasks(map_task++);
       host->add_attempts(1);
     }
   }

@@ -23,7 +23,6 @@ constexpr int kSecretFd = 4;
 constexpr int kFirstHighFd = 10;
 // The output pipe's capacity: large, so a chatty task rarely waits for the daemon's next poll.
 constexpr int kOutputPipeBytes = 1 << 20;
-constexpr int64_t kMemoryCheckUs = 20'000;
 
 std::string DescribeExit(int wait_status) {
   return "task process " + DescribeWaitStatus(wait_status) + (WIFSIGNALED(wait_status) ? "" : " without a result");

@@ -61,6 +61,9 @@ class TaskZygote;
 
 class TaskProcess {
  public:
+  // How often Poll() sums the attempt's resident memory at most.
+  static constexpr int64_t kMemoryCheckUs = 20'000;
+
   // Starts the runner. `runner_exe` is the aviary binary; `stall_timeout_us` bounds the time
   // between two progress reports; `secret` (may be empty) is handed over on fd 4;
   // `cpu_limit_seconds` (0: none) bounds the runner's CPU time (RLIMIT_CPU, set by the runner).

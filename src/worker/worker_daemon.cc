@@ -146,12 +146,11 @@ void WorkerDaemon::WaitForHeartbeat() {
 // a daemon about 4% of a core while its attempts mapped. The wait is still cut at the pace of
 // the memory checks (and at 2 ms without pidfds, which alone tell when an attempt ends).
 void WorkerDaemon::WaitForAttempts(int64_t timeout_us) {
-  constexpr int64_t kLongestWaitUs = 20'000;
   constexpr int64_t kPollUs = 2'000;
   std::vector<struct pollfd> fds;
   bool awaitable = true;
   for (const auto& [key, process] : running_) awaitable = process->AddWakeFds(&fds) && awaitable;
-  timeout_us = std::min(timeout_us, awaitable ? kLongestWaitUs : kPollUs);
+  timeout_us = std::min(timeout_us, awaitable ? TaskProcess::kMemoryCheckUs : kPollUs);
   if (fds.empty() || !awaitable) {
     env_->SleepForMicros(timeout_us);
     return;
