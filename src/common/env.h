@@ -22,6 +22,10 @@ class WritableFile {
   virtual Status Append(std::string_view data) = 0;
   // Flushes buffered data to the OS (and to disk when `sync`).
   virtual Status Flush(bool sync) = 0;
+  // Flushes buffered data to the OS and starts writing it to disk without waiting, so that the
+  // final Flush(true) of a large file waits for its tail only. A hint: durability still takes
+  // Flush(true).
+  virtual Status StartWriteback() { return Flush(/*sync=*/false); }
   virtual Status Close() = 0;
 };
 
