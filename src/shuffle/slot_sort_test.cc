@@ -75,6 +75,28 @@ TEST(SlotSortTest, ManyWordsAcrossPartitions) {
   ExpectSortsLikeTheComparison(slots, 7);
 }
 
+// Keys of one type take the partition and their first byte in one pass, up to 64 partitions;
+// beyond, and with a second type, the passes stay apart. All must sort alike.
+TEST(SlotSortTest, OneTypeOrTwoAroundTheFusedPartitionLimit) {
+  for (const uint32_t partitions : {1u, 2u, 64u, 65u}) {
+    for (const bool second_type : {false, true}) {
+      SlotMaker maker;
+      std::mt19937 rng(partitions);
+      std::vector<Slot> slots;
+      for (int i = 0; i < 20000; ++i) {
+        std::string w(rng() % 10, 'a');
+        for (char& c : w) c = static_cast<char>(rng() % 2 ? 'a' + rng() % 26 : rng() % 256);  // every first byte
+        const ValueView key = ValueView::String(w);
+        slots.push_back(maker.Make(key, static_cast<uint32_t>(DefaultPartition(HashKey(key), partitions))));
+      }
+      const int64_t one = 1;
+      if (second_type) slots.push_back(maker.Make(ValueView::Int64(one), 0));
+      std::shuffle(slots.begin(), slots.end(), rng);
+      ExpectSortsLikeTheComparison(slots, partitions);
+    }
+  }
+}
+
 TEST(SlotSortTest, TiesBeyondThePrefixAndEveryKeyKind) {
   SlotMaker maker;
   std::mt19937 rng(2);
