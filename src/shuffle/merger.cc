@@ -47,18 +47,21 @@ Status GroupIterator::Next(bool* found) {
   if (!*found) return Status::OK();
   key_.assign(input_->key());
   value_bytes_.clear();
-  value_ends_.clear();
+  values_.clear();
   do {  // equal keys are byte-identical (key.h), so no CompareKeys() here
-    value_bytes_.append(input_->value());
-    value_ends_.push_back(value_bytes_.size());
+    const std::string_view value = input_->value();
+    const size_t capacity = value_bytes_.capacity();
+    value_bytes_.append(value);
+    if (value_bytes_.capacity() != capacity) {  // grown: the views so far follow their bytes (back to back)
+      size_t offset = 0;
+      for (std::string_view& v : values_) {
+        v = std::string_view(value_bytes_.data() + offset, v.size());
+        offset += v.size();
+      }
+    }
+    values_.emplace_back(value_bytes_.data() + value_bytes_.size() - value.size(), value.size());
     RETURN_IF_ERROR(input_->Next());
   } while (input_->Valid() && input_->key() == key_);
-  values_.clear();
-  size_t begin = 0;
-  for (size_t end : value_ends_) {
-    values_.emplace_back(value_bytes_.data() + begin, end - begin);
-    begin = end;
-  }
   return Status::OK();
 }
 

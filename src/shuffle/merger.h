@@ -53,9 +53,8 @@ class GroupIterator {
  private:
   MergingIterator* input_;  // not owned
   std::string key_;
-  std::string value_bytes_;
-  std::vector<size_t> value_ends_;  // end offset of each value in value_bytes_
-  std::vector<std::string_view> values_;
+  std::string value_bytes_;               // the group's values, back to back
+  std::vector<std::string_view> values_;  // into value_bytes_
 };
 
 }  // namespace aviary::shuffle

@@ -1,5 +1,6 @@
 #include "shuffle/reduce.h"
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -159,6 +160,27 @@ TEST_F(ReduceTest, NoneCombinerReducesEveryValue) {
   FakeOutput out;
   ASSERT_TRUE(ReduceAll(&job, &out).ok());
   EXPECT_EQ(out.AsMap(), (std::map<std::string, std::string>{{"k", "a,b,c"}}));
+}
+
+// A group's values are copied into one buffer that grows as they come: every value must reach
+// Reduce() whole, however often it grew, from several map outputs and from values of every size.
+TEST_F(ReduceTest, ManyValuesOfOneKeyAllReachReduceIntact) {
+  ListJob job;
+  std::vector<std::vector<std::pair<std::string, Value>>> maps(3);
+  std::vector<std::string> want;
+  for (int i = 0; i < 600; ++i) {
+    std::string v = std::to_string(100000 + i) + std::string(static_cast<size_t>(i % 37) * 11, 'x');
+    want.push_back(v);
+    maps[static_cast<size_t>(i) % 3].push_back(Pair("k", Value::String(v)));
+  }
+  MapTasks(&job, maps);
+  FakeOutput out;
+  ASSERT_TRUE(ReduceAll(&job, &out).ok());
+  std::sort(want.begin(), want.end());
+  std::string joined;
+  for (const std::string& s : want) joined += (joined.empty() ? "" : ",") + s;
+  ASSERT_EQ(out.rows.size(), 1u);
+  EXPECT_EQ(out.AsMap().at("k"), joined);
 }
 
 TEST_F(ReduceTest, ThrowingReduceIsAnInternalError) {

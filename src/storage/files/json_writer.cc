@@ -1,10 +1,12 @@
 #include "storage/files/json_writer.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <string_view>
 
 #include <bson/bson.h>
 
@@ -268,7 +270,34 @@ void AppendJson(ValueView v, std::string* out) {
   out->append("null");
 }
 
+namespace {
+
+// AppendResultLine() of a word count's line, a string key that needs no escaping and an integer
+// value, built in a stack buffer and appended once (the general path's seven appends were a
+// tenth of a reduce over 200K keys). False, with nothing appended, for any other line.
+bool AppendPlainCountLine(ValueView key, ValueView value, std::string* out) {
+  constexpr std::string_view kOpen = "{\"_id\": \"", kMiddle = "\", \"value\": ", kClose = "}\n";
+  constexpr size_t kMaxKey = 64;
+  if (key.type() != Type::kString || !value.is_int() || key.size() > kMaxKey) return false;
+  const auto* k = reinterpret_cast<const unsigned char*>(key.data());
+  for (size_t i = 0; i < key.size(); ++i) {
+    if (kSpecial[k[i]]) return false;
+  }
+  char line[kOpen.size() + kMaxKey + kMiddle.size() + 20 + kClose.size()];
+  char* p = line;
+  p = std::copy(kOpen.begin(), kOpen.end(), p);
+  if (key.size() != 0) p = static_cast<char*>(std::memcpy(p, key.data(), key.size())) + key.size();
+  p = std::copy(kMiddle.begin(), kMiddle.end(), p);
+  p = std::to_chars(p, line + sizeof line, value.as_int()).ptr;
+  p = std::copy(kClose.begin(), kClose.end(), p);
+  out->append(line, static_cast<size_t>(p - line));
+  return true;
+}
+
+}  // namespace
+
 void AppendResultLine(ValueView key, ValueView value, std::string* out) {
+  if (AppendPlainCountLine(key, value, out)) return;
   out->append("{\"_id\": ");
   AppendJson(key, out);
   out->append(", \"value\": ");

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <limits>
 #include <random>
+#include <string>
+#include <vector>
 
 namespace aviary {
 namespace {
@@ -106,6 +108,29 @@ TEST(JsonWriterTest, ResultLine) {
   const int64_t three = 3;
   AppendResultLine(ValueView::String("word"), ValueView::Int64(three), &out);
   EXPECT_EQ(out, "prefix\n{\"_id\": \"word\", \"value\": 3}\n");
+}
+
+// A count line takes a shortcut when its key needs no escaping; every line must read exactly as
+// the key and value encoded one by one, whichever way it went.
+TEST(JsonWriterTest, ResultLineIsTheKeyAndValueEncodedAlone) {
+  const int64_t big = INT64_MIN, zero = 0, one = 1;
+  const int32_t small = std::numeric_limits<int32_t>::min();
+  const std::string small_bytes(reinterpret_cast<const char*>(&small), 4);
+  const double half = 0.5;
+  const std::vector<ValueView> values = {ValueView::Int64(big), ValueView::Int64(zero), Raw(Type::kInt32, small_bytes),
+                                         ValueView::Double(half), ValueView::Int64(one)};
+  const std::vector<std::string> keys = {"", "word", std::string(64, 'a'), std::string(65, 'b'), "say \"hi\"",
+                                         "tab\there", "caf\xc3\xa9", "bad\xff", std::string("nul\0x", 5)};
+  for (const std::string& k : keys) {
+    for (ValueView v : values) {
+      std::string line = "x";
+      AppendResultLine(ValueView::String(k), v, &line);
+      EXPECT_EQ(line, "x{\"_id\": " + Json(ValueView::String(k)) + ", \"value\": " + Json(v) + "}\n");
+    }
+  }
+  std::string line;
+  AppendResultLine(ValueView::Int64(one), ValueView::Int64(one), &line);  // not a string key
+  EXPECT_EQ(line, "{\"_id\": 1, \"value\": 1}\n");
 }
 
 // What we write, libbson reads back as the same BSON (for types whose relaxed form is exact).
