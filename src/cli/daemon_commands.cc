@@ -67,6 +67,7 @@ struct CoordinatorFlags {
   double task_timeout_s = 30;
   uint32_t max_attempts = coordinator::kDefaultMaxAttempts;
   double carry_splits_mb = static_cast<double>(coordinator::TrackerOptions().max_carried_bytes >> 20);
+  std::string shuffle_compression = "auto";  // auto, lz4 or none
   std::string http;  // HOST:PORT of the web UI and /metrics; empty: none
   std::string data_dir;  // private spools; empty: a per-process directory (common/private_dir.h)
   bool insecure = false;  // serve a network address without authentication
@@ -117,6 +118,9 @@ int RunCoordinator(const CoordinatorFlags& flags) {
   options.attempt_timeout_us = static_cast<int64_t>(flags.task_timeout_s * 1e6);
   options.max_attempts = flags.max_attempts;
   options.max_carried_bytes = static_cast<uint64_t>(flags.carry_splits_mb * (1 << 20));
+  options.shuffle_compression = flags.shuffle_compression == "lz4"    ? coordinator::ShuffleCompression::kLz4
+                                : flags.shuffle_compression == "none" ? coordinator::ShuffleCompression::kNone
+                                                                      : coordinator::ShuffleCompression::kAuto;
   options.data_dir = flags.data_dir;
   std::unique_ptr<coordinator::MetadataStore> store;
   if (!flags.metadata.empty()) {
@@ -220,6 +224,10 @@ Adapter DefineCoordinator(CLI::App* cmd) {
                   "(0: one split per attempt; fractions allowed)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1024.0 * 1024.0));
+  cmd->add_option("--shuffle-compression", f->shuffle_compression,
+                  "LZ4 for map outputs: lz4, none, or auto (lz4 unless every worker has the same host)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "lz4", "none"}));
   cmd->add_option("--metadata", f->metadata, "mongodb://HOST:PORT/DB keeping the coordinator's state; enables standbys");
   cmd->add_option("--http", f->http, "HOST:PORT for the web UI, JSON API and /metrics (e.g. 127.0.0.1:7480)");
   cmd->add_option("--data-dir", f->data_dir,

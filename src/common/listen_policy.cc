@@ -10,6 +10,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/host_port.h"
+
 namespace aviary {
 namespace {
 
@@ -32,13 +34,6 @@ bool IsLoopbackAddress(const sockaddr* addr) {
     return IN6_IS_ADDR_V4MAPPED(&ip) && ip.s6_addr[12] == 127;
   }
   return false;
-}
-
-std::string HostOf(const std::string& listen) {
-  const size_t colon = listen.rfind(':');
-  std::string host = colon == std::string::npos ? listen : listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  return host;
 }
 
 }  // namespace

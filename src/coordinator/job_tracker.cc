@@ -6,6 +6,7 @@
 #include <map>
 #include <tuple>
 
+#include "common/host_port.h"
 #include "coordinator/assignments.h"
 #include "coordinator/carried_splits.h"
 #include "coordinator/commit.h"
@@ -162,7 +163,10 @@ void JobTracker::AssignLocked(Worker& worker, uint32_t free_slots, rpc::Heartbea
   const double now_unix = NowUnix();
   AssignTasks(state_, worker, free_slots, [&](Job& job, Task& task) {
     rpc::TaskSpec spec = StartAttempt(job, task, worker, now_us, now_unix);
-    if (task.kind == rpc::MAP) spec.set_claim_splits(options_.max_carried_bytes > 0 && !task.split.passthrough());
+    if (task.kind == rpc::MAP) {
+      spec.set_claim_splits(options_.max_carried_bytes > 0 && !task.split.passthrough());
+      spec.set_uncompressed_map_output(!CompressMapOutputLocked());
+    }
     state_.MarkDirty(job);
     // A spec the worker could not parse would fail this heartbeat and every later one: the job
     // fails (ending the attempt just started) instead of waiting forever.
@@ -172,6 +176,25 @@ void JobTracker::AssignLocked(Worker& worker, uint32_t free_slots, rpc::Heartbea
     }
     *response->add_assignments() = std::move(spec);
   });
+}
+
+bool JobTracker::CompressMapOutputLocked() {
+  if (options_.shuffle_compression != ShuffleCompression::kAuto) {
+    return options_.shuffle_compression == ShuffleCompression::kLz4;
+  }
+  // Looked at again only when the set of workers changed size (registered, restored, dropped),
+  // not per assignment: a thousand workers must not cost a scan per task.
+  if (state_.workers.size() != workers_checked_) {
+    workers_checked_ = state_.workers.size();
+    std::string host;
+    workers_on_one_host_ = true;
+    for (const auto& [id, worker] : state_.workers) {
+      const std::string h = HostOf(worker->info.address());
+      if (host.empty()) host = h;
+      if (h != host) workers_on_one_host_ = false;
+    }
+  }
+  return !workers_on_one_host_;
 }
 
 // The worker has nothing to run and nothing to report: rather than answer "nothing" and have

@@ -113,6 +113,8 @@ class JobTracker {
   // Commits (or aborts) jobs whose tasks are all finished; runs without mu_ held.
   void FinishJobs();
   double NowUnix() const { return static_cast<double>(env_->NowUnixMicros()) / 1e6; }
+  // Whether map attempts compress their output (TrackerOptions::shuffle_compression).
+  bool CompressMapOutputLocked();
   Status SaveRecords(const std::vector<rpc::JobRecord>& jobs, const std::vector<rpc::WorkerRecord>& workers);
 
   Env* const env_;
@@ -130,6 +132,9 @@ class JobTracker {
   std::condition_variable ended_cv_;  // a job ended -> GetJob() calls held for it
   uint64_t work_epoch_ = 0;    // GUARDED_BY(mu_); bumped whenever tasks may have become ready
   uint32_t held_ = 0;          // GUARDED_BY(mu_); heartbeats being held
+  // GUARDED_BY(mu_): CompressMapOutputLocked()'s answer, and how many workers it looked at.
+  bool workers_on_one_host_ = true;
+  size_t workers_checked_ = 0;
   uint32_t held_reads_ = 0;    // GUARDED_BY(mu_); GetJob() calls being held
   bool release_held_ = false;  // GUARDED_BY(mu_)
 };

@@ -40,6 +40,37 @@ TEST_F(JobTrackerTest, RunsMapsThenReducesThenCommits) {
   EXPECT_TRUE(std::filesystem::exists(dir_ / "out" / "part-00001.jsonl"));
 }
 
+// Whether a map attempt is told to compress, as its workers' hosts and the option decide.
+TEST_F(JobTrackerTest, MapOutputIsCompressedOnlyWhenWorkersSpanHosts) {
+  int jobs = 0;
+  // Runs a one-map job to its end; whether its map was told not to compress.
+  const auto map_uncompressed = [&](const std::string& worker) {
+    SubmitJob(1, 1, "files:" + (dir_ / ("out" + std::to_string(++jobs))).string());
+    const rpc::HeartbeatResponse map = Beat(worker, 1);
+    if (map.assignments_size() != 1 || map.assignments(0).kind() != rpc::MAP) {
+      ADD_FAILURE() << "expected one map task";
+      return false;
+    }
+    const rpc::HeartbeatResponse reduce = Beat(worker, 1, {Success(map.assignments(0))});
+    EXPECT_EQ(reduce.assignments_size(), 1);
+    if (reduce.assignments_size() == 1) Beat(worker, 1, {Success(reduce.assignments(0))});
+    return map.assignments(0).uncompressed_map_output();
+  };
+  const std::string a = AddWorker("127.0.0.1:1");
+  AddWorker("127.0.0.1:2");
+  EXPECT_TRUE(map_uncompressed(a));  // one host: no fetch crosses a network
+  AddWorker("[::1]:3");
+  EXPECT_FALSE(map_uncompressed(a));  // another host (by name): compressed from then on
+
+  for (const auto& [mode, uncompressed] : {std::pair{ShuffleCompression::kLz4, false},
+                                           std::pair{ShuffleCompression::kNone, true}}) {
+    options_.shuffle_compression = mode;
+    tracker_ = std::make_unique<JobTracker>(&env_, options_);
+    const std::string w = AddWorker("127.0.0.1:1");
+    EXPECT_EQ(map_uncompressed(w), uncompressed);
+  }
+}
+
 TEST_F(JobTrackerTest, AJobSubmittedBeforeItsWorkersIsPlannedForTheExpectedSlots) {
   // A private cluster submits while its workers start: no slot is live, yet the job gets a
   // reduce per slot to come, and the first worker's first heartbeat brings map tasks.

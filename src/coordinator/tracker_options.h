@@ -9,6 +9,11 @@
 
 namespace aviary::coordinator {
 
+// Whether map outputs are LZ4-compressed. kAuto: unless every worker registered so far sits on
+// one host (by the host of its address), as in `aviary run` and a one-machine cluster, where no
+// fetch crosses a network and compressing costs CPU for nothing.
+enum class ShuffleCompression { kAuto, kLz4, kNone };
+
 struct TrackerOptions {
   int64_t worker_timeout_us = 5'000'000;    // a worker silent this long is dead
   // Private (0700, checked) directory holding the spools below; empty: a fresh per-process one
@@ -30,6 +35,7 @@ struct TrackerOptions {
   // A running map attempt is granted more splits (carried_splits.h) until its own and carried
   // splits add up to this many bytes (estimated): bounds the work a failure repeats. 0: none.
   uint64_t max_carried_bytes = 256ull << 20;
+  ShuffleCompression shuffle_compression = ShuffleCompression::kAuto;
   int64_t tick_us = 100'000;  // how often the server checks timeouts and commits finished jobs
   // Finished jobs stay listed (status, counters, an unread inline result) this long after they end, then
   // are dropped with their spools; dead workers leave the list after the second. 0: forever.

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "client/coordinator_client.h"
+#include "common/host_port.h"
 #include "gateway/access.h"
 #include "mapreduce/reply.h"
 #include "mapreduce/runner.h"

@@ -14,6 +14,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/host_port.h"
+
 namespace aviary::gateway {
 
 Fd& Fd::operator=(Fd&& o) noexcept {
@@ -122,15 +124,6 @@ std::string TlsErrorText() {
 
 namespace {
 
-bool SplitHostPort(const std::string& hp, std::string* host, std::string* port) {
-  const size_t colon = hp.rfind(':');
-  if (colon == std::string::npos || colon + 1 == hp.size()) return false;
-  *host = hp.substr(0, colon);
-  *port = hp.substr(colon + 1);
-  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') *host = host->substr(1, host->size() - 2);
-  return true;
-}
-
 StatusOr<addrinfo*> Resolve(const std::string& hp, bool passive) {
   std::string host, port;
   if (!SplitHostPort(hp, &host, &port)) return InvalidArgument("'" + hp + "' is not HOST:PORT");
@@ -203,11 +196,6 @@ Status ReadFrame(Stream& stream, Header* header, std::string* frame, bool reply)
   frame->resize(static_cast<size_t>(header->length));
   std::memcpy(frame->data(), head, kHeaderBytes);
   return stream.ReadExactly(frame->data() + kHeaderBytes, frame->size() - kHeaderBytes, nullptr);
-}
-
-std::string HostOf(const std::string& host_port) {
-  std::string host, port;
-  return SplitHostPort(host_port, &host, &port) ? host : host_port;
 }
 
 StatusOr<std::string> FirstHost(const std::string& uri) {

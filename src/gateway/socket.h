@@ -71,9 +71,6 @@ void SetNoDelay(int fd);
 // `reply`: the frame comes from a server (CheckHeader's `reply`).
 Status ReadFrame(Stream& stream, Header* header, std::string* frame, bool reply = false);
 
-// The host of "HOST:PORT" ("[::1]:27017" gives "::1"); the whole string when it has no port.
-std::string HostOf(const std::string& host_port);
-
 // The text of OpenSSL's oldest queued error on this thread (the queue is cleared), or errno's.
 std::string TlsErrorText();
 

@@ -248,6 +248,7 @@ Status RunMap(Env* env, const rpc::TaskSpec& spec, ProgressReporter* progress, r
   const uint64_t resident = ResidentBytes();
   options.memory_budget_bytes = std::max(budget / 4, budget > resident ? budget - resident : 0);
   options.spill_dir = spec.work_dir() + "/spill";
+  options.compress = !spec.uncompressed_map_output();
   options.existing_results = spec.split().passthrough();
   ASSIGN_OR_RETURN(auto collector, shuffle::MapOutputCollector::Create(env, job.get(), options));
 
