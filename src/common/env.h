@@ -62,6 +62,11 @@ class MappedFile {
   // they stay in the page cache and are faulted back in if read again. So a task reading a
   // large mapped file through holds a window of it, not the file (memory limits count RSS).
   virtual void Release(size_t offset, size_t length) = 0;
+  // Maps [offset, offset + length) in one call ahead of reading it, where touching the pages
+  // takes a fault per 64 KiB, and a blocking read per readahead window of pages not in the page
+  // cache; and starts reading [offset + length, offset + 2 * length) from disk in the
+  // background. A hint: reads are correct without it.
+  virtual void Prefetch(size_t offset, size_t length) = 0;
 };
 
 class Env {

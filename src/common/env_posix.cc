@@ -131,6 +131,19 @@ class PosixMappedFile : public MappedFile {
   }
   std::string_view data() const override { return {static_cast<const char*>(base_), size_}; }
 
+  void Prefetch(size_t offset, size_t length) override {
+    static const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+    const size_t begin = offset / page * page;
+    if (begin >= size_) return;
+    const size_t end = std::min(size_, offset + length);
+    char* base = static_cast<char*>(base_);
+    // MADV_POPULATE_READ (Linux 5.14) fails harmlessly on older kernels: the pages then fault in.
+    (void)::madvise(base + begin, end - begin, MADV_POPULATE_READ);
+    const size_t next_begin = end / page * page;
+    const size_t next_end = std::min(size_, end + length);
+    if (next_begin < next_end) (void)::madvise(base + next_begin, next_end - next_begin, MADV_WILLNEED);
+  }
+
   void Release(size_t offset, size_t length) override {
     static const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
     const size_t end = std::min(size_, offset + length) / page * page;

@@ -53,5 +53,32 @@ TEST(PosixWritableFileTest, StartWritebackMakesBufferedDataVisible) {
   ASSERT_TRUE((*file)->Close().ok());
 }
 
+// Prefetch is a hint: whatever range it is given (unaligned, running past the end, empty, after
+// a release), the mapping still reads as the file.
+TEST(PosixMappedFileTest, PrefetchAnyRangeLeavesTheContentsAsTheFile) {
+  ScratchDir scratch;
+  const std::string path = scratch.Join("in");
+  Env* env = Env::Default();
+  std::string want;
+  for (int i = 0; i < 300000; ++i) want += static_cast<char>('a' + i % 26);
+  {
+    auto file = env->NewWritableFile(path);
+    ASSERT_TRUE(file.ok());
+    ASSERT_TRUE((*file)->Append(want).ok());
+    ASSERT_TRUE((*file)->Close().ok());
+  }
+  auto mapped = env->MapFile(path);
+  ASSERT_TRUE(mapped.ok()) << mapped.status().ToString();
+  MappedFile& file = **mapped;
+  file.Prefetch(0, 4096);
+  file.Prefetch(1234, 100000);
+  file.Release(0, 200000);
+  file.Prefetch(150000, 1 << 20);  // past the end
+  file.Prefetch(want.size() - 1, 10);
+  file.Prefetch(want.size() + 5000, 10);  // wholly past the end
+  file.Prefetch(7, 0);
+  EXPECT_TRUE(file.data() == want);
+}
+
 }  // namespace
 }  // namespace aviary

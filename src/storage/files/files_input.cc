@@ -41,6 +41,7 @@ class MappedSequentialFile : public SequentialFile {
     released_ = pos_;
     const std::string_view all = file_->data();
     *result = all.substr(pos_, std::min<size_t>(n, all.size() - pos_));
+    if (!result->empty()) file_->Prefetch(pos_, result->size());  // and starts the next read's disk reads
     pos_ += result->size();
     return Status::OK();
   }
