@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <tuple>
 
 #include "common/host_port.h"
@@ -182,16 +183,18 @@ bool JobTracker::CompressMapOutputLocked() {
   if (options_.shuffle_compression != ShuffleCompression::kAuto) {
     return options_.shuffle_compression == ShuffleCompression::kLz4;
   }
-  // Looked at again only when the set of workers changed size (registered, restored, dropped),
-  // not per assignment: a thousand workers must not cost a scan per task.
-  if (state_.workers.size() != workers_checked_) {
-    workers_checked_ = state_.workers.size();
-    std::string host;
+  // Looked at again only when the workers changed (one registered: next_worker moves; one
+  // dropped or restored: the count changes), not per assignment: a thousand workers must not
+  // cost a scan per task.
+  const std::pair<size_t, uint64_t> workers_now{state_.workers.size(), state_.next_worker};
+  if (workers_now != workers_checked_) {
+    workers_checked_ = workers_now;
     workers_on_one_host_ = true;
+    std::optional<std::string> first_host;
     for (const auto& [id, worker] : state_.workers) {
-      const std::string h = HostOf(worker->info.address());
-      if (host.empty()) host = h;
-      if (h != host) workers_on_one_host_ = false;
+      const std::string host = HostOf(worker->info.address());
+      if (!first_host) first_host = host;
+      if (host != *first_host) workers_on_one_host_ = false;
     }
   }
   return !workers_on_one_host_;

@@ -20,6 +20,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/env.h"
@@ -132,9 +133,10 @@ class JobTracker {
   std::condition_variable ended_cv_;  // a job ended -> GetJob() calls held for it
   uint64_t work_epoch_ = 0;    // GUARDED_BY(mu_); bumped whenever tasks may have become ready
   uint32_t held_ = 0;          // GUARDED_BY(mu_); heartbeats being held
-  // GUARDED_BY(mu_): CompressMapOutputLocked()'s answer, and how many workers it looked at.
+  // GUARDED_BY(mu_): CompressMapOutputLocked()'s answer, and the workers' count and
+  // ClusterState::next_worker when it was found.
   bool workers_on_one_host_ = true;
-  size_t workers_checked_ = 0;
+  std::pair<size_t, uint64_t> workers_checked_{0, 0};
   uint32_t held_reads_ = 0;    // GUARDED_BY(mu_); GetJob() calls being held
   bool release_held_ = false;  // GUARDED_BY(mu_)
 };
