@@ -322,8 +322,9 @@ void Collector::Insert(Slot* slot, uint64_t hash, ValueView key, ValueView value
 }
 
 // The table is over its load limit: double it, unless that would break the budget; then spill
-// (which empties it) instead. Growing holds the old and the new array at once, so that is what
-// must fit: the table ends up with at most a third to a half of the budget, but the budget holds.
+// (which empties it) instead. Growing may hold the old and the new array at once (a small table
+// is copied; a mapped one moves and needs only the new), so that is what must fit: the table
+// ends up with at most a third to a half of the budget, but the budget holds.
 void Collector::GrowOrSpill() {
   if (arena_.bytes_used() + table_.memory_bytes() + table_.grown_memory_bytes() > options_.memory_budget_bytes) {
     if (status_.ok()) Spill();

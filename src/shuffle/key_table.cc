@@ -4,7 +4,9 @@
 
 #include <cassert>
 #include <cstdint>
+#include <cstring>
 #include <new>
+#include <vector>
 
 namespace aviary::shuffle {
 
@@ -64,6 +66,74 @@ void KeyTable::Allocate(size_t capacity) {
 }
 
 void KeyTable::Grow() {
+  if (memory_bytes() >= kMmapBytes && GrowByMoving()) return;
+  GrowByCopy();
+}
+
+bool KeyTable::GrowByMoving() {
+  const size_t old_capacity = capacity_;
+  const size_t old_bytes = memory_bytes();
+  void* grown = MapZeroed(2 * old_bytes);
+  // Over the front of the new mapping: the page tables move, no byte is copied or zeroed, and
+  // the rest of the new mapping (zero, so empty slots) is all that is new.
+  void* moved = ::mremap(slots_.get(), MappedBytes(old_bytes), MappedBytes(old_bytes), MREMAP_MAYMOVE | MREMAP_FIXED,
+                         grown);
+  if (moved == MAP_FAILED) {
+    ::munmap(grown, MappedBytes(2 * old_bytes));
+    return false;
+  }
+  (void)slots_.release();  // its mapping now lives at `grown`
+  slots_ = std::unique_ptr<Slot[], FreeSlots>(static_cast<Slot*>(moved), FreeSlots{2 * old_bytes});
+  capacity_ = 2 * old_capacity;
+  mask_ = capacity_ - 1;
+  max_size_ = MaxSize(capacity_);
+  tag_shift_ -= 1;
+  RehashInPlace(old_capacity);
+  return true;
+}
+
+// A slot's home doubles (2h or 2h + 1, the tag's next bit), so a key only ever moves up. Taken
+// cluster by cluster from the top: a cluster's keys had homes within it (the one at slot 0 may
+// hold keys wrapped from the end: it is set aside first), and their new homes lie at or above
+// its start, where only keys already placed are, never one still to move; so lifting a cluster
+// out and probing from each key's new home can neither overwrite a key nor leave a gap in
+// another's probe. Keys whose probe would wrap past the end wait, with the set-aside cluster,
+// until every other key has been placed.
+void KeyTable::RehashInPlace(size_t old_capacity) {
+  std::vector<Slot> later;
+  size_t first_empty = 0;
+  while (!slots_[first_empty].empty()) ++first_empty;  // exists: the old table was at most 3/4 full
+  later.assign(&slots_[0], &slots_[first_empty]);
+  std::memset(static_cast<void*>(&slots_[0]), 0, first_empty * sizeof(Slot));
+  std::vector<Slot> cluster;
+  for (size_t end = old_capacity; end > first_empty;) {
+    if (slots_[end - 1].empty()) {
+      --end;
+      continue;
+    }
+    size_t start = end - 1;
+    while (!slots_[start - 1].empty()) --start;  // stops at first_empty at the latest
+    cluster.assign(&slots_[start], &slots_[end]);
+    std::memset(static_cast<void*>(&slots_[start]), 0, (end - start) * sizeof(Slot));
+    for (const Slot& s : cluster) {
+      size_t j = s.tag >> tag_shift_;
+      while (j < capacity_ && !slots_[j].empty()) ++j;
+      if (j == capacity_) {
+        later.push_back(s);
+      } else {
+        slots_[j] = s;
+      }
+    }
+    end = start;
+  }
+  for (const Slot& s : later) {
+    size_t j = s.tag >> tag_shift_;
+    while (!slots_[j].empty()) j = (j + 1) & mask_;
+    slots_[j] = s;
+  }
+}
+
+void KeyTable::GrowByCopy() {
   std::unique_ptr<Slot[], FreeSlots> old = std::move(slots_);
   const size_t old_capacity = capacity_;
   const size_t old_size = size_;

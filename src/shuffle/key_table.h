@@ -253,7 +253,10 @@ class KeyTable {
 
   // Over the load limit: time to Grow() (or to spill and Clear()).
   bool full() const { return size_ > max_size_; }
-  // Doubles the capacity. Invalidates slot pointers.
+  // Doubles the capacity. Invalidates slot pointers. A mapped table (from kMmapBytes) grows in
+  // place: its pages move to the front of a mapping twice the size and only the new half is new
+  // memory, where a copy touched the old and the new array both (a slow first touch on a host
+  // that takes free memory back made that a fifth of a map attempt).
   void Grow();
   // The memory the table would take after Grow().
   size_t grown_memory_bytes() const { return 2 * memory_bytes(); }
@@ -276,6 +279,12 @@ class KeyTable {
   static size_t MaxSize(size_t capacity) { return capacity / 4 * 3; }
 
   void Allocate(size_t capacity);
+  // Grow() by copying every slot into a new array.
+  void GrowByCopy();
+  // Grow() by moving the pages; false (and nothing changed) when the kernel refuses.
+  bool GrowByMoving();
+  // Puts every slot of the first `old_capacity` where the doubled table wants it.
+  void RehashInPlace(size_t old_capacity);
 
   struct FreeSlots {
     FreeSlots() : bytes(0) {}

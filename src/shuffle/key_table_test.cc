@@ -111,6 +111,38 @@ TEST(KeyTableTest, CountsShortAndLongKeysThroughGrowth) {
   EXPECT_TRUE(table.Find(TableHash(absent), absent, true)->empty());
 }
 
+// From 512 KiB a table grows in place (its pages move, its slots are rehashed where they are).
+// Every key must be found again with its count through several such doublings: random homes,
+// a crowd of homes in the last slots whose cluster wraps round to slot 0, and keys whose new
+// home lies inside their old cluster (small homes, far displaced).
+TEST(KeyTableTest, GrowingInPlaceKeepsEveryKeyIncludingWrappedClusters) {
+  KeyTable table(1 << 14);
+  std::mt19937_64 rng(7);
+  std::vector<std::pair<std::string, uint64_t>> keys;
+  for (int i = 0; i < 100000; ++i) {
+    uint64_t hash = rng();
+    if (i % 40 == 0) hash |= uint64_t{0xfffff000} << 32;  // home among the last slots at any size
+    if (i % 40 == 1) hash &= (uint64_t{1} << 50) - 1;     // home among the first slots
+    keys.emplace_back("k" + std::to_string(i), hash);
+    const ValueView key = ValueView::String(keys.back().first);
+    Slot* s = table.Find(hash, key, /*inline_key=*/true);
+    ASSERT_TRUE(s->empty()) << i;
+    Sum sum;
+    sum.Clear();
+    sum.Add(ValueView::Int64(int64_t{i}));
+    table.InsertInline(s, hash, key, sum);
+    if (table.full()) table.Grow();
+  }
+  EXPECT_EQ(table.capacity(), size_t{1} << 18);  // grew 16K -> 32K -> ... -> 256K
+  EXPECT_EQ(table.size(), keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const ValueView key = ValueView::String(keys[i].first);
+    const Slot* s = table.Find(keys[i].second, key, true);
+    ASSERT_FALSE(s->empty()) << keys[i].first;
+    EXPECT_EQ(SumOf(*s), static_cast<int64_t>(i)) << keys[i].first;
+  }
+}
+
 TEST(KeyTableTest, EqualTagsDifferentKeysStayApart) {
   // Force one tag for every key: the table must tell them apart by their bytes.
   KeyTable table(16);
