@@ -42,7 +42,8 @@ class FilesWriter : public OutputWriter {
 
   Status Close() override {
     if (!file_) return Status::OK();
-    Status s = FlushBuffer();
+    Status s = file_->Append(buffer_);  // the sync below writes it: no writeback hint first
+    buffer_.clear();
     if (s.ok()) s = file_->Flush(/*sync=*/true);
     Status closed = file_->Close();
     file_.reset();
